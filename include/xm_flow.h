@@ -1,0 +1,139 @@
+/*
+ * xm_flow.h - the bidirectional flow table (analysis/flow.c).
+ *
+ * Ownership: the table owns every struct xm_flow; all memory is allocated
+ * once by flow_table_new() (hard cap max_flows) and freed by
+ * flow_table_free().  Pointers returned by flow_update() stay valid until
+ * the flow is ended (the end callback is the last moment a flow may be
+ * read).  No allocation happens per packet.
+ *
+ * Keys: canonical 5-tuple + VLAN.  The lower (address, port) pair is
+ * stored first, so both directions of a conversation map to one key.
+ * The hash uses a seed drawn at start-up; nothing derived from that seed
+ * is ever printed (flow_id is computed with XM_HASH_FIXED_SEED).
+ *
+ * Direction: the client ("src" in EVE) is the side that sent the first
+ * packet, except that a first packet carrying SYN+ACK makes its sender
+ * the server.  dir 0 = to server, dir 1 = to client.
+ *
+ * Clock: packet time only.  flow_expire(now) ends every flow whose idle
+ * timeout has passed by `now` and emits interim records for flows that
+ * have been active longer than the active timeout.
+ *
+ * Eviction policy: when the table is full, the flow closest to its own
+ * idle deadline (last_seen + its class timeout) is ended with reason
+ * FLOW_END_EVICTED; the `evicted` counter counts them.  Its record is
+ * still emitted, so no byte is lost from the output.
+ */
+#ifndef XM_FLOW_H
+#define XM_FLOW_H
+
+#include "xm_common.h"
+#include "xm_pkt.h"
+
+struct xm_flow_key {
+    struct xm_addr a, b;      /* a <= b in (addr, port) order */
+    uint16_t a_port, b_port;  /* 0 when the protocol has no ports */
+    uint16_t vlan;
+    uint8_t proto;
+    uint8_t pad_[3];          /* zeroed: the key is hashed as bytes */
+};
+
+enum flow_state { FLOW_STATE_NEW = 0, FLOW_STATE_ESTABLISHED, FLOW_STATE_CLOSED };
+
+enum flow_end_reason {
+    FLOW_END_TIMEOUT = 0,  /* idle timeout                        "timeout"  */
+    FLOW_END_CLOSED,       /* TCP FIN both ways or RST, then idle "tcp_close"*/
+    FLOW_END_EVICTED,      /* table full                          "evicted"  */
+    FLOW_END_SHUTDOWN,     /* end of input / exit                 "shutdown" */
+    FLOW_END_ACTIVE,       /* interim record, flow goes on        "active_timeout" */
+};
+
+/* Which end is in the home network. */
+enum { FLOW_LOCAL_NONE = 0, FLOW_LOCAL_CLIENT = 1, FLOW_LOCAL_SERVER = 2, FLOW_LOCAL_BOTH = 3 };
+
+struct xm_flow {
+    struct xm_flow_key key;
+    struct xm_addr cli, srv;  /* EVE src / dest */
+    uint16_t cli_port, srv_port;
+    uint8_t proto;
+    uint8_t state;            /* enum flow_state */
+    uint8_t local;            /* FLOW_LOCAL_* */
+    uint8_t icmp_type, icmp_code; /* of the first ICMP packet, for Community ID */
+    uint8_t tcp_flags[2];     /* OR of flags seen, per direction */
+    uint16_t vlan;
+
+    uint64_t flow_id;         /* deterministic, 63 bits, stable across runs */
+    xm_time_t first, last;    /* packet time of first and last packet */
+    xm_time_t last_interim;   /* when the last interim record went out */
+    uint64_t pkts[2];         /* [0] to server, [1] to client */
+    uint64_t bytes[2];        /* IP-layer bytes, see xm_pkt.h */
+    uint32_t interim_count;   /* interim records emitted so far */
+
+    /* Enrichment slots, written by later pipeline stages (0 = none). */
+    uint32_t name_id;         /* analysis/names: best name for the remote end */
+    uint8_t name_src;         /* where name_id came from (names module enum) */
+    uint8_t attribution;      /* process attribution confidence */
+    uint16_t app_flags;       /* app-layer bits (dns/tls/http seen...) */
+    uint32_t proc_id;         /* process table id, 0 = unattributed */
+    uint32_t app_slot;        /* app-layer state slot, 0 = none */
+    uint64_t rule_fired;      /* bitmap of flow-scope rules already fired */
+
+    /* Table internals (indices into the slab; 0 = nil). */
+    uint32_t hnext_, lprev_, lnext_;
+    uint8_t class_, in_use_;
+};
+
+struct flow_timeouts {        /* seconds */
+    uint32_t tcp_new, tcp_established, tcp_closed;
+    uint32_t udp, icmp, other;
+    uint32_t active;          /* interim record period; 0 = never */
+};
+/* Defaults: tcp 60/600/10, udp 120, icmp 60, other 120, active 1800. */
+void flow_timeouts_default(struct flow_timeouts *t);
+
+struct flow_stats {
+    uint64_t created, ended, evicted, interim;
+    uint64_t active, peak_active;
+    uint64_t frag_pending;    /* non-first fragments waiting for ports */
+    uint64_t frag_orphan;     /* non-first fragments never matched */
+};
+
+struct flow_table;
+
+/* Called for every ended flow and every interim record; the flow is freed
+ * right after a non-interim call returns. */
+typedef void (*flow_end_fn)(void *ctx, struct xm_flow *f, enum flow_end_reason r);
+
+/* Allocates the whole table.  Returns NULL on allocation failure. */
+struct flow_table *flow_table_new(uint32_t max_flows, const struct flow_timeouts *t,
+                                  uint64_t seed, flow_end_fn on_end, void *ctx);
+void flow_table_free(struct flow_table *ft);
+
+/*
+ * Accounts one decoded packet.  is_local(addr) decides which side is home
+ * (the callback is consulted only when a flow is created).  Returns the
+ * flow and sets *dir (0 to server, 1 to client); returns NULL only for a
+ * non-first fragment whose first fragment has not been seen yet (its bytes
+ * are held and added when the first fragment arrives).
+ */
+struct xm_flow *flow_update(struct flow_table *ft, const struct xm_pkt *p,
+                            bool (*is_local)(void *, const struct xm_addr *),
+                            void *local_ctx, int *dir);
+
+/* Ends idle flows and emits interim records due at packet time `now`. */
+void flow_expire(struct flow_table *ft, xm_time_t now);
+/* Ends every flow (reason SHUTDOWN), oldest first. */
+void flow_flush(struct flow_table *ft);
+
+const struct flow_stats *flow_table_stats(const struct flow_table *ft);
+uint32_t flow_table_capacity(const struct flow_table *ft);
+
+/* Canonical key of a packet (exposed for tests and Community ID). */
+void flow_key_from_pkt(const struct xm_pkt *p, struct xm_flow_key *k);
+
+/* EVE names: "new"/"established"/"closed", "timeout"/"tcp_close"/... */
+const char *flow_state_name(enum flow_state s);
+const char *flow_reason_name(enum flow_end_reason r);
+
+#endif
