@@ -78,9 +78,13 @@ struct xm_flow {
     uint32_t proc_id;         /* process table id, 0 = unattributed */
     uint32_t app_slot;        /* app-layer state slot, 0 = none */
     uint64_t rule_fired;      /* bitmap of flow-scope rules already fired */
+    uint64_t acct_bytes[2];   /* pipeline: bytes already added to host totals */
+    uint64_t acct_pkts[2];    /* pipeline: packets already added to host totals */
 
     /* Table internals (indices into the slab; 0 = nil). */
     uint32_t hnext_, lprev_, lnext_;
+    uint32_t aprev_, anext_;  /* interim (active-timeout) list */
+    uint32_t hash_;           /* low 32 bits of the seeded key hash */
     uint8_t class_, in_use_;
 };
 
@@ -97,6 +101,8 @@ struct flow_stats {
     uint64_t active, peak_active;
     uint64_t frag_pending;    /* non-first fragments waiting for ports */
     uint64_t frag_orphan;     /* non-first fragments never matched */
+    uint64_t frag_evicted;    /* fragment-table entries dropped when full */
+    uint64_t frag_expired;    /* fragment-table entries aged out (30 s) */
 };
 
 struct flow_table;

@@ -50,6 +50,12 @@ enum dec_reason {
     DR_IP6_TRUNC, DR_IP6_BAD_VERSION, DR_IP6_EXT_TRUNC, DR_IP6_EXT_TOO_MANY,
     DR_TCP_TRUNC, DR_TCP_BAD_OFF, DR_UDP_TRUNC, DR_UDP_BAD_LEN,
     DR_ICMP_TRUNC, DR_NOT_IP, DR_UNSUPPORTED_DLT,
+    /* added by capture/decode.c (values above stay stable) */
+    DR_PPPOE_TRUNC, DR_MPLS_TRUNC, DR_MPLS_TOO_DEEP,
+    DR_IP_BAD_VERSION,   /* raw-IP link: version nibble neither 4 nor 6 */
+    DR_IP6_BAD_LEN,      /* ext-header chain longer than payload length */
+    DR_SCTP_TRUNC,
+    DR_L4_BAD_LEN,       /* IP length leaves no room for the L4 header */
     DR_MAX
 };
 

@@ -1,0 +1,485 @@
+/*
+ * aihost.c - AI-tooling host tags with bounded evidence and decay;
+ * contract in include/xm_aihost.h.
+ *
+ * Host table: slab of cap+1 entries (index 0 = nil), chained buckets
+ * (power of two >= cap), LRU list with the most recently touched host at
+ * the head.  Eviction policy: when full, the LRU tail is dropped.
+ */
+#include "xm_aihost.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ah_host {
+    struct xm_addr addr;
+    struct aihost_evidence ev[AIHOST_MAX_EVIDENCE];
+    uint8_t n;
+    uint32_t hnext, prev, next;
+};
+
+struct ah_inv {
+    struct xm_addr net;               /* masked */
+    uint8_t plen, ntags;
+    bool ai;                          /* tags include "ai" */
+    char tags[AIHOST_MAX_TAGS][AIHOST_TAG_LEN];
+};
+
+struct aihost {
+    struct aihost_config cfg;
+    struct ah_host *h;
+    uint32_t *bucket;
+    uint32_t cap, used, nbucket, head, tail;
+    struct ah_inv *inv;
+    uint32_t ninv;
+    struct aihost_stats st;
+};
+
+const char *aihost_kind_name(enum aihost_kind k)
+{
+    static const char *const names[] = {"none", "llm_endpoint", "user_agent",
+                                        "serves_port", "inventory", "process"};
+    return (unsigned)k < XM_ARRAY_LEN(names) ? names[k] : "none";
+}
+
+const struct aihost_stats *aihost_get_stats(const struct aihost *ah) { return &ah->st; }
+
+struct aihost *aihost_new(const struct aihost_config *cfg)
+{
+    struct aihost *ah = calloc(1, sizeof *ah);
+    if (!ah)
+        return NULL;
+    ah->cfg = *cfg;
+    if (ah->cfg.decay <= 0)
+        ah->cfg.decay = AIHOST_DECAY_DEFAULT;
+    ah->cap = cfg->max_hosts ? cfg->max_hosts : 4096;
+    ah->nbucket = 16;
+    while (ah->nbucket < ah->cap && ah->nbucket < (UINT32_C(1) << 30))
+        ah->nbucket <<= 1;
+    ah->h = calloc((size_t)ah->cap + 1, sizeof *ah->h);
+    ah->bucket = calloc(ah->nbucket, sizeof *ah->bucket);
+    ah->inv = calloc(AIHOST_MAX_INVENTORY, sizeof *ah->inv);
+    if (!ah->h || !ah->bucket || !ah->inv) {
+        aihost_free(ah);
+        return NULL;
+    }
+    ah->st.capacity = ah->cap;
+    return ah;
+}
+
+void aihost_free(struct aihost *ah)
+{
+    if (!ah)
+        return;
+    free(ah->h);
+    free(ah->bucket);
+    free(ah->inv);
+    free(ah);
+}
+
+/* ---- host table ----------------------------------------------------- */
+
+static uint32_t ah_bucket_of(const struct aihost *ah, const struct xm_addr *a)
+{
+    return (uint32_t)(xm_hash(a, sizeof *a, ah->cfg.seed) & (ah->nbucket - 1));
+}
+
+static void ah_unlink(struct aihost *ah, uint32_t i)
+{
+    struct ah_host *e = &ah->h[i];
+    if (e->prev)
+        ah->h[e->prev].next = e->next;
+    else
+        ah->head = e->next;
+    if (e->next)
+        ah->h[e->next].prev = e->prev;
+    else
+        ah->tail = e->prev;
+    e->prev = e->next = 0;
+}
+
+static void ah_push(struct aihost *ah, uint32_t i)
+{
+    ah->h[i].prev = 0;
+    ah->h[i].next = ah->head;
+    if (ah->head)
+        ah->h[ah->head].prev = i;
+    ah->head = i;
+    if (!ah->tail)
+        ah->tail = i;
+}
+
+static uint32_t ah_find(const struct aihost *ah, const struct xm_addr *a)
+{
+    for (uint32_t i = ah->bucket[ah_bucket_of(ah, a)]; i; i = ah->h[i].hnext)
+        if (memcmp(&ah->h[i].addr, a, sizeof *a) == 0)
+            return i;
+    return 0;
+}
+
+static void ah_unhash(struct aihost *ah, uint32_t i)
+{
+    uint32_t *pp = &ah->bucket[ah_bucket_of(ah, &ah->h[i].addr)];
+    while (*pp && *pp != i)
+        pp = &ah->h[*pp].hnext;
+    if (*pp)
+        *pp = ah->h[i].hnext;
+}
+
+/* Finds or creates the host entry (evicting the LRU host when full). */
+static struct ah_host *ah_touch(struct aihost *ah, const struct xm_addr *a)
+{
+    uint32_t i = ah_find(ah, a);
+    if (i) {
+        ah_unlink(ah, i);
+        ah_push(ah, i);
+        return &ah->h[i];
+    }
+    if (ah->used < ah->cap) {
+        i = ++ah->used;
+    } else {
+        i = ah->tail;
+        ah_unlink(ah, i);
+        ah_unhash(ah, i);
+        ah->st.evicted++;
+    }
+    uint32_t b = ah_bucket_of(ah, a);
+    memset(&ah->h[i], 0, sizeof ah->h[i]);
+    ah->h[i].addr = *a;
+    ah->h[i].hnext = ah->bucket[b];
+    ah->bucket[b] = i;
+    ah_push(ah, i);
+    ah->st.hosts = ah->used;
+    return &ah->h[i];
+}
+
+/* ---- evidence ------------------------------------------------------- */
+
+static bool ah_lapsed(const struct aihost *ah, const struct aihost_evidence *e, xm_time_t now)
+{
+    return now - e->last > ah->cfg.decay;
+}
+
+/* Drops lapsed pieces, keeping the order of the rest. */
+static void ah_prune(struct aihost *ah, struct ah_host *h, xm_time_t now)
+{
+    uint8_t k = 0;
+    for (uint8_t i = 0; i < h->n; i++) {
+        if (ah_lapsed(ah, &h->ev[i], now)) {
+            ah->st.evidence_lapsed++;
+            continue;
+        }
+        if (k != i)
+            h->ev[k] = h->ev[i];
+        k++;
+    }
+    h->n = k;
+}
+
+/* Copies at most dlen-1 bytes of src; always terminates. */
+static void ah_copy(char *dst, size_t dlen, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= dlen)
+        n = dlen - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* Slot for a new piece: a free one, else the oldest last-seen. */
+static struct aihost_evidence *ah_slot(struct aihost *ah, struct ah_host *h)
+{
+    if (h->n < AIHOST_MAX_EVIDENCE)
+        return &h->ev[h->n++];
+    uint8_t old = 0;
+    for (uint8_t i = 1; i < h->n; i++)
+        if (h->ev[i].last < h->ev[old].last)
+            old = i;
+    ah->st.evidence_replaced++;
+    /* keep pieces in first-seen order: move the victim to the end */
+    memmove(&h->ev[old], &h->ev[old + 1], (size_t)(h->n - old - 1) * sizeof h->ev[0]);
+    return &h->ev[h->n - 1];
+}
+
+static void ah_record(struct aihost *ah, const struct xm_addr *a, enum aihost_kind kind,
+                      const char *detail, xm_time_t now)
+{
+    char d[AIHOST_DETAIL_LEN];
+    ah_copy(d, sizeof d, detail);
+    struct ah_host *h = ah_touch(ah, a);
+    ah_prune(ah, h, now);
+    for (uint8_t i = 0; i < h->n; i++) {
+        struct aihost_evidence *e = &h->ev[i];
+        if (e->kind == kind && strcmp(e->detail, d) == 0) {
+            if (now > e->last)
+                e->last = now;
+            e->count++;
+            ah->st.evidence_refreshed++;
+            return;
+        }
+    }
+    struct aihost_evidence *e = ah_slot(ah, h);
+    memset(e, 0, sizeof *e);
+    e->kind = (uint8_t)kind;
+    memcpy(e->detail, d, sizeof d);
+    e->first = e->last = now;
+    e->count = 1;
+    ah->st.evidence_added++;
+}
+
+int aihost_add_evidence(struct aihost *ah, const struct xm_addr *host, enum aihost_kind kind,
+                        const char *detail, xm_time_t now)
+{
+    if ((host->family != 4 && host->family != 6) || kind == AIHOST_NONE ||
+        kind == AIHOST_INVENTORY || kind > AIHOST_PROCESS)
+        return -1;
+    ah_record(ah, host, kind, detail ? detail : "", now);
+    return 0;
+}
+
+/* Writes the decimal port then " label" into buf (no printf family). */
+static void ah_port_detail(char *buf, size_t blen, uint16_t port, const char *label)
+{
+    char num[6];
+    int n = 0;
+    do {
+        num[n++] = (char)('0' + port % 10);
+        port /= 10;
+    } while (port);
+    size_t k = 0;
+    while (n && k + 1 < blen)
+        buf[k++] = num[--n];
+    if (label[0] && k + 2 < blen) {
+        buf[k++] = ' ';
+        size_t ln = strlen(label);
+        if (ln > blen - k - 1)
+            ln = blen - k - 1;
+        memcpy(buf + k, label, ln);
+        k += ln;
+    }
+    buf[k] = '\0';
+}
+
+static const struct lists_entry *ah_match_name(const struct lists_list *l, const struct aihost_obs *o,
+                                               const char **which)
+{
+    const struct lists_entry *e = NULL;
+    if (o->name && (e = lists_match_domain(l, o->name)))
+        *which = o->name;
+    else if (o->domain && (e = lists_match_domain(l, o->domain)))
+        *which = o->domain;
+    return e;
+}
+
+int aihost_observe_flow(struct aihost *ah, const struct aihost_obs *o)
+{
+    int n = 0;
+    ah->st.observations++;
+    if (!o->local || (o->local->family != 4 && o->local->family != 6))
+        return 0;
+    const char *which = NULL;
+    if (!o->local_is_server && ah->cfg.endpoints && ah_match_name(ah->cfg.endpoints, o, &which)) {
+        ah_record(ah, o->local, AIHOST_LLM_ENDPOINT, which, o->now);
+        n++;
+    }
+    if (!o->local_is_server && o->ua && ah->cfg.user_agents &&
+        lists_match_ua(ah->cfg.user_agents, o->ua)) {
+        ah_record(ah, o->local, AIHOST_USER_AGENT, o->ua, o->now);
+        n++;
+    }
+    const struct lists_entry *pe;
+    if (o->local_is_server && o->established && ah->cfg.ports &&
+        (pe = lists_match_port(ah->cfg.ports, o->srv_port))) {
+        char d[AIHOST_DETAIL_LEN];
+        ah_port_detail(d, sizeof d, o->srv_port, pe->label);
+        ah_record(ah, o->local, AIHOST_SERVES_PORT, d, o->now);
+        n++;
+    }
+    return n;
+}
+
+/* ---- inventory ------------------------------------------------------ */
+
+/* Zeroes host bits past plen. */
+static void ah_mask(struct xm_addr *a, unsigned plen)
+{
+    unsigned bits = a->family == 4 ? 32 : 128;
+    for (unsigned i = plen; i < bits; i++)
+        a->b[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+}
+
+static bool ah_in(const struct ah_inv *v, const struct xm_addr *a)
+{
+    if (v->net.family != a->family)
+        return false;
+    struct xm_addr m = *a;
+    ah_mask(&m, v->plen);
+    return memcmp(&m, &v->net, sizeof m) == 0;
+}
+
+static int ah_parse_cidr(const char *cidr, struct ah_inv *v)
+{
+    char buf[64];
+    if (strlen(cidr) >= sizeof buf)
+        return -1;
+    ah_copy(buf, sizeof buf, cidr);
+    char *slash = strchr(buf, '/');
+    if (slash)
+        *slash = '\0';
+    if (xm_addr_parse(buf, &v->net) != 0)
+        return -1;
+    long max = v->net.family == 4 ? 32 : 128, plen = max;
+    if (slash) {
+        char *end = NULL;
+        plen = strtol(slash + 1, &end, 10);
+        if (end == slash + 1 || *end || plen < 0 || plen > max)
+            return -1;
+    }
+    v->plen = (uint8_t)plen;
+    ah_mask(&v->net, v->plen);
+    return 0;
+}
+
+static bool ah_tag_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '-' || ch == '.';
+}
+
+/* Splits "ai, gpu" into v->tags; -1 on a bad or too long tag. */
+static int ah_parse_tags(const char *tags, struct ah_inv *v)
+{
+    const char *p = tags;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = 0;
+        while (ah_tag_char(p[n]))
+            n++;
+        if (!n && !*p)
+            break;
+        if (!n || n >= AIHOST_TAG_LEN || v->ntags >= AIHOST_MAX_TAGS ||
+            (p[n] && p[n] != ',' && p[n] != ' '))
+            return -1;
+        memcpy(v->tags[v->ntags], p, n);
+        v->tags[v->ntags][n] = '\0';
+        v->ai |= strcmp(v->tags[v->ntags], "ai") == 0;
+        v->ntags++;
+        p += n;
+    }
+    return 0;
+}
+
+int aihost_tag_inventory(struct aihost *ah, const char *cidr, const char *tags,
+                         char *err, size_t errlen)
+{
+    struct ah_inv v;
+    memset(&v, 0, sizeof v);
+    if (ah->ninv >= AIHOST_MAX_INVENTORY) {
+        snprintf(err, errlen, "inventory: too many entries (max %d)", AIHOST_MAX_INVENTORY);
+        return -1;
+    }
+    if (ah_parse_cidr(cidr, &v) != 0) {
+        snprintf(err, errlen, "inventory: bad CIDR '%s'", cidr);
+        return -1;
+    }
+    if (ah_parse_tags(tags, &v) != 0) {
+        snprintf(err, errlen, "inventory: bad tags '%s' (max %d tags of [A-Za-z0-9_.-], %d chars)",
+                 tags, AIHOST_MAX_TAGS, AIHOST_TAG_LEN - 1);
+        return -1;
+    }
+    ah->inv[ah->ninv++] = v;
+    ah->st.inventory = ah->ninv;
+    return 0;
+}
+
+/* Longest inventory prefix containing a, or NULL. */
+static const struct ah_inv *ah_inventory(const struct aihost *ah, const struct xm_addr *a)
+{
+    const struct ah_inv *best = NULL;
+    for (uint32_t i = 0; i < ah->ninv; i++)
+        if (ah_in(&ah->inv[i], a) && (!best || ah->inv[i].plen > best->plen))
+            best = &ah->inv[i];
+    return best;
+}
+
+/* ---- queries -------------------------------------------------------- */
+
+bool aihost_get(struct aihost *ah, const struct xm_addr *host, xm_time_t now,
+                struct aihost_view *out)
+{
+    memset(out, 0, sizeof *out);
+    uint32_t i = ah_find(ah, host);
+    if (i) {
+        struct ah_host *h = &ah->h[i];
+        ah_prune(ah, h, now);
+        for (uint8_t k = 0; k < h->n; k++)
+            out->ev[out->n_evidence++] = h->ev[k];
+    }
+    const struct ah_inv *v = ah_inventory(ah, host);
+    if (v) {
+        out->n_tags = v->ntags;
+        memcpy(out->tags, v->tags, sizeof out->tags);
+    }
+    out->ai = out->n_evidence > 0 || (v && v->ai);
+    return out->ai;
+}
+
+bool aihost_is_ai(struct aihost *ah, const struct xm_addr *host, xm_time_t now)
+{
+    uint32_t i = ah_find(ah, host);
+    if (i) {
+        for (uint8_t k = 0; k < ah->h[i].n; k++)
+            if (!ah_lapsed(ah, &ah->h[i].ev[k], now))
+                return true;
+    }
+    const struct ah_inv *v = ah_inventory(ah, host);
+    return v && v->ai;
+}
+
+static json_t *ah_eve_evidence(const struct aihost_evidence *e)
+{
+    char t1[40], t2[40];
+    return json_pack("{s:s, s:s, s:s, s:s, s:I}", "kind", aihost_kind_name(e->kind),
+                     "detail", e->detail, "first_seen", xm_time_iso(e->first, t1, sizeof t1),
+                     "last_seen", xm_time_iso(e->last, t2, sizeof t2), "count",
+                     (json_int_t)e->count);
+}
+
+static json_t *ah_eve_host(const struct aihost_view *v)
+{
+    json_t *host = json_object(), *ev = json_array(), *tags = json_array();
+    if (!host) {
+        json_decref(ev);
+        json_decref(tags);
+        return NULL;
+    }
+    /* set_new steals the references, also on failure */
+    if ( json_object_set_new(host, "ai", json_boolean(v->ai)) != 0 ||
+        json_object_set_new(host, "evidence", ev) != 0 ||
+        json_object_set_new(host, "tags", tags) != 0)
+        goto fail;
+    for (uint8_t i = 0; i < v->n_evidence; i++)
+        if (json_array_append_new(ev, ah_eve_evidence(&v->ev[i])) != 0)
+            goto fail;
+    for (uint8_t i = 0; i < v->n_tags; i++)
+        if (json_array_append_new(tags, json_string(v->tags[i])) != 0)
+            goto fail;
+    return host;
+fail:
+    json_decref(host);
+    return NULL;
+}
+
+int aihost_eve_add(struct aihost *ah, const struct xm_addr *host, xm_time_t now, json_t *obj)
+{
+    struct aihost_view v;
+    aihost_get(ah, host, now, &v);
+    if (!v.n_evidence && !v.n_tags)
+        return 0;
+    json_t *h = ah_eve_host(&v);
+    if (!h || json_object_set_new(obj, "host", h) != 0)
+        return -1;
+    return 1;
+}

@@ -1,0 +1,348 @@
+/*
+ * proc.c - the bounded process table, the attribution entry point, EVE
+ * fields and statistics (see xm_proc.h; internals in proc_int.h).
+ */
+#include "proc_int.h"
+
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const proc_attr_names[PROC_ATTR_MAX] = {
+    "none", "exact", "cached_inode", "port_guess",
+};
+
+const char *proc_attr_name(unsigned conf)
+{
+    return conf < PROC_ATTR_MAX ? proc_attr_names[conf] : "none";
+}
+
+void proc_limits_default(struct proc_limits *l)
+{
+    l->max_procs = 4096;
+    l->max_inodes = 65536;
+    l->refresh_min_ms = 200;
+    l->max_ledger = 1u << 20;
+    l->max_pending = 256;
+}
+
+xm_time_t proc_wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (xm_time_t)ts.tv_sec * XM_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+static uint32_t proc_pow2(uint32_t n)
+{
+    uint32_t c = 16;
+    while (c < n && c < (1u << 30))
+        c <<= 1;
+    return c;
+}
+
+/* Epoch usec at boot: realtime minus boottime (both read now). */
+static xm_time_t proc_boot_us(void)
+{
+    struct timespec rt, bt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    clock_gettime(CLOCK_BOOTTIME, &bt);
+    return ((xm_time_t)rt.tv_sec - bt.tv_sec) * XM_USEC_PER_SEC +
+           (rt.tv_nsec - bt.tv_nsec) / 1000;
+}
+
+static int proc_alloc_tables(struct proc *p)
+{
+    const struct proc_limits *l = &p->lim;
+    p->nbuckets = proc_pow2(l->max_procs);
+    p->icap = proc_pow2(l->max_inodes * 2);
+    p->slots = calloc((size_t)l->max_procs + 1, sizeof *p->slots);
+    p->id_bucket = calloc(p->nbuckets, sizeof *p->id_bucket);
+    p->pid_bucket = calloc(p->nbuckets, sizeof *p->pid_bucket);
+    p->imap = calloc(p->icap, sizeof *p->imap);
+    p->pending = calloc(l->max_pending ? l->max_pending : 1, sizeof *p->pending);
+    if (!p->slots || !p->id_bucket || !p->pid_bucket || !p->imap || !p->pending)
+        return -1;
+    for (uint32_t i = 1; i <= l->max_procs; i++)
+        p->slots[i].lru_next = i < l->max_procs ? i + 1 : 0;
+    p->free_head = 1;
+    return 0;
+}
+
+struct proc *proc_new(const struct proc_limits *l)
+{
+    struct proc *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    if (l)
+        p->lim = *l;
+    else
+        proc_limits_default(&p->lim);
+    if (p->lim.max_procs == 0)
+        p->lim.max_procs = 1;
+    if (p->lim.max_inodes == 0)
+        p->lim.max_inodes = 1;
+    p->seed = xm_hash_random_seed();
+    p->diag_fd = p->cn_fd = -1;
+    p->last_refresh_ms = -1;
+    p->next_id = 1;
+    p->boot_us = proc_boot_us();
+    p->clk_tck = sysconf(_SC_CLK_TCK);
+    if (p->clk_tck <= 0)
+        p->clk_tck = 100;
+    if (proc_alloc_tables(p) != 0) {
+        proc_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void proc_free(struct proc *p)
+{
+    if (!p)
+        return;
+    if (p->diag_fd >= 0)
+        close(p->diag_fd);
+    if (p->cn_fd >= 0)
+        close(p->cn_fd);
+    if (p->ledger_out)
+        fclose(p->ledger_out);
+    proc_ledger_free(p);
+    free(p->slots);
+    free(p->id_bucket);
+    free(p->pid_bucket);
+    free(p->imap);
+    free(p->pending);
+    free(p);
+}
+
+/* ---- table ----------------------------------------------------------- */
+
+static uint32_t proc_bucket(const struct proc *p, uint32_t key)
+{
+    return (uint32_t)xm_hash(&key, sizeof key, p->seed) & (p->nbuckets - 1);
+}
+
+static void proc_lru_unlink(struct proc *p, uint32_t s)
+{
+    struct proc_slot *e = &p->slots[s];
+    if (e->lru_prev)
+        p->slots[e->lru_prev].lru_next = e->lru_next;
+    else
+        p->lru_head = e->lru_next;
+    if (e->lru_next)
+        p->slots[e->lru_next].lru_prev = e->lru_prev;
+    else
+        p->lru_tail = e->lru_prev;
+    e->lru_prev = e->lru_next = 0;
+}
+
+static void proc_lru_push(struct proc *p, uint32_t s)
+{
+    struct proc_slot *e = &p->slots[s];
+    e->lru_prev = 0;
+    e->lru_next = p->lru_head;
+    if (p->lru_head)
+        p->slots[p->lru_head].lru_prev = s;
+    p->lru_head = s;
+    if (!p->lru_tail)
+        p->lru_tail = s;
+}
+
+/* Removes slot s from the chain starting at *head linked through the
+ * member at byte offset `off` of struct proc_slot. */
+static void proc_chain_del(struct proc *p, uint32_t *head, uint32_t s, bool by_pid)
+{
+    uint32_t *link = head;
+    while (*link && *link != s)
+        link = by_pid ? &p->slots[*link].pid_next : &p->slots[*link].id_next;
+    if (*link)
+        *link = by_pid ? p->slots[s].pid_next : p->slots[s].id_next;
+}
+
+static void proc_evict(struct proc *p)
+{
+    uint32_t s = p->lru_tail;
+    struct proc_slot *e = &p->slots[s];
+    proc_lru_unlink(p, s);
+    proc_chain_del(p, &p->id_bucket[proc_bucket(p, e->info.id)], s, false);
+    proc_chain_del(p, &p->pid_bucket[proc_bucket(p, e->info.pid)], s, true);
+    e->used = false;
+    e->lru_next = p->free_head;
+    p->free_head = s;
+    p->st.procs_evicted++;
+    p->st.procs_active--;
+}
+
+struct proc_info *proc_tab_add(struct proc *p, uint32_t pid, xm_time_t now)
+{
+    if (!p->free_head)
+        proc_evict(p);
+    uint32_t s = p->free_head;
+    struct proc_slot *e = &p->slots[s];
+    p->free_head = e->lru_next;
+    memset(e, 0, sizeof *e);
+    e->used = true;
+    e->info.id = p->next_id++;
+    if (p->next_id == 0)
+        p->next_id = 1;              /* 2^32 processes later: wrap, skip 0 */
+    e->info.pid = pid;
+    e->info.first_seen = now;
+    uint32_t *ib = &p->id_bucket[proc_bucket(p, e->info.id)];
+    uint32_t *pb = &p->pid_bucket[proc_bucket(p, pid)];
+    e->id_next = *ib;
+    *ib = s;
+    e->pid_next = *pb;
+    *pb = s;
+    proc_lru_push(p, s);
+    p->st.procs_added++;
+    p->st.procs_active++;
+    return &e->info;
+}
+
+/* Newest record (highest id) for pid; pid chains are short. */
+struct proc_info *proc_tab_by_pid(struct proc *p, uint32_t pid)
+{
+    struct proc_info *best = NULL;
+    for (uint32_t s = p->pid_bucket[proc_bucket(p, pid)]; s; s = p->slots[s].pid_next) {
+        struct proc_info *pi = &p->slots[s].info;
+        if (pi->pid == pid && (!best || pi->id > best->id))
+            best = pi;
+    }
+    return best;
+}
+
+static uint32_t proc_slot_of(const struct proc *p, uint32_t id)
+{
+    if (id == 0)
+        return 0;
+    uint32_t s = p->id_bucket[proc_bucket(p, id)];
+    while (s && p->slots[s].info.id != id)
+        s = p->slots[s].id_next;
+    return s;
+}
+
+struct proc_info *proc_tab_by_id(const struct proc *p, uint32_t id)
+{
+    uint32_t s = proc_slot_of(p, id);
+    return s ? &p->slots[s].info : NULL;
+}
+
+void proc_tab_touch(struct proc *p, uint32_t id)
+{
+    uint32_t s = proc_slot_of(p, id);
+    if (s && p->lru_head != s) {
+        proc_lru_unlink(p, s);
+        proc_lru_push(p, s);
+    }
+}
+
+const struct proc_info *proc_get(const struct proc *p, uint32_t id)
+{
+    return p ? proc_tab_by_id(p, id) : NULL;
+}
+
+const struct proc_stats *proc_get_stats(const struct proc *p)
+{
+    return &p->st;
+}
+
+/* ---- attribution ----------------------------------------------------- */
+
+uint32_t proc_attribute(struct proc *p, const struct xm_flow *f, uint8_t *confidence)
+{
+    uint8_t conf = PROC_ATTR_NONE;
+    uint32_t id = 0;
+    if (!p->replay && p->diag_fd < 0) {
+        *confidence = PROC_ATTR_NONE;
+        return 0;                      /* gateway / replay without ledger */
+    }
+    p->st.lookups++;
+    if (p->replay)
+        id = proc_ledger_match(p, f, &conf);
+    else
+        id = proc_live_attribute(p, f, &conf);
+    if (id == 0)
+        conf = PROC_ATTR_NONE;
+    p->st.hits[conf]++;
+    if (id) {
+        proc_tab_touch(p, id);
+        if (p->ledger_out && !p->replay)
+            proc_ledger_write(p, f, id, conf);
+    }
+    *confidence = conf;
+    return id;
+}
+
+/* ---- EVE ------------------------------------------------------------- */
+
+static void proc_json_time(json_t *o, const char *key, xm_time_t t)
+{
+    char buf[40];
+    if (t > 0)
+        json_object_set_new(o, key, json_string(xm_time_iso(t, buf, sizeof buf)));
+}
+
+static json_t *proc_container_json(const struct proc_container *c)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "runtime", json_string(c->runtime));
+    if (c->id[0])
+        json_object_set_new(o, "id", json_string(c->id));
+    if (c->pod[0])
+        json_object_set_new(o, "pod", json_string(c->pod));
+    return o;
+}
+
+/* Strings from /proc may hold any bytes; jansson rejects invalid UTF-8,
+ * so fall back to a lossy copy (bytes >= 0x80 become '?'). */
+static json_t *proc_jstr(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    char tmp[PROC_PATH_LEN > PROC_CMDLINE_LEN ? PROC_PATH_LEN : PROC_CMDLINE_LEN];
+    size_t i = 0;
+    for (; s[i] && i + 1 < sizeof tmp; i++)
+        tmp[i] = (unsigned char)s[i] >= 0x80 ? '?' : s[i];
+    tmp[i] = '\0';
+    return json_string(tmp);
+}
+
+json_t *proc_info_json(const struct proc_info *pi, bool ledger)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "pid", json_integer(pi->pid));
+    json_object_set_new(o, "ppid", json_integer(pi->ppid));
+    json_object_set_new(o, "name", proc_jstr(pi->comm));
+    json_object_set_new(o, "exe", proc_jstr(pi->exe));
+    json_object_set_new(o, "cmdline", proc_jstr(pi->cmdline));
+    json_object_set_new(o, "user", proc_jstr(pi->user));
+    if (pi->uid_known)
+        json_object_set_new(o, "uid", json_integer(pi->uid));
+    proc_json_time(o, "start", pi->start);
+    proc_json_time(o, "first_seen", pi->first_seen);
+    if (pi->container.runtime[0] || pi->container.pod[0])
+        json_object_set_new(o, "container", proc_container_json(&pi->container));
+    json_object_set_new(o, "ai", json_boolean(pi->ai));
+    if (pi->ai)
+        json_object_set_new(o, "ai_evidence", json_string(pi->ai_evidence));
+    if (ledger) {
+        json_object_set_new(o, "start_us", json_integer(pi->start));
+        json_object_set_new(o, "first_seen_us", json_integer(pi->first_seen));
+        json_object_set_new(o, "exited", json_boolean(pi->exited));
+    }
+    return o;
+}
+
+void proc_eve_add(const struct proc *p, uint32_t id, uint8_t conf, json_t *obj)
+{
+    const struct proc_info *pi = proc_get(p, id);
+    if (pi)
+        json_object_set_new(obj, "process", proc_info_json(pi, false));
+    json_object_set_new(obj, "attribution", json_string(proc_attr_name(pi ? conf : 0)));
+}

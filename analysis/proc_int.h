@@ -1,0 +1,98 @@
+/*
+ * proc_int.h - internals shared by analysis/proc*.c (not a public API).
+ *
+ * Process table: slots 1..max_procs (0 = nil), chained hash by id and by
+ * pid, one LRU list.  Eviction policy: when every slot is used the least
+ * recently attributed/created record is dropped (procs_evicted); a flow
+ * still holding its id then gets NULL from proc_get().
+ *
+ * Inode map: open addressing, capacity a power of two >= 2*max_inodes.
+ * A full /proc scan clears and refills it; entries past max_inodes are
+ * dropped and counted (inode_dropped).  Targeted scans add to it.
+ */
+#ifndef XM_PROC_INT_H
+#define XM_PROC_INT_H
+
+#include <stdio.h>
+
+#include "xm_proc.h"
+
+struct proc_slot {
+    struct proc_info info;
+    uint32_t lru_prev, lru_next;   /* head = most recently used */
+    uint32_t id_next, pid_next;    /* hash chains */
+    bool used;
+};
+
+struct proc_inode {
+    uint64_t inode;                /* 0 = empty */
+    uint32_t pid;
+};
+
+/* Canonical 5-tuple for the ledger: (a, ap) <= (b, bp). */
+struct proc_tuple {
+    struct xm_addr a, b;
+    uint16_t ap, bp;
+    uint8_t proto;
+    uint8_t pad_[3];
+};
+
+struct proc_lentry {
+    struct proc_tuple key;
+    xm_time_t ts;                  /* flow first packet, usec */
+    uint32_t proc_id;
+    uint32_t next;                 /* bucket chain, index + 1 (0 = end) */
+    uint8_t conf;
+};
+
+struct proc {
+    struct proc_limits lim;
+    uint64_t seed;
+    struct proc_stats st;
+
+    struct proc_slot *slots;       /* max_procs + 1 */
+    uint32_t *id_bucket, *pid_bucket;
+    uint32_t nbuckets;             /* power of two */
+    uint32_t free_head, lru_head, lru_tail, next_id;
+
+    struct proc_inode *imap;
+    uint32_t icap, icount;
+
+    uint32_t *pending;             /* connector-reported pids to scan */
+    uint32_t npending;
+
+    int diag_fd, cn_fd;
+    uint32_t diag_seq;
+    int64_t last_refresh_ms;       /* CLOCK_MONOTONIC; <0 = never */
+    xm_time_t boot_us;             /* epoch usec of boot */
+    long clk_tck;
+
+    struct { uint32_t uid; bool used; char name[PROC_USER_LEN]; } ucache[32];
+
+    FILE *ledger_out;
+    struct proc_lentry *ledger;
+    uint32_t nledger, ledger_cap;
+    uint32_t *lbucket, nlbuckets;  /* chains of ledger indexes + 1 */
+    bool replay;
+};
+
+/* proc.c: table. */
+struct proc_info *proc_tab_add(struct proc *p, uint32_t pid, xm_time_t now);
+struct proc_info *proc_tab_by_pid(struct proc *p, uint32_t pid);
+struct proc_info *proc_tab_by_id(const struct proc *p, uint32_t id);
+void proc_tab_touch(struct proc *p, uint32_t id);
+json_t *proc_info_json(const struct proc_info *pi, bool ledger);
+xm_time_t proc_wall_us(void);
+
+/* proc_live.c: kernel side. */
+uint32_t proc_live_attribute(struct proc *p, const struct xm_flow *f, uint8_t *conf);
+void proc_user_name(struct proc *p, uint32_t uid, char *out, size_t outlen);
+
+/* proc_ledger.c */
+void proc_tuple_make(struct proc_tuple *t, uint8_t proto, const struct xm_addr *x,
+                     uint16_t xp, const struct xm_addr *y, uint16_t yp);
+uint32_t proc_ledger_match(struct proc *p, const struct xm_flow *f, uint8_t *conf);
+void proc_ledger_write(struct proc *p, const struct xm_flow *f, uint32_t id, uint8_t conf);
+void proc_ledger_free(struct proc *p);
+
+#endif

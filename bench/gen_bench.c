@@ -1,0 +1,229 @@
+/*
+ * gen_bench.c - writes a large, deterministic benchmark capture.
+ *
+ * usage: gen_bench OUT.pcap [packets=10000000] [flows=100000] [snaplen=128]
+ *
+ * Ethernet/IPv4 traffic from N concurrent flows (90% TCP, 10% UDP), all
+ * open at once: packets are dealt round-robin over the flows, the order
+ * of flows within a round shuffled by a fixed affine permutation, so the
+ * flow table really holds N flows for the whole run.  Each TCP flow opens
+ * with SYN, SYN-ACK, then data/ACK packets; nothing closes.  Wire sizes
+ * follow a typical mix (40% pure ACKs, 15% 100-600 B, 45% full 1500 B
+ * IP packets); the capture keeps the first `snaplen` bytes (payload
+ * bytes are zeros, so the checksums are correct for the wire packet).
+ * Time advances 1 us per packet (1 Mpps) from 2026-03-24T00:00:00Z.
+ * Everything comes from a fixed-seed splitmix64: same arguments, same file.
+ *
+ * Memory: one per-flow state array of `flows` entries (12 bytes each),
+ * freed at exit.  Exit 0 on success, 1 on error (message on stderr).
+ */
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GB_ETH_LEN 14u
+#define GB_IP_LEN 20u
+#define GB_MAX_FRAME 1514u
+#define GB_T0 INT64_C(1774310400) /* 2026-03-24T00:00:00Z, seconds */
+
+struct gb_flow {
+    uint32_t seq[2];   /* next sequence number per direction */
+    uint32_t pkts;     /* packets emitted so far */
+};
+
+static uint64_t gb_rng_state = UINT64_C(0x6578666d62656e63);
+
+/* splitmix64 (public-domain algorithm by S. Vigna), fixed seed. */
+static uint64_t gb_rand(void)
+{
+    uint64_t z = (gb_rng_state += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static void gb_put16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void gb_put32(uint8_t *p, uint32_t v)
+{
+    gb_put16(p, v >> 16);
+    gb_put16(p + 2, v & 0xffffu);
+}
+
+/* One's complement sum of big-endian 16-bit words (RFC 1071). */
+static uint32_t gb_sum(const uint8_t *p, size_t len, uint32_t acc)
+{
+    size_t i;
+
+    for (i = 0; i + 1 < len; i += 2)
+        acc += (uint32_t)p[i] << 8 | p[i + 1];
+    if (len & 1)
+        acc += (uint32_t)p[len - 1] << 8;
+    return acc;
+}
+
+static uint16_t gb_fold(uint32_t acc)
+{
+    while (acc >> 16)
+        acc = (acc & 0xffffu) + (acc >> 16);
+    return (uint16_t)~acc;
+}
+
+/* Flow i's addresses: client 10.(i>>16).(i>>8).(i) side, server one of
+ * 4096 external hosts in 198.18.0.0/15 (RFC 2544 benchmark range). */
+static void gb_addrs(uint32_t i, uint32_t *cli, uint32_t *srv)
+{
+    *cli = UINT32_C(0x0a000000) | (i & 0xffffffu);
+    *srv = UINT32_C(0xc6120000) | ((i * 2654435761u) >> 20);
+}
+
+/* Wire IP length for a packet: ACKs, mid-size, or full-size. */
+static uint32_t gb_ip_len(int is_udp, uint32_t l4hdr)
+{
+    uint64_t r = gb_rand() % 100;
+
+    if (r < 40 && !is_udp)
+        return GB_IP_LEN + l4hdr;
+    if (r < 55)
+        return GB_IP_LEN + l4hdr + 100 + (uint32_t)(gb_rand() % 500);
+    return 1500;
+}
+
+/* Builds the frame for flow fi into buf (GB_MAX_FRAME bytes); returns the
+ * wire length. */
+static uint32_t gb_build(uint8_t *buf, uint32_t fi, struct gb_flow *f)
+{
+    int is_udp = fi % 10 == 3;
+    uint32_t l4hdr = is_udp ? 8u : 20u;
+    int up = f->pkts < 2 ? f->pkts == 0 : (gb_rand() % 3) != 0;
+    uint32_t cli, srv, sa, da, iplen, pay;
+    uint16_t sport = (uint16_t)(1024 + fi % 60000), dport = 443;
+    uint8_t *ip = buf + GB_ETH_LEN, *l4 = ip + GB_IP_LEN;
+    uint8_t flags = 0x10;
+    uint32_t acc;
+
+    gb_addrs(fi, &cli, &srv);
+    sa = up ? cli : srv;
+    da = up ? srv : cli;
+    iplen = f->pkts < 2 && !is_udp ? GB_IP_LEN + l4hdr : gb_ip_len(is_udp, l4hdr);
+    pay = iplen - GB_IP_LEN - l4hdr;
+    memset(buf, 0, GB_ETH_LEN + iplen);
+    memcpy(buf, up ? "\x02\0\0\0\0\x02\x02\0\0\0\0\x01" : "\x02\0\0\0\0\x01\x02\0\0\0\0\x02", 12);
+    gb_put16(buf + 12, 0x0800);
+    ip[0] = 0x45;
+    gb_put16(ip + 2, iplen);
+    gb_put16(ip + 4, f->pkts & 0xffffu);
+    ip[6] = 0x40;                        /* DF */
+    ip[8] = up ? 64 : 52;
+    ip[9] = is_udp ? 17 : 6;
+    gb_put32(ip + 12, sa);
+    gb_put32(ip + 16, da);
+    gb_put16(ip + 10, gb_fold(gb_sum(ip, GB_IP_LEN, 0)));
+    gb_put16(l4, up ? sport : dport);
+    gb_put16(l4 + 2, up ? dport : sport);
+    if (is_udp) {
+        gb_put16(l4 + 4, l4hdr + pay);
+    } else {
+        if (f->pkts == 0)
+            flags = 0x02;
+        else if (f->pkts == 1)
+            flags = 0x12;
+        else if (pay)
+            flags = 0x18;
+        gb_put32(l4 + 4, f->seq[!up]);
+        gb_put32(l4 + 8, f->pkts ? f->seq[up] : 0);
+        l4[12] = 0x50;
+        l4[13] = flags;
+        gb_put16(l4 + 14, 502);
+        f->seq[!up] += pay + ((flags & 0x02) ? 1u : 0u);
+    }
+    /* pseudo-header (RFC 9293 s3.1 / RFC 768) + L4 header; payload is 0 */
+    acc = gb_sum(ip + 12, 8, 0) + ip[9] + l4hdr + pay;
+    gb_put16(l4 + (is_udp ? 6 : 16), gb_fold(gb_sum(l4, l4hdr, acc)));
+    if (is_udp && l4[6] == 0 && l4[7] == 0)
+        gb_put16(l4 + 6, 0xffff);
+    f->pkts++;
+    return GB_ETH_LEN + iplen;
+}
+
+static int gb_parse(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    char *end = NULL;
+    unsigned long long v = strtoull(s, &end, 10);
+
+    if (!end || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int gb_write(pcap_dumper_t *d, uint64_t packets, uint32_t nflows,
+                    uint32_t snaplen, struct gb_flow *fl)
+{
+    static uint8_t buf[GB_MAX_FRAME];
+    /* Affine permutation of [0, nflows): mult coprime to nflows. */
+    uint64_t mult = 1000003 % nflows ? 1000003 : 999983;
+    uint64_t i;
+
+    for (i = 0; i < packets; i++) {
+        uint64_t round = i / nflows, pos = i % nflows;
+        uint32_t fi = (uint32_t)((pos * mult + round * 7919) % nflows);
+        struct pcap_pkthdr h;
+
+        h.len = gb_build(buf, fi, &fl[fi]);
+        h.caplen = h.len < snaplen ? h.len : snaplen;
+        h.ts.tv_sec = (time_t)(GB_T0 + (int64_t)(i / 1000000));
+        h.ts.tv_usec = (suseconds_t)(i % 1000000);
+        pcap_dump((u_char *)d, &h, buf);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t packets = 10000000, flows = 100000, snaplen = 128;
+    struct gb_flow *fl = NULL;
+    pcap_t *p = NULL;
+    pcap_dumper_t *d = NULL;
+    int rc = 1;
+
+    if (argc < 2 || (argc > 2 && gb_parse(argv[2], 1, UINT64_C(1) << 40, &packets)) ||
+        (argc > 3 && gb_parse(argv[3], 1, UINT32_C(1) << 26, &flows)) ||
+        (argc > 4 && gb_parse(argv[4], 54, GB_MAX_FRAME, &snaplen))) {
+        fprintf(stderr, "usage: gen_bench OUT.pcap [packets] [flows] [snaplen 54..1514]\n");
+        return 1;
+    }
+    fl = calloc(flows, sizeof *fl);
+    p = pcap_open_dead(DLT_EN10MB, (int)snaplen);
+    if (!fl || !p)
+        goto out;
+    d = pcap_dump_open(p, argv[1]);
+    if (!d) {
+        fprintf(stderr, "gen_bench: %s\n", pcap_geterr(p));
+        goto out;
+    }
+    for (uint64_t i = 0; i < flows; i++) {
+        fl[i].seq[0] = (uint32_t)gb_rand();
+        fl[i].seq[1] = (uint32_t)gb_rand();
+    }
+    rc = gb_write(d, packets, (uint32_t)flows, (uint32_t)snaplen, fl);
+    if (pcap_dump_flush(d) != 0)
+        rc = 1;
+    else
+        printf("%s: %" PRIu64 " packets, %" PRIu64 " flows, snaplen %" PRIu64 "\n",
+               argv[1], packets, flows, snaplen);
+out:
+    if (d)
+        pcap_dump_close(d);
+    if (p)
+        pcap_close(p);
+    free(fl);
+    return rc;
+}

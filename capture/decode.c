@@ -1,0 +1,633 @@
+/*
+ * decode.c - link layer, IPv4/IPv6 and L4 header decoding (dec_packet).
+ *
+ * Contract: see include/xm_pkt.h.  Every packet byte is read through the
+ * bounds-checked reader (xm_rd.h); the reader never looks past caplen.
+ * The caller owns *pkt and *st; pkt->l4_payload borrows `data`.
+ * Nothing here allocates, logs or formats; no state survives a call.
+ *
+ * Outcomes.  Each internal step returns an enum dec_reason; DR_NONE means
+ * "go on".  The public result is derived from the reason (dec_reason_res),
+ * so every reason belongs to exactly one result:
+ *   *_TRUNC          -> DEC_TRUNCATED (captured bytes end inside a header
+ *                       we need),
+ *   DR_NOT_IP        -> DEC_NOT_IP,   DR_UNSUPPORTED_DLT -> DEC_UNSUPPORTED_DLT,
+ *   everything else  -> DEC_INVALID (a field value is impossible).
+ *
+ * Which headers are "needed" (truncation policy):
+ *   - the link header, every tag/label/shim, the IPv4 header including its
+ *     options and the whole IPv6 extension-header chain: without them the
+ *     L4 header cannot be located;
+ *   - the FIXED part of the L4 header (TCP 20, UDP 8, SCTP 12, ICMP and
+ *     ICMPv6 8 bytes): without it the flow cannot be keyed.  A cut L4
+ *     header is DEC_TRUNCATED, except for later fragments, which carry no
+ *     L4 header at all and decode as DEC_OK with has_ports false.
+ *   - TCP options are NOT needed: when the capture ends inside them the
+ *     packet is DEC_OK with l4_caplen 0.  So a short-snaplen capture
+ *     (tcpdump -s 96: 14 + 20 + 20 = 54 bytes of headers) decodes fine and
+ *     ip_bytes still comes from the IP header, not from caplen.
+ * The IP length fields must leave room for the fixed L4 header, else the
+ * packet is DEC_INVALID (DR_L4_BAD_LEN) - the bytes there are padding,
+ * not a header.  Exception (RFC 1858 "tiny fragments"): a first IPv4
+ * fragment too short for the full header but holding >= 4 bytes still
+ * yields its ports.
+ */
+#include "xm_pkt.h"
+
+#include "xm_rd.h"
+
+/* Link types handled here but not named in xm_pkt.h. */
+enum { DEC_DLT_PPP = 9, DEC_DLT_PPP_SERIAL = 50, DEC_DLT_C_HDLC = 104 };
+
+/* Bounds on loops driven by packet bytes (exceeding them is invalid). */
+#define DEC_VLAN_MAX 8      /* stacked 802.1Q/802.1ad/0x9100 tags */
+#define DEC_MPLS_MAX 16     /* MPLS label stack entries */
+#define DEC_IP6_EXT_MAX 16  /* IPv6 extension headers */
+
+/* Ethertypes (IEEE registry). */
+#define ET_IP4 0x0800
+#define ET_IP6 0x86dd
+#define ET_VLAN 0x8100
+#define ET_QINQ 0x88a8
+#define ET_QINQ_OLD 0x9100
+#define ET_PPPOE_SESS 0x8864
+#define ET_MPLS_UC 0x8847
+#define ET_MPLS_MC 0x8848
+
+/* IP protocol numbers (IANA). */
+enum {
+    IPP_HOPOPT = 0, IPP_ICMP = 1, IPP_TCP = 6, IPP_UDP = 17, IPP_ROUTING = 43,
+    IPP_FRAGMENT = 44, IPP_AH = 51, IPP_ICMP6 = 58, IPP_NONE = 59,
+    IPP_DSTOPTS = 60, IPP_SCTP = 132,
+};
+
+struct dec_ctx {
+    struct xm_rd r;      /* over data[0, caplen) */
+    struct xm_pkt *pkt;
+    uint32_t frame_len;  /* max(wirelen, caplen): for length-0 IP headers */
+};
+
+static enum dec_reason dec_ip4(struct dec_ctx *c);
+static enum dec_reason dec_ip6(struct dec_ctx *c);
+
+/* ---- names and result mapping ----------------------------------------- */
+
+static const char *const dec_result_names[DEC_RESULT_MAX] = {
+    [DEC_OK] = "ok",
+    [DEC_NOT_IP] = "not_ip",
+    [DEC_UNSUPPORTED_DLT] = "unsupported_dlt",
+    [DEC_TRUNCATED] = "truncated",
+    [DEC_INVALID] = "invalid",
+};
+
+static const char *const dec_reason_names[DR_MAX] = {
+    [DR_NONE] = "none",
+    [DR_LINK_TRUNC] = "link_trunc",
+    [DR_VLAN_TRUNC] = "vlan_trunc",
+    [DR_VLAN_TOO_DEEP] = "vlan_too_deep",
+    [DR_SLL_TRUNC] = "sll_trunc",
+    [DR_IP4_TRUNC] = "ip4_trunc",
+    [DR_IP4_BAD_VERSION] = "ip4_bad_version",
+    [DR_IP4_BAD_IHL] = "ip4_bad_ihl",
+    [DR_IP4_BAD_LEN] = "ip4_bad_len",
+    [DR_IP6_TRUNC] = "ip6_trunc",
+    [DR_IP6_BAD_VERSION] = "ip6_bad_version",
+    [DR_IP6_EXT_TRUNC] = "ip6_ext_trunc",
+    [DR_IP6_EXT_TOO_MANY] = "ip6_ext_too_many",
+    [DR_TCP_TRUNC] = "tcp_trunc",
+    [DR_TCP_BAD_OFF] = "tcp_bad_off",
+    [DR_UDP_TRUNC] = "udp_trunc",
+    [DR_UDP_BAD_LEN] = "udp_bad_len",
+    [DR_ICMP_TRUNC] = "icmp_trunc",
+    [DR_NOT_IP] = "not_ip",
+    [DR_UNSUPPORTED_DLT] = "unsupported_dlt",
+    [DR_PPPOE_TRUNC] = "pppoe_trunc",
+    [DR_MPLS_TRUNC] = "mpls_trunc",
+    [DR_MPLS_TOO_DEEP] = "mpls_too_deep",
+    [DR_IP_BAD_VERSION] = "ip_bad_version",
+    [DR_IP6_BAD_LEN] = "ip6_bad_len",
+    [DR_SCTP_TRUNC] = "sctp_trunc",
+    [DR_L4_BAD_LEN] = "l4_bad_len",
+};
+
+/* Result of each reason.  Every reason MUST be listed: a missing entry
+ * would read as DEC_OK (tests/test_decode.c checks each reason's result). */
+static const uint8_t dec_reason_res[DR_MAX] = {
+    [DR_NONE] = DEC_OK,
+    [DR_LINK_TRUNC] = DEC_TRUNCATED, [DR_VLAN_TRUNC] = DEC_TRUNCATED,
+    [DR_VLAN_TOO_DEEP] = DEC_INVALID, [DR_SLL_TRUNC] = DEC_TRUNCATED,
+    [DR_IP4_TRUNC] = DEC_TRUNCATED, [DR_IP4_BAD_VERSION] = DEC_INVALID,
+    [DR_IP4_BAD_IHL] = DEC_INVALID, [DR_IP4_BAD_LEN] = DEC_INVALID,
+    [DR_IP6_TRUNC] = DEC_TRUNCATED, [DR_IP6_BAD_VERSION] = DEC_INVALID,
+    [DR_IP6_EXT_TRUNC] = DEC_TRUNCATED, [DR_IP6_EXT_TOO_MANY] = DEC_INVALID,
+    [DR_TCP_TRUNC] = DEC_TRUNCATED, [DR_TCP_BAD_OFF] = DEC_INVALID,
+    [DR_UDP_TRUNC] = DEC_TRUNCATED, [DR_UDP_BAD_LEN] = DEC_INVALID,
+    [DR_ICMP_TRUNC] = DEC_TRUNCATED, [DR_NOT_IP] = DEC_NOT_IP,
+    [DR_UNSUPPORTED_DLT] = DEC_UNSUPPORTED_DLT,
+    [DR_PPPOE_TRUNC] = DEC_TRUNCATED, [DR_MPLS_TRUNC] = DEC_TRUNCATED,
+    [DR_MPLS_TOO_DEEP] = DEC_INVALID, [DR_IP_BAD_VERSION] = DEC_INVALID,
+    [DR_IP6_BAD_LEN] = DEC_INVALID, [DR_SCTP_TRUNC] = DEC_TRUNCATED,
+    [DR_L4_BAD_LEN] = DEC_INVALID,
+};
+
+const char *dec_result_name(enum dec_result r)
+{
+    if ((unsigned)r >= DEC_RESULT_MAX)
+        return "unknown";
+    return dec_result_names[r];
+}
+
+const char *dec_reason_name(enum dec_reason r)
+{
+    if ((unsigned)r >= DR_MAX || !dec_reason_names[r])
+        return "unknown";
+    return dec_reason_names[r];
+}
+
+bool dec_dlt_supported(int dlt)
+{
+    switch (dlt) {
+    case XM_DLT_NULL: case XM_DLT_EN10MB: case XM_DLT_RAW_OLD:
+    case XM_DLT_RAW_OLD2: case XM_DLT_LOOP: case XM_DLT_RAW:
+    case XM_DLT_LINUX_SLL: case XM_DLT_IPV4: case XM_DLT_IPV6:
+    case XM_DLT_LINUX_SLL2: case DEC_DLT_PPP: case DEC_DLT_PPP_SERIAL:
+    case DEC_DLT_C_HDLC:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* ---- L4 ---------------------------------------------------------------- */
+
+/*
+ * Sets l4_payload/l4_caplen/l4_len.  The reader sits at the L4 header;
+ * hdr is the L4 header length (may exceed what was captured, e.g. TCP
+ * options cut by snaplen); decl is the L4 length per the IP header(s).
+ * l4_caplen never counts link-layer padding past the IP length.
+ */
+static void dec_payload(struct dec_ctx *c, size_t hdr, size_t decl)
+{
+    struct xm_pkt *p = c->pkt;
+    size_t left = xm_rd_left(&c->r);
+    size_t len = decl > hdr ? decl - hdr : 0;
+    size_t cap = left > hdr ? left - hdr : 0;
+    if (cap > len)
+        cap = len;
+    p->l4_len = (uint32_t)len;
+    p->l4_caplen = (uint32_t)cap;
+    p->l4_payload = cap ? xm_rd_ptr(&c->r) + hdr : NULL;
+}
+
+/* The fixed L4 header of `need` bytes must fit the IP length (else
+ * invalid) and the capture (else truncated). */
+static enum dec_reason dec_l4_need(struct dec_ctx *c, size_t need, size_t decl,
+                                   enum dec_reason trunc)
+{
+    if (decl < need)
+        return DR_L4_BAD_LEN;
+    if (xm_rd_left(&c->r) < need)
+        return trunc;
+    return DR_NONE;
+}
+
+/* RFC 1858 tiny first fragment: only the 4 port bytes are promised. */
+static enum dec_reason dec_tiny_frag(struct dec_ctx *c, size_t decl,
+                                     enum dec_reason trunc)
+{
+    struct xm_rd t = c->r;
+    if (decl < 4)
+        return DR_L4_BAD_LEN;
+    if (!xm_rd_be16(&t, &c->pkt->sport) || !xm_rd_be16(&t, &c->pkt->dport))
+        return trunc;
+    c->pkt->has_ports = true;
+    dec_payload(c, decl, decl);
+    return DR_NONE;
+}
+
+/* TCP, RFC 9293 section 3.1: ports, seq, data offset (32-bit words), flags. */
+static enum dec_reason dec_tcp(struct dec_ctx *c, size_t decl)
+{
+    struct xm_pkt *p = c->pkt;
+    if (decl < 20 && p->frag == XM_FRAG_FIRST)
+        return dec_tiny_frag(c, decl, DR_TCP_TRUNC);
+    enum dec_reason e = dec_l4_need(c, 20, decl, DR_TCP_TRUNC);
+    if (e != DR_NONE)
+        return e;
+    struct xm_rd t = c->r;
+    uint8_t off = 0;
+    xm_rd_be16(&t, &p->sport);
+    xm_rd_be16(&t, &p->dport);
+    xm_rd_be32(&t, &p->tcp_seq);
+    xm_rd_skip(&t, 4);                  /* acknowledgment number */
+    xm_rd_u8(&t, &off);
+    xm_rd_u8(&t, &p->tcp_flags);
+    if ((off >> 4) < 5)
+        return DR_TCP_BAD_OFF;
+    p->has_ports = true;
+    dec_payload(c, (size_t)(off >> 4) * 4, decl);
+    return DR_NONE;
+}
+
+/* UDP, RFC 768.  Length 0 is legal only in jumbograms (RFC 2675), i.e.
+ * when the IP length came from the wire. */
+static enum dec_reason dec_udp(struct dec_ctx *c, size_t decl)
+{
+    struct xm_pkt *p = c->pkt;
+    enum dec_reason e = dec_l4_need(c, 8, decl, DR_UDP_TRUNC);
+    if (e != DR_NONE)
+        return e;
+    struct xm_rd t = c->r;
+    uint16_t ulen = 0;
+    xm_rd_be16(&t, &p->sport);
+    xm_rd_be16(&t, &p->dport);
+    xm_rd_be16(&t, &ulen);
+    if (ulen < 8 && !(ulen == 0 && p->len_from_wire))
+        return DR_UDP_BAD_LEN;
+    p->has_ports = true;
+    dec_payload(c, 8, decl);
+    return DR_NONE;
+}
+
+/* SCTP common header, RFC 9260 section 3.1: ports, tag, checksum. */
+static enum dec_reason dec_sctp(struct dec_ctx *c, size_t decl)
+{
+    struct xm_pkt *p = c->pkt;
+    if (decl < 12 && p->frag == XM_FRAG_FIRST)
+        return dec_tiny_frag(c, decl, DR_SCTP_TRUNC);
+    enum dec_reason e = dec_l4_need(c, 12, decl, DR_SCTP_TRUNC);
+    if (e != DR_NONE)
+        return e;
+    struct xm_rd t = c->r;
+    xm_rd_be16(&t, &p->sport);
+    xm_rd_be16(&t, &p->dport);
+    p->has_ports = true;
+    dec_payload(c, 12, decl);
+    return DR_NONE;
+}
+
+/* ICMP (RFC 792) / ICMPv6 (RFC 4443): 8-byte header, type and code first. */
+static enum dec_reason dec_icmp(struct dec_ctx *c, size_t decl)
+{
+    enum dec_reason e = dec_l4_need(c, 8, decl, DR_ICMP_TRUNC);
+    if (e != DR_NONE)
+        return e;
+    struct xm_rd t = c->r;
+    xm_rd_u8(&t, &c->pkt->icmp_type);
+    xm_rd_u8(&t, &c->pkt->icmp_code);
+    dec_payload(c, 8, decl);
+    return DR_NONE;
+}
+
+/* Reader at the first byte after the IP header(s); ip_hdrs = their size. */
+static enum dec_reason dec_l4(struct dec_ctx *c, size_t ip_hdrs)
+{
+    struct xm_pkt *p = c->pkt;
+    size_t decl = p->ip_bytes > ip_hdrs ? p->ip_bytes - ip_hdrs : 0;
+    if (p->frag == XM_FRAG_LATER) {
+        dec_payload(c, 0, decl);
+        return DR_NONE;
+    }
+    switch (p->proto) {
+    case IPP_TCP: return dec_tcp(c, decl);
+    case IPP_UDP: return dec_udp(c, decl);
+    case IPP_SCTP: return dec_sctp(c, decl);
+    case IPP_ICMP: case IPP_ICMP6: return dec_icmp(c, decl);
+    default:
+        dec_payload(c, 0, decl);
+        return DR_NONE;
+    }
+}
+
+/* ---- IPv4 (RFC 791) ------------------------------------------------------ */
+
+/* IP bytes when the header's length field is 0 (TSO / jumbogram): the
+ * frame length minus everything before the IP header at offset ip_off. */
+static uint32_t dec_wire_ip_len(const struct dec_ctx *c, size_t ip_off)
+{
+    c->pkt->len_from_wire = true;
+    return c->frame_len - (uint32_t)ip_off;  /* ip_off <= caplen <= frame_len */
+}
+
+static enum dec_reason dec_ip4(struct dec_ctx *c)
+{
+    struct xm_rd *r = &c->r;
+    struct xm_pkt *p = c->pkt;
+    size_t ip_off = r->off;
+    uint8_t vihl = 0;
+    uint16_t tot = 0, id = 0, frag = 0;
+    if (!xm_rd_peek8(r, 0, &vihl))
+        return DR_IP4_TRUNC;
+    if ((vihl >> 4) != 4)
+        return DR_IP4_BAD_VERSION;
+    size_t hl = (size_t)(vihl & 0x0f) * 4;   /* IHL: 32-bit words */
+    if (hl < 20)
+        return DR_IP4_BAD_IHL;
+    if (!xm_rd_need(r, hl))
+        return DR_IP4_TRUNC;
+    xm_rd_skip(r, 2);                         /* version/IHL, TOS */
+    xm_rd_be16(r, &tot);
+    xm_rd_be16(r, &id);
+    xm_rd_be16(r, &frag);                     /* flags(3) | offset(13) */
+    xm_rd_skip(r, 1);                         /* TTL */
+    xm_rd_u8(r, &p->proto);
+    xm_rd_skip(r, 2);                         /* header checksum: unchecked */
+    xm_rd_copy(r, p->src.b, 4);
+    xm_rd_copy(r, p->dst.b, 4);
+    xm_rd_skip(r, hl - 20);                   /* options */
+    if (tot != 0 && tot < hl)
+        return DR_IP4_BAD_LEN;
+    p->ipver = 4;
+    p->src.family = p->dst.family = 4;
+    p->frag_id = id;
+    p->ip_bytes = tot ? tot : dec_wire_ip_len(c, ip_off);
+    if (frag & 0x1fff)
+        p->frag = XM_FRAG_LATER;
+    else if (frag & 0x2000)                   /* MF */
+        p->frag = XM_FRAG_FIRST;
+    return dec_l4(c, hl);
+}
+
+/* ---- IPv6 (RFC 8200) ----------------------------------------------------- */
+
+static bool dec_ip6_is_ext(uint8_t nh)
+{
+    return nh == IPP_HOPOPT || nh == IPP_ROUTING || nh == IPP_FRAGMENT ||
+           nh == IPP_DSTOPTS || nh == IPP_AH;
+}
+
+/* Fragment header body after next/reserved: offset(13)|res(2)|M, ident. */
+static void dec_ip6_frag(struct dec_ctx *c)
+{
+    uint16_t offm = 0;
+    xm_rd_be16(&c->r, &offm);
+    xm_rd_be32(&c->r, &c->pkt->frag_id);
+    if (offm & 0xfff8)
+        c->pkt->frag = XM_FRAG_LATER;
+    else if (offm & 1)
+        c->pkt->frag = XM_FRAG_FIRST;
+    /* offset 0 and M 0: atomic fragment (RFC 6946), a whole packet */
+}
+
+/*
+ * Walks at most DEC_IP6_EXT_MAX extension headers starting with *nh and
+ * leaves *nh at the upper-layer protocol.  Stops early at a later
+ * fragment (the rest is fragment payload).  Lengths: AH in 4-byte units
+ * + 2 (RFC 4302), fragment 8 bytes, the others 8-byte units + 1.
+ */
+static enum dec_reason dec_ip6_ext(struct dec_ctx *c, uint8_t *nh)
+{
+    struct xm_rd *r = &c->r;
+    for (unsigned n = 0; dec_ip6_is_ext(*nh); n++) {
+        uint8_t next = 0, len = 0;
+        if (n == DEC_IP6_EXT_MAX)
+            return DR_IP6_EXT_TOO_MANY;
+        if (!xm_rd_need(r, 8))                /* every ext header >= 8 */
+            return DR_IP6_EXT_TRUNC;
+        xm_rd_u8(r, &next);
+        xm_rd_u8(r, &len);
+        if (*nh == IPP_FRAGMENT)
+            dec_ip6_frag(c);
+        else if (!xm_rd_skip(r, (*nh == IPP_AH ? ((size_t)len + 2) * 4
+                                               : ((size_t)len + 1) * 8) - 2))
+            return DR_IP6_EXT_TRUNC;
+        *nh = next;
+        if (c->pkt->frag == XM_FRAG_LATER)
+            break;
+    }
+    return DR_NONE;
+}
+
+static enum dec_reason dec_ip6(struct dec_ctx *c)
+{
+    struct xm_rd *r = &c->r;
+    struct xm_pkt *p = c->pkt;
+    size_t ip_off = r->off;
+    uint8_t v = 0, nh = 0;
+    uint16_t plen = 0;
+    if (!xm_rd_peek8(r, 0, &v))
+        return DR_IP6_TRUNC;
+    if ((v >> 4) != 6)
+        return DR_IP6_BAD_VERSION;
+    if (!xm_rd_need(r, 40))
+        return DR_IP6_TRUNC;
+    xm_rd_skip(r, 4);                         /* version, class, flow label */
+    xm_rd_be16(r, &plen);
+    xm_rd_u8(r, &nh);
+    xm_rd_skip(r, 1);                         /* hop limit */
+    xm_rd_copy(r, p->src.b, 16);
+    xm_rd_copy(r, p->dst.b, 16);
+    p->ipver = 6;
+    p->src.family = p->dst.family = 6;
+    /* Payload length 0: jumbogram (RFC 2675) or TSO, unless nothing follows. */
+    p->ip_bytes = (plen || nh == IPP_NONE) ? 40u + plen : dec_wire_ip_len(c, ip_off);
+    enum dec_reason e = dec_ip6_ext(c, &nh);
+    if (e != DR_NONE)
+        return e;
+    p->proto = nh;
+    size_t hdrs = r->off - ip_off;
+    if (hdrs > p->ip_bytes)
+        return DR_IP6_BAD_LEN;
+    return dec_l4(c, hdrs);
+}
+
+/* ---- link layers --------------------------------------------------------- */
+
+/* Reader at the first byte after the version-less encapsulation (raw IP,
+ * MPLS bottom of stack): the version nibble picks the IP decoder. */
+static enum dec_reason dec_ip_any(struct dec_ctx *c, enum dec_reason trunc,
+                                  enum dec_reason other)
+{
+    uint8_t v = 0;
+    if (!xm_rd_peek8(&c->r, 0, &v))
+        return trunc;
+    switch (v >> 4) {
+    case 4: return dec_ip4(c);
+    case 6: return dec_ip6(c);
+    default: return other;
+    }
+}
+
+/* MPLS label stack entries (RFC 3032): label(20)|TC(3)|S(1)|TTL(8). */
+static enum dec_reason dec_mpls(struct dec_ctx *c)
+{
+    uint32_t lse = 0;
+    for (unsigned n = 0; !(lse & 0x100); n++) {
+        if (n == DEC_MPLS_MAX)
+            return DR_MPLS_TOO_DEEP;
+        if (!xm_rd_be32(&c->r, &lse))
+            return DR_MPLS_TRUNC;
+    }
+    /* Not 4/6: pseudowire or other payload we do not decode. */
+    return dec_ip_any(c, DR_MPLS_TRUNC, DR_NOT_IP);
+}
+
+/* PPP protocol field (RFC 1661), 1 byte when compressed (odd first byte). */
+static enum dec_reason dec_ppp_proto(struct dec_ctx *c, enum dec_reason trunc)
+{
+    uint8_t b0 = 0, b1 = 0;
+    if (!xm_rd_u8(&c->r, &b0))
+        return trunc;
+    uint16_t proto = b0;
+    if (!(b0 & 1)) {
+        if (!xm_rd_u8(&c->r, &b1))
+            return trunc;
+        proto = (uint16_t)(b0 << 8 | b1);
+    }
+    switch (proto) {
+    case 0x0021: return dec_ip4(c);
+    case 0x0057: return dec_ip6(c);
+    case 0x0281: return dec_mpls(c);
+    default: return DR_NOT_IP;
+    }
+}
+
+/* PPPoE session header (RFC 2516): ver/type, code, session id, length. */
+static enum dec_reason dec_pppoe(struct dec_ctx *c)
+{
+    if (!xm_rd_skip(&c->r, 6))
+        return DR_PPPOE_TRUNC;
+    return dec_ppp_proto(c, DR_PPPOE_TRUNC);
+}
+
+static bool dec_is_vlan(uint16_t et)
+{
+    return et == ET_VLAN || et == ET_QINQ || et == ET_QINQ_OLD;
+}
+
+/* Reader after an ethertype field holding `et`: VLAN tags (innermost id
+ * wins), then the payload.  Ethertypes < 0x0600 are 802.3 lengths. */
+static enum dec_reason dec_ethertype(struct dec_ctx *c, uint16_t et)
+{
+    for (unsigned depth = 0; dec_is_vlan(et); depth++) {
+        uint16_t tci = 0;
+        if (depth == DEC_VLAN_MAX)
+            return DR_VLAN_TOO_DEEP;
+        if (!xm_rd_be16(&c->r, &tci) || !xm_rd_be16(&c->r, &et))
+            return DR_VLAN_TRUNC;
+        c->pkt->vlan = tci & 0x0fff;          /* PCP(3) DEI(1) VID(12) */
+    }
+    switch (et) {
+    case ET_IP4: return dec_ip4(c);
+    case ET_IP6: return dec_ip6(c);
+    case ET_PPPOE_SESS: return dec_pppoe(c);
+    case ET_MPLS_UC: case ET_MPLS_MC: return dec_mpls(c);
+    default: return DR_NOT_IP;
+    }
+}
+
+/* Ethernet II: dst(6) src(6) ethertype(2). */
+static enum dec_reason dec_eth(struct dec_ctx *c)
+{
+    uint16_t et = 0;
+    if (!xm_rd_skip(&c->r, 12) || !xm_rd_be16(&c->r, &et))
+        return DR_LINK_TRUNC;
+    return dec_ethertype(c, et);
+}
+
+/* Linux cooked v1: 16 bytes, protocol (ethertype) at offset 14. */
+static enum dec_reason dec_sll(struct dec_ctx *c)
+{
+    uint16_t et = 0;
+    if (!xm_rd_skip(&c->r, 14) || !xm_rd_be16(&c->r, &et))
+        return DR_SLL_TRUNC;
+    return dec_ethertype(c, et);
+}
+
+/* Linux cooked v2: 20 bytes, protocol (ethertype) at offset 0. */
+static enum dec_reason dec_sll2(struct dec_ctx *c)
+{
+    uint16_t et = 0;
+    if (!xm_rd_be16(&c->r, &et) || !xm_rd_skip(&c->r, 18))
+        return DR_SLL_TRUNC;
+    return dec_ethertype(c, et);
+}
+
+/* BSD AF values for IPv6 differ by OS: 24 (NetBSD/OpenBSD), 28 (FreeBSD),
+ * 30 (macOS); AF_INET is 2 everywhere. */
+static enum dec_reason dec_af(struct dec_ctx *c, uint32_t af)
+{
+    switch (af) {
+    case 2: return dec_ip4(c);
+    case 24: case 28: case 30: return dec_ip6(c);
+    default: return DR_NOT_IP;
+    }
+}
+
+/* DLT_NULL: 4-byte AF in the capturing host's byte order.  AF values are
+ * small, so whichever reading is < 2^16 is the right one. */
+static enum dec_reason dec_null(struct dec_ctx *c)
+{
+    struct xm_rd t = c->r;
+    uint32_t le = 0, be = 0;
+    if (!xm_rd_le32(&t, &le) || !xm_rd_be32(&c->r, &be))
+        return DR_LINK_TRUNC;
+    return dec_af(c, le < 0x10000 ? le : be);
+}
+
+/* DLT_LOOP: 4-byte AF in network order. */
+static enum dec_reason dec_loop(struct dec_ctx *c)
+{
+    uint32_t af = 0;
+    if (!xm_rd_be32(&c->r, &af))
+        return DR_LINK_TRUNC;
+    return dec_af(c, af);
+}
+
+/* DLT_PPP / PPP_SERIAL: optional HDLC address 0xff + control 0x03. */
+static enum dec_reason dec_ppp(struct dec_ctx *c)
+{
+    uint8_t b0 = 0;
+    if (xm_rd_peek8(&c->r, 0, &b0) && b0 == 0xff && !xm_rd_skip(&c->r, 2))
+        return DR_LINK_TRUNC;
+    return dec_ppp_proto(c, DR_LINK_TRUNC);
+}
+
+/* Cisco HDLC: address(1) control(1) ethertype(2). */
+static enum dec_reason dec_chdlc(struct dec_ctx *c)
+{
+    uint16_t et = 0;
+    if (!xm_rd_skip(&c->r, 2) || !xm_rd_be16(&c->r, &et))
+        return DR_LINK_TRUNC;
+    return dec_ethertype(c, et);
+}
+
+static enum dec_reason dec_link(struct dec_ctx *c, int dlt)
+{
+    switch (dlt) {
+    case XM_DLT_EN10MB: return dec_eth(c);
+    case XM_DLT_LINUX_SLL: return dec_sll(c);
+    case XM_DLT_LINUX_SLL2: return dec_sll2(c);
+    case XM_DLT_RAW: case XM_DLT_RAW_OLD: case XM_DLT_RAW_OLD2:
+        return dec_ip_any(c, DR_LINK_TRUNC, DR_IP_BAD_VERSION);
+    case XM_DLT_IPV4: return dec_ip4(c);
+    case XM_DLT_IPV6: return dec_ip6(c);
+    case XM_DLT_NULL: return dec_null(c);
+    case XM_DLT_LOOP: return dec_loop(c);
+    case DEC_DLT_PPP: case DEC_DLT_PPP_SERIAL: return dec_ppp(c);
+    case DEC_DLT_C_HDLC: return dec_chdlc(c);
+    default: return DR_UNSUPPORTED_DLT;
+    }
+}
+
+enum dec_result dec_packet(int dlt, xm_time_t ts, const uint8_t *data,
+                           uint32_t caplen, uint32_t wirelen,
+                           struct xm_pkt *pkt, struct dec_stats *st)
+{
+    struct dec_ctx c;
+    memset(pkt, 0, sizeof *pkt);
+    pkt->ts = ts;
+    pkt->caplen = caplen;
+    pkt->wirelen = wirelen;
+    xm_rd_init(&c.r, data, caplen);
+    c.pkt = pkt;
+    c.frame_len = wirelen > caplen ? wirelen : caplen;
+    enum dec_reason why = dec_link(&c, dlt);
+    enum dec_result res = (enum dec_result)dec_reason_res[why];
+    if (st) {
+        st->packets++;
+        st->result[res]++;
+        st->reason[why]++;
+    }
+    return res;
+}

@@ -1,0 +1,157 @@
+/*
+ * xm_app.h - the per-packet application-layer dispatcher
+ * (analysis/app.c): DNS, TLS ClientHello and HTTP/1.x request parsing
+ * wired to the names cache, per-flow app records, and EVE output.
+ *
+ * Ownership: app_new() allocates everything once (names tables, the
+ * per-flow record table, the reassembly pool) and app_free() releases
+ * it; nothing is allocated per packet.  Strings returned by accessors
+ * point into app/names storage: valid until the flow ends (records) or
+ * the name is evicted (names), so copy them if they must live longer.
+ *
+ * Wiring (pipeline):
+ *   a = app_new(&limits, xm_hash_random_seed());
+ *   per decoded packet, after flow_update():  app_on_packet(a, p, f, dir);
+ *   in the flow end callback, for every NON-interim end:
+ *       app_on_flow_end(a, f);            (before the record is built)
+ *       app_eve_add(a, f, record);        (also fine for interim records)
+ *   app_on_flow_end() finishes any pending reassembly, retries the DNS
+ *   lookup and releases the reassembly slot; the flow's app record stays
+ *   readable until the next app_on_flow_end()/app_on_packet() call, which
+ *   frees it (so the record can be written in between, and nothing leaks).
+ *
+ * Flow fields written: f->name_id / f->name_src (best name for the remote
+ * end: SNI, then HTTP Host, then DNS), f->app_flags (APP_F_* below) and
+ * f->app_slot (index of the per-flow record, 0 = none).
+ *
+ * Which packets are looked at:
+ *  - UDP and TCP port 53, 5353 (mDNS) and 5355 (LLMNR): every packet, as
+ *    DNS (TCP with the RFC 7766 length prefix, resynchronised on message
+ *    boundaries per direction).
+ *  - any other UDP port: the first packet of each direction is tested
+ *    with dns_header_plausible() (12 header octets, no name decoding) and
+ *    only if that passes is it parsed; it counts as DNS only if the parse
+ *    is clean, every answer was walked and the question name is made of
+ *    hostname characters [A-Za-z0-9_-.].  After two packets a non-DNS
+ *    UDP flow is marked done.
+ *  - TCP client data (dir 0): the first data segment decides: a TLS
+ *    handshake record -> ClientHello; "METHOD SP" -> HTTP request head;
+ *    anything else -> done.  A hello/head that spans segments is
+ *    reassembled (xm_reasm.h, first client flight only) for at most
+ *    max_segments client data segments; then what was parsed is kept.
+ *  - After that the flow is marked done and costs one branch per packet.
+ */
+#ifndef XM_APP_H
+#define XM_APP_H
+
+#include <jansson.h>
+
+#include "xm_common.h"
+#include "xm_flow.h"
+#include "xm_names.h"
+#include "xm_pkt.h"
+#include "xm_reasm.h"
+
+/* struct xm_flow.app_flags bits. */
+enum {
+    APP_F_DONE = 0x0001,        /* no more payload inspection */
+    APP_F_DNS = 0x0002,         /* the flow carries DNS */
+    APP_F_TLS = 0x0004,         /* a ClientHello was parsed (maybe partly) */
+    APP_F_HTTP = 0x0008,        /* an HTTP request head was parsed */
+    APP_F_ECH = 0x0010,         /* ClientHello had encrypted_client_hello/ESNI */
+    APP_F_NO_SNI = 0x0020,      /* ClientHello without server_name */
+    APP_F_LOOKED = 0x0040,      /* DNS cache consulted for the remote end */
+    APP_F_DNS_EXPIRED = 0x0080, /* ... and the answer had expired */
+    APP_F_REASM = 0x0100,       /* first-flight reassembly in progress */
+    APP_F_SEG_SHIFT = 12,       /* bits 12..15: client data segments seen */
+};
+
+struct app_limits {
+    uint32_t max_records;      /* per-flow app records (default 32768) */
+    uint32_t reasm_slots;      /* reassembly slots (default 256) */
+    uint32_t reasm_bytes;      /* octets per slot (default 16384) */
+    uint32_t max_segments;     /* client data segments inspected, <= 15 (8) */
+    bool dns_any_udp_port;     /* probe other UDP ports for DNS (true) */
+    const char *psl_path;      /* NULL: system PSL, else a .dat/.dafsa */
+    struct names_limits names;
+};
+void app_limits_default(struct app_limits *l);
+
+struct app_stats {
+    uint64_t packets;              /* app_on_packet calls that looked at payload */
+    uint64_t dns_msgs, dns_queries, dns_responses, dns_truncated, dns_invalid;
+    uint64_t dns_tcp_msgs, dns_tcp_skipped, dns_other_port_flows;
+    uint64_t tls_hellos, tls_partial, tls_invalid, tls_sni, tls_no_sni, tls_ech;
+    uint64_t http_requests, http_partial, http_invalid, http_x_filename;
+    uint64_t records_used, records_full;  /* records_used = live now */
+    uint64_t named_sni, named_http, named_dns, dns_lookup_miss, dns_lookup_expired;
+};
+
+/* HTTP request fields kept for a flow (first request only). */
+struct app_http {
+    char method[16];
+    char host[254];
+    char user_agent[128];
+    char content_type[64];
+    char x_filename[64];
+    uint32_t url_len;
+    uint64_t content_length;
+    bool has_content_length, has_x_filename;
+};
+
+/* Best name of a flow's remote end.  name NULL means unnamed; then
+ * source is "unnamed" and reason one of:
+ *   "ech"             ClientHello with Encrypted Client Hello / ESNI and
+ *                     no usable SNI,
+ *   "tls_without_sni" ClientHello without server_name,
+ *   "dns_expired"     an answer for the address was seen, TTL ran out,
+ *   "name_evicted"    a name was known but left the bounded intern table,
+ *   "no_dns_seen"     no DNS answer seen for the address (DNS over
+ *                     HTTPS/TLS, resolved before the capture, hard-coded
+ *                     address). */
+struct app_name {
+    const char *name, *source, *domain, *reason;
+    bool ech;                  /* an ECH/ESNI extension was present */
+};
+
+/* One DNS query seen by the last app_on_packet() call (for the rules). */
+struct app_dns_query {
+    struct xm_addr host;       /* querier */
+    char domain[DNS_NAME_MAX + 1];  /* registrable domain (or the name) */
+    char qname[DNS_NAME_MAX + 1];
+    uint16_t qtype;
+};
+
+struct app_ctx;
+
+/* NULL on allocation failure or when no PSL could be loaded. */
+struct app_ctx *app_new(const struct app_limits *l, uint64_t seed);
+void app_free(struct app_ctx *a);
+
+void app_on_packet(struct app_ctx *a, const struct xm_pkt *p, struct xm_flow *f, int dir);
+/* Ends the flow's app state: applies what a pending reassembly holds,
+ * releases the reassembly slot, retries the DNS lookup at f->last for a
+ * flow still unnamed, and schedules the record to be freed at the next
+ * app_on_flow_end()/app_on_packet() call. */
+void app_on_flow_end(struct app_ctx *a, struct xm_flow *f);
+
+void app_flow_name(const struct app_ctx *a, const struct xm_flow *f, struct app_name *out);
+const char *app_flow_sni(const struct app_ctx *a, const struct xm_flow *f);   /* or NULL */
+const char *app_flow_alpn(const struct app_ctx *a, const struct xm_flow *f);  /* or NULL */
+const struct app_http *app_flow_http(const struct app_ctx *a, const struct xm_flow *f);
+/* The DNS query carried by the packet of the last app_on_packet() call,
+ * or NULL. */
+const struct app_dns_query *app_last_dns_query(const struct app_ctx *a);
+/* DNS-tunnel statistics of (host, registrable domain). */
+bool app_dns_stats(const struct app_ctx *a, const struct xm_addr *host, const char *domain,
+                   struct names_tunnel *out);
+
+/* Adds "dest_name", and "tls" / "http" when seen, to an EVE record. */
+void app_eve_add(const struct app_ctx *a, const struct xm_flow *f, json_t *record);
+
+const struct app_stats *app_stats(const struct app_ctx *a);
+const struct reasm_stats *app_reasm_stats(const struct app_ctx *a);
+struct names *app_names(struct app_ctx *a);
+const struct names *app_names_const(const struct app_ctx *a);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * xm_opts.h - run-time settings: filled from defaults, then the config
+ * file (-c), then command-line flags (which win).  src/main.c owns the
+ * struct; strings point into argv or into storage owned by the config
+ * loader and live for the whole run.
+ */
+#ifndef XM_OPTS_H
+#define XM_OPTS_H
+
+#include "xm_common.h"
+#include "xm_flow.h"
+
+#define XM_MAX_INPUTS 64
+#define XM_MAX_GEOIP 8
+#define XM_MAX_RULE_FILES 16
+
+struct xm_opts {
+    const char *inputs[XM_MAX_INPUTS]; /* -r FILE ... ("-" = stdin) */
+    size_t n_inputs;
+    const char *iface;                 /* -i IFACE */
+    const char *bpf;                   /* -f EXPR or trailing args */
+    int snaplen;                       /* --snaplen, default 262144 */
+    int buffer_mb;                     /* --buffer-size MiB, default 64 */
+    bool promisc;                      /* default true; -p turns it off */
+
+    const char *home_net;              /* --home-net CIDR,...; NULL = default */
+    const char *flows_path;            /* --flows FILE|- ; NULL = off */
+    const char *alerts_path;           /* --alerts FILE|- ; default "-" */
+    const char *rule_files[XM_MAX_RULE_FILES]; /* --rules FILE ... */
+    size_t n_rule_files;
+    bool no_rules;                     /* --no-rules */
+    const char *geoip[XM_MAX_GEOIP];   /* --geoip FILE ... */
+    size_t n_geoip;
+    const char *config_path;           /* -c FILE */
+    const char *user;                  /* --user NAME */
+    const char *http_listen;           /* --http ADDR:PORT */
+    const char *processes_path;        /* --processes FILE (replay) */
+    const char *record_processes_path; /* --record-processes FILE (live) */
+    const char *syslog_ident;          /* --syslog IDENT: alerts to syslog too */
+    const char *socket_path;           /* --socket PATH: alerts to a unix socket */
+
+    uint32_t max_flows;                /* --max-flows, default 1048576 */
+    uint32_t max_hosts;                /* --max-hosts, default 65536 */
+    struct flow_timeouts timeouts;     /* --timeout CLASS=SECONDS */
+    uint32_t stats_interval;           /* --stats-interval SECONDS (live) */
+
+    bool quiet;                        /* -q: no progress */
+    bool check;                        /* --check: validate and exit */
+    bool no_process;                   /* --no-process: no attribution */
+};
+
+void xm_opts_defaults(struct xm_opts *o);
+
+#endif

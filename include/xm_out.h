@@ -1,0 +1,55 @@
+/*
+ * xm_out.h - JSON-lines outputs (src/output.c).
+ *
+ * An output is a destination for one kind of record (alerts or flows):
+ * a file (appended, reopened by out_reopen for logrotate), standard
+ * output ("-"), syslog or a Unix socket.  out_write() takes ownership of
+ * the json_t and never blocks the capture for long: in live mode each
+ * output has a bounded queue and counts what it had to drop; a write error
+ * (full disk) is reported once per episode with the file name and counted,
+ * never fatal.  In replay mode (blocking=true) nothing is dropped.
+ * Ownership: the output owns its buffer, queue and descriptor.
+ */
+#ifndef XM_OUT_H
+#define XM_OUT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct out;
+
+struct out_stats {
+    uint64_t records;    /* records handed to out_write */
+    uint64_t written;    /* records fully written */
+    uint64_t dropped;    /* records dropped (queue full or write error) */
+    uint64_t errors;     /* write errors */
+    uint64_t bytes;      /* bytes written */
+    uint64_t clients;    /* unix: readers connected now */
+    uint64_t clients_refused; /* unix: readers refused (cap reached) */
+};
+
+/* Opens "-" (stdout), "syslog" / "syslog:IDENT" (RFC 5424 to /dev/log),
+ * "unix:/path.sock" (listening socket readers can follow) or a file path
+ * for appending.  blocking: replay semantics (never drop).  Returns NULL
+ * and fills err on failure. */
+struct out *out_open(const char *path, bool blocking, char *err, size_t errlen);
+/* Serialises and queues one record; takes ownership of rec. */
+void out_write(struct out *o, json_t *rec);
+/* Writes out whatever is buffered; returns 0, or -1 on a write error. */
+int out_flush(struct out *o);
+/* Closes and reopens the file (after logrotate moved it). */
+int out_reopen(struct out *o, char *err, size_t errlen);
+const struct out_stats *out_get_stats(const struct out *o);
+const char *out_path(const struct out *o);
+void out_close(struct out *o);
+/* Prometheus text (0.0.4) for every output currently open: families
+ * exfilmon_out_{records,written,dropped,errors,bytes}_total and
+ * exfilmon_out_clients, labelled output="<path>",kind="file|stdout|
+ * syslog|unix". */
+void out_write_metrics(FILE *f);
+/* Overrides the syslog socket path (default /dev/log); tests only. */
+void out_set_syslog_path(const char *path);
+
+#endif

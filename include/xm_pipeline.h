@@ -1,0 +1,67 @@
+/*
+ * xm_pipeline.h - the decode -> flow -> app-layer -> rules -> output path
+ * (src/pipeline.c), shared by replay and the live daemon.
+ *
+ * Ownership: the pipeline owns every table and output it opens; the
+ * caller owns the opts (which must outlive the pipeline) and the packet
+ * buffers (borrowed for one call).
+ *
+ * Clock: packet time.  pipe_packet() advances the pipeline clock to the
+ * packet's timestamp (never backwards: an out-of-order packet is accounted
+ * at the current clock) and runs the once-per-second housekeeping (flow
+ * expiry, rule ticks) whenever the clock crosses a second boundary.  The
+ * live daemon also calls pipe_advance() from a timer so flows expire when
+ * the wire is quiet.
+ */
+#ifndef XM_PIPELINE_H
+#define XM_PIPELINE_H
+
+#include <stdio.h>
+
+#include "xm_common.h"
+#include "xm_opts.h"
+#include "xm_pkt.h"
+#include "xm_flow.h"
+
+struct xm_pipeline;
+
+struct pipe_stats {
+    uint64_t packets;          /* frames seen */
+    uint64_t bytes_captured;   /* sum of caplen */
+    uint64_t ip_bytes;         /* sum of IP-layer bytes of decoded packets */
+    uint64_t out_of_order;     /* packets older than the pipeline clock */
+    uint64_t alerts;           /* alerts emitted */
+    uint64_t flow_records;     /* flow records emitted (incl. interim) */
+};
+
+/* Builds every table and opens the outputs named in opts.  live selects
+ * non-blocking outputs.  Returns NULL and fills err on failure. */
+struct xm_pipeline *pipe_new(const struct xm_opts *opts, bool live,
+                             char *err, size_t errlen);
+/* Accounts one captured frame of link type dlt. */
+void pipe_packet(struct xm_pipeline *pl, int dlt, xm_time_t ts,
+                 const uint8_t *data, uint32_t caplen, uint32_t wirelen);
+/* Advances the clock without a packet (live timers). */
+void pipe_advance(struct xm_pipeline *pl, xm_time_t now);
+/* Ends every flow, flushes rules and outputs (end of input, SIGTERM). */
+void pipe_finish(struct xm_pipeline *pl);
+/* Flushes outputs only. Returns -1 if an output reported a write error. */
+int pipe_flush_outputs(struct xm_pipeline *pl);
+/* Reopens output files (SIGHUP, logrotate). */
+void pipe_reopen_outputs(struct xm_pipeline *pl);
+/* Recompiles rules/lists from opts aside and swaps them in only when the
+ * whole set compiled; on error keeps the old set and fills err. */
+int pipe_reload(struct xm_pipeline *pl, const struct xm_opts *opts,
+                char *err, size_t errlen);
+
+const struct pipe_stats *pipe_get_stats(const struct xm_pipeline *pl);
+const struct dec_stats *pipe_dec_stats(const struct xm_pipeline *pl);
+const struct flow_stats *pipe_flow_stats(const struct xm_pipeline *pl);
+/* Writes the Prometheus text exposition of every counter to f. */
+void pipe_write_metrics(const struct xm_pipeline *pl, FILE *f);
+/* One-line summary (packets read, decoded, not IP, truncated, invalid,
+ * flows, evictions) for the end of a run and SIGUSR1. */
+void pipe_write_summary(const struct xm_pipeline *pl, FILE *f);
+void pipe_free(struct xm_pipeline *pl);
+
+#endif

@@ -1,0 +1,217 @@
+/*
+ * xm_rules.h - the rule language, its compiler and the rule engine
+ * (rules/).  Reference: docs/rules.md; alert layout: docs/schema-alert.md.
+ *
+ * Ownership:
+ *  - struct rules_registry owns copies of nothing: the `name` and `arg`
+ *    of a registered struct rules_field must outlive the registry
+ *    (use string literals and static data).  The registry must outlive
+ *    every set compiled against it.
+ *  - A struct rules_set owns all of its memory (rule text, lists, the
+ *    compiled conditions); rules_set_free() releases it.  A set handed to
+ *    rules_engine_new()/rules_engine_swap() is owned by the engine from
+ *    then on (do not free it yourself).
+ *  - The engine allocates every table once in rules_engine_new() (and
+ *    again only in rules_engine_swap()); nothing is allocated per packet
+ *    except the alert JSON object, which the alert callback owns.
+ *  - struct rules_error is caller storage, filled on failure.
+ */
+#ifndef XM_RULES_H
+#define XM_RULES_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "xm_common.h"
+#include "xm_flow.h"
+#include "xm_pkt.h"
+
+/* ---- errors --------------------------------------------------------- */
+
+/* A compile error: where, what, and the offending source line. */
+struct rules_error {
+    char file[256];
+    int line, col;           /* 1-based; 0 when the error has no place */
+    char msg[256];           /* the exact message (tests compare it) */
+    char src_line[256];      /* the source line, without its newline */
+};
+
+/* Prints "file:line:col: error: msg", the source line and a caret. */
+void rules_error_print(const struct rules_error *e, FILE *f);
+
+/* ---- scopes, types, values ------------------------------------------ */
+
+enum rules_scope {
+    RULES_SCOPE_FLOW = 0,    /* one flow, key = flow_id */
+    RULES_SCOPE_HOST,        /* one local address */
+    RULES_SCOPE_HOSTDST,     /* local address + remote address */
+    RULES_SCOPE_SITE,        /* the whole monitored site (one key) */
+    RULES_SCOPE_PROCESS,     /* process table id (xm_flow.proc_id) */
+    RULES_SCOPE_MAX
+};
+#define RULES_SCOPE_BIT(s) (1u << (s))
+
+/* The key of a per-key state entry; zero every unused byte (hashed). */
+struct rules_key {
+    struct xm_addr local;    /* HOST, HOSTDST */
+    struct xm_addr remote;   /* HOSTDST */
+    uint64_t id;             /* FLOW: flow_id; PROCESS: proc_id */
+    uint8_t scope;           /* enum rules_scope */
+    uint8_t pad_[7];
+};
+
+enum rules_type {
+    RULES_T_NUM = 0,         /* plain number (counts, ports, scores) */
+    RULES_T_BYTES,           /* bytes; literals 500MB, 2GiB, or plain */
+    RULES_T_DURATION,        /* seconds; literals 90s, 10m, 1h, 7d */
+    RULES_T_RATE,            /* bits per second; literals 100Mbps */
+    RULES_T_BOOL,
+    RULES_T_STRING,
+    RULES_T_ADDR,
+    RULES_T_MAX
+};
+
+union rules_value {
+    double num;              /* NUM, BYTES, DURATION (s), RATE (bit/s) */
+    bool b;
+    struct { const char *s; size_t len; } str;   /* borrowed */
+    struct xm_addr addr;
+};
+
+struct rules_engine;
+
+/* What a getter may look at.  Exactly the members of the key's scope are
+ * set; flow is set for FLOW scope and, for other scopes, when the
+ * evaluation was triggered by a packet of that flow (else NULL). */
+struct rules_eval_ctx {
+    const struct rules_engine *eng;
+    enum rules_scope scope;
+    const struct rules_key *key;
+    const struct xm_flow *flow;
+    const void *state;       /* engine-private per-key state */
+    xm_time_t now;           /* packet time of the evaluation */
+};
+
+/* The `arg` a getter receives: built once at compile time for each use
+ * of a field in a condition. */
+struct rules_fref {
+    const void *user;        /* struct rules_field.arg */
+    uint32_t window_s;       /* window in seconds, 0 for unwindowed */
+    int metric;              /* built-ins: engine metric id */
+};
+
+/* Returns 0 and fills *out, or 1 when the value is not available (warm-up,
+ * unknown...): the comparison is then false. */
+typedef int (*rules_get_fn)(const struct rules_eval_ctx *ctx, const void *arg,
+                            union rules_value *out);
+
+struct rules_field {
+    const char *name;        /* "bytes_out", "dst.country", ... */
+    enum rules_type type;
+    unsigned scopes;         /* OR of RULES_SCOPE_BIT() providing it */
+    bool windowed;           /* requires a [window] argument */
+    rules_get_fn get;
+    const void *arg;         /* passed back as rules_fref.user */
+    int metric;              /* built-ins only; 0 for external fields */
+};
+
+struct rules_registry;
+
+/* A new registry with every built-in field registered. */
+struct rules_registry *rules_registry_new(void);
+void rules_registry_free(struct rules_registry *reg);
+/* Adds a field; returns 0, or -1 when the name exists or memory is out. */
+int rules_field_register(struct rules_registry *reg, const struct rules_field *def);
+const struct rules_field *rules_field_find(const struct rules_registry *reg,
+                                           const char *name);
+
+/* ---- compiling ------------------------------------------------------ */
+
+struct rules_set;
+
+/* All-or-nothing: on success *out is a new set and 0 is returned; on
+ * failure -1, *out is untouched, err filled, nothing leaks. */
+int rules_compile_file(const char *path, const struct rules_registry *reg,
+                       struct rules_set **out, struct rules_error *err);
+int rules_compile_files(const char *const *paths, size_t n,
+                        const struct rules_registry *reg,
+                        struct rules_set **out, struct rules_error *err);
+/* `name` is used as the file name in errors and as the base for include
+ * paths (relative to the current directory when it has no slash). */
+int rules_compile_string(const char *name, const char *text,
+                         const struct rules_registry *reg,
+                         struct rules_set **out, struct rules_error *err);
+void rules_set_free(struct rules_set *set);
+size_t rules_set_count(const struct rules_set *set);
+/* For `exfilmon --check`: one line per rule (id, severity, scope,
+ * message), then counts of rules, lists and list entries. */
+void rules_set_describe(const struct rules_set *set, FILE *f);
+
+/* Finds the default pack: $XM_DATADIR/rules/default.rules, then
+ * XM_SOURCE_ROOT/rules/default.rules.  Returns a static path or NULL. */
+const char *rules_default_path(void);
+
+/* ---- engine --------------------------------------------------------- */
+
+/* Table caps.  0 means the default shown. */
+struct rules_limits {
+    uint32_t max_hosts;      /* HOST keys, default 65536 */
+    uint32_t max_pairs;      /* HOSTDST keys, default 65536 */
+    uint32_t max_flows;      /* FLOW eval state, default 262144 */
+    uint32_t max_procs;      /* PROCESS keys, default 16384 */
+    uint32_t max_seen;       /* first-seen (host, dst) pairs, default 262144 */
+    uint32_t max_dsts;       /* prevalence (dst) entries, default 131072 */
+    uint32_t max_supp;       /* suppression entries, default 65536 */
+    uint64_t seed;           /* hash seed; 0 = draw one */
+};
+
+/* The engine builds the alert; the callee owns it (json_decref). */
+typedef void (*rules_alert_fn)(void *ctx, json_t *alert);
+
+/* Takes ownership of set.  NULL on allocation failure (set freed). */
+struct rules_engine *rules_engine_new(struct rules_set *set,
+                                      const struct rules_limits *lim,
+                                      rules_alert_fn cb, void *cb_ctx);
+void rules_engine_free(struct rules_engine *eng);
+/* Replaces the set (takes ownership; the old set is freed).  Window and
+ * baseline state of keys present before is kept; suppression state of
+ * rules whose id vanished is dropped.  Returns 0, or -1 on allocation
+ * failure, in which case the old set stays active and newset is freed. */
+int rules_engine_swap(struct rules_engine *eng, struct rules_set *newset);
+
+/* Per packet, after flow_update(): counts the packet (dir as returned by
+ * flow_update) and evaluates the touched keys at most once per second of
+ * packet time each. */
+void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p,
+                     struct xm_flow *f, int dir);
+/* Flow end and interim records: evaluates flow-scope rules one last time
+ * (not for FLOW_END_ACTIVE: that is an ordinary evaluation). */
+void rules_on_flow_end(struct rules_engine *eng, struct xm_flow *f,
+                       enum flow_end_reason r);
+/* At least once per second of packet time: rolls baselines over. */
+void rules_tick(struct rules_engine *eng, xm_time_t now);
+/* End of input: evaluates every live key one last time. */
+void rules_flush(struct rules_engine *eng);
+
+struct rules_table_stats {
+    uint32_t cap, used;
+    uint64_t inserted, evicted, failed;
+};
+
+struct rules_engine_stats {
+    struct rules_table_stats keys[RULES_SCOPE_MAX];
+    struct rules_table_stats seen, dsts, supp;
+    uint64_t evals;          /* key evaluations */
+    uint64_t alerts, escalations, suppressed;
+    size_t n_rules;
+    const uint32_t *rule_ids;     /* n_rules entries, set order */
+    const uint64_t *rule_alerts;  /* alerts per rule, same order */
+    size_t bytes_per_key[RULES_SCOPE_MAX];  /* fixed state per key */
+};
+/* Valid until the next call into the engine. */
+const struct rules_engine_stats *rules_engine_stats(struct rules_engine *eng);
+
+const char *rules_scope_name(enum rules_scope s);
+
+#endif

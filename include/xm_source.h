@@ -1,0 +1,63 @@
+/*
+ * xm_source.h - packet sources (capture/source.c): recorded captures
+ * (pcap or pcapng, several merged in timestamp order like mergecap, "-"
+ * for standard input) and live interfaces.
+ *
+ * Ownership: the source owns its pcap handles.  The packet returned by
+ * src_next() borrows libpcap's buffer and is valid until the next call.
+ */
+#ifndef XM_SOURCE_H
+#define XM_SOURCE_H
+
+#include <pcap/pcap.h>
+
+#include "xm_common.h"
+
+struct src;
+
+struct src_pkt {
+    xm_time_t ts;           /* usec (nanosecond files are truncated) */
+    const uint8_t *data;
+    uint32_t caplen, wirelen;
+    int dlt;                /* link type of the file/interface it came from */
+};
+
+struct src_live_opts {
+    const char *iface;
+    int snaplen;            /* bytes */
+    int buffer_mb;          /* kernel buffer, MiB */
+    bool promisc;
+    int timeout_ms;         /* pcap read timeout */
+};
+
+/* src_next() results */
+enum { SRC_PKT = 1, SRC_END = 0, SRC_NONE = -2, SRC_ERR = -1 };
+
+/* Opens all files.  An unreadable file is an error naming it. */
+int src_open_files(struct src **out, const char *const *paths, size_t n,
+                   char *err, size_t errlen);
+/* Opens a live interface, non-blocking. */
+int src_open_live(struct src **out, const struct src_live_opts *o,
+                  char *err, size_t errlen);
+/* Compiles and installs a BPF filter on every handle. */
+int src_set_filter(struct src *s, const char *expr, char *err, size_t errlen);
+
+/*
+ * Returns SRC_PKT with *p filled, SRC_END when every input is exhausted,
+ * SRC_NONE when a live handle has nothing now, SRC_ERR when one input
+ * failed (src_error() says which file, record and byte offset; the other
+ * inputs go on, so call src_next() again until SRC_END).
+ */
+int src_next(struct src *s, struct src_pkt *p);
+const char *src_error(const struct src *s);
+/* True once any input ended with an error (cut short, corrupt). */
+bool src_failed(const struct src *s);
+
+/* Bytes consumed and total (0 total when unknown, e.g. stdin). */
+void src_progress(const struct src *s, uint64_t *done, uint64_t *total);
+/* Live: selectable descriptor, kernel statistics. */
+int src_fd(const struct src *s);
+int src_live_stats(const struct src *s, struct pcap_stat *st);
+void src_close(struct src *s);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * engine.h - private state of the rule engine (engine.c, alert.c).
+ *
+ * Per-key memory (all fixed, allocated with the table):
+ *   header                      struct rkstate (~112 bytes)
+ *   per used resolution r       16 + 32 * ring_len[r] bytes
+ *   baseline 1h / 1d            24 + 4 * 48 / 24 + 4 * 28 bytes
+ *   top-K (keyed scopes)        struct rtop (5 destinations, 5 flows)
+ *   distinct destinations       struct rdset (64 entries) when used
+ */
+#ifndef RULES_ENGINE_H
+#define RULES_ENGINE_H
+
+#include "internal.h"
+#include "tab.h"
+
+/* One window bucket: volume counted in bucket time [n*r, (n+1)*r). */
+struct rbucket {
+    uint64_t bo, bi;          /* IP bytes out / in */
+    uint32_t po, pi, fl, pad_;/* packets out / in, flows started */
+};
+
+struct rring {
+    int64_t head;             /* bucket number held by slot head % len */
+    int64_t pad_;
+    struct rbucket b[];
+};
+
+/* Baselines: median/MAD of ln(1 + bytes_out per period). */
+#define RBL_N_1H 48           /* hourly history: 2 days */
+#define RBL_WARM_1H 24        /* hours before it may fire */
+#define RBL_N_1D 28           /* daily history: 4 weeks */
+#define RBL_WARM_1D 7         /* days before it may fire */
+#define RBL_MIN_SIGMA 0.25    /* floor of 1.4826*MAD, ln units (~28%) */
+
+struct rbl {
+    int64_t period;           /* current period number (time / length) */
+    double cur;               /* bytes out so far in the current period */
+    uint16_t n, pos;          /* stored periods, next slot */
+    uint8_t started;          /* first (partial) period already skipped */
+    uint8_t pad_[3];
+    float hist[];             /* ln(1 + bytes) of finished periods */
+};
+
+#define RTOP_K 5
+struct rtop_dst { struct xm_addr a; uint64_t bytes; };
+struct rtop_flow { uint64_t flow_id; struct xm_addr remote; uint16_t port, pad_[3]; uint64_t bytes; };
+/* Space-saving top-K since the key was created: a count may be
+ * overestimated by at most the smallest count it replaced. */
+struct rtop { struct rtop_dst d[RTOP_K]; struct rtop_flow f[RTOP_K]; };
+
+#define RDSET_N 64
+/* The 64 most recently contacted destinations (32-bit hash, last second
+ * seen).  Counts within a window are exact up to 64 and saturate there. */
+struct rdset { uint32_t h[RDSET_N]; uint32_t t[RDSET_N]; };
+
+struct rkstate {
+    struct rtab_hdr h;
+    struct rules_key key;
+    xm_time_t created, last_update, last_eval;
+    uint8_t remote_home;      /* HOSTDST: the remote end is local too */
+    uint8_t pad_[7];
+    /* payload at the offsets of struct rlayout */
+};
+
+struct rlayout {
+    uint32_t len[RWIN_NRES];  /* ring length, 0 = not kept */
+    size_t off_ring[RWIN_NRES];
+    size_t off_bl[2];         /* 0 = not kept */
+    size_t off_top, off_dset;
+    size_t size;
+};
+
+struct rseen_key { struct xm_addr local, remote; };
+struct rseen { struct rtab_hdr h; struct rseen_key key; xm_time_t first; };
+struct rdst { struct rtab_hdr h; struct xm_addr key; uint32_t hosts, pad_; };
+
+struct rsupp_key { uint32_t rule_id, pad_; struct rules_key k; };
+struct rsupp {
+    struct rtab_hdr h;
+    struct rsupp_key key;
+    xm_time_t last_fire;
+    double last_value;
+    uint32_t fires, pad_;
+};
+
+struct rules_engine {
+    struct rules_set *set;
+    struct rules_limits lim;
+    rules_alert_fn cb;
+    void *cb_ctx;
+    struct rtab keys[RULES_SCOPE_MAX];
+    struct rlayout lay[RULES_SCOPE_MAX];
+    struct rtab seen, dsts, supp;
+    xm_time_t now, first;
+    uint64_t *rule_alerts;
+    uint32_t *rule_ids;
+    struct rules_engine_stats st;
+};
+
+static inline void *rk_payload(const struct rkstate *k, size_t off)
+{
+    return (uint8_t *)k + off;
+}
+
+/* alert.c: builds the EVE alert for rule r that fired in ctx. */
+json_t *ralert_build(const struct rules_engine *eng, const struct rrule *r,
+                     const struct rules_eval_ctx *ctx, const struct rtrace *tr,
+                     bool escalation, uint32_t fires);
+
+/* engine.c helpers used by alert.c */
+double reng_window_sum(const struct rules_engine *eng, const struct rkstate *k,
+                       enum rules_scope s, int metric, uint32_t w, xm_time_t now);
+int reng_baseline(const struct rules_engine *eng, const struct rkstate *k,
+                  enum rules_scope s, int which, double *median_bytes, double *mad,
+                  double *cur, unsigned *n);
+bool reng_first_seen(const struct rules_engine *eng, const struct xm_addr *local,
+                     const struct xm_addr *remote, xm_time_t *first, uint32_t *prev);
+void reng_flow_sides(const struct xm_flow *f, struct xm_addr *local,
+                     struct xm_addr *remote, uint16_t *lport, uint16_t *rport,
+                     int *out_dir);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * eval.c - evaluation of compiled conditions.  No allocation: values live
+ * on the stack, true comparisons are recorded in a fixed trace.
+ */
+#include "internal.h"
+#include "lex.h"
+
+#include <ctype.h>
+
+static bool eval_num(uint8_t cmp, double v, double t)
+{
+    switch (cmp) {
+    case LEX_LT: return v < t;
+    case LEX_LE: return v <= t;
+    case LEX_GT: return v > t;
+    case LEX_GE: return v >= t;
+    case LEX_EQ: return v == t;
+    default: return v != t;
+    }
+}
+
+static bool eval_str_eq(const union rules_value *a, const union rules_value *b)
+{
+    if (a->str.len != b->str.len)
+        return false;
+    for (size_t i = 0; i < a->str.len; i++)
+        if (tolower((unsigned char)a->str.s[i]) != tolower((unsigned char)b->str.s[i]))
+            return false;
+    return true;
+}
+
+static bool eval_cmp(const struct rnode *n, const union rules_value *v)
+{
+    bool eq;
+    switch (n->field->type) {
+    case RULES_T_BOOL:
+        eq = v->b == n->lit.b;
+        break;
+    case RULES_T_STRING:
+        eq = eval_str_eq(v, &n->lit);
+        break;
+    case RULES_T_ADDR:
+        eq = xm_addr_cmp(&v->addr, &n->lit.addr) == 0;
+        break;
+    default:
+        return eval_num(n->cmp, v->num, n->lit.num);
+    }
+    return n->cmp == LEX_EQ ? eq : !eq;
+}
+
+/* Simple glob over the value (same rules as list entries). */
+static bool eval_match(const struct rnode *n, const union rules_value *v)
+{
+    struct rlist one = {0};
+    struct rlist_entry e = {.kind = RLE_STRING, .str = n->owned};
+    one.e = &e;
+    one.n = 1;
+    return rlist_contains(&one, RULES_T_STRING, v);
+}
+
+static void trace_add(struct rtrace *tr, const struct rnode *n, const union rules_value *v)
+{
+    if (tr && tr->n < RTRACE_MAX) {
+        tr->it[tr->n].n = n;
+        tr->it[tr->n].v = *v;
+        tr->n++;
+    }
+}
+
+static bool eval_leaf(const struct rnode *n, const struct rules_eval_ctx *ctx,
+                      struct rtrace *tr)
+{
+    union rules_value v;
+    memset(&v, 0, sizeof v);
+    if (n->field->get(ctx, &n->fref, &v) != 0)
+        return false;
+    bool r;
+    switch (n->op) {
+    case RN_BOOL: r = v.b; break;
+    case RN_CMP: r = eval_cmp(n, &v); break;
+    case RN_IN: r = rlist_contains(n->list, n->field->type, &v); break;
+    default: r = eval_match(n, &v); break;
+    }
+    if (r)
+        trace_add(tr, n, &v);
+    return r;
+}
+
+bool rnode_eval(const struct rnode *n, const struct rules_eval_ctx *ctx, struct rtrace *tr)
+{
+    /* Only comparisons that made the rule true stay in the trace: a false
+     * AND/OR and anything under NOT roll the trace back. */
+    size_t mark = tr ? tr->n : 0;
+    bool r;
+    switch (n->op) {
+    case RN_AND:
+        r = rnode_eval(n->a, ctx, tr) && rnode_eval(n->b, ctx, tr);
+        break;
+    case RN_OR:
+        r = rnode_eval(n->a, ctx, tr) || rnode_eval(n->b, ctx, tr);
+        break;
+    case RN_NOT:
+        r = !rnode_eval(n->a, ctx, tr);
+        if (tr)
+            tr->n = mark;
+        return r;
+    default:
+        return eval_leaf(n, ctx, tr);
+    }
+    if (!r && tr)
+        tr->n = mark;
+    return r;
+}

@@ -1,0 +1,136 @@
+/*
+ * internal.h - structures shared inside rules/ (compiler, fields, engine,
+ * alerts).  Not a public header.
+ *
+ * Ownership: a struct rules_set owns its rules, nodes, lists and strings
+ * (all allocated at compile time, freed by rules_set_free()).
+ */
+#ifndef RULES_INTERNAL_H
+#define RULES_INTERNAL_H
+
+#include "xm_rules.h"
+
+/* ---- windows ---------------------------------------------------------- */
+
+/* Bucket resolutions (seconds).  A window w uses the coarsest resolution
+ * r that divides w with w/r >= RWIN_MIN_BUCKETS (else the finest that
+ * divides w); the sum covers between w and w + r seconds of history. */
+enum { RWIN_1S = 0, RWIN_10S, RWIN_1M, RWIN_5M, RWIN_1H, RWIN_NRES };
+#define RWIN_MIN_BUCKETS 12u
+#define RWIN_MAX_BUCKETS 1024u
+#define RWIN_MIN_S 1u
+#define RWIN_MAX_S (7u * 86400u)
+extern const uint32_t rwin_res_s[RWIN_NRES];
+
+/* Returns the resolution index for window w (seconds) or -1. */
+int rwin_pick(uint32_t w);
+
+/* Built-in metric ids (struct rules_field.metric). */
+enum rmetric {
+    RM_NONE = 0,
+    /* windowed, HOST/HOSTDST/SITE/PROCESS */
+    RM_BYTES_OUT, RM_BYTES_IN, RM_PKTS_OUT, RM_PKTS_IN, RM_FLOWS,
+    RM_RATE_OUT, RM_RATE_IN, RM_RATIO, RM_DST_COUNT,
+    /* flow */
+    RM_FLOW_BYTES_OUT, RM_FLOW_BYTES_IN, RM_FLOW_PKTS_OUT, RM_FLOW_PKTS_IN,
+    RM_FLOW_AGE, RM_FLOW_RATE_OUT, RM_FLOW_RATIO, RM_FLOW_PROTO,
+    RM_FLOW_DST_PORT, RM_FLOW_SRC_PORT,
+    /* addresses and destinations */
+    RM_HOST_IP, RM_DST_IP, RM_DST_HOME, RM_DST_FIRST_SEEN_AGE, RM_DST_PREVALENCE,
+    RM_SITE_AGE,
+    /* baselines */
+    RM_BL_1H_Z, RM_BL_1H_MULT, RM_BL_1D_Z, RM_BL_1D_MULT,
+    RM_MAX
+};
+
+static inline bool rmetric_windowed(int m) { return m >= RM_BYTES_OUT && m <= RM_DST_COUNT; }
+static inline bool rmetric_baseline(int m) { return m >= RM_BL_1H_Z && m <= RM_BL_1D_MULT; }
+
+/* ---- compiled sets --------------------------------------------------- */
+
+enum rlist_kind { RLE_RANGE = 0, RLE_CIDR, RLE_STRING };
+
+struct rlist_entry {
+    uint8_t kind;             /* enum rlist_kind */
+    uint8_t prefix;           /* RLE_CIDR */
+    struct xm_addr addr;      /* RLE_CIDR */
+    double lo, hi;            /* RLE_RANGE, inclusive */
+    char *str;                /* RLE_STRING, lower-case; "*.x" = suffix */
+};
+
+struct rlist {
+    char *name;
+    struct rlist_entry *e;
+    size_t n, cap;
+};
+
+enum rnode_op { RN_AND = 0, RN_OR, RN_NOT, RN_CMP, RN_IN, RN_MATCH, RN_BOOL };
+
+struct rnode {
+    uint8_t op;               /* enum rnode_op */
+    uint8_t cmp;              /* enum lex_kind of the comparison */
+    const struct rules_field *field;
+    struct rules_fref fref;
+    union rules_value lit;    /* threshold; str points into `owned` */
+    char *owned;              /* literal string storage */
+    char *text;               /* field as written, "bytes_out[1h]" */
+    char *lit_text;           /* literal as written, "500MB" */
+    const struct rlist *list; /* RN_IN */
+    struct rlist *inline_list;/* RN_IN with { ... } or a CIDR: owned */
+    struct rnode *a, *b;
+    int line, col;
+};
+
+struct rrule {
+    uint32_t id, rev;
+    char *msg, *category;
+    int severity;             /* 1 critical .. 4 low */
+    enum rules_scope scope;
+    struct rnode *cond;
+    uint32_t cooldown_s;
+    double escalate;          /* factor >= 1; default 2 */
+    char **mitre, **tags;
+    size_t n_mitre, n_tags;
+    uint32_t window_s;        /* largest window in the condition */
+    char *file;
+    int line;
+};
+
+struct rules_set {
+    struct rrule *rules;
+    size_t n, cap;
+    struct rlist **lists;
+    size_t nlists, list_entries;
+    /* What the engine must keep per key, derived from the rules. */
+    uint32_t ring_len[RULES_SCOPE_MAX][RWIN_NRES];
+    bool need_dset[RULES_SCOPE_MAX];
+    bool need_bl[RULES_SCOPE_MAX][2];      /* [0] 1h, [1] 1d */
+    bool need_seen;                        /* first-seen / prevalence used */
+    size_t n_scope[RULES_SCOPE_MAX];       /* rules per scope */
+    size_t *by_scope[RULES_SCOPE_MAX];     /* rule indices per scope */
+    size_t n_files;
+};
+
+/* ---- evaluation ------------------------------------------------------ */
+
+#define RTRACE_MAX 8
+struct rtrace_item { const struct rnode *n; union rules_value v; };
+struct rtrace { struct rtrace_item it[RTRACE_MAX]; size_t n; };
+
+/* Evaluates a condition; records true comparisons in tr (may be NULL). */
+bool rnode_eval(const struct rnode *n, const struct rules_eval_ctx *ctx,
+                struct rtrace *tr);
+bool rlist_contains(const struct rlist *l, enum rules_type t,
+                    const union rules_value *v);
+void rnode_free(struct rnode *n);
+void rlist_free(struct rlist *l);
+
+/* The built-in getter (engine.c); metric from rules_fref.metric. */
+int reng_get(const struct rules_eval_ctx *ctx, const void *arg,
+             union rules_value *out);
+const char *rtype_name(enum rules_type t);
+const char *rsev_name(int sev);
+/* Formats seconds as the shortest exact duration ("90s", "1h", "7d"). */
+void rdur_str(uint32_t s, char *buf, size_t len);
+
+#endif

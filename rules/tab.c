@@ -1,0 +1,157 @@
+/*
+ * tab.c - fixed-capacity LRU hash table (see tab.h).
+ */
+#include "tab.h"
+
+#include <stdlib.h>
+
+static struct rtab_hdr *tab_at(const struct rtab *t, uint32_t i)
+{
+    return (struct rtab_hdr *)(t->slab + (size_t)i * t->esize);
+}
+
+static uint32_t tab_idx(const struct rtab *t, const void *e)
+{
+    return (uint32_t)(((const uint8_t *)e - t->slab) / t->esize);
+}
+
+static uint32_t tab_bucket(const struct rtab *t, const void *key)
+{
+    return (uint32_t)xm_hash(key, t->klen, t->seed) & t->mask;
+}
+
+int rtab_init(struct rtab *t, uint32_t cap, size_t esize, size_t klen, uint64_t seed)
+{
+    memset(t, 0, sizeof *t);
+    uint32_t nb = 16;
+    while (nb < cap && nb < (1u << 30))
+        nb <<= 1;
+    t->esize = (esize + 7) & ~(size_t)7;
+    t->klen = klen;
+    t->cap = cap;
+    t->mask = nb - 1;
+    t->seed = seed;
+    t->st.cap = cap;
+    t->slab = calloc((size_t)cap + 1, t->esize);
+    t->heads = calloc(nb, sizeof *t->heads);
+    if (!t->slab || !t->heads) {
+        rtab_free(t);
+        return -1;
+    }
+    for (uint32_t i = 1; i < cap; i++)
+        tab_at(t, i)->hnext = i + 1;
+    t->free_head = cap ? 1 : 0;
+    return 0;
+}
+
+void rtab_free(struct rtab *t)
+{
+    free(t->slab);
+    free(t->heads);
+    t->slab = NULL;
+    t->heads = NULL;
+}
+
+void *rtab_find(const struct rtab *t, const void *key)
+{
+    if (!t->slab)
+        return NULL;
+    for (uint32_t i = t->heads[tab_bucket(t, key)]; i; i = tab_at(t, i)->hnext)
+        if (memcmp(RTAB_KEY(tab_at(t, i)), key, t->klen) == 0)
+            return tab_at(t, i);
+    return NULL;
+}
+
+static void lru_unlink(struct rtab *t, struct rtab_hdr *h)
+{
+    if (h->lprev)
+        tab_at(t, h->lprev)->lnext = h->lnext;
+    else
+        t->lru_old = h->lnext;
+    if (h->lnext)
+        tab_at(t, h->lnext)->lprev = h->lprev;
+    else
+        t->lru_new = h->lprev;
+    h->lprev = h->lnext = 0;
+}
+
+static void lru_push_new(struct rtab *t, struct rtab_hdr *h, uint32_t i)
+{
+    h->lprev = t->lru_new;
+    h->lnext = 0;
+    if (t->lru_new)
+        tab_at(t, t->lru_new)->lnext = i;
+    else
+        t->lru_old = i;
+    t->lru_new = i;
+}
+
+void rtab_touch(struct rtab *t, void *e)
+{
+    uint32_t i = tab_idx(t, e);
+    if (t->lru_new == i)
+        return;
+    lru_unlink(t, e);
+    lru_push_new(t, e, i);
+}
+
+static void hash_unlink(struct rtab *t, struct rtab_hdr *h, uint32_t i)
+{
+    uint32_t *pp = &t->heads[tab_bucket(t, RTAB_KEY(h))];
+    while (*pp && *pp != i)
+        pp = &tab_at(t, *pp)->hnext;
+    if (*pp)
+        *pp = h->hnext;
+}
+
+void rtab_remove(struct rtab *t, void *e)
+{
+    struct rtab_hdr *h = e;
+    uint32_t i = tab_idx(t, e);
+    hash_unlink(t, h, i);
+    lru_unlink(t, h);
+    memset(h, 0, t->esize);
+    h->hnext = t->free_head;
+    t->free_head = i;
+    t->st.used--;
+}
+
+void *rtab_upsert(struct rtab *t, const void *key, bool *created)
+{
+    *created = false;
+    if (!t->slab || !t->cap) {
+        t->st.failed++;
+        return NULL;
+    }
+    struct rtab_hdr *h = rtab_find(t, key);
+    if (h) {
+        rtab_touch(t, h);
+        return h;
+    }
+    if (!t->free_head) {
+        rtab_remove(t, tab_at(t, t->lru_old));
+        t->st.evicted++;
+    }
+    uint32_t i = t->free_head;
+    h = tab_at(t, i);
+    t->free_head = h->hnext;
+    memset(h, 0, t->esize);
+    memcpy(RTAB_KEY(h), key, t->klen);
+    h->used = 1;
+    uint32_t b = tab_bucket(t, key);
+    h->hnext = t->heads[b];
+    t->heads[b] = i;
+    lru_push_new(t, h, i);
+    t->st.used++;
+    t->st.inserted++;
+    *created = true;
+    return h;
+}
+
+void *rtab_next(const struct rtab *t, const void *e)
+{
+    if (!t->slab)
+        return NULL;
+    uint32_t i = e ? ((const struct rtab_hdr *)e)->lnext : t->lru_old;
+    return i ? tab_at(t, i) : NULL;
+}

@@ -1,0 +1,317 @@
+/*
+ * daemon.c - the live libevent loop (see include/xm_daemon.h).
+ *
+ * Only this file reads the wall clock for the pipeline: packets carry the
+ * kernel's capture time, and the 1-second timer advances the pipeline to
+ * gettimeofday() so flows expire while the wire is quiet.
+ */
+#include "xm_daemon.h"
+#include "xm_http_api.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <event2/event.h>
+
+struct daemon {
+    struct event_base *base;
+    struct xm_pipeline *pl;
+    struct src *s;
+    const struct xm_opts *o;
+    struct daemon_hooks hooks;
+    struct event *ev_cap, *ev_tick, *ev_stats, *ev_extra;
+    struct event *ev_sig[4];            /* HUP, TERM, INT, USR1 */
+    struct http_srv *http;
+    struct pcap_stat last;              /* previous libpcap reading */
+    struct daemon_capture_stats st;
+    int status;
+    bool stopping;
+};
+
+static xm_time_t daemon_now(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (xm_time_t)tv.tv_sec * XM_USEC_PER_SEC + tv.tv_usec;
+}
+
+/* ---- capture ----------------------------------------------------------- */
+
+/* Feeds up to max packets; returns the src_next() result that stopped
+ * it (SRC_PKT when the batch was full). */
+static int daemon_drain(struct daemon *d, unsigned max)
+{
+    struct src_pkt p;
+    for (unsigned n = 0; n < max; n++) {
+        int rc = src_next(d->s, &p);
+        if (rc == SRC_PKT) {
+            pipe_packet(d->pl, p.dlt, p.ts, p.data, p.caplen, p.wirelen);
+            continue;
+        }
+        if (rc == SRC_ERR) {
+            if (d->st.src_errors++ == 0)   /* first of an episode only */
+                fprintf(stderr, "exfilmon: capture: %s\n", src_error(d->s));
+            continue;
+        }
+        return rc;
+    }
+    return SRC_PKT;
+}
+
+static void daemon_on_capture(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    int rc = daemon_drain(d, DAEMON_BATCH);
+    if (rc == SRC_PKT) {
+        /* Batch full: let the loop breathe, then come straight back. */
+        d->st.batches_full++;
+        event_active(d->ev_cap, EV_READ, 0);
+    } else if (rc == SRC_END) {
+        fprintf(stderr, "exfilmon: capture ended (interface gone?)\n");
+        d->status = 1;
+        daemon_stop(d);
+    }
+}
+
+/* Widens libpcap's 32-bit counters: add the (wrapping) difference. */
+static void daemon_poll_pcap(struct daemon *d)
+{
+    struct pcap_stat ps;
+    if (src_live_stats(d->s, &ps) != 0)
+        return;
+    d->st.received += (uint32_t)(ps.ps_recv - d->last.ps_recv);
+    d->st.kernel_drops += (uint32_t)(ps.ps_drop - d->last.ps_drop);
+    d->st.iface_drops += (uint32_t)(ps.ps_ifdrop - d->last.ps_ifdrop);
+    d->last = ps;
+}
+
+/* ---- timers ------------------------------------------------------------ */
+
+static void daemon_on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    (void)daemon_drain(d, DAEMON_BATCH);    /* in case a wake-up was missed */
+    pipe_advance(d->pl, daemon_now());
+    (void)pipe_flush_outputs(d->pl);        /* errors are reported by output.c */
+    daemon_poll_pcap(d);
+}
+
+static void daemon_capture_line(const struct daemon *d, FILE *f)
+{
+    fprintf(f, "exfilmon: capture: %llu received, %llu dropped by the kernel, "
+            "%llu dropped by the interface\n", (unsigned long long)d->st.received,
+            (unsigned long long)d->st.kernel_drops, (unsigned long long)d->st.iface_drops);
+}
+
+static void daemon_on_stats(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    daemon_poll_pcap(d);
+    pipe_write_summary(d->pl, stderr);
+    daemon_capture_line(d, stderr);
+}
+
+/* ---- signals ----------------------------------------------------------- */
+
+/* Compiles the new set aside; the old set runs on if anything fails. */
+static void daemon_reload(struct daemon *d)
+{
+    char err[1024] = "";
+    const struct xm_opts *fresh = d->o;
+    d->st.reloads++;
+    if (d->hooks.reload_opts && d->hooks.reload_opts(d->hooks.ctx, &fresh, err,
+                                                     sizeof err) != 0) {
+        d->st.reload_failures++;
+        fprintf(stderr, "exfilmon: reload failed, old settings kept: %s\n", err);
+        return;
+    }
+    bool ok = pipe_reload(d->pl, fresh, err, sizeof err) == 0;
+    if (d->hooks.reload_opts && d->hooks.reload_done)
+        d->hooks.reload_done(d->hooks.ctx, fresh, ok);
+    if (!ok) {
+        d->st.reload_failures++;
+        fprintf(stderr, "exfilmon: reload failed, old rules kept: %s\n", err);
+        return;
+    }
+    d->o = fresh;
+    fprintf(stderr, "exfilmon: reloaded\n");
+}
+
+static void daemon_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct daemon *d = arg;
+    switch (sig) {
+    case SIGHUP:
+        daemon_reload(d);
+        pipe_reopen_outputs(d->pl);
+        break;
+    case SIGUSR1:
+        daemon_on_stats(-1, 0, d);
+        break;
+    default:                                /* SIGTERM, SIGINT */
+        daemon_stop(d);
+        break;
+    }
+}
+
+void daemon_stop(struct daemon *d)
+{
+    d->stopping = true;
+    event_base_loopbreak(d->base);
+}
+
+/* ---- set-up ------------------------------------------------------------ */
+
+static void daemon_metrics(void *ctx, FILE *f)
+{
+    struct daemon *d = ctx;
+    pipe_write_metrics(d->pl, f);
+    daemon_poll_pcap(d);
+    static const char *const names[] = {
+        "capture_received_total", "Packets the kernel handed to libpcap (ps_recv).",
+        "capture_kernel_drops_total", "Packets dropped for lack of buffer space (ps_drop).",
+        "capture_interface_drops_total", "Packets dropped by the interface (ps_ifdrop).",
+        "capture_batches_full_total", "Capture callbacks that hit the batch limit.",
+        "reloads_total", "SIGHUP reloads attempted.",
+        "reload_failures_total", "Reloads that kept the old settings.",
+    };
+    const uint64_t v[] = { d->st.received, d->st.kernel_drops, d->st.iface_drops,
+                           d->st.batches_full, d->st.reloads, d->st.reload_failures };
+    for (size_t i = 0; i < XM_ARRAY_LEN(v); i++)
+        fprintf(f, "# HELP exfilmon_%s %s\n# TYPE exfilmon_%s counter\nexfilmon_%s %llu\n",
+                names[2 * i], names[2 * i + 1], names[2 * i], names[2 * i],
+                (unsigned long long)v[i]);
+}
+
+static void daemon_on_extra(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    d->hooks.on_extra(d->hooks.ctx);
+}
+
+static int daemon_add(struct event *ev, const struct timeval *tv)
+{
+    return ev && event_add(ev, tv) == 0 ? 0 : -1;
+}
+
+static int daemon_events(struct daemon *d)
+{
+    static const int sigs[4] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+    struct timeval one = { 1, 0 }, st = { (time_t)d->o->stats_interval, 0 };
+    int fd = src_fd(d->s);
+    if (fd < 0)
+        return -1;
+    d->ev_cap = event_new(d->base, fd, EV_READ | EV_PERSIST, daemon_on_capture, d);
+    d->ev_tick = event_new(d->base, -1, EV_PERSIST, daemon_on_tick, d);
+    int rc = daemon_add(d->ev_cap, NULL) | daemon_add(d->ev_tick, &one);
+    if (d->o->stats_interval) {
+        d->ev_stats = event_new(d->base, -1, EV_PERSIST, daemon_on_stats, d);
+        rc |= daemon_add(d->ev_stats, &st);
+    }
+    if (d->hooks.on_extra) {
+        d->ev_extra = event_new(d->base, d->hooks.extra_fd, EV_READ | EV_PERSIST,
+                                daemon_on_extra, d);
+        rc |= daemon_add(d->ev_extra, NULL);
+    }
+    for (size_t i = 0; i < 4; i++) {
+        d->ev_sig[i] = evsignal_new(d->base, sigs[i], daemon_on_signal, d);
+        rc |= daemon_add(d->ev_sig[i], NULL);
+    }
+    return rc;
+}
+
+struct daemon *daemon_new(struct xm_pipeline *pl, struct src *s,
+                          const struct xm_opts *o, struct daemon_hooks *h,
+                          char *err, size_t errlen)
+{
+    struct daemon *d = calloc(1, sizeof *d);
+    if (!d || !(d->base = event_base_new())) {
+        snprintf(err, errlen, "cannot create the event loop");
+        goto fail;
+    }
+    signal(SIGPIPE, SIG_IGN);   /* a vanished reader is a write error, not death */
+    d->pl = pl;
+    d->s = s;
+    d->o = o;
+    if (h)
+        d->hooks = *h;
+    if (daemon_events(d) != 0) {
+        snprintf(err, errlen, "cannot register the capture, timers or signals");
+        goto fail;
+    }
+    if (o->http_listen) {
+        d->http = http_new(d->base, o->http_listen, err, errlen);
+        if (!d->http)
+            goto fail;
+        http_set_metrics(d->http, daemon_metrics, d);
+        if (d->hooks.http_ready)
+            d->hooks.http_ready(d->hooks.ctx, d->http);
+    }
+    (void)src_live_stats(s, &d->last);
+    d->last.ps_recv = d->last.ps_drop = d->last.ps_ifdrop = 0;
+    return d;
+fail:
+    daemon_free(d);
+    return NULL;
+}
+
+int daemon_loop(struct daemon *d)
+{
+    d->stopping = false;
+    while (!d->stopping) {
+        if (event_base_dispatch(d->base) != 0) {
+            fprintf(stderr, "exfilmon: event loop failed\n");
+            d->status = 1;
+            break;
+        }
+    }
+    /* SIGTERM/SIGINT: take what the kernel still holds, then end every
+     * flow and write every pending record. */
+    while (daemon_drain(d, DAEMON_BATCH) == SRC_PKT)
+        ;
+    daemon_poll_pcap(d);
+    pipe_finish(d->pl);
+    return d->status;
+}
+
+const struct daemon_capture_stats *daemon_stats(const struct daemon *d)
+{
+    return &d->st;
+}
+
+struct http_srv *daemon_http(const struct daemon *d)
+{
+    return d->http;
+}
+
+void daemon_free(struct daemon *d)
+{
+    if (!d)
+        return;
+    http_free(d->http);
+    struct event *evs[] = { d->ev_cap, d->ev_tick, d->ev_stats, d->ev_extra,
+                            d->ev_sig[0], d->ev_sig[1], d->ev_sig[2], d->ev_sig[3] };
+    for (size_t i = 0; i < XM_ARRAY_LEN(evs); i++)
+        if (evs[i])
+            event_free(evs[i]);
+    if (d->base)
+        event_base_free(d->base);
+    free(d);
+}
+
+int daemon_run(struct xm_pipeline *pl, struct src *s, const struct xm_opts *o,
+               struct daemon_hooks *h)
+{
+    char err[512];
+    struct daemon *d = daemon_new(pl, s, o, h, err, sizeof err);
+    if (!d) {
+        fprintf(stderr, "exfilmon: %s\n", err);
+        return 1;
+    }
+    int status = daemon_loop(d);
+    daemon_free(d);
+    return status;
+}

@@ -1,0 +1,311 @@
+/*
+ * pipeline.c - decode -> flow -> host accounting -> outputs, the path
+ * every packet takes in replay and live mode (see include/xm_pipeline.h).
+ *
+ * Per packet: one decode, one flow-table probe, and the later stages'
+ * per-flow work; no allocation, no formatting.  Records are built only
+ * when a flow ends or an interim record is due.
+ *
+ * Host totals: a flow's bytes are added to its local host(s) when the
+ * flow ends and, for long flows, at each interim record (the delta since
+ * the last one), so host totals are exact even for flows evicted under
+ * memory pressure (an evicted flow still goes through the end callback).
+ */
+#include "xm_pipeline.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "xm_eve.h"
+#include "xm_host.h"
+#include "xm_netset.h"
+#include "xm_out.h"
+
+struct xm_pipeline {
+    const struct xm_opts *opts;
+    struct dec_stats dec;
+    struct pipe_stats st;
+    struct flow_table *flows;
+    struct host_table *hosts;
+    struct xm_netset *home;
+    struct out *flow_out;
+    struct out *alert_out;
+    xm_time_t now;          /* pipeline clock, packet time */
+    xm_time_t next_tick;    /* next once-per-second housekeeping */
+    bool finished;
+};
+
+/* Adds the part of f's counters not yet accounted to its local host(s).
+ * dir 0 bytes were sent by the client. */
+static void pipe_account_hosts(struct xm_pipeline *pl, struct xm_flow *f)
+{
+    uint64_t db[2], dp[2];
+    for (int d = 0; d < 2; d++) {
+        db[d] = f->bytes[d] - f->acct_bytes[d];
+        dp[d] = f->pkts[d] - f->acct_pkts[d];
+        f->acct_bytes[d] = f->bytes[d];
+        f->acct_pkts[d] = f->pkts[d];
+    }
+    if (f->local & FLOW_LOCAL_CLIENT) {
+        host_account(pl->hosts, &f->cli, f->last, db[0], dp[0], HOST_DIR_OUT);
+        host_account(pl->hosts, &f->cli, f->last, db[1], dp[1], HOST_DIR_IN);
+    }
+    if (f->local & FLOW_LOCAL_SERVER) {
+        host_account(pl->hosts, &f->srv, f->last, db[1], dp[1], HOST_DIR_OUT);
+        host_account(pl->hosts, &f->srv, f->last, db[0], dp[0], HOST_DIR_IN);
+    }
+}
+
+/* flow_end_fn: every ended flow and every interim record. */
+static void pipe_on_flow_end(void *ctx, struct xm_flow *f, enum flow_end_reason r)
+{
+    struct xm_pipeline *pl = ctx;
+    pipe_account_hosts(pl, f);
+    if (!pl->flow_out)
+        return;
+    json_t *rec = eve_flow_record(f, r, f->rule_fired != 0);
+    if (rec) {
+        out_write(pl->flow_out, rec);
+        pl->st.flow_records++;
+    }
+}
+
+static bool pipe_is_local(void *ctx, const struct xm_addr *a)
+{
+    return netset_contains(((struct xm_pipeline *)ctx)->home, a);
+}
+
+static int pipe_open_home(struct xm_pipeline *pl, char *err, size_t errlen)
+{
+    const char *spec = pl->opts->home_net;
+    pl->home = spec ? netset_new() : netset_default_home();
+    if (!pl->home) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    char perr[256];
+    if (spec && netset_parse(pl->home, spec, perr, sizeof perr) != 0) {
+        snprintf(err, errlen, "--home-net: %s", perr);
+        return -1;
+    }
+    return 0;
+}
+
+static int pipe_open_outputs(struct xm_pipeline *pl, bool live, char *err, size_t errlen)
+{
+    const struct xm_opts *o = pl->opts;
+    if (o->flows_path) {
+        pl->flow_out = out_open(o->flows_path, !live, err, errlen);
+        if (!pl->flow_out)
+            return -1;
+    }
+    if (o->alerts_path) {
+        pl->alert_out = out_open(o->alerts_path, !live, err, errlen);
+        if (!pl->alert_out)
+            return -1;
+    }
+    return 0;
+}
+
+struct xm_pipeline *pipe_new(const struct xm_opts *opts, bool live,
+                             char *err, size_t errlen)
+{
+    struct xm_pipeline *pl = calloc(1, sizeof *pl);
+    if (!pl) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    pl->opts = opts;
+    uint64_t seed = xm_hash_random_seed();
+    if (pipe_open_home(pl, err, errlen) != 0)
+        goto fail;
+    pl->flows = flow_table_new(opts->max_flows, &opts->timeouts, seed,
+                               pipe_on_flow_end, pl);
+    pl->hosts = host_table_new(opts->max_hosts, seed ^ UINT64_C(0x9e3779b97f4a7c15));
+    if (!pl->flows || !pl->hosts) {
+        snprintf(err, errlen, "cannot allocate tables for %u flows and %u hosts",
+                 opts->max_flows, opts->max_hosts);
+        goto fail;
+    }
+    if (pipe_open_outputs(pl, live, err, errlen) != 0)
+        goto fail;
+    return pl;
+fail:
+    pipe_free(pl);
+    return NULL;
+}
+
+/* Once per second of packet time: expire flows, tick later stages. */
+static void pipe_housekeeping(struct xm_pipeline *pl)
+{
+    flow_expire(pl->flows, pl->now);
+    pl->next_tick = (pl->now / XM_USEC_PER_SEC + 1) * XM_USEC_PER_SEC;
+}
+
+void pipe_advance(struct xm_pipeline *pl, xm_time_t now)
+{
+    if (now <= pl->now)
+        return;
+    pl->now = now;
+    if (now >= pl->next_tick)
+        pipe_housekeeping(pl);
+}
+
+void pipe_packet(struct xm_pipeline *pl, int dlt, xm_time_t ts,
+                 const uint8_t *data, uint32_t caplen, uint32_t wirelen)
+{
+    struct xm_pkt pkt;
+    pl->st.packets++;
+    pl->st.bytes_captured += caplen;
+    if (ts < pl->now) {
+        pl->st.out_of_order++;
+        ts = pl->now;           /* accounted at the current clock */
+    } else {
+        pipe_advance(pl, ts);
+    }
+    if (dec_packet(dlt, ts, data, caplen, wirelen, &pkt, &pl->dec) != DEC_OK)
+        return;
+    pl->st.ip_bytes += pkt.ip_bytes;
+    int dir = 0;
+    struct xm_flow *f = flow_update(pl->flows, &pkt, pipe_is_local, pl, &dir);
+    (void)f;
+}
+
+void pipe_finish(struct xm_pipeline *pl)
+{
+    if (pl->finished)
+        return;
+    pl->finished = true;
+    flow_flush(pl->flows);
+    pipe_flush_outputs(pl);
+}
+
+int pipe_flush_outputs(struct xm_pipeline *pl)
+{
+    int rc = 0;
+    if (pl->flow_out && out_flush(pl->flow_out) != 0)
+        rc = -1;
+    if (pl->alert_out && out_flush(pl->alert_out) != 0)
+        rc = -1;
+    return rc;
+}
+
+void pipe_reopen_outputs(struct xm_pipeline *pl)
+{
+    char err[256];
+    struct out *outs[2] = {pl->flow_out, pl->alert_out};
+    for (int i = 0; i < 2; i++)
+        if (outs[i] && out_reopen(outs[i], err, sizeof err) != 0)
+            fprintf(stderr, "exfilmon: %s\n", err);
+}
+
+int pipe_reload(struct xm_pipeline *pl, const struct xm_opts *opts,
+                char *err, size_t errlen)
+{
+    (void)pl;
+    (void)opts;
+    (void)err;
+    (void)errlen;
+    return 0;
+}
+
+const struct pipe_stats *pipe_get_stats(const struct xm_pipeline *pl) { return &pl->st; }
+const struct dec_stats *pipe_dec_stats(const struct xm_pipeline *pl) { return &pl->dec; }
+const struct flow_stats *pipe_flow_stats(const struct xm_pipeline *pl)
+{
+    return flow_table_stats(pl->flows);
+}
+
+static void pipe_metric(FILE *f, const char *name, const char *type, const char *help,
+                        uint64_t v)
+{
+    fprintf(f, "# HELP exfilmon_%s %s\n# TYPE exfilmon_%s %s\nexfilmon_%s %" PRIu64 "\n",
+            name, help, name, type, name, v);
+}
+
+static void pipe_metrics_decode(const struct xm_pipeline *pl, FILE *f)
+{
+    fputs("# HELP exfilmon_decode_results_total Packets by decode outcome.\n"
+          "# TYPE exfilmon_decode_results_total counter\n", f);
+    for (int r = 0; r < DEC_RESULT_MAX; r++)
+        fprintf(f, "exfilmon_decode_results_total{result=\"%s\"} %" PRIu64 "\n",
+                dec_result_name((enum dec_result)r), pl->dec.result[r]);
+    fputs("# HELP exfilmon_decode_errors_total Packets not decoded, by reason.\n"
+          "# TYPE exfilmon_decode_errors_total counter\n", f);
+    for (int r = 1; r < DR_MAX; r++)
+        fprintf(f, "exfilmon_decode_errors_total{reason=\"%s\"} %" PRIu64 "\n",
+                dec_reason_name((enum dec_reason)r), pl->dec.reason[r]);
+}
+
+static void pipe_metrics_tables(const struct xm_pipeline *pl, FILE *f)
+{
+    const struct flow_stats *fs = flow_table_stats(pl->flows);
+    const struct host_stats *hs = host_table_stats(pl->hosts);
+    pipe_metric(f, "flows_active", "gauge", "Flows in the table.", fs->active);
+    pipe_metric(f, "flows_capacity", "gauge", "Flow table cap.", flow_table_capacity(pl->flows));
+    pipe_metric(f, "flows_created_total", "counter", "Flows created.", fs->created);
+    pipe_metric(f, "flows_ended_total", "counter", "Flows ended.", fs->ended);
+    pipe_metric(f, "flows_evicted_total", "counter", "Flows evicted (table full).", fs->evicted);
+    pipe_metric(f, "flows_interim_total", "counter", "Interim flow records.", fs->interim);
+    pipe_metric(f, "fragments_orphan_total", "counter",
+                "Non-first fragments whose first fragment never came.", fs->frag_orphan);
+    pipe_metric(f, "hosts_active", "gauge", "Local hosts in the table.", hs->active);
+    pipe_metric(f, "hosts_evicted_total", "counter", "Hosts evicted (table full).", hs->evicted);
+}
+
+static void pipe_metrics_output(FILE *f, const char *kind, const struct out *o)
+{
+    if (!o)
+        return;
+    const struct out_stats *s = out_get_stats(o);
+    fprintf(f, "exfilmon_output_records_total{output=\"%s\"} %" PRIu64 "\n"
+               "exfilmon_output_dropped_total{output=\"%s\"} %" PRIu64 "\n"
+               "exfilmon_output_errors_total{output=\"%s\"} %" PRIu64 "\n",
+            kind, s->records, kind, s->dropped, kind, s->errors);
+}
+
+void pipe_write_metrics(const struct xm_pipeline *pl, FILE *f)
+{
+    pipe_metric(f, "packets_total", "counter", "Frames read.", pl->st.packets);
+    pipe_metric(f, "captured_bytes_total", "counter", "Captured bytes.", pl->st.bytes_captured);
+    pipe_metric(f, "ip_bytes_total", "counter", "IP-layer bytes of decoded packets.",
+                pl->st.ip_bytes);
+    pipe_metric(f, "out_of_order_total", "counter", "Packets older than the clock.",
+                pl->st.out_of_order);
+    pipe_metric(f, "alerts_total", "counter", "Alerts emitted.", pl->st.alerts);
+    pipe_metrics_decode(pl, f);
+    pipe_metrics_tables(pl, f);
+    fputs("# HELP exfilmon_output_records_total Records per output.\n"
+          "# TYPE exfilmon_output_records_total counter\n"
+          "# HELP exfilmon_output_dropped_total Records dropped per output.\n"
+          "# TYPE exfilmon_output_dropped_total counter\n"
+          "# HELP exfilmon_output_errors_total Write errors per output.\n"
+          "# TYPE exfilmon_output_errors_total counter\n", f);
+    pipe_metrics_output(f, "flows", pl->flow_out);
+    pipe_metrics_output(f, "alerts", pl->alert_out);
+}
+
+void pipe_write_summary(const struct xm_pipeline *pl, FILE *f)
+{
+    const struct dec_stats *d = &pl->dec;
+    const struct flow_stats *fs = flow_table_stats(pl->flows);
+    fprintf(f, "exfilmon: %" PRIu64 " packets read, %" PRIu64 " decoded, %" PRIu64
+            " not IP, %" PRIu64 " unsupported link type, %" PRIu64 " truncated, %"
+            PRIu64 " invalid; %" PRIu64 " flows, %" PRIu64 " evicted; %" PRIu64
+            " alerts\n",
+            pl->st.packets, d->result[DEC_OK], d->result[DEC_NOT_IP],
+            d->result[DEC_UNSUPPORTED_DLT], d->result[DEC_TRUNCATED],
+            d->result[DEC_INVALID], fs->created, fs->evicted, pl->st.alerts);
+}
+
+void pipe_free(struct xm_pipeline *pl)
+{
+    if (!pl)
+        return;
+    flow_table_free(pl->flows);
+    host_table_free(pl->hosts);
+    netset_free(pl->home);
+    out_close(pl->flow_out);
+    out_close(pl->alert_out);
+    free(pl);
+}
