@@ -261,6 +261,17 @@ static void ah_port_detail(char *buf, size_t blen, uint16_t port, const char *la
     buf[k] = '\0';
 }
 
+/* Lower-cased name without a trailing dot, truncated to the buffer. */
+static void ah_name_detail(char *buf, size_t blen, const char *name)
+{
+    size_t n = 0;
+    for (; name[n] && n + 1 < blen; n++)
+        buf[n] = (char)((name[n] >= 'A' && name[n] <= 'Z') ? name[n] + 32 : name[n]);
+    if (n && buf[n - 1] == '.')
+        n--;
+    buf[n] = '\0';
+}
+
 static const struct lists_entry *ah_match_name(const struct lists_list *l, const struct aihost_obs *o,
                                                const char **which)
 {
@@ -280,7 +291,9 @@ int aihost_observe_flow(struct aihost *ah, const struct aihost_obs *o)
         return 0;
     const char *which = NULL;
     if (!o->local_is_server && ah->cfg.endpoints && ah_match_name(ah->cfg.endpoints, o, &which)) {
-        ah_record(ah, o->local, AIHOST_LLM_ENDPOINT, which, o->now);
+        char d[AIHOST_DETAIL_LEN];
+        ah_name_detail(d, sizeof d, which);
+        ah_record(ah, o->local, AIHOST_LLM_ENDPOINT, d, o->now);
         n++;
     }
     if (!o->local_is_server && o->ua && ah->cfg.user_agents &&

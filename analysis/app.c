@@ -46,6 +46,8 @@ struct app_ctx {
     uint32_t free_rec, deferred_rec;
     bool dns_q_valid;
     struct app_dns_query dns_q;
+    app_dns_fn dns_fn;
+    void *dns_fn_ctx;
     struct app_stats st;
     struct dns_msg msg;              /* scratch, ~17 KB */
 };
@@ -234,6 +236,14 @@ static void app_dns_learn(struct app_ctx *a, const struct xm_pkt *p, enum dns_re
             app_note_query(a, m, querier);
     }
     names_learn_dns(a->names, m, querier, p->ts);
+    if (a->dns_fn)
+        a->dns_fn(a->dns_fn_ctx, m, p);
+}
+
+void app_set_dns_observer(struct app_ctx *a, app_dns_fn fn, void *ctx)
+{
+    a->dns_fn = fn;
+    a->dns_fn_ctx = ctx;
 }
 
 static bool app_hostname_chars(const struct dns_name *n)
@@ -248,6 +258,13 @@ static bool app_hostname_chars(const struct dns_name *n)
             return false;
     }
     return true;
+}
+
+/* Ports whose payload is DNS-shaped but not about host names: NetBIOS
+ * name service (137, RFC 1002) and datagram service (138). */
+static bool app_dns_excluded(const struct xm_pkt *p)
+{
+    return p->sport == 137 || p->dport == 137 || p->sport == 138 || p->dport == 138;
 }
 
 /* DNS on a non-standard UDP port: see the policy in xm_app.h. */
@@ -270,7 +287,8 @@ static void app_udp(struct app_ctx *a, const struct xm_pkt *p, struct xm_flow *f
         app_dns_learn(a, p, dns_parse(p->l4_payload, p->l4_caplen, &a->msg));
         return;
     }
-    if (a->lim.dns_any_udp_port && f->pkts[dir] == 1 && app_dns_probe(a, p)) {
+    if (a->lim.dns_any_udp_port && f->pkts[dir] == 1 && !app_dns_excluded(p) &&
+        app_dns_probe(a, p)) {
         f->app_flags |= APP_F_DNS;
         a->st.dns_other_port_flows++;
         app_dns_learn(a, p, DNS_OK);
@@ -365,7 +383,7 @@ static bool app_tls(struct app_ctx *a, struct xm_flow *f, const uint8_t *d, size
     return true;
 }
 
-static void app_http_copy(struct app_http *o, const struct http_req *q)
+static void app_http_copy(struct app_http *o, const struct http1_req *q)
 {
     memcpy(o->method, q->method, sizeof o->method);
     memcpy(o->host, q->host, sizeof o->host);
@@ -378,9 +396,11 @@ static void app_http_copy(struct app_http *o, const struct http_req *q)
     o->has_x_filename = q->has_x_filename;
 }
 
-static void app_http_apply(struct app_ctx *a, struct xm_flow *f, const struct http_req *q)
+static void app_http_apply(struct app_ctx *a, struct xm_flow *f, const struct http1_req *q)
 {
     struct xm_addr lit;
+    if (!(f->app_flags & APP_F_HTTP) && !strcmp(q->method, "CONNECT"))
+        f->app_flags |= APP_F_CONNECT;
     f->app_flags |= APP_F_HTTP;
     a->st.http_x_filename += q->has_x_filename;
     if (q->has_host && q->host[0] && xm_addr_parse(q->host, &lit) != 0) {
@@ -396,15 +416,15 @@ static void app_http_apply(struct app_ctx *a, struct xm_flow *f, const struct ht
 
 static bool app_http(struct app_ctx *a, struct xm_flow *f, const uint8_t *d, size_t n, bool last)
 {
-    struct http_req q;
-    enum http_result res = http_parse_request(d, n, &q);
-    if (res == HTTP_NEED_MORE && !last)
+    struct http1_req q;
+    enum http1_result res = http1_parse_request(d, n, &q);
+    if (res == HTTP1_NEED_MORE && !last)
         return false;
-    if (res == HTTP_OK || (res == HTTP_NEED_MORE && q.method[0])) {
+    if (res == HTTP1_OK || (res == HTTP1_NEED_MORE && q.method[0])) {
         a->st.http_requests++;
-        a->st.http_partial += res == HTTP_NEED_MORE;
+        a->st.http_partial += res == HTTP1_NEED_MORE;
         app_http_apply(a, f, &q);
-    } else if (res == HTTP_INVALID) {
+    } else if (res == HTTP1_INVALID) {
         a->st.http_invalid++;
     }
     return true;
@@ -414,6 +434,16 @@ static bool app_parse(struct app_ctx *a, struct xm_flow *f, int kind, const uint
                       size_t n, bool last)
 {
     return kind == APP_K_TLS ? app_tls(a, f, d, n, last) : app_http(a, f, d, n, last);
+}
+
+/* After an HTTP CONNECT (RFC 9110 9.3.6) the client's next bytes are the
+ * tunnelled protocol (usually a ClientHello): inspect once more. */
+static bool app_connect_tunnel(struct xm_flow *f)
+{
+    if ((f->app_flags & (APP_F_CONNECT | APP_F_TLS | APP_F_TUNNEL)) != APP_F_CONNECT)
+        return false;
+    f->app_flags = (uint16_t)((f->app_flags | APP_F_TUNNEL) & ~APP_F_SEG_MASK);
+    return true;
 }
 
 static uint64_t app_owner(const struct xm_flow *f)
@@ -429,7 +459,9 @@ static void app_finish(struct app_ctx *a, struct xm_flow *f)
         reasm_close(a->reasm, r->reasm_id, app_owner(f));
         r->reasm_id = 0;
     }
-    f->app_flags = (uint16_t)((f->app_flags | APP_F_DONE) & ~APP_F_REASM);
+    f->app_flags &= (uint16_t)~APP_F_REASM;
+    if (!app_connect_tunnel(f))
+        f->app_flags |= APP_F_DONE;
 }
 
 static unsigned app_segs(const struct xm_flow *f)
@@ -446,7 +478,7 @@ static void app_first_data(struct app_ctx *a, const struct xm_pkt *p, struct xm_
 {
     const uint8_t *d = p->l4_payload;
     size_t n = p->l4_caplen;
-    int kind = tls_record_start(d, n) ? APP_K_TLS : http_request_start(d, n) ? APP_K_HTTP
+    int kind = tls_record_start(d, n) ? APP_K_TLS : http1_request_start(d, n) ? APP_K_HTTP
                                                                             : APP_K_NONE;
     if (kind == APP_K_NONE || app_parse(a, f, kind, d, n, app_seg_limit(a, f))) {
         app_finish(a, f);

@@ -26,6 +26,7 @@
 #include "xm_flow.h"
 
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -183,6 +184,23 @@ static uint32_t pow2_at_least(uint32_t n)
     return b;
 }
 
+/* Cache-line aligned memory, not zeroed (a slab slot is initialised
+ * when handed out, so pages never needed are never touched).  Large
+ * areas are 2 MiB aligned and advised to use huge pages: random access
+ * to a big table is otherwise dominated by TLB misses. */
+static void *big_alloc(size_t size)
+{
+    const size_t huge = (size_t)2 << 20;
+    void *p = NULL;
+    if (posix_memalign(&p, size >= 2 * huge ? huge : 64, size) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    if (size >= 2 * huge)
+        (void)madvise(p, size, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
 static void set_timeouts(struct flow_table *ft, const struct flow_timeouts *t)
 {
     ft->tmo[CL_TCP_NEW] = XM_SEC(t->tcp_new);
@@ -203,8 +221,12 @@ struct flow_table *flow_table_new(uint32_t max_flows, const struct flow_timeouts
     if (!ft)
         return NULL;
     uint32_t nb = pow2_at_least(max_flows);
-    ft->slab = calloc((size_t)max_flows + 1, sizeof *ft->slab);
-    ft->buckets = calloc(nb, sizeof *ft->buckets);
+    ft->slab = big_alloc(((size_t)max_flows + 1) * sizeof *ft->slab);
+    if (ft->slab)
+        memset(&ft->slab[0], 0, sizeof ft->slab[0]);
+    ft->buckets = big_alloc((size_t)nb * sizeof *ft->buckets);
+    if (ft->buckets)
+        memset(ft->buckets, 0, (size_t)nb * sizeof *ft->buckets);
     ft->fr.ent = calloc(FRAG_CAP + 1, sizeof *ft->fr.ent);
     if (!ft->slab || !ft->buckets || !ft->fr.ent)
         goto fail;
@@ -482,11 +504,15 @@ static bool tcp_reused(const struct xm_flow *f, const struct xm_pkt *p)
            (p->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN;
 }
 
-/* Moves f to the head of (possibly a new) class list. */
+/* Moves f to the head of (possibly a new) class list; a flow already at
+ * the head of its list (bursts) costs no stores. */
 static void lru_touch(struct flow_table *ft, struct xm_flow *f)
 {
+    uint8_t c = (uint8_t)class_of(f);
+    if (c == f->class_ && ft->lru[c].head == flow_idx(ft, f))
+        return;
     lru_unlink(ft, f);
-    f->class_ = (uint8_t)class_of(f);
+    f->class_ = c;
     lru_push_head(ft, f);
 }
 

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #define LISTS_FILE_MAX (64u << 20)   /* bytes */
 #define LISTS_DOMAIN_MAX 253         /* RFC 1035 text form, no final dot */
@@ -588,9 +589,11 @@ static int lists_parse_plain(struct lists_ctx *c, char *s, size_t col)
         while (lists_space(*sp))
             sp++;
         label = sp;
-        size_t ln = strcspn(label, " \t");
+        size_t ln = strcspn(label, " \t"), extra = ln;
+        while (lists_space(label[extra]))
+            extra++;
         if (label[ln]) {
-            lists_err(c, col + (size_t)(label + ln - s), "unexpected text after label");
+            lists_err(c, col + (size_t)(label + extra - s), "unexpected text after label");
             return -1;
         }
         if (!lists_label_ok(label)) {
@@ -701,28 +704,29 @@ static void lists_default_name(const char *path, char *dst, size_t dlen)
     dst[n] = '\0';
 }
 
-/* Reads a whole file (at most LISTS_FILE_MAX bytes). */
+/* Reads a whole regular file of at most LISTS_FILE_MAX bytes. */
 static char *lists_read(const char *path, size_t *len, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
+    struct stat st;
     char *buf = NULL;
-    if (!f)
+    FILE *f = fopen(path, "rb");
+    if (!f || fstat(fileno(f), &st) != 0)
         goto ioerr;
-    buf = malloc(LISTS_FILE_MAX + 1);
+    if (st.st_size < 0 || (uint64_t)st.st_size > LISTS_FILE_MAX) {
+        snprintf(err, errlen, "%s: file too large (max %u bytes)", path, LISTS_FILE_MAX);
+        fclose(f);
+        return NULL;
+    }
+    buf = malloc((size_t)st.st_size + 1);
     if (!buf)
         goto ioerr;
-    *len = fread(buf, 1, LISTS_FILE_MAX + 1, f);
+    *len = fread(buf, 1, (size_t)st.st_size, f);
     if (ferror(f))
         goto ioerr;
     fclose(f);
-    if (*len > LISTS_FILE_MAX) {
-        snprintf(err, errlen, "%s: file too large (max %u bytes)", path, LISTS_FILE_MAX);
-        free(buf);
-        return NULL;
-    }
     return buf;
 ioerr:
-    snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    snprintf(err, errlen, "%s: %s", path, strerror(errno ? errno : EIO));
     if (f)
         fclose(f);
     free(buf);

@@ -237,10 +237,10 @@ static void lk_mask_exempt(const struct lookalike *lk, const char *label, char *
     }
 }
 
-static unsigned lk_edit_limit(size_t a, size_t b)
+/* Allowed distance, from the length of the imitated vendor label. */
+static unsigned lk_edit_limit(size_t vendor_len)
 {
-    size_t m = a > b ? a : b;
-    return m >= LK_EDIT_LONG ? 2 : 1;
+    return vendor_len >= LK_EDIT_LONG ? 2 : 1;
 }
 
 /* Computes the verdict for a registrable domain; *vendor = index or -1. */
@@ -268,7 +268,7 @@ static enum lookalike_verdict lk_classify(const struct lookalike *lk, const char
         if (v->generic || vn < LK_EDIT_MIN)
             continue;
         unsigned d = lookalike_distance(label, ln, v->label, vn);
-        if (d > 0 && d <= lk_edit_limit(ln, vn)) {
+        if (d > 0 && d <= lk_edit_limit(vn)) {
             *vendor = (int)i;
             *dist = d;
             return LOOKALIKE_EDIT;

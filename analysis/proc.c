@@ -4,6 +4,7 @@
  */
 #include "proc_int.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -245,6 +246,61 @@ const struct proc_info *proc_get(const struct proc *p, uint32_t id)
 const struct proc_stats *proc_get_stats(const struct proc *p)
 {
     return &p->st;
+}
+
+struct proc_metric {
+    const char *name, *help;
+    size_t off;
+};
+
+#define PM(f, h) {#f, h, offsetof(struct proc_stats, f)}
+static const struct proc_metric proc_metrics[] = {
+    PM(lookups, "Flows offered to process attribution."),
+    PM(diag_queries, "sock_diag requests sent."),
+    PM(diag_errors, "sock_diag requests that failed."),
+    PM(diag_not_found, "Flow ends the kernel knew no socket for."),
+    PM(orphan_sockets, "Sockets found without an inode (closed)."),
+    PM(inode_unmapped, "Socket inodes not found in any process."),
+    PM(refreshes, "Full /proc fd scans."),
+    PM(refresh_skipped, "Full scans skipped by the rate limit."),
+    PM(targeted_scans, "Scans of connector-reported and recent pids."),
+    PM(inode_dropped, "Socket inodes dropped: inode map full."),
+    PM(pending_dropped, "Connector pids dropped: pending list full."),
+    PM(connector_events, "Process connector events."),
+    PM(ev_fork, "Connector fork events."),
+    PM(ev_exec, "Connector exec events."),
+    PM(ev_exit, "Connector exit events."),
+    PM(ev_comm, "Connector comm events."),
+    PM(connector_lost, "Connector receive overruns (ENOBUFS)."),
+    PM(procs_added, "Process records created."),
+    PM(procs_evicted, "Process records evicted (LRU)."),
+    PM(proc_read_errors, "Processes gone before /proc could be read."),
+    PM(ledger_written, "Ledger lines written."),
+    PM(ledger_write_errors, "Ledger lines that failed to write."),
+    PM(ledger_dropped, "Ledger lines ignored past the cap."),
+};
+
+void proc_write_metrics(const struct proc *p, FILE *f)
+{
+    for (size_t i = 0; i < XM_ARRAY_LEN(proc_metrics); i++) {
+        const struct proc_metric *m = &proc_metrics[i];
+        uint64_t v;
+        memcpy(&v, (const char *)&p->st + m->off, sizeof v);
+        fprintf(f, "# HELP exfilmon_proc_%s_total %s\n# TYPE exfilmon_proc_%s_total counter\n"
+                "exfilmon_proc_%s_total %llu\n", m->name, m->help, m->name, m->name,
+                (unsigned long long)v);
+    }
+    fprintf(f, "# HELP exfilmon_proc_attributions_total Flows by attribution confidence.\n"
+               "# TYPE exfilmon_proc_attributions_total counter\n");
+    for (unsigned c = 0; c < PROC_ATTR_MAX; c++)
+        fprintf(f, "exfilmon_proc_attributions_total{confidence=\"%s\"} %llu\n",
+                proc_attr_name(c), (unsigned long long)p->st.hits[c]);
+    fprintf(f, "# HELP exfilmon_proc_table_active Process records held.\n"
+               "# TYPE exfilmon_proc_table_active gauge\nexfilmon_proc_table_active %llu\n"
+               "# HELP exfilmon_proc_connector_available Process connector open (0/1).\n"
+               "# TYPE exfilmon_proc_connector_available gauge\n"
+               "exfilmon_proc_connector_available %d\n",
+               (unsigned long long)p->st.procs_active, p->cn_fd >= 0);
 }
 
 /* ---- attribution ----------------------------------------------------- */

@@ -21,6 +21,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -230,6 +231,8 @@ static int pl_scan_pid(struct proc *p, uint32_t pid)
             continue;
         snprintf(ent, sizeof ent, "%s/%s", path, de->d_name);
         ssize_t n = readlink(ent, link, sizeof link - 1);
+        if (n < 0 && (errno == EACCES || errno == EPERM))
+            break;                 /* not ours to read: skip the process */
         uint64_t ino = n > 0 ? pl_sock_inode(link, n) : 0;
         if (ino)
             pl_imap_put(p, ino, pid);
@@ -439,16 +442,30 @@ static uint32_t pl_inode_pid(struct proc *p, uint64_t inode, bool *fresh)
     return pl_imap_get(p, inode);
 }
 
-static uint32_t pl_attribute_end(struct proc *p, struct pl_end *e, uint8_t *conf)
+static void pl_end_from(struct pl_end *e, const struct xm_flow *f, bool client);
+
+static uint32_t pl_attribute_end(struct proc *p, const struct xm_flow *f, bool client,
+                                 uint8_t *conf)
 {
     struct proc_diag_sock s;
+    struct pl_end end, *e = &end;
+    pl_end_from(e, f, client);
     uint8_t c = pl_find_socket(p, e, &s);
     bool fresh;
     if (c == PROC_ATTR_NONE)
         return 0;
     if (s.inode == 0) {
+        /* A TCP connection not yet accept()ed (or a SYN's request sock)
+         * has no inode: its listener names the server process. */
         p->st.orphan_sockets++;
-        return 0;
+        if (e->proto != IPPROTO_TCP || c != PROC_ATTR_EXACT)
+            return 0;
+        pl_end_from(e, f, client);
+        memset(e->raddr, 0, sizeof e->raddr);
+        e->rport = 0;
+        c = pl_find_socket(p, e, &s);
+        if (c != PROC_ATTR_PORT_GUESS || s.inode == 0)
+            return 0;
     }
     uint32_t pid = pl_inode_pid(p, s.inode, &fresh);
     struct proc_info *pi = pid ? pl_current(p, pid) : NULL;
@@ -486,9 +503,7 @@ uint32_t proc_live_attribute(struct proc *p, const struct xm_flow *f, uint8_t *c
             break;
         if (f->local == FLOW_LOCAL_SERVER && client)
             continue;
-        struct pl_end e;
-        pl_end_from(&e, f, client);
-        uint32_t id = pl_attribute_end(p, &e, conf);
+        uint32_t id = pl_attribute_end(p, f, client, conf);
         if (id)
             return id;
     }
@@ -519,6 +534,26 @@ static int pl_cn_subscribe(int fd)
     return send(fd, buf, sizeof buf, 0) == (ssize_t)sizeof buf ? 0 : -1;
 }
 
+/* Waits up to 250 ms (start-up only) for the kernel's PROC_EVENT_NONE
+ * answer to the subscription: in another network namespace (container)
+ * the connector accepts the socket but never answers nor sends events. */
+static int pl_cn_ack(int fd)
+{
+    uint8_t buf[4096] __attribute__((aligned(8)));
+    struct proc_cn_event ev[8];
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    for (int tries = 0; tries < 64; tries++) {
+        if (poll(&pfd, 1, 250) <= 0)
+            return -1;
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        int k = n > 0 ? proc_cn_decode(buf, (size_t)n, ev, (int)XM_ARRAY_LEN(ev)) : 0;
+        for (int i = 0; i < k; i++)
+            if (ev[i].what == PROC_EVENT_NONE)
+                return ev[i].ack_err == 0 ? 0 : -1;
+    }
+    return -1;
+}
+
 static int pl_cn_open(struct proc *p)
 {
     int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_CONNECTOR);
@@ -527,7 +562,8 @@ static int pl_cn_open(struct proc *p)
     if (fd < 0)
         goto fail;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || pl_cn_subscribe(fd) != 0)
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || pl_cn_subscribe(fd) != 0 ||
+        pl_cn_ack(fd) != 0)
         goto fail;
     p->cn_fd = fd;
     return 0;

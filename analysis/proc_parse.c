@@ -343,6 +343,8 @@ static int pp_cn_event(struct xm_rd *r, struct proc_cn_event *ev)
         ev->pid = w[2];
         ev->tgid = w[3];
         return 0;
+    case PROC_EVENT_NONE:
+        return pp_h32(r, &ev->ack_err) ? 0 : -1;
     case PROC_EVENT_EXEC:
     case PROC_EVENT_EXIT:
     case PROC_EVENT_COMM:

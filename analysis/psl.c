@@ -46,8 +46,3 @@ int regdom_offset(const struct regdom *rd, const char *lower)
         return -1;
     return (int)(r - lower);
 }
-
-int regdom_rules(const struct regdom *rd)
-{
-    return rd ? psl_suffix_count(rd->ctx) : 0;
-}

@@ -155,6 +155,7 @@ enum reasm_result reasm_add(struct reasm_pool *rp, uint32_t id, uint64_t owner,
         rp->st.retrans_bytes += len;
         return REASM_OK;
     }
+    rp->st.retrans_bytes += skip;            /* octets before the base */
     uint64_t start = rel < 0 ? 0 : (uint64_t)rel, end = start + (len - skip);
     if (start >= rp->bytes) {
         rp->st.overflow_bytes += len - skip;
@@ -164,7 +165,9 @@ enum reasm_result reasm_add(struct reasm_pool *rp, uint32_t id, uint64_t owner,
         rp->st.overflow_bytes += end - rp->bytes;
         end = rp->bytes;
     }
-    uint64_t from = start < s->contig ? s->contig : start;   /* first copy wins */
+    uint64_t from = start;                   /* first copy wins: skip the prefix */
+    if (start < s->contig)
+        from = s->contig < end ? s->contig : end;
     rp->st.retrans_bytes += from - start;
     if (from < end)
         memcpy(rp->buf + (size_t)(id - 1) * rp->bytes + from, data + skip + (from - start),

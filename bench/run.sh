@@ -34,14 +34,22 @@ fi
 if [ ! -d "$bdir" ]; then
     meson setup "$bdir" "$root" --buildtype=release >/dev/null || die "meson setup failed"
 fi
-ninja -C "$bdir" >/dev/null || die "build failed"
+ninja -C "$bdir" bench/gen_bench bench/readloop >/dev/null || die "build of gen_bench/readloop failed"
 mkdir -p "$out"
 if [ ! -s "$file" ]; then
     "$bdir/bench/gen_bench" "$file.tmp" "$packets" "$flows" "$snaplen" >/dev/null \
         && mv "$file.tmp" "$file" || die "gen_bench failed"
 fi
-exf=${EXFILMON:-$bdir/src/exfilmon}
-[ -x "$exf" ] || exf=""
+if [ -n "${EXFILMON:-}" ]; then
+    exf=$EXFILMON
+elif ninja -C "$bdir" src/exfilmon >"$bdir/bench-exfilmon-build.log" 2>&1; then
+    exf=$bdir/src/exfilmon
+else
+    echo "run.sh: exfilmon does not build in $bdir (see $bdir/bench-exfilmon-build.log);" \
+         "its columns print n/a" >&2
+    exf=""
+fi
+[ -n "$exf" ] && [ ! -x "$exf" ] && exf=""
 
 tmp=$(mktemp -d) || die "mktemp"
 trap 'rm -rf "$tmp"' EXIT INT TERM

@@ -1,11 +1,11 @@
 /*
  * fuzz_decode.c - libFuzzer target for dec_packet (capture/decode.c).
  *
- * Input: 2 bytes (little endian) select a link type from dlts[] (all the
- * supported ones plus one unsupported); the rest is the frame.  The
- * frame is copied into an exact-size buffer so ASan sees any read past
- * caplen.  wirelen is derived from the selector so length-0 (TSO) paths
- * get varied wire lengths.  Invariants of a DEC_OK packet are asserted
+ * Input: byte 0 selects a link type from dlts[] (all the supported ones
+ * plus one unsupported), byte 1 adds byte1 * 64 to wirelen (so the
+ * length-0 TSO/jumbogram paths see varied wire lengths); the rest is the
+ * frame.  The frame is copied into an exact-size buffer so ASan sees any
+ * read past caplen.  Invariants of a DEC_OK packet are asserted
  * with abort().
  */
 #include "xm_pkt.h"
@@ -41,14 +41,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct xm_pkt p;
     if (size < 2 || size > 0xffff)
         return 0;
-    unsigned sel = (unsigned)data[0] | (unsigned)data[1] << 8;
-    int dlt = dlts[sel % (sizeof dlts / sizeof dlts[0])];
+    int dlt = dlts[data[0] % (sizeof dlts / sizeof dlts[0])];
     size_t len = size - 2;
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf)
         return 0;
     memcpy(buf, data + 2, len);
-    uint32_t wire = (uint32_t)len + (sel >> 8) * 64u;
+    uint32_t wire = (uint32_t)len + data[1] * 64u;
     memset(&st, 0, sizeof st);
     enum dec_result r = dec_packet(dlt, 0, buf, (uint32_t)len, wire, &p, &st);
     if (st.packets != 1 || st.result[r] != 1)

@@ -38,7 +38,10 @@
  *    handshake record -> ClientHello; "METHOD SP" -> HTTP request head;
  *    anything else -> done.  A hello/head that spans segments is
  *    reassembled (xm_reasm.h, first client flight only) for at most
- *    max_segments client data segments; then what was parsed is kept.
+ *    max_segments data segments; then what was parsed is kept.  After an
+ *    HTTP CONNECT request the tunnel's first client bytes are inspected
+ *    the same way (so the SNI inside a proxy tunnel is found).
+ *  - UDP ports 137/138 (NetBIOS, DNS-shaped) are never probed.
  *  - After that the flow is marked done and costs one branch per packet.
  */
 #ifndef XM_APP_H
@@ -63,7 +66,10 @@ enum {
     APP_F_LOOKED = 0x0040,      /* DNS cache consulted for the remote end */
     APP_F_DNS_EXPIRED = 0x0080, /* ... and the answer had expired */
     APP_F_REASM = 0x0100,       /* first-flight reassembly in progress */
-    APP_F_SEG_SHIFT = 12,       /* bits 12..15: client data segments seen */
+    APP_F_CONNECT = 0x0200,     /* first request was an HTTP CONNECT */
+    APP_F_TUNNEL = 0x0400,      /* ... and the tunnel's first bytes are next */
+    APP_F_SEG_SHIFT = 12,       /* bits 12..15: data segments seen */
+    APP_F_SEG_MASK = 0xF000,
 };
 
 struct app_limits {
@@ -142,6 +148,12 @@ const struct app_http *app_flow_http(const struct app_ctx *a, const struct xm_fl
 /* The DNS query carried by the packet of the last app_on_packet() call,
  * or NULL. */
 const struct app_dns_query *app_last_dns_query(const struct app_ctx *a);
+/* Optional observer called for every DNS message parsed (DNS_OK or
+ * DNS_TRUNCATED), after the names tables learned from it.  The message
+ * and packet are borrowed for the duration of the call.  NULL disables. */
+typedef void (*app_dns_fn)(void *ctx, const struct dns_msg *m, const struct xm_pkt *p);
+void app_set_dns_observer(struct app_ctx *a, app_dns_fn fn, void *ctx);
+
 /* DNS-tunnel statistics of (host, registrable domain). */
 bool app_dns_stats(const struct app_ctx *a, const struct xm_addr *host, const char *domain,
                    struct names_tunnel *out);

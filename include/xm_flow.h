@@ -54,6 +54,12 @@ enum { FLOW_LOCAL_NONE = 0, FLOW_LOCAL_CLIENT = 1, FLOW_LOCAL_SERVER = 2, FLOW_L
 
 struct xm_flow {
     struct xm_flow_key key;
+    /* Table internals, next to the key so a lookup reads one cache line
+     * (indices into the slab; 0 = nil). */
+    uint32_t hash_;           /* low 32 bits of the seeded key hash */
+    uint32_t hnext_, lprev_, lnext_;
+    uint32_t aprev_, anext_;  /* interim (active-timeout) list */
+
     struct xm_addr cli, srv;  /* EVE src / dest */
     uint16_t cli_port, srv_port;
     uint8_t proto;
@@ -62,13 +68,14 @@ struct xm_flow {
     uint8_t icmp_type, icmp_code; /* of the first ICMP packet, for Community ID */
     uint8_t tcp_flags[2];     /* OR of flags seen, per direction */
     uint16_t vlan;
+    uint8_t class_, in_use_;  /* table internals */
+    uint32_t interim_count;   /* interim records emitted so far */
 
     uint64_t flow_id;         /* deterministic, 63 bits, stable across runs */
     xm_time_t first, last;    /* packet time of first and last packet */
     xm_time_t last_interim;   /* when the last interim record went out */
     uint64_t pkts[2];         /* [0] to server, [1] to client */
     uint64_t bytes[2];        /* IP-layer bytes, see xm_pkt.h */
-    uint32_t interim_count;   /* interim records emitted so far */
 
     /* Enrichment slots, written by later pipeline stages (0 = none). */
     uint32_t name_id;         /* analysis/names: best name for the remote end */
@@ -81,11 +88,6 @@ struct xm_flow {
     uint64_t acct_bytes[2];   /* pipeline: bytes already added to host totals */
     uint64_t acct_pkts[2];    /* pipeline: packets already added to host totals */
 
-    /* Table internals (indices into the slab; 0 = nil). */
-    uint32_t hnext_, lprev_, lnext_;
-    uint32_t aprev_, anext_;  /* interim (active-timeout) list */
-    uint32_t hash_;           /* low 32 bits of the seeded key hash */
-    uint8_t class_, in_use_;
 };
 
 struct flow_timeouts {        /* seconds */

@@ -3,7 +3,7 @@
  * names compared case-insensitively, RFC 9110 5.1).  analysis/http.c.
  *
  * Pure parser over the client's first bytes: reads only through struct
- * xm_rd, never allocates, writes into the caller's struct http_req.
+ * xm_rd, never allocates, writes into the caller's struct http1_req.
  * Ownership: the caller owns input and output; nothing is kept.
  *
  * Only the first request of a connection is parsed.  Header values are
@@ -13,32 +13,32 @@
  * for CONNECT without a Host header the authority of the request target
  * is used.
  */
-#ifndef XM_HTTP_H
-#define XM_HTTP_H
+#ifndef XM_HTTP1_H
+#define XM_HTTP1_H
 
 #include "xm_common.h"
 
-#define HTTP_METHOD_MAX 15
-#define HTTP_HOST_MAX 253
-#define HTTP_UA_MAX 127
-#define HTTP_CTYPE_MAX 63
-#define HTTP_FILENAME_MAX 63
-#define HTTP_HEAD_MAX 16384      /* a head longer than this is invalid */
+#define HTTP1_METHOD_MAX 15
+#define HTTP1_HOST_MAX 253
+#define HTTP1_UA_MAX 127
+#define HTTP1_CTYPE_MAX 63
+#define HTTP1_FILENAME_MAX 63
+#define HTTP1_HEAD_MAX 16384      /* a head longer than this is invalid */
 
-enum http_result {
-    HTTP_OK = 0,      /* request line and all headers up to CRLF CRLF */
-    HTTP_NEED_MORE,   /* bytes end before the end of the head (truncated) */
-    HTTP_NOT_HTTP,    /* does not start with "METHOD SP target SP HTTP/" */
-    HTTP_INVALID,     /* malformed line, over-long head, bad number */
-    HTTP_RESULT_MAX
+enum http1_result {
+    HTTP1_OK = 0,      /* request line and all headers up to CRLF CRLF */
+    HTTP1_NEED_MORE,   /* bytes end before the end of the head (truncated) */
+    HTTP1_NOT_HTTP,    /* does not start with "METHOD SP target SP HTTP/" */
+    HTTP1_INVALID,     /* malformed line, over-long head, bad number */
+    HTTP1_RESULT_MAX
 };
 
-struct http_req {
-    char method[HTTP_METHOD_MAX + 1];
-    char host[HTTP_HOST_MAX + 1];
-    char user_agent[HTTP_UA_MAX + 1];
-    char content_type[HTTP_CTYPE_MAX + 1];
-    char x_filename[HTTP_FILENAME_MAX + 1];
+struct http1_req {
+    char method[HTTP1_METHOD_MAX + 1];
+    char host[HTTP1_HOST_MAX + 1];
+    char user_agent[HTTP1_UA_MAX + 1];
+    char content_type[HTTP1_CTYPE_MAX + 1];
+    char x_filename[HTTP1_FILENAME_MAX + 1];
     uint32_t url_len;          /* octets of the request target */
     uint64_t content_length;   /* valid when has_content_length */
     uint8_t version_minor;     /* 0 or 1 for HTTP/1.0, HTTP/1.1 */
@@ -50,12 +50,12 @@ struct http_req {
 };
 
 /* Parses the request head at p[0, len).  Always initialises *q. */
-enum http_result http_parse_request(const uint8_t *p, size_t len, struct http_req *q);
+enum http1_result http1_parse_request(const uint8_t *p, size_t len, struct http1_req *q);
 
 /* True when p starts with an upper-case token and a space (cheap test
  * used to decide whether to look further). */
-bool http_request_start(const uint8_t *p, size_t len);
+bool http1_request_start(const uint8_t *p, size_t len);
 
-const char *http_result_name(enum http_result r);
+const char *http1_result_name(enum http1_result r);
 
 #endif

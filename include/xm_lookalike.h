@@ -13,7 +13,7 @@
  *                      delimited word; shorter tokens are ignored.
  *   LOOKALIKE_EDIT   - its registrable label is within Damerau-
  *                      Levenshtein (optimal string alignment) distance 1
- *                      of a vendor label (distance 2 when the longer
+ *                      of a vendor label (distance 2 when the vendor
  *                      label has 8+ characters), e.g. aquasecurtiy vs
  *                      aquasecurity; labels under 5 characters are not
  *                      compared.

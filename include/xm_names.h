@@ -51,8 +51,6 @@ void regdom_close(struct regdom *rd);
  * NUL-terminated name), or -1 when it has none (a public suffix itself,
  * an address literal, empty). */
 int regdom_offset(const struct regdom *rd, const char *lower);
-/* Number of PSL rules loaded (for start-up diagnostics). */
-int regdom_rules(const struct regdom *rd);
 
 /* ---- names ---- */
 struct names_limits {

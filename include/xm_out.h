@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 struct out;
 
@@ -49,6 +50,10 @@ void out_close(struct out *o);
  * exfilmon_out_clients, labelled output="<path>",kind="file|stdout|
  * syslog|unix". */
 void out_write_metrics(FILE *f);
+/* fchown()s every open file output (and unix socket path) to uid:gid;
+ * privs_drop() calls it so reopening works as the unprivileged user.
+ * Returns 0, or -1 if any failed. */
+int out_chown_all(uid_t uid, gid_t gid);
 /* Overrides the syslog socket path (default /dev/log); tests only. */
 void out_set_syslog_path(const char *path);
 

@@ -8,7 +8,9 @@
  * holds at most the capabilities process attribution needs
  * (PRIVS_ATTRIBUTION_CAPS), has every other capability removed from its
  * bounding set, and has no_new_privs set, so neither setuid binaries nor
- * file capabilities can give anything back.  Nothing is allocated that
+ * file capabilities can give anything back.  Open output files (and
+ * unix socket paths) are first handed to the user (out_chown_all) so a
+ * SIGHUP reopen still works.  Nothing is allocated that
  * the caller must free.
  */
 #ifndef XM_PRIVS_H

@@ -33,6 +33,7 @@
 #define XM_PROC_H
 
 #include <jansson.h>
+#include <stdio.h>
 
 #include "xm_common.h"
 #include "xm_flow.h"
@@ -151,6 +152,9 @@ const struct proc_info *proc_get(const struct proc *p, uint32_t id);
  */
 void proc_eve_add(const struct proc *p, uint32_t id, uint8_t conf, json_t *obj);
 const struct proc_stats *proc_get_stats(const struct proc *p);
+/* Prometheus text exposition of the stats (exfilmon_proc_* counters,
+ * attributions by confidence, procs_active gauge).  Not for the hot path. */
+void proc_write_metrics(const struct proc *p, FILE *f);
 
 /* Ledger: JSON lines, one per attributed flow (format in
  * docs/processes.md).  open_write appends; returns 0 or -1 (errno). */
@@ -190,6 +194,7 @@ struct proc_cn_event {
     uint32_t pid, tgid;        /* subject; for fork the CHILD */
     uint32_t ppid;             /* fork: parent tgid */
     char comm[PROC_COMM_LEN];  /* comm events */
+    uint32_t ack_err;          /* PROC_EVENT_NONE (subscription ack): errno */
 };
 /* Decodes one netlink datagram from the connector into at most max
  * events; returns the count, or -1 when the datagram is malformed. */

@@ -189,9 +189,12 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p,
  * (not for FLOW_END_ACTIVE: that is an ordinary evaluation). */
 void rules_on_flow_end(struct rules_engine *eng, struct xm_flow *f,
                        enum flow_end_reason r);
-/* At least once per second of packet time: rolls baselines over. */
+/* At least once per second of packet time (deterministic: driven by the
+ * packet clock): evaluates keys counted since their last evaluation whose
+ * second is over, so a burst followed by silence is still judged. */
 void rules_tick(struct rules_engine *eng, xm_time_t now);
-/* End of input: evaluates every live key one last time. */
+/* End of input: evaluates every key counted since its last evaluation.
+ * Call after flow_flush() (whose end callbacks evaluate flow rules). */
 void rules_flush(struct rules_engine *eng);
 
 struct rules_table_stats {

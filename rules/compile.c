@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "xm_config.h"
 
@@ -102,14 +103,23 @@ static char *rp_read_file(const char *path, size_t *len, int *eno)
         *eno = errno;
         return NULL;
     }
-    buf = malloc(RP_MAX_FILE + 1);
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0) {
+        *eno = errno;
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > RP_MAX_FILE) {
+        *eno = S_ISDIR(st.st_mode) ? EISDIR : EFBIG;
+        goto out;
+    }
+    buf = malloc((size_t)st.st_size + 1);
     if (!buf) {
         *eno = ENOMEM;
         goto out;
     }
-    *len = fread(buf, 1, RP_MAX_FILE + 1, f);
-    if (*len > RP_MAX_FILE || ferror(f)) {
-        *eno = *len > RP_MAX_FILE ? EFBIG : EIO;
+    *len = fread(buf, 1, (size_t)st.st_size, f);
+    if (ferror(f)) {
+        *eno = EIO;
         free(buf);
         buf = NULL;
         goto out;
@@ -687,7 +697,13 @@ static int rp_unary(struct rparse *p, struct rnode **out)
             return -1;
         return rp_expect(p, LEX_RPAREN, "')'", &t);
     }
-    if (t.kind != LEX_IDENT || lex_is(&t, "and") || lex_is(&t, "or"))
+    static const char *const words[] = {"and", "or", "in", "scope", "when", "severity",
+                                        "category", "mitre", "tags", "cooldown",
+                                        "escalate", "rev"};
+    bool reserved = false;
+    for (size_t i = 0; i < XM_ARRAY_LEN(words); i++)
+        reserved = reserved || lex_is(&t, words[i]);
+    if (t.kind != LEX_IDENT || reserved)
         return rp_err_tok(p, &t, "a condition");
     return rp_predicate(p, out, &t);
 }
@@ -778,8 +794,8 @@ static int rp_scope(struct rparse *p, struct rrule *r)
         }
     }
     return lex_error(p->lx, t.line, t.col,
-                     "unknown scope '%.*s' (expected flow, host, host, destination, site "
-                     "or process)", (int)t.len, t.text);
+                     "unknown scope '%.*s' (expected flow, host, \"host, destination\", "
+                     "site or process)", (int)t.len, t.text);
 }
 
 static int rp_severity(struct rparse *p, struct rrule *r)
@@ -812,7 +828,7 @@ static int rp_number(struct rparse *p, enum lex_unit unit, const char *what,
 static int rp_cooldown(struct rparse *p, struct rrule *r)
 {
     struct lex_token t;
-    double v;
+    double v = 0;
     if (rp_number(p, LEX_U_SECONDS, "a duration", &v, &t) != 0)
         return -1;
     if (v < 0 || v > RWIN_MAX_S * 4.0)
@@ -824,7 +840,7 @@ static int rp_cooldown(struct rparse *p, struct rrule *r)
 static int rp_stmt_num(struct rparse *p, struct rrule *r, const struct lex_token *kw)
 {
     struct lex_token t;
-    double v;
+    double v = 0;
     if (lex_is(kw, "escalate")) {
         if (rp_number(p, LEX_U_NONE, "a factor", &v, &t) != 0)
             return -1;

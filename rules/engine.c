@@ -127,6 +127,22 @@ static int64_t sec_of(xm_time_t t)
     return t >= 0 ? t / XM_USEC_PER_SEC : 0;
 }
 
+/* Lowest per-bucket rate (bit/s) over the w/r complete buckets before the
+ * current one: "sustained" means every bucket of the window was above. */
+static double ring_min_rate(const struct rring *r, uint32_t len, uint32_t res,
+                            uint32_t w, int64_t now_s)
+{
+    int64_t bn = now_s / res;
+    double min = -1;
+    for (int64_t j = bn - w / res; j < bn; j++) {
+        bool live = j <= r->head && j > r->head - (int64_t)len;
+        double v = live ? (double)r->b[j % len].bo * 8.0 / res : 0;
+        if (min < 0 || v < min)
+            min = v;
+    }
+    return min < 0 ? 0 : min;
+}
+
 double reng_window_sum(const struct rules_engine *eng, const struct rkstate *k,
                        enum rules_scope s, int metric, uint32_t w, xm_time_t now)
 {
@@ -135,6 +151,8 @@ double reng_window_sum(const struct rules_engine *eng, const struct rkstate *k,
     if (res < 0 || !l->len[res])
         return 0;
     const struct rring *r = rk_payload(k, l->off_ring[res]);
+    if (metric == RM_RATE_OUT_MIN)
+        return ring_min_rate(r, l->len[res], rwin_res_s[res], w, sec_of(now));
     return (double)ring_sum(r, l->len[res], rwin_res_s[res], w, sec_of(now), metric);
 }
 
@@ -577,6 +595,7 @@ static void eval_key(struct rules_engine *eng, enum rules_scope sc, struct rksta
     const struct rules_set *set = eng->set;
     struct rules_eval_ctx ctx = {eng, sc, &k->key, f, k, now};
     k->last_eval = now;
+    k->dirty = 0;
     eng->st.evals++;
     for (size_t i = 0; i < set->n_scope[sc]; i++) {
         size_t ri = set->by_scope[sc][i];
@@ -684,10 +703,14 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p, struct xm
     for (int s = RULES_SCOPE_HOST; s < RULES_SCOPE_MAX; s++) {
         if (!eng->set->n_scope[s] || (s == RULES_SCOPE_PROCESS && !f->proc_id))
             continue;
+        /* Host, site and process scopes count egress only. */
+        if (s != RULES_SCOPE_HOSTDST && f->local == FLOW_LOCAL_BOTH)
+            continue;
         struct rkstate *k = key_get(eng, (enum rules_scope)s, &pi, now);
         if (!k)
             continue;
         k->last_update = now;
+        k->dirty = 1;
         k->remote_home = f->local == FLOW_LOCAL_BOTH;
         account(&eng->lay[s], k, &pi);
         maybe_eval(eng, (enum rules_scope)s, k, f, now);
@@ -732,10 +755,25 @@ void rules_on_flow_end(struct rules_engine *eng, struct xm_flow *f, enum flow_en
         flow_forget(eng, k);
 }
 
+/* Keys updated after their last evaluation get evaluated once their
+ * second is over, even when no further packet comes.  Walks the LRU from
+ * the newest entry and stops at keys idle for over TICK_HORIZON: with a
+ * tick at least every second, older keys were already evaluated. */
+#define TICK_HORIZON XM_SEC(3)
+
 void rules_tick(struct rules_engine *eng, xm_time_t now)
 {
     if (now > eng->now)
         eng->now = now;
+    for (int s = RULES_SCOPE_HOST; s < RULES_SCOPE_MAX; s++) {
+        struct rtab *t = &eng->keys[s];
+        for (struct rkstate *k = rtab_prev(t, NULL); k; k = rtab_prev(t, k)) {
+            if (k->last_update < eng->now - TICK_HORIZON)
+                break;
+            if (k->dirty && eng->now - k->last_eval >= ENG_EVAL_EVERY)
+                eval_key(eng, (enum rules_scope)s, k, NULL, eng->now);
+        }
+    }
 }
 
 void rules_flush(struct rules_engine *eng)
@@ -743,7 +781,7 @@ void rules_flush(struct rules_engine *eng)
     for (int s = RULES_SCOPE_HOST; s < RULES_SCOPE_MAX; s++) {
         struct rtab *t = &eng->keys[s];
         for (struct rkstate *k = rtab_next(t, NULL); k; k = rtab_next(t, k))
-            if (k->last_eval != eng->now)
+            if (k->dirty)
                 eval_key(eng, (enum rules_scope)s, k, NULL, eng->now);
     }
 }
@@ -766,7 +804,6 @@ static void ring_copy(struct rring *dst, uint32_t dlen, const struct rring *src,
 static void key_migrate(struct rkstate *dk, const struct rlayout *dl,
                         const struct rkstate *sk, const struct rlayout *sl)
 {
-    memcpy(dk->key.local.b, sk->key.local.b, 0);
     dk->created = sk->created;
     dk->last_update = sk->last_update;
     dk->last_eval = sk->last_eval;
@@ -835,7 +872,11 @@ int rules_engine_swap(struct rules_engine *eng, struct rules_set *ns)
 {
     struct rtab nt[RULES_SCOPE_MAX];
     struct rlayout nl[RULES_SCOPE_MAX];
-    int s;
+    uint64_t *alerts = calloc(ns->n ? ns->n : 1, sizeof *alerts);
+    uint32_t *ids = calloc(ns->n ? ns->n : 1, sizeof *ids);
+    int s = 0;
+    if (!alerts || !ids)
+        goto fail;
     for (s = 0; s < RULES_SCOPE_MAX; s++)
         if (swap_scope(eng, ns, (enum rules_scope)s, &nt[s], &nl[s]) != 0)
             goto fail;
@@ -847,8 +888,16 @@ int rules_engine_swap(struct rules_engine *eng, struct rules_set *ns)
     rules_set_free(eng->set);
     eng->set = ns;
     supp_prune(eng);
-    return rule_stats_init(eng);
+    free(eng->rule_alerts);
+    free(eng->rule_ids);
+    eng->rule_alerts = alerts;
+    eng->rule_ids = ids;
+    for (size_t i = 0; i < ns->n; i++)
+        ids[i] = ns->rules[i].id;
+    return 0;
 fail:
+    free(alerts);
+    free(ids);
     /* Tables moved over unchanged go back; new ones are dropped. */
     for (int i = 0; i < s; i++) {
         if (!eng->keys[i].slab && nt[i].slab && lay_equal(&nl[i], &eng->lay[i]))

@@ -59,7 +59,8 @@ struct rkstate {
     struct rules_key key;
     xm_time_t created, last_update, last_eval;
     uint8_t remote_home;      /* HOSTDST: the remote end is local too */
-    uint8_t pad_[7];
+    uint8_t dirty;            /* counted since its last evaluation */
+    uint8_t pad_[6];
     /* payload at the offsets of struct rlayout */
 };
 

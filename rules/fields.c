@@ -29,6 +29,7 @@ static const struct rules_field reg_builtin[] = {
     {"flows", RULES_T_NUM, S_KEYED, true, reng_get, NULL, RM_FLOWS},
     {"rate_out", RULES_T_RATE, S_KEYED, true, reng_get, NULL, RM_RATE_OUT},
     {"rate_in", RULES_T_RATE, S_KEYED, true, reng_get, NULL, RM_RATE_IN},
+    {"rate_out_min", RULES_T_RATE, S_KEYED, true, reng_get, NULL, RM_RATE_OUT_MIN},
     {"ratio", RULES_T_NUM, S_KEYED, true, reng_get, NULL, RM_RATIO},
     {"dst_count", RULES_T_NUM, S_HOST | S_SITE | S_PROC, true, reng_get, NULL, RM_DST_COUNT},
     {"flow.bytes_out", RULES_T_BYTES, S_FLOW, false, reng_get, NULL, RM_FLOW_BYTES_OUT},

@@ -4,6 +4,7 @@
 #include "tab.h"
 
 #include <stdlib.h>
+#include <sys/mman.h>
 
 static struct rtab_hdr *tab_at(const struct rtab *t, uint32_t i)
 {
@@ -20,6 +21,15 @@ static uint32_t tab_bucket(const struct rtab *t, const void *key)
     return (uint32_t)xm_hash(key, t->klen, t->seed) & t->mask;
 }
 
+/* Zeroed, lazily committed memory: pages of a big table that are never
+ * used cost nothing. */
+static void *tab_map(size_t len)
+{
+    void *p = mmap(NULL, len ? len : 1, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
 int rtab_init(struct rtab *t, uint32_t cap, size_t esize, size_t klen, uint64_t seed)
 {
     memset(t, 0, sizeof *t);
@@ -32,22 +42,24 @@ int rtab_init(struct rtab *t, uint32_t cap, size_t esize, size_t klen, uint64_t 
     t->mask = nb - 1;
     t->seed = seed;
     t->st.cap = cap;
-    t->slab = calloc((size_t)cap + 1, t->esize);
-    t->heads = calloc(nb, sizeof *t->heads);
+    t->slab_len = ((size_t)cap + 1) * t->esize;
+    t->heads_len = (size_t)nb * sizeof *t->heads;
+    t->slab = tab_map(t->slab_len);
+    t->heads = tab_map(t->heads_len);
     if (!t->slab || !t->heads) {
         rtab_free(t);
         return -1;
     }
-    for (uint32_t i = 1; i < cap; i++)
-        tab_at(t, i)->hnext = i + 1;
-    t->free_head = cap ? 1 : 0;
+    t->fresh = 1;
     return 0;
 }
 
 void rtab_free(struct rtab *t)
 {
-    free(t->slab);
-    free(t->heads);
+    if (t->slab)
+        munmap(t->slab, t->slab_len);
+    if (t->heads)
+        munmap(t->heads, t->heads_len);
     t->slab = NULL;
     t->heads = NULL;
 }
@@ -128,13 +140,18 @@ void *rtab_upsert(struct rtab *t, const void *key, bool *created)
         rtab_touch(t, h);
         return h;
     }
-    if (!t->free_head) {
+    if (!t->free_head && t->fresh > t->cap) {
         rtab_remove(t, tab_at(t, t->lru_old));
         t->st.evicted++;
     }
-    uint32_t i = t->free_head;
+    uint32_t i;
+    if (t->free_head) {
+        i = t->free_head;
+        t->free_head = tab_at(t, i)->hnext;
+    } else {
+        i = t->fresh++;
+    }
     h = tab_at(t, i);
-    t->free_head = h->hnext;
     memset(h, 0, t->esize);
     memcpy(RTAB_KEY(h), key, t->klen);
     h->used = 1;
@@ -153,5 +170,13 @@ void *rtab_next(const struct rtab *t, const void *e)
     if (!t->slab)
         return NULL;
     uint32_t i = e ? ((const struct rtab_hdr *)e)->lnext : t->lru_old;
+    return i ? tab_at(t, i) : NULL;
+}
+
+void *rtab_prev(const struct rtab *t, const void *e)
+{
+    if (!t->slab)
+        return NULL;
+    uint32_t i = e ? ((const struct rtab_hdr *)e)->lprev : t->lru_new;
     return i ? tab_at(t, i) : NULL;
 }

@@ -3,7 +3,8 @@
  * per-key table of the engine.
  *
  * Memory: one slab of (cap + 1) entries of `esize` bytes plus a bucket
- * array, allocated by rtab_init() and never grown.  Each entry starts with
+ * array, mapped by rtab_init() (anonymous mmap: zeroed, committed only as
+ * entries are first used) and never grown.  Each entry starts with
  * struct rtab_hdr followed by the key (klen bytes, hashed as bytes with
  * the table's seed); the rest of the entry belongs to the caller and is
  * zeroed on insertion.
@@ -24,9 +25,10 @@ struct rtab_hdr {
 struct rtab {
     uint8_t *slab;
     uint32_t *heads;
-    size_t esize, klen;
+    size_t esize, klen, slab_len, heads_len;
     uint32_t cap, mask;
     uint32_t lru_new, lru_old, free_head;
+    uint32_t fresh;               /* next never-used index (pages untouched) */
     uint64_t seed;
     struct rules_table_stats st;
 };
@@ -42,5 +44,7 @@ void rtab_touch(struct rtab *t, void *e);
 void rtab_remove(struct rtab *t, void *e);
 /* Iteration from least to most recently touched: start with NULL. */
 void *rtab_next(const struct rtab *t, const void *e);
+/* Iteration from most to least recently touched: start with NULL. */
+void *rtab_prev(const struct rtab *t, const void *e);
 
 #endif

@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,7 @@
 #define OUT_MAX_CLIENTS 16
 #define OUT_SCRATCH     (256u * 1024u)       /* largest syslog/unix record */
 #define OUT_SYSLOG_HDR  512u                 /* room for the RFC 5424 header */
+#define OUT_CLOSE_WAIT_MS 5000               /* longest wait for a live fd at close */
 
 enum out_kind { OUT_FILE, OUT_STDOUT, OUT_SYSLOG, OUT_UNIX };
 
@@ -68,6 +70,7 @@ struct out {
     bool blocking;
     bool failing;           /* inside a write-error episode */
     bool sock_stream;       /* syslog over a stream socket */
+    int stdout_fl;          /* stdout's flags before O_NONBLOCK; -1 = untouched */
     int fd;                 /* file, stdout, syslog socket or listener */
     char *path;             /* file or socket path; display name */
     char *ident;            /* syslog APP-NAME */
@@ -207,8 +210,8 @@ static void stdout_setup(struct out *o)
         return;
     if (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode)) {
         int fl = fcntl(o->fd, F_GETFL);
-        if (fl >= 0)
-            (void)fcntl(o->fd, F_SETFL, fl | O_NONBLOCK);
+        if (fl >= 0 && !(fl & O_NONBLOCK) && fcntl(o->fd, F_SETFL, fl | O_NONBLOCK) == 0)
+            o->stdout_fl = fl;          /* restored by out_close */
     }
 }
 
@@ -581,6 +584,7 @@ struct out *out_open(const char *path, bool blocking, char *err, size_t errlen)
     o->kind = spec_kind(path);
     o->blocking = blocking;
     o->fd = -1;
+    o->stdout_fl = -1;
     for (size_t i = 0; i < OUT_MAX_CLIENTS; i++)
         o->cl[i].fd = -1;
     o->path = strdup(o->kind == OUT_UNIX ? path + 5 : path);
@@ -655,16 +659,35 @@ const char *out_path(const struct out *o)
     return o->path;
 }
 
+/* Live descriptors are non-blocking: at close, wait for them to take
+ * the rest, but at most OUT_CLOSE_WAIT_MS in all (a stuck pipe reader
+ * must not hang the shutdown).  What is left is counted as dropped. */
 static void out_final_flush(struct out *o)
 {
-    if (o->kind == OUT_FILE || o->kind == OUT_STDOUT) {
-        if (o->fd >= 0 && o->blocking == false && o->kind == OUT_STDOUT) {
-            int fl = fcntl(o->fd, F_GETFL);     /* last chance: wait */
-            if (fl >= 0)
-                (void)fcntl(o->fd, F_SETFL, fl & ~O_NONBLOCK);
-        }
-        if (o->fd >= 0 && file_flush(o) != 0)
-            o->st.dropped += count_lines(o->buf.p + o->buf.head, buf_pending(&o->buf));
+    if ((o->kind != OUT_FILE && o->kind != OUT_STDOUT) || o->fd < 0)
+        return;
+    int waited = 0;
+    while (file_flush(o) == 0 && buf_pending(&o->buf) > 0 && waited < OUT_CLOSE_WAIT_MS) {
+        struct pollfd pfd = { .fd = o->fd, .events = POLLOUT };
+        if (poll(&pfd, 1, 100) < 0 && errno != EINTR)
+            break;
+        waited += 100;
+    }
+    o->st.dropped += count_lines(o->buf.p + o->buf.head, buf_pending(&o->buf));
+    o->buf.head = o->buf.tail = 0;
+    if (o->stdout_fl >= 0)
+        (void)fcntl(o->fd, F_SETFL, o->stdout_fl);
+}
+
+/* Unix readers get one last non-blocking send; the rest is dropped. */
+static void out_close_clients(struct out *o)
+{
+    for (size_t i = 0; i < OUT_MAX_CLIENTS; i++) {
+        if (o->cl[i].fd < 0)
+            continue;
+        client_send(o, &o->cl[i]);
+        if (o->cl[i].fd >= 0)
+            client_drop(o, &o->cl[i]);
     }
 }
 
@@ -674,9 +697,7 @@ void out_close(struct out *o)
         return;
     registry_del(o);
     out_final_flush(o);
-    for (size_t i = 0; i < OUT_MAX_CLIENTS; i++)
-        if (o->cl[i].fd >= 0)
-            client_close(&o->cl[i]);
+    out_close_clients(o);
     if (o->fd > STDERR_FILENO)
         close(o->fd);
     if (o->kind == OUT_UNIX && o->fd >= 0)
@@ -686,6 +707,20 @@ void out_close(struct out *o)
     free(o->ident);
     free(o->path);
     free(o);
+}
+
+/* Hands every open file and socket path to the user the daemon is about
+ * to become, so SIGHUP can reopen them after the privilege drop. */
+int out_chown_all(uid_t uid, gid_t gid)
+{
+    int rc = 0;
+    for (const struct out *o = out_registry; o; o = o->next_) {
+        if (o->kind == OUT_FILE && fchown(o->fd, uid, gid) != 0)
+            rc = -1;
+        if (o->kind == OUT_UNIX && chown(o->path, uid, gid) != 0)
+            rc = -1;
+    }
+    return rc;
 }
 
 /* ---- metrics ------------------------------------------------------------- */

@@ -5,6 +5,7 @@
  * PR_SET_KEEPCAPS; no_new_privs comes last.
  */
 #include "xm_privs.h"
+#include "xm_out.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -27,11 +28,26 @@ static bool privs_is_kept(cap_value_t c, bool keep)
     return false;
 }
 
-/* Removes every capability we will not keep from the bounding set. */
+static bool privs_have_setpcap(void)
+{
+    cap_t caps = cap_get_proc();
+    cap_flag_value_t v = CAP_CLEAR;
+    if (caps)
+        cap_get_flag(caps, CAP_SETPCAP, CAP_EFFECTIVE, &v);
+    cap_free(caps);
+    return v == CAP_SET;
+}
+
+/* Removes every capability we will not keep from the bounding set.  That
+ * needs CAP_SETPCAP; without it (systemd already narrowed the bounding
+ * set) this step is skipped: an empty permitted set plus no_new_privs
+ * already rule out regaining anything. */
 static int privs_bound(bool keep, char *err, size_t errlen)
 {
+    if (!privs_have_setpcap())
+        return 0;
     for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++) {
-        if (privs_is_kept(c, keep) || !CAP_IS_SUPPORTED(c))
+        if (privs_is_kept(c, keep) || prctl(PR_CAPBSET_READ, c, 0, 0, 0) != 1)
             continue;
         if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EINVAL) {
             snprintf(err, errlen, "cannot drop capability %d from the bounding set: %s",
@@ -113,6 +129,11 @@ int privs_drop(const char *user, bool keep_attr_caps, char *err, size_t errlen)
     struct passwd copy = *pw;           /* getpwnam's storage is static */
     if (geteuid() != 0)
         return privs_unprivileged(&copy, err, errlen);
+    if (out_chown_all(copy.pw_uid, copy.pw_gid) != 0) {
+        snprintf(err, errlen, "cannot hand the output files to %s: %s", copy.pw_name,
+                 strerror(errno));
+        return -1;
+    }
     if (privs_bound(keep_attr_caps, err, errlen) != 0)
         return -1;
     if (prctl(PR_SET_KEEPCAPS, keep_attr_caps ? 1 : 0, 0, 0, 0) != 0 ||

@@ -334,6 +334,35 @@ static void test_syslog(void)
     out_set_syslog_path(NULL);
 }
 
+static void syslog_fallback_run(void *ctx)
+{
+    struct out *o = ctx;
+    out_write(o, rec("alert", 5));
+    out_write(o, rec("flow", 6));
+}
+
+/* No syslog daemon: the RFC 5424 lines go to stderr, LF-terminated. */
+static void test_syslog_fallback(void)
+{
+    char err[256], msg[4096], path[256];
+    snprintf(path, sizeof path, "%s/no-syslog-here", tmpdir);
+    out_set_syslog_path(path);
+    struct out *o = out_open("syslog", true, err, sizeof err);
+    CHECK(o != NULL);
+    if (!o)
+        return;
+    capture_stderr(syslog_fallback_run, o, msg, sizeof msg);
+    CHECK(strncmp(msg, "<28>1 ", 6) == 0);
+    char want[128];
+    snprintf(want, sizeof want, " exfilmon %ld alert - {\"event_type\":\"alert\",\"n\":5,"
+             "\"pad\":\"x\"}\n<30>1 ", (long)getpid());
+    CHECK(strstr(msg, want) != NULL);
+    CHECK(strstr(msg, " flow - {\"event_type\":\"flow\",\"n\":6,\"pad\":\"x\"}\n") != NULL);
+    CHECK_EQ_U64(out_get_stats(o)->written, 2);
+    out_close(o);
+    out_set_syslog_path(NULL);
+}
+
 static void test_metrics_and_errors(void)
 {
     char path[256], err[256];
@@ -374,6 +403,7 @@ int main(void)
     test_live_bound();
     test_unix();
     test_syslog();
+    test_syslog_fallback();
     test_metrics_and_errors();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of fuzz/fuzz_decode.c into fuzz/corpus/decode/.
 
-Each seed is 2 selector bytes (little endian; index into dlts[] of
-fuzz_decode.c, the high byte also stretches wirelen) followed by a frame
-built here from scratch.  Usage: tools/gen_fuzz_seeds_decode.py [outdir]
+Each seed is 2 selector bytes (byte 0: index into dlts[] of
+fuzz_decode.c; byte 1: wirelen stretch in 64-byte units) followed by a
+frame built here from scratch.  Usage: tools/gen_fuzz_seeds_decode.py [outdir]
 """
 import os
 import struct

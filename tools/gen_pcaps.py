@@ -281,7 +281,10 @@ def stealer(out, rng):
                         [('models.litellm.cloud', 'A', '185.193.126.41')])
     archive = bytes(rng.getrandbits(8) for _ in range(40_960))
     ch = g.tls_client_hello('models.litellm.cloud', alpn=('http/1.1',), rng=rng)
-    app = g.tls_app_header(len(archive) + 400) + bytes(400) + archive
+    # HTTP request head + archive, in TLS records of at most 2^14 bytes.
+    plain = bytes(400) + archive
+    app = b''.join(g.tls_app_header(len(plain[o:o + 16384]) + 16) + plain[o:o + 16384] + bytes(16)
+                   for o in range(0, len(plain), 16384))
     evs += g.session(h, A('185.193.126.41'), 53100, 443, t + 10 * MS,
                      len(ch) + len(app), 900, 4 * S, up_chunks=[ch], up_first=app,
                      down_first=g.tls_server_hello(rng), rng=rng)

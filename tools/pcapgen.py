@@ -423,10 +423,16 @@ def tcp_opts_syn(mss=1460, wscale=7):
     return struct.pack('!BBH', 2, 4, mss) + b'\x04\x02\x01\x03\x03' + bytes([wscale]) + b'\x01\x01'
 
 
-def session(cli, srv, sport, dport, start, bytes_up=0, bytes_down=0, duration=S,
+def session(*args, **kw):
+    """One TCP connection as a time-sorted list of events; see _session()."""
+    return sorted(_session(*args, **kw))
+
+
+def _session(cli, srv, sport, dport, start, bytes_up=0, bytes_down=0, duration=S,
             seg=1448, rtt=20 * MS, up_first=b'', down_first=b'', up_chunks=None,
             close='fin', ack_every=2, hdr_only=False, rng=None, ident0=None):
-    """Generator of events for one TCP connection (RFC 9293).
+    """Events for one TCP connection (RFC 9293), in generation order;
+    session() returns them sorted by time.
 
     cli/srv: packed addresses (both v4 or both v6).  start, duration, rtt in
     ns.  bytes_up / bytes_down: application bytes each way, INCLUDING
@@ -664,7 +670,10 @@ def bulk_session(cli, srv, sport, dport, start, bytes_up=0, bytes_down=0, durati
         if rx[1 - side] >= ack_every:
             rx[1 - side] = 0
             tie[0] += 1
-            yield (tt[side] + 50 * US, tie[0], fastp(1 - side, ACK, 0), side == 1, False)
+            # ACK 50 us later, but never after the next data segment.
+            nt = [lo + span * idx[s] // cnt[s] for s in (0, 1) if idx[s] < cnt[s]]
+            ta = min([tt[side] + 50 * US] + nt)
+            yield (ta, tie[0], fastp(1 - side, ACK, 0), side == 1, False)
     tc = max(start + duration - rtt, hi + MS)
     tie[0] += 3
     t0 = tie[0]

@@ -1,0 +1,407 @@
+/*
+ * intel.c - destination intelligence glue: flow -> (name, addresses,
+ * HTTP fields) -> GeoIP / indicator lists / look-alikes / AI hosts, as
+ * rule fields and EVE objects.  Contract in include/xm_intel.h.
+ */
+#include "xm_intel.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define S_FLOW RULES_SCOPE_BIT(RULES_SCOPE_FLOW)
+#define S_HOST RULES_SCOPE_BIT(RULES_SCOPE_HOST)
+#define S_PAIR RULES_SCOPE_BIT(RULES_SCOPE_HOSTDST)
+
+/* ---- flow -> destination -------------------------------------------- */
+
+static const char *in_nonempty(const char *s) { return s && s[0] ? s : NULL; }
+
+static void in_http_of(const struct intel_ctx *c, const struct xm_flow *f, struct intel_dst *d)
+{
+    const struct app_http *h = c->app ? app_flow_http(c->app, f) : NULL;
+    if (!h)
+        return;
+    d->ua = in_nonempty(h->user_agent);
+    d->x_filename = h->has_x_filename ? h->x_filename : NULL;
+}
+
+void intel_dst_of(const struct intel_ctx *c, const struct xm_flow *f, struct intel_dst *d)
+{
+    memset(d, 0, sizeof *d);
+    d->local_is_server = f->local == FLOW_LOCAL_SERVER;
+    d->local = d->local_is_server ? f->srv : f->cli;
+    d->remote = d->local_is_server ? f->cli : f->srv;
+    d->remote_port = d->local_is_server ? f->cli_port : f->srv_port;
+    if (c->app) {
+        struct app_name an;
+        app_flow_name(c->app, f, &an);
+        d->name = an.name;
+        d->domain = an.domain;
+    }
+    in_http_of(c, f, d);
+}
+
+/* ---- indicator lists ------------------------------------------------ */
+
+static const struct lists_entry *in_ioc_one(const struct lists_list *l, const struct intel_dst *d)
+{
+    const struct lists_entry *e = NULL;
+    if (d->name)
+        e = lists_match_domain(l, d->name);
+    if (!e && d->domain)
+        e = lists_match_domain(l, d->domain);
+    if (!e && d->remote.family)
+        e = lists_match_addr(l, &d->remote, d->remote_port);
+    return e;
+}
+
+const struct lists_entry *intel_ioc_dst(const struct intel_ctx *c, const struct intel_dst *d,
+                                        const char **list)
+{
+    for (unsigned i = 0; i < c->n_ioc; i++) {
+        const struct lists_entry *e = in_ioc_one(c->ioc[i], d);
+        if (e) {
+            *list = lists_name(c->ioc[i]);
+            return e;
+        }
+    }
+    return NULL;
+}
+
+const struct lists_entry *intel_ioc_http(const struct intel_ctx *c, const struct intel_dst *d,
+                                         const char **list)
+{
+    struct lists_http_hdr h[2];
+    size_t n = 0;
+    if (d->ua)
+        h[n++] = (struct lists_http_hdr){"User-Agent", d->ua};
+    if (d->x_filename)
+        h[n++] = (struct lists_http_hdr){"X-Filename", d->x_filename};
+    for (unsigned i = 0; n && i < c->n_ioc; i++) {
+        const struct lists_entry *e = lists_match_http(c->ioc[i], h, n);
+        if (e) {
+            *list = lists_name(c->ioc[i]);
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* ---- AI hosts ------------------------------------------------------- */
+
+static void in_observe_side(struct intel_ctx *c, const struct xm_flow *f,
+                            const struct intel_dst *d, bool as_server, xm_time_t now)
+{
+    const struct xm_addr *local = as_server ? &f->srv : &f->cli;
+    struct aihost_obs o = {local, as_server, f->pkts[0] > 0 && f->pkts[1] > 0, f->srv_port,
+                           d->name, d->domain, d->ua, now};
+    aihost_observe_flow(c->aihost, &o);
+}
+
+void intel_observe_flow(struct intel_ctx *c, const struct xm_flow *f, xm_time_t now)
+{
+    if (!c->aihost || f->local == FLOW_LOCAL_NONE)
+        return;
+    struct intel_dst d;
+    intel_dst_of(c, f, &d);
+    if (f->local == FLOW_LOCAL_CLIENT || f->local == FLOW_LOCAL_BOTH)
+        in_observe_side(c, f, &d, false, now);
+    if (f->local == FLOW_LOCAL_SERVER || f->local == FLOW_LOCAL_BOTH)
+        in_observe_side(c, f, &d, true, now);
+}
+
+/* ---- rule field getters --------------------------------------------- */
+
+/* The registry hands back the ctx as const user data; the GeoIP and
+ * look-alike caches and the scratch buffers are mutable state. */
+static struct intel_ctx *in_ctx(const void *arg)
+{
+    return (struct intel_ctx *)((const struct rules_fref *)arg)->user;
+}
+
+static int in_str(union rules_value *out, const char *s)
+{
+    if (!s)
+        return 1;
+    out->str.s = s;
+    out->str.len = strlen(s);
+    return 0;
+}
+
+/* Copies s into the next scratch buffer and returns it as the value. */
+static int in_str_copy(struct intel_ctx *c, union rules_value *out, const char *s)
+{
+    char *buf = c->scratch_[c->scratch_next_++ % INTEL_SCRATCH];
+    snprintf(buf, sizeof c->scratch_[0], "%s", s);
+    return in_str(out, buf);
+}
+
+static bool in_flow_dst(const struct rules_eval_ctx *ctx, struct intel_ctx *c,
+                        struct intel_dst *d)
+{
+    if (!ctx->flow)
+        return false;
+    intel_dst_of(c, ctx->flow, d);
+    return true;
+}
+
+static bool in_geo(const struct rules_eval_ctx *ctx, struct intel_ctx *c, struct geo_result *r)
+{
+    struct intel_dst d;
+    if (!c->geo || !in_flow_dst(ctx, c, &d))
+        return false;
+    return geo_lookup(c->geo, &d.remote, r);
+}
+
+static int in_get_country(const struct rules_eval_ctx *ctx, const void *arg, union rules_value *out)
+{
+    struct intel_ctx *c = in_ctx(arg);
+    struct geo_result r;
+    if (!in_geo(ctx, c, &r) || !r.country[0])
+        return 1;
+    return in_str_copy(c, out, r.country);
+}
+
+static int in_get_asn(const struct rules_eval_ctx *ctx, const void *arg, union rules_value *out)
+{
+    struct geo_result r;
+    if (!in_geo(ctx, in_ctx(arg), &r) || !r.asn)
+        return 1;
+    out->num = r.asn;
+    return 0;
+}
+
+static int in_get_org(const struct rules_eval_ctx *ctx, const void *arg, union rules_value *out)
+{
+    struct intel_ctx *c = in_ctx(arg);
+    struct geo_result r;
+    if (!in_geo(ctx, c, &r) || !r.org[0])
+        return 1;
+    return in_str_copy(c, out, r.org);
+}
+
+static bool in_lookalike(const struct rules_eval_ctx *ctx, struct intel_ctx *c,
+                         struct lookalike_result *r)
+{
+    struct intel_dst d;
+    if (!c->lookalike || !in_flow_dst(ctx, c, &d) || !(d.domain || d.name))
+        return false;
+    lookalike_check(c->lookalike, ctx->flow->name_id, d.domain ? d.domain : d.name, r);
+    return true;
+}
+
+static int in_get_lookalike(const struct rules_eval_ctx *ctx, const void *arg,
+                            union rules_value *out)
+{
+    struct lookalike_result r;
+    if (!in_lookalike(ctx, in_ctx(arg), &r))
+        return 1;
+    return in_str(out, lookalike_verdict_name(r.verdict));
+}
+
+static int in_get_lookalike_vendor(const struct rules_eval_ctx *ctx, const void *arg,
+                                   union rules_value *out)
+{
+    struct lookalike_result r;
+    if (!in_lookalike(ctx, in_ctx(arg), &r))
+        return 1;
+    return in_str(out, r.vendor);
+}
+
+/* which: 0 = bool, 1 = list name, 2 = entry label */
+static int in_ioc_value(const struct rules_eval_ctx *ctx, const void *arg,
+                        union rules_value *out, int which)
+{
+    struct intel_ctx *c = in_ctx(arg);
+    struct intel_dst d;
+    const char *list = NULL;
+    if (!in_flow_dst(ctx, c, &d))
+        return 1;
+    const struct lists_entry *e = intel_ioc_dst(c, &d, &list);
+    if (which == 0) {
+        out->b = e != NULL;
+        return 0;
+    }
+    if (!e)
+        return 1;
+    return in_str(out, which == 1 ? list : (e->label[0] ? e->label : NULL));
+}
+
+static int in_get_ioc(const struct rules_eval_ctx *ctx, const void *arg, union rules_value *out)
+{
+    return in_ioc_value(ctx, arg, out, 0);
+}
+
+static int in_get_ioc_list(const struct rules_eval_ctx *ctx, const void *arg,
+                           union rules_value *out)
+{
+    return in_ioc_value(ctx, arg, out, 1);
+}
+
+static int in_get_ioc_label(const struct rules_eval_ctx *ctx, const void *arg,
+                            union rules_value *out)
+{
+    return in_ioc_value(ctx, arg, out, 2);
+}
+
+static int in_get_http_ioc(const struct rules_eval_ctx *ctx, const void *arg,
+                           union rules_value *out)
+{
+    struct intel_ctx *c = in_ctx(arg);
+    struct intel_dst d;
+    const char *list = NULL;
+    if (!in_flow_dst(ctx, c, &d))
+        return 1;
+    out->b = intel_ioc_http(c, &d, &list) != NULL;
+    return 0;
+}
+
+/* The local host of the evaluation: the key's for HOST/HOSTDST scope,
+ * the flow's home side for FLOW scope. */
+static bool in_local(const struct rules_eval_ctx *ctx, struct intel_ctx *c, struct xm_addr *a)
+{
+    if (ctx->scope != RULES_SCOPE_FLOW && ctx->key && ctx->key->local.family) {
+        *a = ctx->key->local;
+        return true;
+    }
+    struct intel_dst d;
+    if (!in_flow_dst(ctx, c, &d) || ctx->flow->local == FLOW_LOCAL_NONE)
+        return false;
+    *a = d.local;
+    return true;
+}
+
+static bool in_view(const struct rules_eval_ctx *ctx, struct intel_ctx *c, struct aihost_view *v)
+{
+    struct xm_addr a;
+    if (!c->aihost || !in_local(ctx, c, &a))
+        return false;
+    aihost_get(c->aihost, &a, ctx->now, v);
+    return true;
+}
+
+static int in_get_ai(const struct rules_eval_ctx *ctx, const void *arg, union rules_value *out)
+{
+    struct aihost_view v;
+    if (!in_view(ctx, in_ctx(arg), &v))
+        return 1;
+    out->b = v.ai;
+    return 0;
+}
+
+static int in_get_ai_evidence(const struct rules_eval_ctx *ctx, const void *arg,
+                              union rules_value *out)
+{
+    struct aihost_view v;
+    if (!in_view(ctx, in_ctx(arg), &v) || !v.n_evidence)
+        return 1;
+    uint8_t newest = 0;
+    for (uint8_t i = 1; i < v.n_evidence; i++)
+        if (v.ev[i].last >= v.ev[newest].last)
+            newest = i;
+    return in_str(out, aihost_kind_name(v.ev[newest].kind));
+}
+
+static int in_get_tags(const struct rules_eval_ctx *ctx, const void *arg, union rules_value *out)
+{
+    struct intel_ctx *c = in_ctx(arg);
+    struct aihost_view v;
+    if (!in_view(ctx, c, &v) || !v.n_tags)
+        return 1;
+    char joined[AIHOST_MAX_TAGS * AIHOST_TAG_LEN] = "";
+    for (uint8_t i = 0; i < v.n_tags; i++) {
+        if (i)
+            strcat(joined, ",");
+        strcat(joined, v.tags[i]);
+    }
+    return in_str_copy(c, out, joined);
+}
+
+int intel_register_fields(struct rules_registry *reg, struct intel_ctx *c)
+{
+    const struct rules_field defs[] = {
+        {"dst.country", RULES_T_STRING, S_FLOW, false, in_get_country, c, 0},
+        {"dst.asn", RULES_T_NUM, S_FLOW, false, in_get_asn, c, 0},
+        {"dst.org", RULES_T_STRING, S_FLOW, false, in_get_org, c, 0},
+        {"dst.lookalike", RULES_T_STRING, S_FLOW, false, in_get_lookalike, c, 0},
+        {"dst.lookalike_vendor", RULES_T_STRING, S_FLOW, false, in_get_lookalike_vendor, c, 0},
+        {"dst.ioc", RULES_T_BOOL, S_FLOW, false, in_get_ioc, c, 0},
+        {"dst.ioc_list", RULES_T_STRING, S_FLOW, false, in_get_ioc_list, c, 0},
+        {"dst.ioc_label", RULES_T_STRING, S_FLOW, false, in_get_ioc_label, c, 0},
+        {"http.ioc", RULES_T_BOOL, S_FLOW, false, in_get_http_ioc, c, 0},
+        {"host.ai", RULES_T_BOOL, S_FLOW | S_HOST | S_PAIR, false, in_get_ai, c, 0},
+        {"host.ai_evidence", RULES_T_STRING, S_FLOW | S_HOST | S_PAIR, false,
+         in_get_ai_evidence, c, 0},
+        {"host.tags", RULES_T_STRING, S_FLOW | S_HOST | S_PAIR, false, in_get_tags, c, 0},
+    };
+    int n = 0;
+    for (size_t i = 0; i < XM_ARRAY_LEN(defs); i++) {
+        if (rules_field_find(reg, defs[i].name))
+            continue;
+        if (rules_field_register(reg, &defs[i]) != 0)
+            return -1;
+        n++;
+    }
+    return n;
+}
+
+/* ---- EVE ------------------------------------------------------------ */
+
+static int in_eve_geo(struct intel_ctx *c, const struct intel_dst *d, json_t *rec)
+{
+    struct geo_result r;
+    if (!c->geo || !geo_lookup(c->geo, &d->remote, &r))
+        return 0;
+    json_t *g = json_object();
+    if (!g)
+        return -1;
+    if (r.country[0])
+        json_object_set_new(g, "country", json_string(r.country));
+    if (r.asn)
+        json_object_set_new(g, "asn", json_integer(r.asn));
+    if (r.org[0])
+        json_object_set_new(g, "org", json_string(r.org));
+    return json_object_set_new(rec, "dest_geo", g);
+}
+
+/* "intel": ioc_list/ioc_label, http_ioc_list, lookalike, lookalike_vendor */
+static int in_eve_intel(struct intel_ctx *c, const struct xm_flow *f,
+                        const struct intel_dst *d, json_t *rec)
+{
+    json_t *o = json_object();
+    const char *list = NULL;
+    const struct lists_entry *e = intel_ioc_dst(c, d, &list);
+    if (!o)
+        return -1;
+    if (e) {
+        json_object_set_new(o, "ioc_list", json_string(list));
+        if (e->label[0])
+            json_object_set_new(o, "ioc_label", json_string(e->label));
+    }
+    if (intel_ioc_http(c, d, &list))
+        json_object_set_new(o, "http_ioc_list", json_string(list));
+    struct lookalike_result r;
+    if (c->lookalike && (d->domain || d->name) &&
+        lookalike_check(c->lookalike, f->name_id, d->domain ? d->domain : d->name, &r) &&
+        r.vendor) {
+        json_object_set_new(o, "lookalike", json_string(lookalike_verdict_name(r.verdict)));
+        json_object_set_new(o, "lookalike_vendor", json_string(r.vendor));
+    }
+    if (!json_object_size(o)) {
+        json_decref(o);
+        return 0;
+    }
+    return json_object_set_new(rec, "intel", o);
+}
+
+int intel_eve_add(struct intel_ctx *c, const struct xm_flow *f, xm_time_t now, json_t *rec)
+{
+    struct intel_dst d;
+    intel_dst_of(c, f, &d);
+    if (in_eve_geo(c, &d, rec) != 0 || in_eve_intel(c, f, &d, rec) != 0)
+        return -1;
+    if (c->aihost && f->local != FLOW_LOCAL_NONE &&
+        aihost_eve_add(c->aihost, &d.local, now, rec) < 0)
+        return -1;
+    return 0;
+}

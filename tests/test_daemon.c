@@ -1,0 +1,222 @@
+/*
+ * test_daemon.c - src/daemon.c live on the loopback interface (root only;
+ * exit 77 otherwise).  The test process runs the daemon loop; a forked
+ * child plays operator and traffic source:
+ *   1. five UDP datagrams of 1000 bytes from five source ports;
+ *   2. waits for the 1 s timer to expire them (udp timeout 1 s): the
+ *      records must appear although the wire is quiet;
+ *   3. fetches /metrics (checked as Prometheus text), sends SIGUSR1;
+ *   4. renames flows.json (logrotate) and sends SIGHUP;
+ *   5. three more datagrams, then SIGTERM at once: those flows are still
+ *      open and must be written to the NEW file with reason "shutdown".
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "prom_check.h"
+#include "xm_daemon.h"
+#include "xm_http_api.h"
+#include "xm_test.h"
+
+#define PORT 39917
+
+static char dir[] = "/tmp/xm_test_daemon.XXXXXX";
+
+static void nap(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+static void send_udp(int first_sport, int n)
+{
+    char payload[1000];
+    memset(payload, 'u', sizeof payload);
+    struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+    dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int i = 0; i < n; i++) {
+        int fd = socket(AF_INET, SOCK_DGRAM, 0);
+        struct sockaddr_in src = dst;
+        src.sin_port = htons((uint16_t)(first_sport + i));
+        if (bind(fd, (struct sockaddr *)&src, sizeof src) == 0)
+            sendto(fd, payload, sizeof payload, 0, (struct sockaddr *)&dst, sizeof dst);
+        close(fd);
+    }
+}
+
+/* GET /metrics into dir/metrics.txt (body only). */
+static void fetch_metrics(int port)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+        return;
+    const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+    if (send(fd, req, sizeof req - 1, 0) < 0)
+        return;
+    static char buf[1 << 20];
+    size_t n = 0;
+    ssize_t r;
+    while (n < sizeof buf - 1 && (r = recv(fd, buf + n, sizeof buf - 1 - n, 0)) > 0)
+        n += (size_t)r;
+    buf[n] = '\0';
+    close(fd);
+    char path[256];
+    snprintf(path, sizeof path, "%s/metrics.txt", dir);
+    FILE *f = fopen(path, "w");
+    const char *body = strstr(buf, "\r\n\r\n");
+    if (f && body)
+        fputs(body + 4, f);
+    if (f)
+        fclose(f);
+}
+
+static void operator(int port)
+{
+    char a[256], b[256];
+    pid_t d = getppid();
+    nap(500);                           /* the loop is running */
+    send_udp(40100, 5);
+    nap(2600);                          /* udp timeout 1 s + ticks */
+    fetch_metrics(port);
+    kill(d, SIGUSR1);
+    snprintf(a, sizeof a, "%s/flows.json", dir);
+    snprintf(b, sizeof b, "%s/flows.json.1", dir);
+    rename(a, b);
+    kill(d, SIGHUP);
+    nap(300);
+    send_udp(40200, 3);
+    nap(200);
+    kill(d, SIGTERM);
+}
+
+/* Counts the flow records of path to PORT, checking bytes and reason. */
+static int count_flows(const char *name, const char *reason)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[8192];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        json_t *j = json_loads(line, 0, NULL);
+        json_t *fl = json_object_get(j, "flow");
+        if (json_integer_value(json_object_get(j, "dest_port")) == PORT) {
+            CHECK_EQ_U64(json_integer_value(json_object_get(fl, "bytes_toserver")), 1028);
+            CHECK_EQ_U64(json_integer_value(json_object_get(fl, "pkts_toserver")), 1);
+            CHECK_STR(json_string_value(json_object_get(fl, "reason")), reason);
+            n++;
+        }
+        json_decref(j);
+    }
+    fclose(f);
+    return n;
+}
+
+static void check_metrics(void)
+{
+    char path[256], text[1 << 16] = "", why[512] = "";
+    snprintf(path, sizeof path, "%s/metrics.txt", dir);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    text[n] = '\0';
+    if (f)
+        fclose(f);
+    int samples = prom_check(text, why, sizeof why);
+    if (samples < 0)
+        fprintf(stderr, "metrics: %s\n", why);
+    CHECK(samples > 10);
+    CHECK(strstr(text, "\nexfilmon_capture_kernel_drops_total 0\n") != NULL);
+    CHECK(strstr(text, "\nexfilmon_capture_received_total ") != NULL);
+}
+
+static struct daemon *setup(struct xm_opts *o, struct src **s, struct xm_pipeline **pl)
+{
+    char err[512];
+    struct src_live_opts lo = { "lo", 65535, 4, false, 100 };
+    if (src_open_live(s, &lo, err, sizeof err) != 0 ||
+        src_set_filter(*s, "udp port 39917", err, sizeof err) != 0) {
+        fprintf(stderr, "capture: %s\n", err);
+        return NULL;
+    }
+    *pl = pipe_new(o, true, err, sizeof err);
+    if (!*pl) {
+        fprintf(stderr, "pipeline: %s\n", err);
+        return NULL;
+    }
+    struct daemon *d = daemon_new(*pl, *s, o, NULL, err, sizeof err);
+    if (!d)
+        fprintf(stderr, "daemon: %s\n", err);
+    return d;
+}
+
+int main(void)
+{
+    if (geteuid() != 0) {
+        printf("not root: skipped\n");
+        return 77;
+    }
+    if (!mkdtemp(dir))
+        return 1;
+    char flows[256], alerts[256];
+    snprintf(flows, sizeof flows, "%s/flows.json", dir);
+    snprintf(alerts, sizeof alerts, "%s/alerts.json", dir);
+    struct xm_opts o;
+    memset(&o, 0, sizeof o);
+    flow_timeouts_default(&o.timeouts);
+    o.timeouts.udp = 1;
+    o.max_flows = 1024;
+    o.max_hosts = 1024;
+    o.flows_path = flows;
+    o.alerts_path = alerts;
+    o.no_rules = true;
+    o.no_process = true;
+    o.home_net = "127.0.0.0/8";
+    o.http_listen = "127.0.0.1:0";
+    int sink = socket(AF_INET, SOCK_DGRAM, 0);    /* no ICMP unreachable */
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(sink, (struct sockaddr *)&sa, sizeof sa);
+
+    struct src *s = NULL;
+    struct xm_pipeline *pl = NULL;
+    struct daemon *d = setup(&o, &s, &pl);
+    CHECK(d != NULL);
+    if (!d)
+        return xm_test_result();
+    int port = http_port(daemon_http(d));
+    fflush(NULL);
+    pid_t child = fork();
+    if (child == 0) {
+        operator(port);
+        _exit(0);
+    }
+    CHECK_EQ_U64(daemon_loop(d), 0);
+    waitpid(child, NULL, 0);
+    CHECK_EQ_U64(daemon_stats(d)->reloads, 1);
+    CHECK_EQ_U64(daemon_stats(d)->reload_failures, 0);
+    CHECK(daemon_stats(d)->received >= 8);
+    CHECK_EQ_U64(pipe_get_stats(pl)->packets, 8);
+    daemon_free(d);
+    pipe_free(pl);                      /* closes and flushes the outputs */
+    src_close(s);
+    close(sink);
+
+    CHECK_EQ_U64(count_flows("flows.json.1", "timeout"), 5);
+    CHECK_EQ_U64(count_flows("flows.json", "shutdown"), 3);
+    check_metrics();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    return xm_test_result();
+}

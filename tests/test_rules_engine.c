@@ -1,0 +1,259 @@
+/*
+ * test_rules_engine.c - the engine beyond the semantics table: the alert
+ * JSON (key order, explanation values), window bucket bounds, hot swap,
+ * table caps and eviction counters, first-seen eviction, seed
+ * independence and the per-rule statistics.
+ */
+#include "xm_test.h"
+#include "rules_synth.h"
+
+#define T0 XM_SEC(1700006400)   /* 2023-11-15T00:00:00Z */
+
+static struct rules_registry *reg;
+
+static struct rules_set *compile(const char *text)
+{
+    struct rules_set *set = NULL;
+    struct rules_error err;
+    if (rules_compile_string("engine.rules", text, reg, &set, &err) != 0)
+        rules_error_print(&err, stderr);
+    CHECK(set != NULL);
+    return set;
+}
+
+static void start(struct synth *s, const char *text, const struct rules_limits *lim)
+{
+    memset(s, 0, sizeof *s);
+    struct rules_limits def = {.seed = 7};
+    s->eng = rules_engine_new(compile(text), lim ? lim : &def, synth_cb, s);
+    CHECK(s->eng != NULL);
+}
+
+static char *dump(json_t *a)
+{
+    return json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER);
+}
+
+static void test_flow_alert_json(void)
+{
+    struct synth s;
+    start(&s, "rule 100001 \"Big upload\" { scope flow when not dst.home and "
+              "flow.bytes_out > 100MB severity medium category \"Exfil\" mitre T1048, T1041 "
+              "tags volume rev 3 }", NULL);
+    synth_flow(&s, 0, "10.0.0.5", "203.0.113.9", 443, 0);
+    synth_send(&s, 0, T0, 0, 60000000);
+    synth_send(&s, 0, T0 + XM_SEC(2) + 5, 0, 50000000);
+    synth_send(&s, 0, T0 + XM_SEC(3), 1, 1000);
+    CHECK_EQ_U64(s.n_alerts, 1);
+    if (s.n_alerts != 1) {
+        synth_free(&s);
+        return;
+    }
+    char *d = dump(s.alerts[0]);
+    const char *want_head =
+        "{\"timestamp\":\"2023-11-15T00:00:02.000005+0000\",\"flow_id\":1000,"
+        "\"event_type\":\"alert\",\"schema_version\":\"";
+    CHECK(strncmp(d, want_head, strlen(want_head)) == 0);
+    CHECK(strstr(d, "\"src_ip\":\"10.0.0.5\",\"src_port\":40000,\"dest_ip\":\"203.0.113.9\","
+                    "\"dest_port\":443,\"proto\":\"TCP\"") != NULL);
+    CHECK(strstr(d, "\"alert\":{\"action\":\"allowed\",\"gid\":1,\"signature_id\":100001,"
+                    "\"rev\":3,\"signature\":\"Big upload\",\"category\":\"Exfil\","
+                    "\"severity\":3,\"metadata\":{\"mitre_technique_id\":[\"T1048\",\"T1041\"],"
+                    "\"tags\":[\"volume\"]") != NULL);
+    CHECK(strstr(d, "\"exfil\":{\"scope\":\"flow\",\"key\":{\"flow_id\":1000},"
+                    "\"escalation\":false,\"alert_count\":1,\"conditions\":["
+                    "{\"field\":\"flow.bytes_out\",\"op\":\">\",\"value\":110000000,"
+                    "\"threshold\":100000000}],\"duration_s\":2,\"bytes_out\":110000000,"
+                    "\"bytes_in\":0,\"first_seen_age_s\":2,\"prevalence\":1") != NULL);
+    free(d);
+    synth_free(&s);
+}
+
+static void test_pair_alert_json(void)
+{
+    struct synth s;
+    start(&s, "rule 7 \"pair\" { scope host, destination when bytes_out[1h] > 500MB "
+              "and dst.first_seen_age < 1h severity high }", NULL);
+    synth_flow(&s, 0, "10.0.0.5", "203.0.113.9", 443, 0);
+    synth_flow(&s, 1, "10.0.0.5", "203.0.113.9", 8443, 0);
+    synth_send(&s, 0, T0, 0, 300000000);
+    synth_send(&s, 1, T0 + XM_SEC(30), 0, 400000000);
+    CHECK_EQ_U64(s.n_alerts, 1);
+    if (s.n_alerts != 1) {
+        synth_free(&s);
+        return;
+    }
+    char *d = dump(s.alerts[0]);
+    CHECK(strstr(d, "{\"timestamp\":\"2023-11-15T00:00:30.000000+0000\",\"event_type\":"
+                    "\"alert\"") == d);
+    CHECK(strstr(d, "\"src_ip\":\"10.0.0.5\",\"dest_ip\":\"203.0.113.9\",\"alert\"") != NULL);
+    CHECK(strstr(d, "\"key\":{\"host\":\"10.0.0.5\",\"dest\":\"203.0.113.9\"},"
+                    "\"window\":\"1h\"") != NULL);
+    CHECK(strstr(d, "{\"field\":\"bytes_out[1h]\",\"op\":\">\",\"value\":700000000,"
+                    "\"threshold\":500000000},{\"field\":\"dst.first_seen_age\",\"op\":\"<\","
+                    "\"value\":30,\"threshold\":3600}") != NULL);
+    CHECK(strstr(d, "\"top_flows\":[{\"flow_id\":1001,\"dest_ip\":\"203.0.113.9\","
+                    "\"dest_port\":8443,\"bytes_out\":400000000},{\"flow_id\":1000,") != NULL);
+    free(d);
+    synth_free(&s);
+}
+
+static void test_host_top(void)
+{
+    struct synth s;
+    start(&s, "rule 8 \"host\" { scope host when bytes_out[10m] > 10MB severity low }", NULL);
+    synth_flow(&s, 0, "10.0.0.5", "203.0.113.9", 443, 0);
+    synth_flow(&s, 1, "10.0.0.5", "198.51.100.1", 443, 0);
+    synth_send(&s, 0, T0, 0, 4000000);
+    synth_send(&s, 1, T0 + XM_SEC(2), 0, 8000000);
+    CHECK_EQ_U64(s.n_alerts, 1);
+    if (s.n_alerts == 1) {
+        char *d = dump(s.alerts[0]);
+        CHECK(strstr(d, "\"top_destinations\":[{\"dest_ip\":\"198.51.100.1\",\"bytes_out\":"
+                        "8000000},{\"dest_ip\":\"203.0.113.9\",\"bytes_out\":4000000}]") != NULL);
+        CHECK(strstr(d, "\"bytes_out\":12000000,\"bytes_in\":0") != NULL);
+        free(d);
+    }
+    synth_free(&s);
+}
+
+/* A 10 s window with 1 s buckets: the sum covers 10 to 11 s. */
+static void test_window_bounds(void)
+{
+    struct synth s;
+    start(&s, "rule 1 \"w\" { scope host when bytes_out[10s] >= 2MB severity low }", NULL);
+    synth_flow(&s, 0, "10.0.0.5", "203.0.113.9", 443, 0);
+    synth_send(&s, 0, T0 + 500000, 0, 1000000);           /* bucket 0 */
+    synth_send(&s, 0, T0 + XM_SEC(10) + 900000, 0, 1000000); /* bucket 10: 0 still in */
+    CHECK_EQ_U64(s.n_alerts, 1);
+    synth_free(&s);
+    start(&s, "rule 1 \"w\" { scope host when bytes_out[10s] >= 2MB severity low }", NULL);
+    synth_flow(&s, 0, "10.0.0.5", "203.0.113.9", 443, 0);
+    synth_send(&s, 0, T0 + 500000, 0, 1000000);
+    synth_send(&s, 0, T0 + XM_SEC(11), 0, 1000000);       /* bucket 11: 0 is out */
+    synth_finish(&s);
+    CHECK_EQ_U64(s.n_alerts, 0);
+    synth_free(&s);
+}
+
+static void test_swap(void)
+{
+    struct synth s;
+    start(&s, "rule 1 \"a\" { scope host when bytes_out[1h] > 100MB severity low }\n"
+              "rule 2 \"b\" { scope host when bytes_out[1h] > 10MB severity low }", NULL);
+    synth_flow(&s, 0, "10.0.0.5", "203.0.113.9", 443, 0);
+    synth_send(&s, 0, T0, 0, 80000000);
+    CHECK_EQ_U64(s.n_alerts, 1);   /* rule 2 */
+    /* New layout (a 10m window added): window state is carried over. */
+    struct rules_set *b = compile(
+        "rule 2 \"b\" { scope host when bytes_out[1h] > 10MB severity low }\n"
+        "rule 3 \"c\" { scope host when bytes_out[1h] > 100MB and bytes_out[10m] > 1MB "
+        "severity low }");
+    CHECK(rules_engine_swap(s.eng, b) == 0);
+    synth_send(&s, 0, T0 + XM_SEC(60), 0, 30000000);
+    /* rule 2 stays suppressed (kept state), rule 3 sees 110 MB. */
+    CHECK_EQ_U64(s.n_alerts, 2);
+    if (s.n_alerts == 2)
+        CHECK_EQ_U64(synth_alert_sid(&s, 1), 3);
+    /* Rule 2 vanishes and comes back: its suppression state is gone. */
+    CHECK(rules_engine_swap(s.eng, compile("rule 9 \"z\" { scope flow when flow.age > 1d "
+                                           "severity low }")) == 0);
+    CHECK(rules_engine_swap(s.eng, compile("rule 2 \"b\" { scope host when bytes_out[1h] > "
+                                           "10MB severity low }")) == 0);
+    synth_send(&s, 0, T0 + XM_SEC(120), 0, 30000000);
+    CHECK_EQ_U64(s.n_alerts, 3);
+    const struct rules_engine_stats *st = rules_engine_stats(s.eng);
+    CHECK_EQ_U64(st->n_rules, 1);
+    CHECK_EQ_U64(st->rule_ids[0], 2);
+    CHECK_EQ_U64(st->rule_alerts[0], 1);
+    synth_free(&s);
+}
+
+static void test_caps(void)
+{
+    struct synth s;
+    struct rules_limits lim = {.max_hosts = 2, .max_seen = 2, .seed = 9};
+    start(&s, "rule 1 \"h\" { scope host when bytes_out[1m] > 1GB severity low }\n"
+              "rule 2 \"f\" { scope flow when flow.bytes_out > 1GB severity low }", &lim);
+    const char *hosts[] = {"10.0.0.1", "10.0.0.2", "10.0.0.3"};
+    for (int i = 0; i < 3; i++) {
+        synth_flow(&s, i, hosts[i], "203.0.113.9", 443, 0);
+        synth_send(&s, i, T0 + XM_SEC(i), 0, 1000);
+    }
+    const struct rules_engine_stats *st = rules_engine_stats(s.eng);
+    CHECK_EQ_U64(st->keys[RULES_SCOPE_HOST].used, 2);
+    CHECK_EQ_U64(st->keys[RULES_SCOPE_HOST].evicted, 1);
+    CHECK_EQ_U64(st->keys[RULES_SCOPE_HOST].inserted, 3);
+    CHECK_EQ_U64(st->keys[RULES_SCOPE_FLOW].used, 3);
+    CHECK_EQ_U64(st->seen.evicted, 1);
+    CHECK_EQ_U64(st->keys[RULES_SCOPE_HOSTDST].cap, 0);
+    CHECK(st->bytes_per_key[RULES_SCOPE_HOST] > st->bytes_per_key[RULES_SCOPE_FLOW]);
+    synth_end(&s, 0, FLOW_END_CLOSED);
+    CHECK_EQ_U64(rules_engine_stats(s.eng)->keys[RULES_SCOPE_FLOW].used, 2);
+    CHECK_EQ_U64(rules_engine_stats(s.eng)->evals, 7);
+    synth_free(&s);
+}
+
+/* An evicted (host, destination) pair looks new again. */
+static void test_first_seen_eviction(void)
+{
+    struct synth s;
+    struct rules_limits lim = {.max_seen = 1, .seed = 3};
+    start(&s, "rule 1 \"n\" { scope host, destination when dst.first_seen_age < 1h "
+              "severity low cooldown 1m }", &lim);
+    synth_flow(&s, 0, "10.0.0.5", "203.0.113.9", 443, 0);
+    synth_flow(&s, 1, "10.0.0.5", "198.51.100.1", 443, 0);
+    synth_send(&s, 0, T0, 0, 1000);                        /* new: fires */
+    synth_send(&s, 0, T0 + XM_SEC(7200), 0, 1000);         /* 2 h old: quiet */
+    synth_send(&s, 1, T0 + XM_SEC(7201), 0, 1000);         /* evicts pair 0, fires */
+    synth_send(&s, 0, T0 + XM_SEC(7300), 0, 1000);         /* pair 0 "new" again */
+    CHECK_EQ_U64(s.n_alerts, 3);
+    synth_free(&s);
+}
+
+/* Output never depends on the hash seed. */
+static void test_seed_independence(void)
+{
+    char *out[2];
+    for (int k = 0; k < 2; k++) {
+        struct synth s;
+        struct rules_limits lim = {.seed = k ? 0x1234567 : 99, .max_hosts = 3};
+        start(&s, "rule 1 \"h\" { scope host when bytes_out[1m] > 1MB severity low }\n"
+                  "rule 2 \"p\" { scope host, destination when bytes_out[1m] > 1MB "
+                  "severity low }", &lim);
+        for (int i = 0; i < 8; i++) {
+            char host[32];
+            snprintf(host, sizeof host, "10.0.0.%d", i + 1);
+            synth_flow(&s, i, host, i % 2 ? "203.0.113.9" : "198.51.100.1", 443, 0);
+            synth_send(&s, i, T0 + XM_SEC(i), 0, 2000000 + (uint64_t)i);
+        }
+        synth_finish(&s);
+        size_t len = 0;
+        char *buf = NULL;
+        FILE *m = open_memstream(&buf, &len);
+        for (size_t i = 0; i < s.n_alerts; i++)
+            json_dumpf(s.alerts[i], m, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        fclose(m);
+        out[k] = buf;
+        CHECK_EQ_U64(s.n_alerts, 16);
+        synth_free(&s);
+    }
+    CHECK_STR(out[0], out[1]);
+    free(out[0]);
+    free(out[1]);
+}
+
+int main(void)
+{
+    reg = rules_registry_new();
+    test_flow_alert_json();
+    test_pair_alert_json();
+    test_host_top();
+    test_window_bounds();
+    test_swap();
+    test_caps();
+    test_first_seen_eviction();
+    test_seed_independence();
+    rules_registry_free(reg);
+    return xm_test_result();
+}

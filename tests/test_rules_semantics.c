@@ -1,0 +1,215 @@
+/*
+ * test_rules_semantics.c - drives tests/rules/semantics.tsv: each row is
+ * name, rule text, synthetic events and the expected verdict.
+ *
+ * Rule text: the rule file inline ("\n" and "\t" escapes allowed), or
+ * "@default" for the default pack.
+ * Events, ';'-separated, each a list of key=value words:
+ *   t=DUR        time since the test epoch (required on sending events)
+ *   f=N          flow slot 0..15 (default 0); a slot starts on first use
+ *   host=IP dst=IP dport=N proc=N   flow endpoints (defaults 10.0.0.5,
+ *                203.0.113.9, 443, 0), read when the slot starts
+ *   out=SIZE in=SIZE                bytes sent by / to the host (in first)
+ *   repeat=N every=DUR              repeat the sending N times
+ *   end          ends the flow (idle timeout)
+ * Expected: "none"; or the alert sequence as rule ids, "!" marking an
+ * escalation ("100001 100001!"); or "max=SEV": at least one alert, none
+ * more severe than SEV; or "max=none-above=SEV": possibly no alert, none
+ * more severe than SEV; or "has=ID,ID": each id fired (non-escalation).
+ */
+#include "xm_test.h"
+#include "xm_config.h"
+#include "rules_synth.h"
+#include "../rules/lex.h"
+
+#define T0 XM_SEC(1700006400)   /* midnight UTC: buckets align */
+
+/* Value of a duration/size word via the rule lexer (one source of units). */
+static double parse_num(const char *s)
+{
+    struct lexer lx;
+    struct lex_token t;
+    lex_init(&lx, "event", s, strlen(s), NULL);
+    if (lex_next(&lx, &t) != 0 || t.kind != LEX_NUMBER)
+        return -1;
+    return t.num;
+}
+
+struct ev {
+    double t, out, in, every;
+    int f, dport, proc, repeat;
+    bool end;
+    char host[64], dst[64];
+};
+
+static void ev_word(struct ev *e, char *w)
+{
+    char *eq = strchr(w, '=');
+    if (!eq) {
+        e->end = e->end || strcmp(w, "end") == 0;
+        return;
+    }
+    *eq++ = '\0';
+    if (!strcmp(w, "t")) e->t = parse_num(eq);
+    else if (!strcmp(w, "f")) e->f = atoi(eq);
+    else if (!strcmp(w, "out")) e->out = parse_num(eq);
+    else if (!strcmp(w, "in")) e->in = parse_num(eq);
+    else if (!strcmp(w, "every")) e->every = parse_num(eq);
+    else if (!strcmp(w, "repeat")) e->repeat = atoi(eq);
+    else if (!strcmp(w, "dport")) e->dport = atoi(eq);
+    else if (!strcmp(w, "proc")) e->proc = atoi(eq);
+    else if (!strcmp(w, "host")) snprintf(e->host, sizeof e->host, "%s", eq);
+    else if (!strcmp(w, "dst")) snprintf(e->dst, sizeof e->dst, "%s", eq);
+    else fprintf(stderr, "unknown event word '%s'\n", w);
+}
+
+static void run_event(struct synth *s, char *text)
+{
+    struct ev e = {.dport = 443, .repeat = 1, .host = "10.0.0.5", .dst = "203.0.113.9"};
+    for (char *save = NULL, *w = strtok_r(text, " ", &save); w; w = strtok_r(NULL, " ", &save))
+        ev_word(&e, w);
+    if (e.f < 0 || e.f >= SYNTH_MAX_FLOWS)
+        return;
+    if (!s->live[e.f] && (e.out > 0 || e.in > 0))
+        synth_flow(s, e.f, e.host, e.dst, (uint16_t)e.dport, (uint32_t)e.proc);
+    for (int i = 0; i < e.repeat; i++) {
+        xm_time_t t = T0 + (xm_time_t)((e.t + e.every * i) * 1e6);
+        if (e.in > 0)
+            synth_send(s, e.f, t, 1, (uint64_t)e.in);
+        if (e.out > 0)
+            synth_send(s, e.f, t, 0, (uint64_t)e.out);
+        rules_tick(s->eng, t);
+    }
+    if (e.end)
+        synth_end(s, e.f, FLOW_END_TIMEOUT);
+}
+
+static void unescape(char *s)
+{
+    char *o = s;
+    for (; *s; s++) {
+        if (s[0] == '\\' && (s[1] == 'n' || s[1] == 't')) {
+            *o++ = s[1] == 'n' ? '\n' : '\t';
+            s++;
+        } else {
+            *o++ = *s;
+        }
+    }
+    *o = '\0';
+}
+
+static int sev_num(const char *name)
+{
+    static const char *const n[] = {"critical", "high", "medium", "low"};
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(name, n[i]))
+            return i + 1;
+    return 0;
+}
+
+/* Renders the alert sequence as "id id! ..." ("none" when empty). */
+static void render(const struct synth *s, char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < s->n_alerts && o + 16 < len; i++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%d%s", i ? " " : "", synth_alert_sid(s, i),
+                              synth_alert_esc(s, i) ? "!" : "");
+    if (!s->n_alerts)
+        snprintf(buf, len, "none");
+}
+
+static bool verdict_ok(const struct synth *s, const char *expect, const char *got)
+{
+    if (!strncmp(expect, "has=", 4)) {
+        char want[4096];
+        snprintf(want, sizeof want, " %s ", got);
+        for (const char *p = expect + 4; *p;) {
+            char id[32] = " ";
+            size_t n = strcspn(p, ",");
+            snprintf(id + 1, sizeof id - 1, "%.*s ", (int)n, p);
+            if (!strstr(want, id))
+                return false;
+            p += n + (p[n] == ',');
+        }
+        return true;
+    }
+    bool may_be_empty = !strncmp(expect, "max=none-above=", 15);
+    if (strncmp(expect, "max=", 4) != 0)
+        return strcmp(expect, got) == 0;
+    int limit = sev_num(expect + (may_be_empty ? 15 : 4));
+    if (!s->n_alerts)
+        return may_be_empty;
+    for (size_t i = 0; i < s->n_alerts; i++)
+        if (synth_alert_sev(s, i) < limit)
+            return false;
+    return true;
+}
+
+static int compile_row(const struct rules_registry *reg, char *rule, struct rules_set **set)
+{
+    struct rules_error err;
+    int rc;
+    if (!strcmp(rule, "@default")) {
+        rc = rules_compile_file(XM_SOURCE_ROOT "/rules/default.rules", reg, set, &err);
+    } else {
+        unescape(rule);
+        rc = rules_compile_string("semantics.tsv", rule, reg, set, &err);
+    }
+    if (rc != 0)
+        rules_error_print(&err, stderr);
+    return rc;
+}
+
+static void run_row(const struct rules_registry *reg, char *name, char *rule, char *events,
+                    char *expect, int lineno)
+{
+    struct rules_set *set = NULL;
+    CHECK(compile_row(reg, rule, &set) == 0);
+    if (!set)
+        return;
+    struct synth s;
+    memset(&s, 0, sizeof s);
+    struct rules_limits lim = {.seed = 42};
+    s.eng = rules_engine_new(set, &lim, synth_cb, &s);
+    for (char *save = NULL, *e = strtok_r(events, ";", &save); e; e = strtok_r(NULL, ";", &save))
+        run_event(&s, e);
+    synth_finish(&s);
+    char got[2048];
+    render(&s, got, sizeof got);
+    bool ok = verdict_ok(&s, expect, got);
+    CHECK(ok);
+    if (!ok)
+        fprintf(stderr, "semantics.tsv:%d %s: expected '%s', got '%s'\n", lineno, name, expect,
+                got);
+    synth_free(&s);
+}
+
+int main(void)
+{
+    FILE *f = fopen(XM_SOURCE_ROOT "/tests/rules/semantics.tsv", "r");
+    CHECK(f != NULL);
+    if (!f)
+        return xm_test_result();
+    struct rules_registry *reg = rules_registry_new();
+    char line[8192];
+    int lineno = 0, rows = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        char *save = NULL;
+        char *name = strtok_r(line, "\t", &save), *rule = strtok_r(NULL, "\t", &save);
+        char *events = strtok_r(NULL, "\t", &save), *expect = strtok_r(NULL, "\t", &save);
+        CHECK(name && rule && events && expect);
+        if (!expect)
+            continue;
+        run_row(reg, name, rule, events, expect, lineno);
+        rows++;
+    }
+    fclose(f);
+    CHECK(rows >= 20);
+    rules_registry_free(reg);
+    return xm_test_result();
+}
