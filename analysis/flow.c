@@ -538,6 +538,8 @@ static struct xm_flow *flow_account(struct flow_table *ft, const struct xm_pkt *
         f->last = p->ts;
     if (f->proto == PROTO_TCP)
         tcp_track(f, d, p->tcp_flags);
+    else if (f->state == FLOW_STATE_NEW && f->pkts[0] && f->pkts[1])
+        f->state = FLOW_STATE_ESTABLISHED;   /* non-TCP: seen both ways */
     lru_touch(ft, f);
     *dir = d;
     return f;

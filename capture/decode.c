@@ -30,7 +30,9 @@
  * packet is DEC_INVALID (DR_L4_BAD_LEN) - the bytes there are padding,
  * not a header.  Exception (RFC 1858 "tiny fragments"): a first IPv4
  * fragment too short for the full header but holding >= 4 bytes still
- * yields its ports.
+ * yields its ports.  An IP length larger than the frame's WIRE length
+ * (minus what precedes the IP header) is DEC_INVALID too (ip4/ip6_bad_len):
+ * snaplen shortens caplen, never wirelen, so such a header lies.
  */
 #include "xm_pkt.h"
 
@@ -309,6 +311,14 @@ static uint32_t dec_wire_ip_len(const struct dec_ctx *c, size_t ip_off)
     return c->frame_len - (uint32_t)ip_off;  /* ip_off <= caplen <= frame_len */
 }
 
+/* A length field claiming more bytes than the frame had ON THE WIRE is
+ * impossible (snaplen cuts caplen, never wirelen): counting it would let a
+ * forged header inflate volume.  Wire-derived lengths fit by definition. */
+static bool dec_ip_len_fits(const struct dec_ctx *c, size_t ip_off)
+{
+    return c->pkt->ip_bytes <= c->frame_len - ip_off;
+}
+
 static enum dec_reason dec_ip4(struct dec_ctx *c)
 {
     struct xm_rd *r = &c->r;
@@ -341,6 +351,8 @@ static enum dec_reason dec_ip4(struct dec_ctx *c)
     p->src.family = p->dst.family = 4;
     p->frag_id = id;
     p->ip_bytes = tot ? tot : dec_wire_ip_len(c, ip_off);
+    if (!dec_ip_len_fits(c, ip_off))
+        return DR_IP4_BAD_LEN;
     if (frag & 0x1fff)
         p->frag = XM_FRAG_LATER;
     else if (frag & 0x2000)                   /* MF */
@@ -426,7 +438,7 @@ static enum dec_reason dec_ip6(struct dec_ctx *c)
         return e;
     p->proto = nh;
     size_t hdrs = r->off - ip_off;
-    if (hdrs > p->ip_bytes)
+    if (hdrs > p->ip_bytes || !dec_ip_len_fits(c, ip_off))
         return DR_IP6_BAD_LEN;
     return dec_l4(c, hdrs);
 }
@@ -555,14 +567,18 @@ static enum dec_reason dec_af(struct dec_ctx *c, uint32_t af)
 }
 
 /* DLT_NULL: 4-byte AF in the capturing host's byte order.  AF values are
- * small, so whichever reading is < 2^16 is the right one. */
+ * small, so whichever reading is < 2^16 is the right one.  When neither
+ * is, some writers put a Cisco-HDLC-like header there (address, control,
+ * ethertype in bytes 2-3, network order). */
 static enum dec_reason dec_null(struct dec_ctx *c)
 {
     struct xm_rd t = c->r;
     uint32_t le = 0, be = 0;
     if (!xm_rd_le32(&t, &le) || !xm_rd_be32(&c->r, &be))
         return DR_LINK_TRUNC;
-    return dec_af(c, le < 0x10000 ? le : be);
+    if (le < 0x10000 || be < 0x10000)
+        return dec_af(c, le < 0x10000 ? le : be);
+    return dec_ethertype(c, (uint16_t)(be & 0xffff));
 }
 
 /* DLT_LOOP: 4-byte AF in network order. */

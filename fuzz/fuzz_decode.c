@@ -21,8 +21,11 @@ static const int dlts[] = {
     105 /* IEEE 802.11: unsupported */,
 };
 
-static void check_invariants(const struct xm_pkt *p, const uint8_t *buf, size_t len)
+static void check_invariants(const struct xm_pkt *p, const uint8_t *buf, size_t len,
+                             uint32_t wire)
 {
+    if (p->ip_bytes > (wire > len ? wire : len))
+        abort();
     if (p->ipver != 4 && p->ipver != 6)
         abort();
     if (p->l4_caplen > p->l4_len || p->l4_caplen > len)
@@ -53,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st.packets != 1 || st.result[r] != 1)
         abort();
     if (r == DEC_OK)
-        check_invariants(&p, buf, len);
+        check_invariants(&p, buf, len, wire);
     if ((r == DEC_UNSUPPORTED_DLT) != !dec_dlt_supported(dlt))
         abort();
     free(buf);

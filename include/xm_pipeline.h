@@ -18,6 +18,8 @@
 
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "xm_common.h"
 #include "xm_opts.h"
 #include "xm_pkt.h"
@@ -53,6 +55,11 @@ void pipe_reopen_outputs(struct xm_pipeline *pl);
  * whole set compiled; on error keeps the old set and fills err. */
 int pipe_reload(struct xm_pipeline *pl, const struct xm_opts *opts,
                 char *err, size_t errlen);
+
+/* Called with every alert before it is written (e.g. the HTTP /alerts
+ * ring); the alert is borrowed for the call. */
+void pipe_set_alert_hook(struct xm_pipeline *pl, void (*fn)(void *, const json_t *),
+                         void *ctx);
 
 const struct pipe_stats *pipe_get_stats(const struct xm_pipeline *pl);
 const struct dec_stats *pipe_dec_stats(const struct xm_pipeline *pl);

@@ -53,7 +53,8 @@ enum dec_reason {
     /* added by capture/decode.c (values above stay stable) */
     DR_PPPOE_TRUNC, DR_MPLS_TRUNC, DR_MPLS_TOO_DEEP,
     DR_IP_BAD_VERSION,   /* raw-IP link: version nibble neither 4 nor 6 */
-    DR_IP6_BAD_LEN,      /* ext-header chain longer than payload length */
+    DR_IP6_BAD_LEN,      /* ext-header chain longer than payload length,
+                            or payload length past the wire length */
     DR_SCTP_TRUNC,
     DR_L4_BAD_LEN,       /* IP length leaves no room for the L4 header */
     DR_MAX

@@ -842,7 +842,11 @@ static int rp_stmt_num(struct rparse *p, struct rrule *r, const struct lex_token
     struct lex_token t;
     double v = 0;
     if (lex_is(kw, "escalate")) {
-        if (rp_number(p, LEX_U_NONE, "a factor", &v, &t) != 0)
+        if (rp_accept_word(p, "off")) {
+            r->escalate = 0;
+            return 0;
+        }
+        if (rp_number(p, LEX_U_NONE, "a factor or 'off'", &v, &t) != 0)
             return -1;
         if (v < 1.0 || v > 1e6)
             return lex_error(p->lx, t.line, t.col, "escalate factor must be at least 1");
@@ -915,7 +919,8 @@ static int rp_check_node(struct rparse *p, struct rrule *r, const struct rnode *
     }
     if (n->fref.metric == RM_DST_COUNT)
         s->need_dset[r->scope] = true;
-    if (n->fref.metric == RM_DST_FIRST_SEEN_AGE || n->fref.metric == RM_DST_PREVALENCE)
+    if (n->fref.metric == RM_DST_FIRST_SEEN_AGE || n->fref.metric == RM_DST_PREVALENCE ||
+        n->fref.metric == RM_DST_FIRST_SEEN_SITE_AGE)
         s->need_seen = true;
     if (n->fref.metric == RM_BL_1H_Z || n->fref.metric == RM_BL_1H_MULT)
         s->need_bl[r->scope][0] = true;

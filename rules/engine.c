@@ -427,6 +427,8 @@ static int get_dest(const struct rules_eval_ctx *ctx, int metric, union rules_va
     reng_first_seen(ctx->eng, &l, &r, &first, &prev);
     if (metric == RM_DST_PREVALENCE)
         out->num = prev;
+    else if (metric == RM_DST_FIRST_SEEN_SITE_AGE)
+        out->num = (double)(first - ctx->eng->first) / 1e6;
     else
         out->num = (double)(ctx->now - first) / 1e6;
     return 0;
@@ -544,9 +546,15 @@ void rules_engine_free(struct rules_engine *eng)
 
 /* ---- firing -------------------------------------------------------------------- */
 
-/* The value escalation compares: the first numeric comparison that held. */
+/* The value escalation compares: the first volume (bytes or rate)
+ * comparison that held, else the first numeric one. */
 static double primary_value(const struct rtrace *tr)
 {
+    for (size_t i = 0; i < tr->n; i++) {
+        enum rules_type t = tr->it[i].n->field->type;
+        if (t == RULES_T_BYTES || t == RULES_T_RATE)
+            return tr->it[i].v.num;
+    }
     for (size_t i = 0; i < tr->n; i++) {
         enum rules_type t = tr->it[i].n->field->type;
         if (t != RULES_T_BOOL && t != RULES_T_STRING && t != RULES_T_ADDR)
@@ -567,7 +575,8 @@ static void rule_fire(struct rules_engine *eng, size_t ri, const struct rules_ev
     bool esc = false, created;
     struct rsupp *s = rtab_find(&eng->supp, &sk);
     if (s && ctx->now - s->last_fire < XM_SEC(r->cooldown_s)) {
-        esc = v > 0 && s->last_value > 0 && v >= s->last_value * r->escalate;
+        esc = r->escalate > 0 && v > 0 && s->last_value > 0 &&
+              v >= s->last_value * r->escalate;
         if (!esc) {
             eng->st.suppressed++;
             return;

@@ -47,6 +47,8 @@ static const struct rules_field reg_builtin[] = {
     {"dst.home", RULES_T_BOOL, S_FLOW | S_PAIR, false, reng_get, NULL, RM_DST_HOME},
     {"dst.first_seen_age", RULES_T_DURATION, S_FLOW | S_PAIR, false, reng_get, NULL,
      RM_DST_FIRST_SEEN_AGE},
+    {"dst.first_seen_site_age", RULES_T_DURATION, S_FLOW | S_PAIR, false, reng_get, NULL,
+     RM_DST_FIRST_SEEN_SITE_AGE},
     {"dst.prevalence", RULES_T_NUM, S_FLOW | S_PAIR, false, reng_get, NULL, RM_DST_PREVALENCE},
     {"site.age", RULES_T_DURATION, S_FLOW | S_KEYED, false, reng_get, NULL, RM_SITE_AGE},
     {"baseline.bytes_out_1h_z", RULES_T_NUM, S_HOST | S_SITE | S_PROC, false, reng_get, NULL,

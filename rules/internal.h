@@ -36,7 +36,8 @@ enum rmetric {
     RM_FLOW_AGE, RM_FLOW_RATE_OUT, RM_FLOW_RATIO, RM_FLOW_PROTO,
     RM_FLOW_DST_PORT, RM_FLOW_SRC_PORT,
     /* addresses and destinations */
-    RM_HOST_IP, RM_DST_IP, RM_DST_HOME, RM_DST_FIRST_SEEN_AGE, RM_DST_PREVALENCE,
+    RM_HOST_IP, RM_DST_IP, RM_DST_HOME, RM_DST_FIRST_SEEN_AGE, RM_DST_FIRST_SEEN_SITE_AGE,
+    RM_DST_PREVALENCE,
     RM_SITE_AGE,
     /* baselines */
     RM_BL_1H_Z, RM_BL_1H_MULT, RM_BL_1D_Z, RM_BL_1D_MULT,
@@ -88,7 +89,7 @@ struct rrule {
     enum rules_scope scope;
     struct rnode *cond;
     uint32_t cooldown_s;
-    double escalate;          /* factor >= 1; default 2 */
+    double escalate;          /* factor >= 1; default 2; 0 = off */
     char **mitre, **tags;
     size_t n_mitre, n_tags;
     uint32_t window_s;        /* largest window in the condition */

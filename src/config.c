@@ -122,13 +122,18 @@ static bool cfg_accept(struct cfg *c, enum lex_kind k)
     return cfg_next(c, &t) == 0;
 }
 
-static const char *cfg_dup(struct cfg *c, const struct lex_token *t)
+/* Copies a token's text (strings unescaped) into the store.  Strings
+ * may not hold NUL bytes (they would cut the value short). */
+static int cfg_dup(struct cfg *c, const struct lex_token *t, const char **out)
 {
+    if (memchr(t->text, '\0', t->len))
+        return lex_error(&c->lx, t->line, t->col, "NUL byte in string");
     size_t n = t->len + 1;
     char *s = malloc(n);
     if (s)
         lex_text(t, s, n);
-    return store_keep(c->st, s);
+    *out = store_keep(c->st, s);
+    return *out ? 0 : cfg_oom(c);
 }
 
 /* ---- values ------------------------------------------------------------ */
@@ -143,7 +148,7 @@ static int cfg_word(struct cfg *c, const char **out, const char *what)
         return cfg_err_tok(c, &t, what);
     if (t.kind == LEX_STRING && t.len == 2)
         return lex_error(&c->lx, t.line, t.col, "%s must not be empty", what);
-    return (*out = cfg_dup(c, &t)) ? 0 : cfg_oom(c);
+    return cfg_dup(c, &t, out);
 }
 
 /* Joins dir and a relative path; "-", syslog and absolute paths stay. */
@@ -168,10 +173,10 @@ static int cfg_path(struct cfg *c, const char **out)
         return -1;
     if (t.kind != LEX_STRING || t.len == 2)
         return cfg_err_tok(c, &t, "a quoted path");
-    const char *s = cfg_dup(c, &t);
-    if (!s || !(*out = cfg_resolve(c, s)))
-        return cfg_oom(c);
-    return 0;
+    const char *s;
+    if (cfg_dup(c, &t, &s) != 0)
+        return -1;
+    return (*out = cfg_resolve(c, s)) ? 0 : cfg_oom(c);
 }
 
 /* Whole number in [lo, hi]; plain integers only. */
@@ -331,10 +336,12 @@ static int set_home_net(struct cfg *c, const struct cfg_setting *s)
             return -1;
         if (t.kind != LEX_CIDR && t.kind != LEX_ADDR && t.kind != LEX_STRING)
             return cfg_err_tok(c, &t, "an address or CIDR");
-        char one[256];
-        lex_text(&t, one, sizeof one);
+        char one[sizeof buf];
+        if (memchr(t.text, '\0', t.len))
+            return lex_error(&c->lx, t.line, t.col, "NUL byte in string");
+        bool whole = lex_text(&t, one, sizeof one);
         size_t n = strlen(one);
-        if (used + n + 2 > sizeof buf)
+        if (!whole || used + n + 2 > sizeof buf)
             return lex_error(&c->lx, t.line, t.col, "home_net is too long");
         used += (size_t)snprintf(buf + used, sizeof buf - used, "%s%s", used ? "," : "", one);
     } while (cfg_accept(c, LEX_COMMA));
@@ -361,7 +368,7 @@ static int cfg_tags(struct cfg *c, const char **out)
         struct lex_token t;
         if (cfg_next(c, &t) != 0)
             return -1;
-        if ((t.kind != LEX_IDENT && t.kind != LEX_STRING) || t.len < 1 ||
+        if ((t.kind != LEX_IDENT && t.kind != LEX_STRING) || memchr(t.text, '\0', t.len) ||
             !lex_text(&t, one, sizeof one) || !one[0] || strchr(one, ','))
             return cfg_err_tok(c, &t, "a tag");
         if (used + strlen(one) + 2 > sizeof buf)
@@ -376,7 +383,7 @@ static int cfg_inventory_entry(struct cfg *c, const struct lex_token *key)
     struct config_tag tag = { .line = key->line };
     if (key->kind != LEX_CIDR && key->kind != LEX_ADDR && key->kind != LEX_STRING)
         return cfg_err_tok(c, key, "an address or CIDR");
-    if (cfg_entries_cap(c, key) != 0 || !(tag.cidr = cfg_dup(c, key)))
+    if (cfg_entries_cap(c, key) != 0 || cfg_dup(c, key, &tag.cidr) != 0)
         return -1;
     if (cfg_expect(c, LEX_ASSIGN, "'='") != 0 || cfg_tags(c, &tag.tags) != 0)
         return -1;
@@ -396,7 +403,7 @@ static int cfg_list_entry(struct cfg *c, const struct lex_token *key)
             memcmp(c->st->lists[i].name, key->text, key->len) == 0)
             return lex_error(&c->lx, key->line, key->col, "list '%.*s' is set twice",
                              (int)key->len, key->text);
-    if (cfg_entries_cap(c, key) != 0 || !(l.name = cfg_dup(c, key)))
+    if (cfg_entries_cap(c, key) != 0 || cfg_dup(c, key, &l.name) != 0)
         return -1;
     if (cfg_expect(c, LEX_ASSIGN, "'='") != 0 || cfg_path(c, &l.path) != 0)
         return -1;

@@ -16,10 +16,12 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "xm_enrich.h"
 #include "xm_eve.h"
 #include "xm_host.h"
 #include "xm_netset.h"
 #include "xm_out.h"
+#include "xm_rules.h"
 
 struct xm_pipeline {
     const struct xm_opts *opts;
@@ -30,6 +32,11 @@ struct xm_pipeline {
     struct xm_netset *home;
     struct out *flow_out;
     struct out *alert_out;
+    struct enrich *enrich;
+    struct rules_engine *rules;   /* NULL with --no-rules */
+    struct xm_flow *cur_flow;     /* flow whose packet is being processed */
+    void (*alert_hook)(void *, const json_t *);
+    void *alert_hook_ctx;
     xm_time_t now;          /* pipeline clock, packet time */
     xm_time_t next_tick;    /* next once-per-second housekeeping */
     bool finished;
@@ -60,14 +67,81 @@ static void pipe_account_hosts(struct xm_pipeline *pl, struct xm_flow *f)
 static void pipe_on_flow_end(void *ctx, struct xm_flow *f, enum flow_end_reason r)
 {
     struct xm_pipeline *pl = ctx;
+    struct xm_flow *prev = pl->cur_flow;
+    pl->cur_flow = f;
     pipe_account_hosts(pl, f);
-    if (!pl->flow_out)
-        return;
-    json_t *rec = eve_flow_record(f, r, f->rule_fired != 0);
-    if (rec) {
-        out_write(pl->flow_out, rec);
-        pl->st.flow_records++;
+    if (pl->rules)
+        rules_on_flow_end(pl->rules, f, r);
+    if (pl->flow_out) {
+        json_t *rec = eve_flow_record(f, r, f->rule_fired != 0);
+        if (rec) {
+            enrich_record(pl->enrich, f, r == FLOW_END_ACTIVE ? f->last_interim : f->last, rec);
+            out_write(pl->flow_out, rec);
+            pl->st.flow_records++;
+        }
     }
+    enrich_on_flow_end(pl->enrich, f, r);
+    pl->cur_flow = prev;
+}
+
+/* rules_alert_fn: enrich with what the flow in hand knows, then write. */
+static void pipe_on_alert(void *ctx, json_t *alert)
+{
+    struct xm_pipeline *pl = ctx;
+    pl->st.alerts++;
+    if (pl->cur_flow)
+        enrich_record(pl->enrich, pl->cur_flow, pl->now, alert);
+    if (pl->alert_hook)
+        pl->alert_hook(pl->alert_hook_ctx, alert);
+    if (pl->alert_out)
+        out_write(pl->alert_out, alert);
+    else
+        json_decref(alert);
+}
+
+/* Compiles the configured rule files (or the bundled pack) into a set. */
+static int pipe_compile_rules(struct enrich *e, const struct xm_opts *o,
+                              struct rules_set **set, char *err, size_t errlen)
+{
+    struct rules_error re;
+    const char *def = NULL;
+    const char *const *files = o->rule_files;
+    size_t n = o->n_rule_files;
+    if (n == 0) {
+        def = rules_default_path();
+        if (!def) {
+            snprintf(err, errlen, "the default rule pack default.rules was not found "
+                     "(install exfilmon, or give --rules FILE)");
+            return -1;
+        }
+        files = &def;
+        n = 1;
+    }
+    if (rules_compile_files(files, n, enrich_rules_registry(e), set, &re) != 0) {
+        if (re.line > 0)
+            snprintf(err, errlen, "%s:%d:%d: error: %s\n    %s\n    %*s^", re.file, re.line,
+                     re.col, re.msg, re.src_line, re.col > 1 ? re.col - 1 : 0, "");
+        else
+            snprintf(err, errlen, "%s: error: %s", re.file, re.msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int pipe_open_rules(struct xm_pipeline *pl, char *err, size_t errlen)
+{
+    struct rules_set *set = NULL;
+    if (pl->opts->no_rules)
+        return 0;
+    if (pipe_compile_rules(pl->enrich, pl->opts, &set, err, errlen) != 0)
+        return -1;
+    struct rules_limits lim = {.max_hosts = pl->opts->max_hosts};
+    pl->rules = rules_engine_new(set, &lim, pipe_on_alert, pl);
+    if (!pl->rules) {
+        snprintf(err, errlen, "cannot allocate the rule engine's tables");
+        return -1;
+    }
+    return 0;
 }
 
 static bool pipe_is_local(void *ctx, const struct xm_addr *a)
@@ -127,6 +201,9 @@ struct xm_pipeline *pipe_new(const struct xm_opts *opts, bool live,
                  opts->max_flows, opts->max_hosts);
         goto fail;
     }
+    pl->enrich = enrich_new(opts, err, errlen);
+    if (!pl->enrich || pipe_open_rules(pl, err, errlen) != 0)
+        goto fail;
     if (pipe_open_outputs(pl, live, err, errlen) != 0)
         goto fail;
     return pl;
@@ -139,6 +216,8 @@ fail:
 static void pipe_housekeeping(struct xm_pipeline *pl)
 {
     flow_expire(pl->flows, pl->now);
+    if (pl->rules)
+        rules_tick(pl->rules, pl->now);
     pl->next_tick = (pl->now / XM_USEC_PER_SEC + 1) * XM_USEC_PER_SEC;
 }
 
@@ -168,7 +247,13 @@ void pipe_packet(struct xm_pipeline *pl, int dlt, xm_time_t ts,
     pl->st.ip_bytes += pkt.ip_bytes;
     int dir = 0;
     struct xm_flow *f = flow_update(pl->flows, &pkt, pipe_is_local, pl, &dir);
-    (void)f;
+    if (!f)
+        return;                 /* fragment held until its first fragment */
+    pl->cur_flow = f;
+    enrich_on_packet(pl->enrich, &pkt, f, dir);
+    if (pl->rules)
+        rules_on_packet(pl->rules, &pkt, f, dir);
+    pl->cur_flow = NULL;
 }
 
 void pipe_finish(struct xm_pipeline *pl)
@@ -177,6 +262,8 @@ void pipe_finish(struct xm_pipeline *pl)
         return;
     pl->finished = true;
     flow_flush(pl->flows);
+    if (pl->rules)
+        rules_flush(pl->rules);
     pipe_flush_outputs(pl);
 }
 
@@ -202,11 +289,23 @@ void pipe_reopen_outputs(struct xm_pipeline *pl)
 int pipe_reload(struct xm_pipeline *pl, const struct xm_opts *opts,
                 char *err, size_t errlen)
 {
-    (void)pl;
-    (void)opts;
-    (void)err;
-    (void)errlen;
+    struct rules_set *set = NULL;
+    if (!pl->rules || opts->no_rules)
+        return 0;
+    if (pipe_compile_rules(pl->enrich, opts, &set, err, errlen) != 0)
+        return -1;
+    if (rules_engine_swap(pl->rules, set) != 0) {
+        snprintf(err, errlen, "out of memory while swapping the rule set");
+        return -1;
+    }
     return 0;
+}
+
+void pipe_set_alert_hook(struct xm_pipeline *pl, void (*fn)(void *, const json_t *),
+                         void *ctx)
+{
+    pl->alert_hook = fn;
+    pl->alert_hook_ctx = ctx;
 }
 
 const struct pipe_stats *pipe_get_stats(const struct xm_pipeline *pl) { return &pl->st; }
@@ -303,6 +402,8 @@ void pipe_free(struct xm_pipeline *pl)
     if (!pl)
         return;
     flow_table_free(pl->flows);
+    rules_engine_free(pl->rules);
+    enrich_free(pl->enrich);
     host_table_free(pl->hosts);
     netset_free(pl->home);
     out_close(pl->flow_out);

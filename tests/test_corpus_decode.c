@@ -98,8 +98,10 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void check_ok_pkt(const struct xm_pkt *p, const uint8_t *buf, uint32_t cap)
+static void check_ok_pkt(const struct xm_pkt *p, const uint8_t *buf, uint32_t cap,
+                         uint32_t wire)
 {
+    CHECK(p->ip_bytes <= (wire > cap ? wire : cap));
     CHECK(p->ipver == 4 || p->ipver == 6);
     CHECK(p->src.family == p->ipver && p->dst.family == p->ipver);
     CHECK(p->l4_caplen <= p->l4_len);
@@ -136,7 +138,7 @@ static int decode_file(const char *path, struct file_sum *fs)
         memcpy(buf, data, h->caplen);
         xm_time_t ts = XM_SEC(h->ts.tv_sec) + h->ts.tv_usec;
         if (dec_packet(fs->dlt, ts, buf, h->caplen, h->len, &p, &fs->st) == DEC_OK)
-            check_ok_pkt(&p, buf, h->caplen);
+            check_ok_pkt(&p, buf, h->caplen, h->len);
         free(buf);
     }
     fs->read_error = rc == -1;

@@ -326,6 +326,11 @@ static void test_loopback(void)
     check_good("loop af2", XM_DLT_LOOP, &b, &e);
     b.n = 0; af_le(&b, 7); ip4_tcp(&b);
     check_bad("null af7", XM_DLT_NULL, &b, DEC_NOT_IP, DR_NOT_IP);
+    /* neither byte order is an AF: HDLC-like header, ethertype at 2 */
+    b.n = 0; b16(&b, 0x0f00); b16(&b, 0x0800); ip4_tcp(&b); e = exp_ip4_tcp(4);
+    check_good("null hdlc-like", XM_DLT_NULL, &b, &e);
+    b.n = 0; b16(&b, 0x0f00); b16(&b, 0x0806); bfill(&b, 28, 0);
+    check_bad("null hdlc-like arp", XM_DLT_NULL, &b, DEC_NOT_IP, DR_NOT_IP);
 }
 
 static void test_ppp_mpls(void)
@@ -578,10 +583,21 @@ static void test_invalid(void)
     check_bad("ip6 ext past plen", XM_DLT_IPV6, &b, DEC_INVALID, DR_IP6_BAD_LEN);
     bset16(&b, 4, 8);
     check_bad("ip6 no room for tcp", XM_DLT_IPV6, &b, DEC_INVALID, DR_L4_BAD_LEN);
+    /* IP length beyond the wire length (frame complete: caplen == wirelen) */
+    b.n = 0; eth(&b, 0x0800); ip4_tcp(&b); bset16(&b, 16, 51);
+    check_bad("ip4 len > wire", XM_DLT_EN10MB, &b, DEC_INVALID, DR_IP4_BAD_LEN);
+    b.n = 0; eth(&b, 0x86dd); ip6_udp(&b); bset16(&b, 18, 21);
+    check_bad("ip6 len > wire", XM_DLT_EN10MB, &b, DEC_INVALID, DR_IP6_BAD_LEN);
     b.n = 0; ip4_tcp(&b); b.n = 15;
     check_bad("ip4 trunc", XM_DLT_IPV4, &b, DEC_TRUNCATED, DR_IP4_TRUNC);
-    b.n = 0; ip4_tcp(&b); b.n = 30;
-    check_bad("tcp trunc", XM_DLT_IPV4, &b, DEC_TRUNCATED, DR_TCP_TRUNC);
+    /* snaplen 30 of a 50-byte packet: the TCP header is cut */
+    struct xm_pkt p;
+    b.n = 0; ip4_tcp(&b);
+    uint64_t before = g_st.reason[DR_TCP_TRUNC];
+    CHECK_EQ_U64(decode_copy(XM_DLT_IPV4, b.b, 30, 50, &p), DEC_TRUNCATED);
+    CHECK_EQ_U64(g_st.reason[DR_TCP_TRUNC], before + 1);
+    /* the same cut with wirelen 30 is a lying IP length instead */
+    CHECK_EQ_U64(decode_copy(XM_DLT_IPV4, b.b, 30, 30, &p), DEC_INVALID);
 }
 
 /* ip_bytes comes from the IP header, not caplen; TSO length 0 uses the wire. */

@@ -115,6 +115,11 @@ static void test_key_and_direction(void)
     CHECK_EQ_U64(d, 0);
     CHECK_EQ_U64(f->cli_port, 53);
     CHECK_EQ_U64(f->local, FLOW_LOCAL_SERVER);
+    CHECK_EQ_U64(f->state, FLOW_STATE_NEW);
+    struct xm_pkt u2 = P("10.0.0.9", 33000, "8.8.4.4", 53, 17, 0, XM_SEC(5), 80);
+    CHECK(flow_update(ft, &u2, local10, NULL, &d) == f);
+    CHECK_EQ_U64(d, 1);
+    CHECK_EQ_U64(f->state, FLOW_STATE_ESTABLISHED);
 
     /* Different VLANs are different flows. */
     struct xm_pkt v = u;

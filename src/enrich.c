@@ -1,0 +1,195 @@
+/*
+ * enrich.c - builds the enrichment stack the pipeline feeds: app-layer
+ * names (DNS/TLS/HTTP), GeoIP, indicator lists, look-alike checker,
+ * AI-host table, and the rule field registry they extend.
+ *
+ * Data files are looked up first under the installed data directory
+ * (XM_DATADIR), then in the source tree (XM_SOURCE_ROOT/data) and, for
+ * the GeoIP database built at set-up time, the build tree.
+ */
+#include "xm_enrich.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "xm_config.h"
+
+#define ENRICH_MAX_IOC 8
+
+struct enrich {
+    struct app_ctx *app;
+    struct geo *geo;
+    struct lookalike *lk;
+    struct aihost *ai;
+    struct lists_list *ioc[ENRICH_MAX_IOC];
+    unsigned n_ioc;
+    struct lists_list *endpoints, *uas, *ports, *vendors;
+    struct intel_ctx intel;
+    struct rules_registry *reg;
+};
+
+static bool enrich_exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* Resolves a data file name ("ioc/teampcp.list") to a readable path. */
+static const char *enrich_data_path(const char *rel, char *buf, size_t len)
+{
+    const char *roots[] = {XM_DATADIR, XM_SOURCE_ROOT "/data", XM_BUILD_ROOT "/data"};
+    for (size_t i = 0; i < XM_ARRAY_LEN(roots); i++) {
+        snprintf(buf, len, "%s/%s", roots[i], rel);
+        if (enrich_exists(buf))
+            return buf;
+    }
+    return NULL;
+}
+
+/* Loads a bundled list; a missing bundled file is an error naming it. */
+static int enrich_list(const char *rel, struct lists_list **out, uint64_t seed,
+                       char *err, size_t errlen)
+{
+    char path[1024];
+    if (!enrich_data_path(rel, path, sizeof path)) {
+        snprintf(err, errlen, "data file %s not found under %s or %s/data", rel,
+                 XM_DATADIR, XM_SOURCE_ROOT);
+        return -1;
+    }
+    return lists_load_file(path, NULL, seed, out, err, errlen);
+}
+
+static int enrich_lists(struct enrich *e, uint64_t seed, char *err, size_t errlen)
+{
+    if (enrich_list("ioc/teampcp.list", &e->ioc[0], seed, err, errlen) != 0)
+        return -1;
+    e->n_ioc = 1;
+    if (enrich_list("ai/llm_endpoints.list", &e->endpoints, seed, err, errlen) != 0 ||
+        enrich_list("ai/user_agents.list", &e->uas, seed, err, errlen) != 0 ||
+        enrich_list("ai/ports.list", &e->ports, seed, err, errlen) != 0 ||
+        enrich_list("vendors.list", &e->vendors, seed, err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
+/* --geoip files, else every database found at the usual paths (the
+ * country database built at set-up time among them). */
+static int enrich_geo(struct enrich *e, const struct xm_opts *o, uint64_t seed,
+                      char *err, size_t errlen)
+{
+    e->geo = geo_new(65536, seed);
+    if (!e->geo) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < o->n_geoip; i++)
+        if (geo_open(e->geo, o->geoip[i], err, errlen) != 0)
+            return -1;
+    if (o->n_geoip)
+        return 0;
+    if (geo_open_default(e->geo, XM_DATADIR, err, errlen) < 0)
+        return -1;
+    if (geo_db_count(e->geo) == 0 && enrich_exists(XM_BUILD_ROOT "/data/country.mmdb"))
+        return geo_open(e->geo, XM_BUILD_ROOT "/data/country.mmdb", err, errlen);
+    return 0;
+}
+
+static int enrich_intel(struct enrich *e, uint64_t seed, char *err, size_t errlen)
+{
+    e->lk = lookalike_new(e->vendors, 16384, seed, err, errlen);
+    if (!e->lk)
+        return -1;
+    struct aihost_config cfg = {.endpoints = e->endpoints, .user_agents = e->uas,
+                                .ports = e->ports, .seed = seed};
+    e->ai = aihost_new(&cfg);
+    if (!e->ai) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    e->intel.geo = e->geo;
+    e->intel.lookalike = e->lk;
+    e->intel.aihost = e->ai;
+    e->intel.app = e->app;
+    for (unsigned i = 0; i < e->n_ioc; i++)
+        e->intel.ioc[i] = e->ioc[i];
+    e->intel.n_ioc = e->n_ioc;
+    return 0;
+}
+
+static int enrich_registry(struct enrich *e, char *err, size_t errlen)
+{
+    e->reg = rules_registry_new();
+    if (!e->reg || intel_register_fields(e->reg, &e->intel) < 0 ||
+        app_register_fields(e->reg, e->app) < 0) {
+        snprintf(err, errlen, "cannot build the rule field registry: out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+struct enrich *enrich_new(const struct xm_opts *o, char *err, size_t errlen)
+{
+    struct enrich *e = calloc(1, sizeof *e);
+    if (!e) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    uint64_t seed = xm_hash_random_seed();
+    struct app_limits al;
+    app_limits_default(&al);
+    e->app = app_new(&al, seed);
+    if (!e->app) {
+        snprintf(err, errlen, "cannot set up the app-layer parsers (out of memory, "
+                 "or no Public Suffix List: install the publicsuffix package)");
+        goto fail;
+    }
+    if (enrich_lists(e, seed, err, errlen) != 0 || enrich_geo(e, o, seed, err, errlen) != 0 ||
+        enrich_intel(e, seed, err, errlen) != 0 || enrich_registry(e, err, errlen) != 0)
+        goto fail;
+    return e;
+fail:
+    enrich_free(e);
+    return NULL;
+}
+
+struct rules_registry *enrich_rules_registry(struct enrich *e) { return e->reg; }
+struct app_ctx *enrich_app(struct enrich *e) { return e->app; }
+struct intel_ctx *enrich_intel_ctx(struct enrich *e) { return &e->intel; }
+
+void enrich_on_packet(struct enrich *e, const struct xm_pkt *p, struct xm_flow *f, int dir)
+{
+    app_on_packet(e->app, p, f, dir);
+}
+
+void enrich_on_flow_end(struct enrich *e, struct xm_flow *f, enum flow_end_reason r)
+{
+    if (r == FLOW_END_ACTIVE)
+        return;
+    app_on_flow_end(e->app, f);
+    intel_observe_flow(&e->intel, f, f->last);
+}
+
+void enrich_record(struct enrich *e, const struct xm_flow *f, xm_time_t now, json_t *rec)
+{
+    app_eve_add(e->app, f, rec);
+    intel_eve_add(&e->intel, f, now, rec);
+}
+
+void enrich_free(struct enrich *e)
+{
+    if (!e)
+        return;
+    rules_registry_free(e->reg);
+    aihost_free(e->ai);
+    lookalike_free(e->lk);
+    geo_free(e->geo);
+    for (unsigned i = 0; i < e->n_ioc; i++)
+        lists_free(e->ioc[i]);
+    lists_free(e->endpoints);
+    lists_free(e->uas);
+    lists_free(e->ports);
+    lists_free(e->vendors);
+    app_free(e->app);
+    free(e);
+}

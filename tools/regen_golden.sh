@@ -1,0 +1,23 @@
+#!/bin/sh
+# regen_golden.sh [BUILDDIR] - regenerates tests/regress/expected/*.json:
+# writes the scenario captures with tools/gen_scenarios.py into a temporary
+# directory and replays each row of tests/regress/manifest.tsv through
+# BUILDDIR/src/exfilmon (default rule pack).  Review the diff before
+# committing: every changed line is a changed alert.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+exe=$build/src/exfilmon
+[ -x "$exe" ] || { echo "regen_golden: no $exe (build first)" >&2; exit 1; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT INT TERM
+python3 "$root/tools/gen_scenarios.py" "$work" >/dev/null
+mkdir -p "$root/tests/regress/expected"
+tab=$(printf '\t')
+grep -v '^#' "$root/tests/regress/manifest.tsv" |
+while IFS="$tab" read -r pcap flags expected; do
+    [ -n "$pcap" ] || continue
+    # shellcheck disable=SC2086  # flags is a word list on purpose
+    "$exe" -q $flags -r "$work/$pcap" --alerts "$root/tests/regress/$expected"
+    printf '%-40s %s alerts\n' "$pcap" "$(wc -l < "$root/tests/regress/$expected")"
+done
