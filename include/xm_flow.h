@@ -17,8 +17,21 @@
  * the server.  dir 0 = to server, dir 1 = to client.
  *
  * Clock: packet time only.  flow_expire(now) ends every flow whose idle
- * timeout has passed by `now` and emits interim records for flows that
- * have been active longer than the active timeout.
+ * deadline (last + class timeout) is <= now, earliest deadline first, and
+ * emits interim records (FLOW_END_ACTIVE, cumulative counters, the flow
+ * goes on) for flows with now - max(first, last_interim) >= active.  The
+ * order of end callbacks depends only on the input, never on the seed.
+ *
+ * TCP state: NEW until packets were seen both ways (or a SYN+ACK), then
+ * ESTABLISHED; CLOSED after FIN both ways or any RST.  A bare SYN on a
+ * CLOSED flow ends it (FLOW_END_CLOSED) and starts a new one.  Non-TCP
+ * flows go NEW -> ESTABLISHED once packets were seen both ways.
+ *
+ * Fragments: a first fragment is accounted normally and remembers its
+ * ports in a fragment table (cap 4096, LRU, 30 s of packet time) keyed
+ * by (src, dst, proto, vlan, IP ID); later fragments are accounted to
+ * that flow.  Later fragments arriving first are held there as counts
+ * (flow_update returns NULL) and added when the first fragment comes.
  *
  * Eviction policy: when the table is full, the flow closest to its own
  * idle deadline (last_seen + its class timeout) is ended with reason
@@ -101,8 +114,10 @@ void flow_timeouts_default(struct flow_timeouts *t);
 struct flow_stats {
     uint64_t created, ended, evicted, interim;
     uint64_t active, peak_active;
-    uint64_t frag_pending;    /* non-first fragments waiting for ports */
-    uint64_t frag_orphan;     /* non-first fragments never matched */
+    uint64_t frag_pending;    /* non-first fragments that arrived before their
+                                 first fragment and were held (cumulative) */
+    uint64_t frag_orphan;     /* held fragments whose first never came
+                                 (entry aged out, evicted or flushed) */
     uint64_t frag_evicted;    /* fragment-table entries dropped when full */
     uint64_t frag_expired;    /* fragment-table entries aged out (30 s) */
 };
@@ -120,7 +135,8 @@ void flow_table_free(struct flow_table *ft);
 
 /*
  * Accounts one decoded packet.  is_local(addr) decides which side is home
- * (the callback is consulted only when a flow is created).  Returns the
+ * (the callback is consulted only when a flow is created; NULL means no
+ * side is local).  Returns the
  * flow and sets *dir (0 to server, 1 to client); returns NULL only for a
  * non-first fragment whose first fragment has not been seen yet (its bytes
  * are held and added when the first fragment arrives).

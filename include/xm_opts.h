@@ -10,6 +10,8 @@
 #include "xm_common.h"
 #include "xm_flow.h"
 
+struct config_store;
+
 #define XM_MAX_INPUTS 64
 #define XM_MAX_GEOIP 8
 #define XM_MAX_RULE_FILES 16
@@ -32,6 +34,7 @@ struct xm_opts {
     const char *geoip[XM_MAX_GEOIP];   /* --geoip FILE ... */
     size_t n_geoip;
     const char *config_path;           /* -c FILE */
+    const struct config_store *config; /* its contents (inventory, lists) */
     const char *user;                  /* --user NAME */
     const char *http_listen;           /* --http ADDR:PORT */
     const char *processes_path;        /* --processes FILE (replay) */

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "xm_config.h"
+#include "xm_config_file.h"
 
 #define ENRICH_MAX_IOC 8
 
@@ -60,11 +61,33 @@ static int enrich_list(const char *rel, struct lists_list **out, uint64_t seed,
     return lists_load_file(path, NULL, seed, out, err, errlen);
 }
 
-static int enrich_lists(struct enrich *e, uint64_t seed, char *err, size_t errlen)
+/* Indicator lists named in the config file (lists { NAME = "path" }). */
+static int enrich_config_lists(struct enrich *e, const struct xm_opts *o, uint64_t seed,
+                               char *err, size_t errlen)
+{
+    size_t n = 0;
+    const struct config_list *cl = o->config ? config_lists(o->config, &n) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (e->n_ioc == ENRICH_MAX_IOC) {
+            snprintf(err, errlen, "%s: at most %d indicator lists", o->config_path,
+                     ENRICH_MAX_IOC);
+            return -1;
+        }
+        if (lists_load_file(cl[i].path, cl[i].name, seed, &e->ioc[e->n_ioc], err, errlen) != 0)
+            return -1;
+        e->n_ioc++;
+    }
+    return 0;
+}
+
+static int enrich_lists(struct enrich *e, const struct xm_opts *o, uint64_t seed,
+                        char *err, size_t errlen)
 {
     if (enrich_list("ioc/teampcp.list", &e->ioc[0], seed, err, errlen) != 0)
         return -1;
     e->n_ioc = 1;
+    if (enrich_config_lists(e, o, seed, err, errlen) != 0)
+        return -1;
     if (enrich_list("ai/llm_endpoints.list", &e->endpoints, seed, err, errlen) != 0 ||
         enrich_list("ai/user_agents.list", &e->uas, seed, err, errlen) != 0 ||
         enrich_list("ai/ports.list", &e->ports, seed, err, errlen) != 0 ||
@@ -92,6 +115,21 @@ static int enrich_geo(struct enrich *e, const struct xm_opts *o, uint64_t seed,
         return -1;
     if (geo_db_count(e->geo) == 0 && enrich_exists(XM_BUILD_ROOT "/data/country.mmdb"))
         return geo_open(e->geo, XM_BUILD_ROOT "/data/country.mmdb", err, errlen);
+    return 0;
+}
+
+/* Operator inventory from the config file: CIDR -> tags. */
+static int enrich_inventory(struct enrich *e, const struct xm_opts *o, char *err, size_t errlen)
+{
+    size_t n = 0;
+    const struct config_tag *t = o->config ? config_inventory(o->config, &n) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        char why[256];
+        if (aihost_tag_inventory(e->ai, t[i].cidr, t[i].tags, why, sizeof why) != 0) {
+            snprintf(err, errlen, "%s:%d: inventory: %s", o->config_path, t[i].line, why);
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -144,8 +182,9 @@ struct enrich *enrich_new(const struct xm_opts *o, char *err, size_t errlen)
                  "or no Public Suffix List: install the publicsuffix package)");
         goto fail;
     }
-    if (enrich_lists(e, seed, err, errlen) != 0 || enrich_geo(e, o, seed, err, errlen) != 0 ||
-        enrich_intel(e, seed, err, errlen) != 0 || enrich_registry(e, err, errlen) != 0)
+    if (enrich_lists(e, o, seed, err, errlen) != 0 || enrich_geo(e, o, seed, err, errlen) != 0 ||
+        enrich_intel(e, seed, err, errlen) != 0 || enrich_inventory(e, o, err, errlen) != 0 ||
+        enrich_registry(e, err, errlen) != 0)
         goto fail;
     return e;
 fail:
@@ -174,6 +213,50 @@ void enrich_record(struct enrich *e, const struct xm_flow *f, xm_time_t now, jso
 {
     app_eve_add(e->app, f, rec);
     intel_eve_add(&e->intel, f, now, rec);
+}
+
+/* Compiles the configured rule files (or the bundled pack) into a set. */
+int enrich_compile_rules(struct enrich *e, const struct xm_opts *o,
+                              struct rules_set **set, char *err, size_t errlen)
+{
+    struct rules_error re;
+    const char *def = NULL;
+    const char *const *files = o->rule_files;
+    size_t n = o->n_rule_files;
+    if (n == 0) {
+        def = rules_default_path();
+        if (!def) {
+            snprintf(err, errlen, "the default rule pack default.rules was not found "
+                     "(install exfilmon, or give --rules FILE)");
+            return -1;
+        }
+        files = &def;
+        n = 1;
+    }
+    if (rules_compile_files(files, n, enrich_rules_registry(e), set, &re) != 0) {
+        if (re.line > 0)
+            snprintf(err, errlen, "%s:%d:%d: error: %s\n    %s\n    %*s^", re.file, re.line,
+                     re.col, re.msg, re.src_line, re.col > 1 ? re.col - 1 : 0, "");
+        else
+            snprintf(err, errlen, "%s: error: %s", re.file, re.msg);
+        return -1;
+    }
+    return 0;
+}
+
+void enrich_describe(const struct enrich *e, FILE *f)
+{
+    for (unsigned i = 0; i < e->n_ioc; i++)
+        fprintf(f, "indicator list %s: %u entries\n", lists_name(e->ioc[i]),
+                lists_count(e->ioc[i]));
+    fprintf(f, "LLM endpoints: %u, AI user agents: %u, AI tool ports: %u, vendors: %u\n",
+            lists_count(e->endpoints), lists_count(e->uas), lists_count(e->ports),
+            lists_count(e->vendors));
+    unsigned n = geo_db_count(e->geo);
+    for (unsigned i = 0; i < n; i++)
+        fprintf(f, "GeoIP database: %s\n", geo_db_path(e->geo, i));
+    if (n == 0)
+        fprintf(f, "GeoIP: no database (dst.country, dst.asn unavailable)\n");
 }
 
 void enrich_free(struct enrich *e)

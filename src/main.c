@@ -232,6 +232,8 @@ static int main_parse_args(int argc, char **argv, struct xm_opts *o, char **filt
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "r:i:f:s:B:pc:qhV", long_opts, NULL)) != -1) {
+        if (c == '?')
+            return -1;              /* getopt printed what was wrong */
         int rc = main_apply_opt(o, c, optarg);
         if (rc != 0)
             return rc;
@@ -349,21 +351,20 @@ static int main_open_source(const struct xm_opts *o, struct src **s)
     return rc;
 }
 
-/* Builds opts from defaults, the config file, then the command line. */
-static int main_load_opts(int argc, char **argv, struct xm_opts *o, char **filter_buf,
-                          struct main_ctx *mc)
+/* Builds opts from defaults, the config file, then the command line
+ * (see xm_main.h).  Returns 0, 1 for "exit 0 now" (--help), -1 on error. */
+int main_build_opts(int argc, char **argv, struct xm_opts *o, char **filter_buf,
+                    struct config_store **store)
 {
     xm_opts_defaults(o);
-    opterr = 0;
     int rc = main_parse_args(argc, argv, o, filter_buf);   /* finds -c */
-    opterr = 1;
     free(*filter_buf);
     *filter_buf = NULL;
-    if (rc == 1)
-        return 1;
+    if (rc != 0)
+        return rc;
     const char *cfg = o->config_path;
     xm_opts_defaults(o);
-    if (cfg && main_load_config(mc, cfg, o) != 0)
+    if (cfg && main_load_config(cfg, o, store) != 0)
         return -1;
     return main_parse_args(argc, argv, o, filter_buf);
 }
@@ -371,14 +372,14 @@ static int main_load_opts(int argc, char **argv, struct xm_opts *o, char **filte
 int main(int argc, char **argv)
 {
     struct xm_opts o;
-    struct main_ctx mc = {0};
+    struct main_ctx mc = {.argc = argc, .argv = argv};
     char *filter_buf = NULL;
     struct src *s = NULL;
     struct xm_pipeline *pl = NULL;
     char err[1024];
     int status = EXIT_USAGE;
 
-    int rc = main_load_opts(argc, argv, &o, &filter_buf, &mc);
+    int rc = main_build_opts(argc, argv, &o, &filter_buf, &mc.config_store);
     if (rc != 0) {
         status = rc == 1 ? 0 : EXIT_USAGE;
         goto out;
@@ -387,18 +388,22 @@ int main(int argc, char **argv)
         status = main_check(&o) == 0 ? 0 : EXIT_USAGE;
         goto out;
     }
-    if (main_validate(&o) != 0 || main_open_source(&o, &s) != 0)
+    if (main_validate(&o) != 0)
         goto out;
+    if (main_open_source(&o, &s) != 0) {
+        status = EXIT_INPUT;
+        goto out;
+    }
     pl = pipe_new(&o, o.iface != NULL, err, sizeof err);
     if (!pl) {
         fprintf(stderr, "exfilmon: %s\n", err);
         goto out;
     }
-    if (main_drop_privileges(&o) != 0)
-        goto out;
     if (o.iface) {
-        status = main_live(pl, s, &o, &mc);
+        status = main_live(pl, s, &o, &mc);   /* drops privileges itself */
     } else {
+        if (main_drop_privileges(&o) != 0)
+            goto out;
         status = main_replay(pl, s, !o.quiet && isatty(STDERR_FILENO));
         pipe_finish(pl);
     }

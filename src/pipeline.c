@@ -99,41 +99,12 @@ static void pipe_on_alert(void *ctx, json_t *alert)
         json_decref(alert);
 }
 
-/* Compiles the configured rule files (or the bundled pack) into a set. */
-static int pipe_compile_rules(struct enrich *e, const struct xm_opts *o,
-                              struct rules_set **set, char *err, size_t errlen)
-{
-    struct rules_error re;
-    const char *def = NULL;
-    const char *const *files = o->rule_files;
-    size_t n = o->n_rule_files;
-    if (n == 0) {
-        def = rules_default_path();
-        if (!def) {
-            snprintf(err, errlen, "the default rule pack default.rules was not found "
-                     "(install exfilmon, or give --rules FILE)");
-            return -1;
-        }
-        files = &def;
-        n = 1;
-    }
-    if (rules_compile_files(files, n, enrich_rules_registry(e), set, &re) != 0) {
-        if (re.line > 0)
-            snprintf(err, errlen, "%s:%d:%d: error: %s\n    %s\n    %*s^", re.file, re.line,
-                     re.col, re.msg, re.src_line, re.col > 1 ? re.col - 1 : 0, "");
-        else
-            snprintf(err, errlen, "%s: error: %s", re.file, re.msg);
-        return -1;
-    }
-    return 0;
-}
-
 static int pipe_open_rules(struct xm_pipeline *pl, char *err, size_t errlen)
 {
     struct rules_set *set = NULL;
     if (pl->opts->no_rules)
         return 0;
-    if (pipe_compile_rules(pl->enrich, pl->opts, &set, err, errlen) != 0)
+    if (enrich_compile_rules(pl->enrich, pl->opts, &set, err, errlen) != 0)
         return -1;
     struct rules_limits lim = {.max_hosts = pl->opts->max_hosts};
     pl->rules = rules_engine_new(set, &lim, pipe_on_alert, pl);
@@ -292,7 +263,7 @@ int pipe_reload(struct xm_pipeline *pl, const struct xm_opts *opts,
     struct rules_set *set = NULL;
     if (!pl->rules || opts->no_rules)
         return 0;
-    if (pipe_compile_rules(pl->enrich, opts, &set, err, errlen) != 0)
+    if (enrich_compile_rules(pl->enrich, opts, &set, err, errlen) != 0)
         return -1;
     if (rules_engine_swap(pl->rules, set) != 0) {
         snprintf(err, errlen, "out of memory while swapping the rule set");

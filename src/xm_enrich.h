@@ -8,6 +8,8 @@
 #ifndef XM_ENRICH_H
 #define XM_ENRICH_H
 
+#include <stdio.h>
+
 #include <jansson.h>
 
 #include "xm_app.h"
@@ -29,5 +31,13 @@ void enrich_on_packet(struct enrich *e, const struct xm_pkt *p, struct xm_flow *
 void enrich_on_flow_end(struct enrich *e, struct xm_flow *f, enum flow_end_reason r);
 /* Adds names, TLS/HTTP fields, geo, intel and host objects to a record. */
 void enrich_record(struct enrich *e, const struct xm_flow *f, xm_time_t now, json_t *rec);
+
+/* Compiles o's rule files (or the bundled pack when none is given)
+ * against e's registry.  On error fills err with "FILE:LINE:COL: error:
+ * MESSAGE", the source line and a caret; returns -1. */
+int enrich_compile_rules(struct enrich *e, const struct xm_opts *o,
+                         struct rules_set **set, char *err, size_t errlen);
+/* --check: what was loaded (lists, GeoIP databases, inventory). */
+void enrich_describe(const struct enrich *e, FILE *f);
 
 #endif

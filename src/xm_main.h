@@ -10,11 +10,20 @@
 #include "xm_pipeline.h"
 #include "xm_source.h"
 
+struct config_store;
+
 struct main_ctx {
-    void *config_store;     /* owned; strings of opts may point into it */
+    int argc;
+    char **argv;
+    struct config_store *config_store;  /* owned; opts strings point into it */
 };
 
-int main_load_config(struct main_ctx *mc, const char *path, struct xm_opts *o);
+/* defaults -> config file (-c) -> command line.  0, 1 = exit 0 (--help,
+ * --version), -1 = error (printed).  *store receives the config file's
+ * storage (caller frees), *filter_buf a joined BPF expression. */
+int main_build_opts(int argc, char **argv, struct xm_opts *o, char **filter_buf,
+                    struct config_store **store);
+int main_load_config(const char *path, struct xm_opts *o, struct config_store **store);
 int main_check(const struct xm_opts *o);
 int main_drop_privileges(const struct xm_opts *o);
 int main_live(struct xm_pipeline *pl, struct src *s, const struct xm_opts *o,
