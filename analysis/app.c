@@ -15,6 +15,7 @@
 
 #include "xm_dns.h"
 #include "xm_http.h"
+#include "xm_rd.h"
 #include "xm_tls.h"
 
 #define APP_PROTO_TCP 6
@@ -210,7 +211,7 @@ static void app_note_query(struct app_ctx *a, const struct dns_msg *m,
         char c = q->s[i];
         a->dns_q.domain[i] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
     }
-    int off = regdom_offset(a->rd, a->dns_q.domain);
+    int off = names_reg_offset(a->names, a->dns_q.domain, q->len);
     if (off > 0)
         memmove(a->dns_q.domain, a->dns_q.domain + off, (size_t)(q->len - off) + 1);
     a->dns_q_valid = true;
@@ -280,6 +281,23 @@ static bool app_dns_probe(struct app_ctx *a, const struct xm_pkt *p)
     return m->consumed == p->l4_caplen || m->arcount || m->nscount;
 }
 
+/* QUIC long header (RFC 9000 17.2): form and fixed bits set, Initial
+ * type (0 in v1/drafts, 1 in v2, RFC 9369), a known version, and a
+ * datagram of at least 1200 octets (RFC 9000 14.1). */
+static bool app_quic_initial(const struct xm_pkt *p)
+{
+    struct xm_rd r;
+    uint8_t b0 = 0;
+    uint32_t v = 0;
+    xm_rd_init(&r, p->l4_payload, p->l4_caplen);
+    if (p->l4_len < 1200 || !xm_rd_u8(&r, &b0) || !xm_rd_be32(&r, &v) || (b0 & 0xC0) != 0xC0)
+        return false;
+    unsigned type = (b0 >> 4) & 3;
+    if (v == 0x6b3343cfu)
+        return type == 1;
+    return type == 0 && (v == 1 || (v & 0xFFFFFF00u) == 0xFF000000u);
+}
+
 static void app_udp(struct app_ctx *a, const struct xm_pkt *p, struct xm_flow *f, int dir)
 {
     if (app_dns_port(p->sport) || app_dns_port(p->dport)) {
@@ -294,6 +312,8 @@ static void app_udp(struct app_ctx *a, const struct xm_pkt *p, struct xm_flow *f
         app_dns_learn(a, p, DNS_OK);
         return;
     }
+    if (dir == 0 && f->pkts[0] == 1 && app_quic_initial(p))
+        f->app_flags |= APP_F_QUIC;
     if (f->pkts[0] + f->pkts[1] >= 2)
         f->app_flags |= APP_F_DONE;
 }
@@ -590,6 +610,8 @@ static const char *app_unnamed_reason(const struct app_ctx *a, const struct xm_f
         return "name_evicted";
     if (f->app_flags & APP_F_NO_SNI)
         return "tls_without_sni";
+    if (f->app_flags & APP_F_QUIC)
+        return "quic";
     if (f->app_flags & APP_F_DNS_EXPIRED)
         return "dns_expired";
     return "no_dns_seen";

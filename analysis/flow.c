@@ -40,7 +40,8 @@
 enum { CL_TCP_NEW, CL_TCP_EST, CL_TCP_CLOSED, CL_UDP, CL_ICMP, CL_OTHER, CL_MAX };
 
 /* Fragment table: (src, dst, proto, vlan, frag id) of the packet as sent
- * -> the L4 ports of its first fragment.  Hard cap FRAG_CAP entries;
+ * -> the L4 ports of its first fragment.  Hard cap FRAG_CAP entries
+ * (fewer for tables smaller than that: max(16, pow2 >= max_flows));
  * eviction = least recently touched entry (LRU tail); an entry also
  * dies FRAG_LIFETIME of packet time after its last touch.  Non-first
  * fragments that arrive before the first one are held here as counts
@@ -67,8 +68,9 @@ struct frag_ent {
 };
 
 struct frag_table {
-    struct frag_ent *ent;     /* FRAG_CAP + 1 slots, [0] = nil */
-    uint32_t buckets[FRAG_CAP];
+    struct frag_ent *ent;     /* cap + 1 slots, [0] = nil */
+    uint32_t *buckets;        /* cap buckets (cap is a power of two) */
+    uint32_t cap;
     uint32_t head, tail, free_head, hwm;
 };
 
@@ -227,8 +229,10 @@ struct flow_table *flow_table_new(uint32_t max_flows, const struct flow_timeouts
     ft->buckets = big_alloc((size_t)nb * sizeof *ft->buckets);
     if (ft->buckets)
         memset(ft->buckets, 0, (size_t)nb * sizeof *ft->buckets);
-    ft->fr.ent = calloc(FRAG_CAP + 1, sizeof *ft->fr.ent);
-    if (!ft->slab || !ft->buckets || !ft->fr.ent)
+    ft->fr.cap = nb < 16 ? 16 : nb > FRAG_CAP ? FRAG_CAP : nb;
+    ft->fr.ent = calloc((size_t)ft->fr.cap + 1, sizeof *ft->fr.ent);
+    ft->fr.buckets = calloc(ft->fr.cap, sizeof *ft->fr.buckets);
+    if (!ft->slab || !ft->buckets || !ft->fr.ent || !ft->fr.buckets)
         goto fail;
     struct flow_timeouts def;
     flow_timeouts_default(&def);
@@ -251,6 +255,7 @@ void flow_table_free(struct flow_table *ft)
     free(ft->slab);
     free(ft->buckets);
     free(ft->fr.ent);
+    free(ft->fr.buckets);
     free(ft);
 }
 
@@ -560,7 +565,7 @@ static void frag_key_make(const struct xm_pkt *p, struct frag_key *k)
 static struct frag_ent *frag_find(struct flow_table *ft, const struct frag_key *k,
                                   uint32_t h)
 {
-    uint32_t i = ft->fr.buckets[h & (FRAG_CAP - 1)];
+    uint32_t i = ft->fr.buckets[h & (ft->fr.cap - 1)];
     while (i) {
         struct frag_ent *e = &ft->fr.ent[i];
         if (e->hash == h && memcmp(&e->k, k, sizeof *k) == 0)
@@ -600,7 +605,7 @@ static void frag_release(struct flow_table *ft, struct frag_ent *e)
 {
     struct frag_table *fr = &ft->fr;
     uint32_t i = (uint32_t)(e - fr->ent);
-    uint32_t *pp = &fr->buckets[e->hash & (FRAG_CAP - 1)];
+    uint32_t *pp = &fr->buckets[e->hash & (fr->cap - 1)];
     while (*pp && *pp != i)
         pp = &fr->ent[*pp].hnext;
     if (*pp)
@@ -616,7 +621,7 @@ static struct frag_ent *frag_create(struct flow_table *ft, const struct frag_key
                                     uint32_t h)
 {
     struct frag_table *fr = &ft->fr;
-    if (!fr->free_head && fr->hwm == FRAG_CAP) {
+    if (!fr->free_head && fr->hwm == fr->cap) {
         ft->st.frag_evicted++;
         frag_release(ft, &fr->ent[fr->tail]);
     }
@@ -629,8 +634,8 @@ static struct frag_ent *frag_create(struct flow_table *ft, const struct frag_key
     memset(e, 0, sizeof *e);
     e->k = *k;
     e->hash = h;
-    e->hnext = fr->buckets[h & (FRAG_CAP - 1)];
-    fr->buckets[h & (FRAG_CAP - 1)] = i;
+    e->hnext = fr->buckets[h & (fr->cap - 1)];
+    fr->buckets[h & (fr->cap - 1)] = i;
     frag_lru_push_head(fr, e);
     return e;
 }

@@ -162,8 +162,25 @@ struct names_tun {                    /* tunnel statistics payload */
     uint8_t hll[NAMES_HLL_REGS];
 };
 
+/*
+ * Parent cache for the DNS-query path (so libpsl is not consulted per
+ * packet): maps a parent P (the name minus its first label) to the
+ * offset of the registrable domain inside P, filled only when that
+ * domain lies within P (the first label is not part of it).  Direct
+ * mapped, NAMES_PSLC entries, a colliding insert overwrites.  Caveat: a
+ * query for a public suffix that sits directly under a cached parent
+ * ("s3.amazonaws.com" after "x.amazonaws.com") gets the parent's domain.
+ */
+#define NAMES_PSLC 4096
+
+struct names_pslc {
+    uint64_t h;               /* seeded hash of P; 0 = empty */
+    uint8_t plen, off;
+};
+
 struct names {
     struct names_limits lim;
+    struct names_pslc pslc[NAMES_PSLC];
     struct regdom *rd;
     uint64_t seed;
     struct names_lru ilru, alru, tlru;
@@ -308,6 +325,28 @@ const char *names_domain(const struct names *n, uint32_t id)
 {
     const struct names_entry *e = names_entry_of(n, id);
     return (e && e->dom_off != NAMES_NO_DOMAIN) ? e->s + e->dom_off : NULL;
+}
+
+int names_reg_offset(struct names *n, const char *lower, size_t len)
+{
+    const char *dot = len ? memchr(lower, '.', len) : NULL;
+    if (!dot)
+        return -1;                   /* one label: never an eTLD+1 */
+    size_t poff = (size_t)(dot - lower) + 1, plen = len - poff;
+    uint64_t h = xm_hash(lower + poff, plen, n->seed) | 1;
+    struct names_pslc *e = &n->pslc[h & (NAMES_PSLC - 1)];
+    if (e->h == h && e->plen == plen) {
+        n->st.psl_cache_hits++;
+        return (int)(poff + e->off);
+    }
+    n->st.psl_lookups++;
+    int off = regdom_offset(n->rd, lower);
+    if (off >= (int)poff) {
+        e->h = h;
+        e->plen = (uint8_t)plen;
+        e->off = (uint8_t)(off - (int)poff);
+    }
+    return off;
 }
 
 /* ---------- address cache ---------- */
@@ -529,7 +568,7 @@ static void names_tun_query(struct names *n, const struct dns_name *q,
 {
     char low[DNS_NAME_MAX + 1];
     names_lower(low, q->s, q->len);
-    int off = regdom_offset(n->rd, low);
+    int off = names_reg_offset(n, low, q->len);
     const char *dom = off < 0 ? low : low + off;
     struct names_tun *e = names_tun_get(n, host, dom, now);
     e->t.queries++;
@@ -557,7 +596,7 @@ static void names_tun_txt(struct names *n, const struct dns_msg *m,
     char low[DNS_NAME_MAX + 1];
     const struct dns_name *q = &m->q[0].name;
     names_lower(low, q->s, q->len);
-    int off = regdom_offset(n->rd, low);
+    int off = names_reg_offset(n, low, q->len);
     struct names_tun *e = names_tun_get(n, host, off < 0 ? low : low + off, now);
     e->t.txt_bytes += m->txt_bytes;
 }

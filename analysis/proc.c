@@ -62,7 +62,9 @@ static int proc_alloc_tables(struct proc *p)
     p->pid_bucket = calloc(p->nbuckets, sizeof *p->pid_bucket);
     p->imap = calloc(p->icap, sizeof *p->imap);
     p->pending = calloc(l->max_pending ? l->max_pending : 1, sizeof *p->pending);
-    if (!p->slots || !p->id_bucket || !p->pid_bucket || !p->imap || !p->pending)
+    p->scan_pids = calloc(PROC_SCAN_PIDS, sizeof *p->scan_pids);
+    if (!p->slots || !p->id_bucket || !p->pid_bucket || !p->imap || !p->pending ||
+        !p->scan_pids)
         return -1;
     for (uint32_t i = 1; i <= l->max_procs; i++)
         p->slots[i].lru_next = i < l->max_procs ? i + 1 : 0;
@@ -114,6 +116,7 @@ void proc_free(struct proc *p)
     free(p->pid_bucket);
     free(p->imap);
     free(p->pending);
+    free(p->scan_pids);
     free(p);
 }
 
@@ -265,6 +268,7 @@ static const struct proc_metric proc_metrics[] = {
     PM(refresh_skipped, "Full scans skipped by the rate limit."),
     PM(targeted_scans, "Scans of connector-reported and recent pids."),
     PM(inode_dropped, "Socket inodes dropped: inode map full."),
+    PM(scan_pids_dropped, "Processes left out of a full scan (over 65536)."),
     PM(pending_dropped, "Connector pids dropped: pending list full."),
     PM(connector_events, "Process connector events."),
     PM(ev_fork, "Connector fork events."),

@@ -17,6 +17,8 @@
 
 #include "xm_proc.h"
 
+#define PROC_SCAN_PIDS 65536       /* processes one full scan reads */
+
 struct proc_slot {
     struct proc_info info;
     uint32_t lru_prev, lru_next;   /* head = most recently used */
@@ -58,6 +60,7 @@ struct proc {
     struct proc_inode *imap;
     uint32_t icap, icount;
 
+    uint32_t *scan_pids;           /* PROC_SCAN_PIDS, full-scan order */
     uint32_t *pending;             /* connector-reported pids to scan */
     uint32_t npending;
 

@@ -5,10 +5,11 @@
  * status,cgroup} and the netlink process connector (linux/cn_proc.h).
  *
  * Cost: everything here runs once per NEW flow (live only) or once per
- * connector event, never per packet.  A full /proc scan runs on an inode
- * miss at most once per lim.refresh_min_ms (CLOCK_MONOTONIC); otherwise
- * only pids the connector reported and the 16 most recently attributed
- * live processes are scanned.
+ * connector event, never per packet.  On an inode miss, the pids the
+ * connector reported since the last full scan and the 16 most recently
+ * attributed live processes are scanned first; a full /proc scan follows
+ * only if that failed, at most once per lim.refresh_min_ms
+ * (CLOCK_MONOTONIC).
  */
 #include "proc_int.h"
 
@@ -160,8 +161,6 @@ static struct proc_info *pl_current(struct proc *p, uint32_t pid)
     char comm[PROC_COMM_LEN];
     uint32_t ppid;
     xm_time_t start;
-    if (pi && pi->exited)
-        return pi;
     if (pl_stat(p, pid, comm, &ppid, &start) != 0)
         return pi;                       /* gone: keep what we knew */
     if (pi && pi->start == start && strcmp(pi->comm, comm) == 0)
@@ -254,9 +253,20 @@ static uint32_t pl_pid_name(const char *s)
     return v <= UINT32_MAX ? (uint32_t)v : 0;
 }
 
+static int pl_pid_desc(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Rebuilds the map, newest (highest) pids first: a sender that closes its
+ * socket a few ms after connect is most likely new, and must be read
+ * before the rest of /proc (tens of ms on a busy host).  At most
+ * PROC_SCAN_PIDS processes are scanned (scan_pids_dropped). */
 static void pl_full_scan(struct proc *p)
 {
     DIR *d = opendir("/proc");
+    uint32_t n = 0;
     memset(p->imap, 0, (size_t)p->icap * sizeof *p->imap);
     p->icount = 0;
     p->npending = 0;
@@ -267,10 +277,15 @@ static void pl_full_scan(struct proc *p)
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         uint32_t pid = pl_pid_name(de->d_name);
-        if (pid)
-            pl_scan_pid(p, pid);
+        if (pid && n < PROC_SCAN_PIDS)
+            p->scan_pids[n++] = pid;
+        else if (pid)
+            p->st.scan_pids_dropped++;
     }
     closedir(d);
+    qsort(p->scan_pids, n, sizeof *p->scan_pids, pl_pid_desc);
+    for (uint32_t i = 0; i < n; i++)
+        pl_scan_pid(p, p->scan_pids[i]);
 }
 
 static void pl_pending_add(struct proc *p, uint32_t pid)
@@ -432,13 +447,18 @@ static uint32_t pl_inode_pid(struct proc *p, uint64_t inode, bool *fresh)
     if (p->cn_fd >= 0)
         while (proc_on_connector_readable(p) > 0)
             ;
+    /* New processes first: cheap, and a short-lived sender may close its
+     * socket while a full scan is still walking /proc. */
+    pl_targeted_scan(p);
+    pid = pl_imap_get(p, inode);
+    if (pid)
+        return pid;
     int64_t now = pl_mono_ms();
-    if (p->last_refresh_ms < 0 || now - p->last_refresh_ms >= (int64_t)p->lim.refresh_min_ms) {
-        pl_full_scan(p);
-    } else {
+    if (p->last_refresh_ms >= 0 && now - p->last_refresh_ms < (int64_t)p->lim.refresh_min_ms) {
         p->st.refresh_skipped++;
-        pl_targeted_scan(p);
+        return 0;
     }
+    pl_full_scan(p);
     return pl_imap_get(p, inode);
 }
 

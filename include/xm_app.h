@@ -42,6 +42,9 @@
  *    HTTP CONNECT request the tunnel's first client bytes are inspected
  *    the same way (so the SNI inside a proxy tunnel is found).
  *  - UDP ports 137/138 (NetBIOS, DNS-shaped) are never probed.
+ *  - the first UDP packet of a flow that is a QUIC Initial (long header,
+ *    fixed bit, version 1, 2 or a draft) sets APP_F_QUIC; QUIC Initial
+ *    decryption (RFC 9001 5) is not implemented, so no SNI comes from it.
  *  - After that the flow is marked done and costs one branch per packet.
  */
 #ifndef XM_APP_H
@@ -68,6 +71,7 @@ enum {
     APP_F_REASM = 0x0100,       /* first-flight reassembly in progress */
     APP_F_CONNECT = 0x0200,     /* first request was an HTTP CONNECT */
     APP_F_TUNNEL = 0x0400,      /* ... and the tunnel's first bytes are next */
+    APP_F_QUIC = 0x0800,        /* client sent a QUIC long-header Initial */
     APP_F_SEG_SHIFT = 12,       /* bits 12..15: data segments seen */
     APP_F_SEG_MASK = 0xF000,
 };
@@ -110,6 +114,9 @@ struct app_http {
  *   "ech"             ClientHello with Encrypted Client Hello / ESNI and
  *                     no usable SNI,
  *   "tls_without_sni" ClientHello without server_name,
+ *   "quic"            QUIC (RFC 9000) Initial seen; its SNI is encrypted
+ *                     with keys from the connection ID and is not decoded
+ *                     yet, and no DNS answer was seen,
  *   "dns_expired"     an answer for the address was seen, TTL ran out,
  *   "name_evicted"    a name was known but left the bounded intern table,
  *   "no_dns_seen"     no DNS answer seen for the address (DNS over

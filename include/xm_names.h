@@ -68,6 +68,7 @@ struct names_stats {
     uint64_t addr_hits, addr_misses, addr_stale;
     uint64_t tunnel_created, tunnel_evicted, tunnel_window_resets;
     uint64_t dns_queries, dns_responses, cname_loops;
+    uint64_t psl_lookups, psl_cache_hits;   /* names_reg_offset() */
 };
 
 enum names_lookup {
@@ -101,6 +102,11 @@ uint32_t names_intern(struct names *n, const char *name, size_t len);
 const char *names_str(const struct names *n, uint32_t id);
 /* Registrable domain of id (a suffix of names_str), or NULL. */
 const char *names_domain(const struct names *n, uint32_t id);
+
+/* Offset of the registrable domain in lower[0,len) (lower-case, NUL-
+ * terminated), or -1.  For per-packet paths: a bounded parent cache
+ * (see names.c) answers most calls without consulting libpsl. */
+int names_reg_offset(struct names *n, const char *lower, size_t len);
 
 /* Learns from one DNS message.  `querier` is the host that asked (the
  * source of a query, the destination of a response); `now` packet time. */

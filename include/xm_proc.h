@@ -104,6 +104,7 @@ struct proc_stats {
     uint64_t refreshes, refresh_skipped; /* full /proc scans, rate-limited */
     uint64_t targeted_scans;           /* per-pid scans from connector news */
     uint64_t inode_dropped;            /* map full during a scan */
+    uint64_t scan_pids_dropped;        /* processes past 65536 in a scan */
     uint64_t pending_dropped;          /* pending pid ring full */
     uint64_t connector_events;         /* all process-connector events */
     uint64_t ev_fork, ev_exec, ev_exit, ev_comm;

@@ -707,7 +707,9 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p, struct xm
     reng_flow_sides(f, &pi.local, &pi.remote, &pi.lport, &pi.rport, &od);
     pi.out = dir == od;
     pi.new_flow = f->pkts[0] + f->pkts[1] == 1;
-    if (pi.out)
+    /* First-seen is kept per flow start: once per flow, on its first
+     * packet from the local side. */
+    if (pi.out && f->pkts[od] == 1)
         seen_update(eng, &pi.local, &pi.remote, now);
     for (int s = RULES_SCOPE_HOST; s < RULES_SCOPE_MAX; s++) {
         if (!eng->set->n_scope[s] || (s == RULES_SCOPE_PROCESS && !f->proc_id))

@@ -10,14 +10,18 @@
 #     ipv6 too), TSO length-0 correction on.  Non-first fragments take the
 #     ports of their first fragment (same src, dst, proto, id); orphans
 #     whose first fragment is absent are reported, not compared.  Frames
-#     tshark marks malformed or with an error-level expert item are left
-#     out (exfilmon rejects them as truncated/invalid) and counted.
+#     whose link/IP/TCP/UDP/SCTP headers tshark finds broken (malformed in
+#     those layers, or an error-level "bogus length/version" expert item)
+#     are left out (exfilmon rejects them as truncated/invalid) and
+#     counted; app-layer complaints do not matter.  Ports: TCP, UDP, SCTP.
+#     IPv6 jumbograms (RFC 2675) count 40 + the Jumbo Payload Length.
 #   exfilmon side: BUILD_DIR/src/exfilmon -r F --flows - -q --alerts
 #     /dev/null; the sum of flow.bytes_toserver + bytes_toclient of every
 #     final (non-interim) flow record per 5-tuple.
-# Bundled pcaps: any mismatch fails (exit 1).  malformed.pcap must yield
-# no flow at all (every frame is hostile).  Corpus: a summary of files
-# matched / mismatched with reasons; it never fails the test.
+# Bundled pcaps (and FILEs given on the command line): any mismatch fails
+# (exit 1).  malformed.pcap must yield no flow at all (every frame is
+# hostile).  Corpus: a summary of files matched / mismatched with reasons;
+# it never fails the test.
 # Exit 0 ok, 1 mismatch, 77 skip (no tshark/python3/exfilmon).
 build=${1:?usage: crosscheck_tshark.sh BUILD_DIR [FILE...]}
 shift
@@ -39,7 +43,7 @@ FIELDS = ['frame.number', 'frame.protocols', 'ip.src', 'ip.dst', 'ip.len', 'ip.p
           'ip.id', 'ip.flags.mf', 'ip.frag_offset', 'ipv6.src', 'ipv6.dst', 'ipv6.plen',
           'ipv6.nxt', 'ipv6.hopopts.nxt', 'ipv6.dstopts.nxt', 'ipv6.routing.nxt',
           'ipv6.fraghdr.nxt', 'ipv6.fraghdr.offset', 'ipv6.fraghdr.more',
-          'ipv6.fraghdr.ident', 'tcp.srcport', 'tcp.dstport', 'udp.srcport',
+          'ipv6.fraghdr.ident', 'ipv6.opt.jumbo', 'tcp.srcport', 'tcp.dstport', 'udp.srcport',
           'udp.dstport', 'sctp.srcport', 'sctp.dstport', '_ws.malformed', '_ws.expert.severity', '_ws.expert.message']
 IX = {f: i for i, f in enumerate(FIELDS)}
 EXPERT_ERROR = 0x00800000          # PI_ERROR in epan/proto.h
@@ -136,10 +140,15 @@ def tshark_totals(path):
         else:
             src, dst = first(r, 'ipv6.src'), first(r, 'ipv6.dst')
             n, proto = 40 + first(r, 'ipv6.plen', int, 0), ip6_proto(r, toks, i6)
+            if n == 40 and vals(r, 'ipv6.opt.jumbo'):   # RFC 2675 jumbogram
+                n = 40 + first(r, 'ipv6.opt.jumbo', int, 0)
             fh = 'ipv6.fraghdr' in toks[i6:]
             off = first(r, 'ipv6.fraghdr.offset', int, 0) if fh else 0
             fid = first(r, 'ipv6.fraghdr.ident', lambda x: int(x, 0)) if fh else None
             frag = fh
+        if src is None or dst is None or proto is None:
+            notes['no_ip_fields'] = notes.get('no_ip_fields', 0) + 1
+            continue
         sp = dp = 0
         if proto in (6, 17, 132) and off == 0:
             pre = {6: 'tcp', 17: 'udp', 132: 'sctp'}[proto]
@@ -180,7 +189,7 @@ def exfilmon_totals(path):
         if e.get('event_type') != 'flow' or e.get('flow', {}).get('interim'):
             continue
         f = e['flow']
-        k = key(e.get('src_ip'), e.get('src_port', 0), e.get('dest_ip'),
+        k = key(str(e.get('src_ip')), e.get('src_port', 0), str(e.get('dest_ip')),
                 e.get('dest_port', 0), proto_num(e.get('proto')))
         tot[k] = tot.get(k, 0) + f.get('bytes_toserver', 0) + f.get('bytes_toclient', 0)
     return tot, p.returncode, p.stderr.strip().splitlines()[-1:] if p.stderr else []
@@ -188,6 +197,14 @@ def exfilmon_totals(path):
 
 def compare(path, strict):
     """Returns (ok, reason, report text); ok None = skipped."""
+    try:
+        return compare1(path, strict)
+    except Exception as e:   # report, do not abort the whole run
+        return False, 'crosscheck error: %s' % type(e).__name__, [
+            'FAIL %s: crosscheck error %r' % (os.path.basename(path), e)]
+
+
+def compare1(path, strict):
     out = []
     say = out.append    # the report is printed by main(), in file order
     name = os.path.basename(path)

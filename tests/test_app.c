@@ -305,6 +305,23 @@ static void test_dns_ports(void)
     CHECK(!(nb.app_flags & APP_F_DNS));
     CHECK(app_last_dns_query(a) == NULL);
     end_flow(&nb);
+    /* a QUIC v1 Initial: no name, reason "quic" */
+    struct xm_flow qf;
+    uint8_t qi[1252];
+    memset(qi, 0, sizeof qi);
+    qi[0] = 0xC3;
+    qi[4] = 1;                                   /* version 1 */
+    flow_init(&qf, "10.0.0.8", "192.0.2.77", 40005, 443, 17);
+    feed(&qf, 0, qi, sizeof qi, 0, t0);
+    CHECK(qf.app_flags & APP_F_QUIC);
+    struct app_name qn;
+    app_flow_name(a, &qf, &qn);
+    CHECK_STR(qn.reason, "quic");
+    end_flow(&qf);
+    flow_init(&qf, "10.0.0.8", "192.0.2.77", 40006, 443, 17);
+    feed(&qf, 0, qi, 600, 0, t0);                 /* too short for an Initial */
+    CHECK(!(qf.app_flags & APP_F_QUIC));
+    end_flow(&qf);
     /* random UDP is not DNS and is done after two packets */
     uint8_t junk[64];
     for (size_t i = 0; i < sizeof junk; i++)

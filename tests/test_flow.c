@@ -352,6 +352,34 @@ static void test_fragments(void)
     flow_table_free(ft);
 }
 
+/* The fragment table is bounded (16 entries for an 8-flow table): the
+ * least recently touched entry goes, and its held fragment is an orphan. */
+static void test_fragment_table_cap(void)
+{
+    struct flow_table *ft = flow_table_new(8, NULL, 8, NULL, NULL);
+    int d;
+    for (uint32_t id = 0; id < 17; id++) {
+        struct xm_pkt p = frag(XM_FRAG_LATER, 1000 + id, XM_SEC(1), 100);
+        CHECK(flow_update(ft, &p, NULL, NULL, &d) == NULL);
+    }
+    const struct flow_stats *st = flow_table_stats(ft);
+    CHECK_EQ_U64(st->frag_pending, 17);
+    CHECK_EQ_U64(st->frag_evicted, 1);
+    CHECK_EQ_U64(st->frag_orphan, 1);
+    /* id 1000 was evicted: its first fragment finds nothing held (and its
+     * new entry evicts the now oldest, 1001); id 1016 is still held and
+     * joins the flow. */
+    struct xm_pkt p = frag(XM_FRAG_FIRST, 1000, XM_SEC(2), 1500);
+    struct xm_flow *f = flow_update(ft, &p, NULL, NULL, &d);
+    CHECK_EQ_U64(f->pkts[0], 1);
+    CHECK_EQ_U64(st->frag_orphan, 2);
+    p = frag(XM_FRAG_FIRST, 1016, XM_SEC(2), 1500);
+    CHECK(flow_update(ft, &p, NULL, NULL, &d) == f);
+    CHECK_EQ_U64(f->pkts[0], 3);
+    CHECK_EQ_U64(f->bytes[0], 3100);
+    flow_table_free(ft);
+}
+
 static void test_flow_id_stable(void)
 {
     struct flow_table *a = flow_table_new(4, NULL, 111, NULL, NULL);
@@ -442,6 +470,7 @@ int main(void)
     test_interim();
     test_ipv6();
     test_fragments();
+    test_fragment_table_cap();
     test_flow_id_stable();
     test_determinism();
     test_names();

@@ -75,6 +75,21 @@ static void test_regdom(void)
     CHECK_EQ_U64(regdom_offset(rd, ""), (uint64_t)-1);
 }
 
+static void test_reg_offset(void)
+{
+    struct names *n = new_names(16, 16, 4);
+    char a[] = "x1.sub.example.co.uk", b[] = "x2.sub.example.co.uk";
+    CHECK_EQ_U64(names_reg_offset(n, a, strlen(a)), 7);
+    CHECK_EQ_U64(names_reg_offset(n, b, strlen(b)), 7);
+    CHECK_EQ_U64(names_stats(n)->psl_cache_hits, 1);
+    char c[] = "example.co.uk", d[] = "other.co.uk", e[] = "localhost";
+    CHECK_EQ_U64(names_reg_offset(n, c, strlen(c)), 0);
+    CHECK_EQ_U64(names_reg_offset(n, d, strlen(d)), 0);   /* not cached: domain = name */
+    CHECK_EQ_U64(names_stats(n)->psl_cache_hits, 1);
+    CHECK_EQ_U64(names_reg_offset(n, e, strlen(e)), (uint64_t)-1);
+    names_free(n);
+}
+
 static void test_intern(void)
 {
     struct names *n = new_names(4, 8, 8);
@@ -245,6 +260,9 @@ static void test_tunnel(void)
     CHECK(names_tunnel_get(n, &h2, "example.com", &t));
     CHECK_EQ_U64(t.queries, 1);
     CHECK_EQ_U64(t.unique_subdomains, 1);
+    /* libpsl was consulted for few of the 152 queries + 1 answer */
+    CHECK(names_stats(n)->psl_cache_hits >= 148);
+    CHECK(names_stats(n)->psl_lookups <= 5);
     /* the window restarts a day later */
     query(n, "again.tunnel.example.com", &h1, t0 + XM_SEC(86400));
     CHECK(names_tunnel_get(n, &h1, "example.com", &t));
@@ -286,6 +304,7 @@ int main(void)
         return xm_test_result();
     test_src_text();
     test_regdom();
+    test_reg_offset();
     test_intern();
     test_ttl();
     test_cname();

@@ -71,16 +71,20 @@ if ! kill -0 "$XM" 2>/dev/null; then
     echo "FAIL: exfilmon exited early:"; cat "$WORK/exfilmon.err"; exit 1
 fi
 
-# The python uploader exits as soon as its bytes are sent.
+# The python uploader exits half a second after its bytes are sent (a
+# process must outlive the capture's delivery latency, ~100 ms with the
+# default pcap timeout, for its socket to be found; see docs/processes.md).
 ip netns exec "$NSA" "$PY" -c '
-import socket, sys
+import socket, sys, time
 s = socket.create_connection((sys.argv[1], 9000))
 s.sendall(b"S" * int(sys.argv[2]))
-s.close()' "$IPB" "$PY_BYTES" &
+s.close()
+time.sleep(0.5)' "$IPB" "$PY_BYTES" &
 PYPID=$!
 wait $PYPID
 head -c "$CURL_BYTES" /dev/zero > "$WORK/upload.bin"
-ip netns exec "$NSA" curl -s -o /dev/null -T "$WORK/upload.bin" "http://$IPB:9001/up" &
+ip netns exec "$NSA" curl -s -o /dev/null --limit-rate 500K -T "$WORK/upload.bin" \
+    "http://$IPB:9001/up" &
 CURLPID=$!
 wait $CURLPID
 sleep 1
