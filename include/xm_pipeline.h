@@ -69,6 +69,9 @@ void pipe_write_metrics(const struct xm_pipeline *pl, FILE *f);
 /* One-line summary (packets read, decoded, not IP, truncated, invalid,
  * flows, evictions) for the end of a run and SIGUSR1. */
 void pipe_write_summary(const struct xm_pipeline *pl, FILE *f);
+/* The enrichment stack (src/xm_enrich.h), for the live loop's hooks. */
+struct enrich;
+struct enrich *pipe_enrich(struct xm_pipeline *pl);
 void pipe_free(struct xm_pipeline *pl);
 
 #endif

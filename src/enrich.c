@@ -9,8 +9,10 @@
  */
 #include "xm_enrich.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "xm_config.h"
@@ -28,6 +30,7 @@ struct enrich {
     struct lists_list *endpoints, *uas, *ports, *vendors;
     struct intel_ctx intel;
     struct rules_registry *reg;
+    struct proc *proc;            /* NULL: no per-process attribution */
 };
 
 static bool enrich_exists(const char *p)
@@ -155,11 +158,46 @@ static int enrich_intel(struct enrich *e, uint64_t seed, char *err, size_t errle
     return 0;
 }
 
+/*
+ * Per-process attribution: live on an endpoint (sock_diag + /proc +
+ * process connector, opened here, before privileges are dropped), or in
+ * replay from a ledger written beside the capture.  On a gateway, where
+ * the kernel knows none of the sockets, attribution simply finds nothing.
+ */
+static int enrich_proc(struct enrich *e, const struct xm_opts *o, char *err, size_t errlen)
+{
+    bool live = o->iface && !o->no_process;
+    if (!live && !o->processes_path)
+        return 0;
+    e->proc = proc_new(NULL);
+    if (!e->proc) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (o->processes_path)
+        return proc_ledger_load(e->proc, o->processes_path, err, errlen);
+    if (proc_open_netlink(e->proc) != 0) {
+        fprintf(stderr, "exfilmon: per-process attribution unavailable (sock_diag "
+                "could not be opened); accounting goes on per host\n");
+        proc_free(e->proc);
+        e->proc = NULL;
+        return 0;
+    }
+    if (o->record_processes_path &&
+        proc_ledger_open_write(e->proc, o->record_processes_path) != 0) {
+        snprintf(err, errlen, "%s: cannot write the process ledger: %s",
+                 o->record_processes_path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int enrich_registry(struct enrich *e, char *err, size_t errlen)
 {
     e->reg = rules_registry_new();
     if (!e->reg || intel_register_fields(e->reg, &e->intel) < 0 ||
-        app_register_fields(e->reg, e->app) < 0) {
+        app_register_fields(e->reg, e->app) < 0 ||
+        proc_register_fields(e->reg, e->proc) < 0) {
         snprintf(err, errlen, "cannot build the rule field registry: out of memory");
         return -1;
     }
@@ -184,7 +222,7 @@ struct enrich *enrich_new(const struct xm_opts *o, char *err, size_t errlen)
     }
     if (enrich_lists(e, o, seed, err, errlen) != 0 || enrich_geo(e, o, seed, err, errlen) != 0 ||
         enrich_intel(e, seed, err, errlen) != 0 || enrich_inventory(e, o, err, errlen) != 0 ||
-        enrich_registry(e, err, errlen) != 0)
+        enrich_proc(e, o, err, errlen) != 0 || enrich_registry(e, err, errlen) != 0)
         goto fail;
     return e;
 fail:
@@ -196,9 +234,42 @@ struct rules_registry *enrich_rules_registry(struct enrich *e) { return e->reg; 
 struct app_ctx *enrich_app(struct enrich *e) { return e->app; }
 struct intel_ctx *enrich_intel_ctx(struct enrich *e) { return &e->intel; }
 
+/* Once per new flow with a local end: which process owns it.  A process
+ * that is AI tooling makes its host an AI host, with that evidence. */
+static void enrich_attribute(struct enrich *e, struct xm_flow *f)
+{
+    uint8_t conf = 0;
+    f->proc_id = proc_attribute(e->proc, f, &conf);
+    f->attribution = conf;
+    const struct proc_info *pi = f->proc_id ? proc_get(e->proc, f->proc_id) : NULL;
+    if (pi && pi->ai) {
+        const struct xm_addr *local = (f->local & FLOW_LOCAL_CLIENT) ? &f->cli : &f->srv;
+        aihost_add_evidence(e->ai, local, AIHOST_PROCESS, pi->ai_evidence, f->first);
+    }
+}
+
 void enrich_on_packet(struct enrich *e, const struct xm_pkt *p, struct xm_flow *f, int dir)
 {
+    if (e->proc && f->local && f->pkts[0] + f->pkts[1] == 1)
+        enrich_attribute(e, f);
     app_on_packet(e->app, p, f, dir);
+}
+
+int enrich_proc_fd(const struct enrich *e)
+{
+    return e->proc ? proc_connector_fd(e->proc) : -1;
+}
+
+void enrich_proc_readable(struct enrich *e)
+{
+    for (int i = 0; i < 64 && proc_on_connector_readable(e->proc) > 0; i++)
+        ;
+}
+
+void enrich_write_metrics(const struct enrich *e, FILE *f)
+{
+    if (e->proc)
+        proc_write_metrics(e->proc, f);
 }
 
 void enrich_on_flow_end(struct enrich *e, struct xm_flow *f, enum flow_end_reason r)
@@ -213,6 +284,8 @@ void enrich_record(struct enrich *e, const struct xm_flow *f, xm_time_t now, jso
 {
     app_eve_add(e->app, f, rec);
     intel_eve_add(&e->intel, f, now, rec);
+    if (e->proc && f->local)
+        proc_eve_add(e->proc, f->proc_id, f->attribution, rec);
 }
 
 /* Compiles the configured rule files (or the bundled pack) into a set. */
@@ -264,6 +337,7 @@ void enrich_free(struct enrich *e)
     if (!e)
         return;
     rules_registry_free(e->reg);
+    proc_free(e->proc);
     aihost_free(e->ai);
     lookalike_free(e->lk);
     geo_free(e->geo);

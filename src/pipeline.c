@@ -353,7 +353,10 @@ void pipe_write_metrics(const struct xm_pipeline *pl, FILE *f)
           "# TYPE exfilmon_output_errors_total counter\n", f);
     pipe_metrics_output(f, "flows", pl->flow_out);
     pipe_metrics_output(f, "alerts", pl->alert_out);
+    enrich_write_metrics(pl->enrich, f);
 }
+
+struct enrich *pipe_enrich(struct xm_pipeline *pl) { return pl->enrich; }
 
 void pipe_write_summary(const struct xm_pipeline *pl, FILE *f)
 {

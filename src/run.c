@@ -129,6 +129,12 @@ static void main_note_alert(void *ctx, const json_t *alert)
     http_note_alert(ctx, alert);
 }
 
+static void main_proc_readable(void *ctx)
+{
+    struct main_live_ctx *lc = ctx;
+    enrich_proc_readable(pipe_enrich(lc->pl));
+}
+
 static void main_http_ready(void *ctx, struct http_srv *h)
 {
     struct main_live_ctx *lc = ctx;
@@ -145,7 +151,8 @@ int main_live(struct xm_pipeline *pl, struct src *s, const struct xm_opts *o,
     lc.gen[0] = *o;
     struct daemon_hooks h = {
         .ctx = &lc, .reload_opts = main_reload_opts, .reload_done = main_reload_done,
-        .http_ready = main_http_ready, .extra_fd = -1,
+        .http_ready = main_http_ready,
+        .extra_fd = enrich_proc_fd(pipe_enrich(pl)), .on_extra = main_proc_readable,
     };
     struct daemon *d = daemon_new(pl, s, o, &h, err, sizeof err);
     if (!d) {

@@ -15,6 +15,7 @@
 #include "xm_app.h"
 #include "xm_intel.h"
 #include "xm_opts.h"
+#include "xm_proc.h"
 #include "xm_rules.h"
 
 struct enrich;
@@ -37,6 +38,12 @@ void enrich_record(struct enrich *e, const struct xm_flow *f, xm_time_t now, jso
  * MESSAGE", the source line and a caret; returns -1. */
 int enrich_compile_rules(struct enrich *e, const struct xm_opts *o,
                          struct rules_set **set, char *err, size_t errlen);
+/* Process connector descriptor for the live loop (-1 when none), and
+ * its handler. */
+int enrich_proc_fd(const struct enrich *e);
+void enrich_proc_readable(struct enrich *e);
+/* Prometheus text of the enrichment counters. */
+void enrich_write_metrics(const struct enrich *e, FILE *f);
 /* --check: what was loaded (lists, GeoIP databases, inventory). */
 void enrich_describe(const struct enrich *e, FILE *f);
 

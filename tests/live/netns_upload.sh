@@ -71,14 +71,13 @@ if ! kill -0 "$XM" 2>/dev/null; then
     echo "FAIL: exfilmon exited early:"; cat "$WORK/exfilmon.err"; exit 1
 fi
 
-# The python uploader exits half a second after its bytes are sent (a
-# process must outlive the capture's delivery latency, ~100 ms with the
-# default pcap timeout, for its socket to be found; see docs/processes.md).
+# The python uploader exits half a second after its bytes are sent, its
+# socket open until exit (a socket must outlive the capture's delivery
+# latency, ~100 ms with the default pcap timeout: docs/processes.md).
 ip netns exec "$NSA" "$PY" -c '
 import socket, sys, time
 s = socket.create_connection((sys.argv[1], 9000))
 s.sendall(b"S" * int(sys.argv[2]))
-s.close()
 time.sleep(0.5)' "$IPB" "$PY_BYTES" &
 PYPID=$!
 wait $PYPID
