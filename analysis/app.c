@@ -362,7 +362,9 @@ static void app_dns_tcp(struct app_ctx *a, const struct xm_pkt *p, struct xm_flo
 
 /* ---------- TLS and HTTP ---------- */
 
-static void app_tls_apply(struct app_ctx *a, struct xm_flow *f, const struct tls_hello *h)
+/* complete: the whole ClientHello was parsed (so "no SNI" is a fact). */
+static void app_tls_apply(struct app_ctx *a, struct xm_flow *f, const struct tls_hello *h,
+                          bool complete)
 {
     f->app_flags |= APP_F_TLS;
     if (h->has_ech || h->has_esni) {
@@ -374,7 +376,7 @@ static void app_tls_apply(struct app_ctx *a, struct xm_flow *f, const struct tls
         app_set_name(f, id, NAME_SNI);
         a->st.tls_sni++;
         a->st.named_sni++;
-    } else {
+    } else if (complete) {
         f->app_flags |= APP_F_NO_SNI;
         a->st.tls_no_sni++;
     }
@@ -396,7 +398,7 @@ static bool app_tls(struct app_ctx *a, struct xm_flow *f, const uint8_t *d, size
     if (res == TLS_OK || res == TLS_NEED_MORE) {
         a->st.tls_hellos++;
         a->st.tls_partial += res == TLS_NEED_MORE;
-        app_tls_apply(a, f, &h);
+        app_tls_apply(a, f, &h, res == TLS_OK);
     } else if (res == TLS_INVALID) {
         a->st.tls_invalid++;
     }

@@ -144,6 +144,8 @@ int src_open_live(struct src **out, const struct src_live_opts *o,
     pcap_set_snaplen(in->h, o->snaplen);
     pcap_set_promisc(in->h, o->promisc ? 1 : 0);
     pcap_set_timeout(in->h, o->timeout_ms);
+    if (o->immediate)
+        pcap_set_immediate_mode(in->h, 1);
     pcap_set_buffer_size(in->h, o->buffer_mb * 1024 * 1024);
     pcap_set_tstamp_precision(in->h, PCAP_TSTAMP_PRECISION_MICRO);
     int rc = pcap_activate(in->h);

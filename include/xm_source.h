@@ -28,6 +28,8 @@ struct src_live_opts {
     int buffer_mb;          /* kernel buffer, MiB */
     bool promisc;
     int timeout_ms;         /* pcap read timeout */
+    bool immediate;         /* deliver each packet at once (process
+                               attribution races short-lived sockets) */
 };
 
 /* src_next() results */

@@ -264,7 +264,7 @@ static void top_dst_add(struct rtop *t, const struct xm_addr *a, uint64_t bytes)
             min = i;
     }
     t->d[min].a = *a;
-    t->d[min].bytes += bytes;
+    t->d[min].bytes = bytes;
 }
 
 static void top_flow_add(struct rtop *t, const struct xm_flow *f,
@@ -282,7 +282,7 @@ static void top_flow_add(struct rtop *t, const struct xm_flow *f,
     t->f[min].flow_id = f->flow_id;
     t->f[min].remote = *remote;
     t->f[min].port = rport;
-    t->f[min].bytes += bytes;
+    t->f[min].bytes = bytes;
 }
 
 static void dset_add(struct rdset *d, const struct xm_addr *a, int64_t now_s)

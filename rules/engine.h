@@ -45,8 +45,10 @@ struct rbl {
 #define RTOP_K 5
 struct rtop_dst { struct xm_addr a; uint64_t bytes; };
 struct rtop_flow { uint64_t flow_id; struct xm_addr remote; uint16_t port, pad_[3]; uint64_t bytes; };
-/* Space-saving top-K since the key was created: a count may be
- * overestimated by at most the smallest count it replaced. */
+/* Top-K by bytes out: a new entry replaces the smallest one and starts
+ * from its own bytes, so every count is exact since the entry was placed
+ * (a lower bound of the true total); large senders are never displaced
+ * by small ones. */
 struct rtop { struct rtop_dst d[RTOP_K]; struct rtop_flow f[RTOP_K]; };
 
 #define RDSET_N 64

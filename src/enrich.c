@@ -17,6 +17,9 @@
 
 #include "xm_config.h"
 #include "xm_config_file.h"
+#include "xm_beacon.h"
+#include "xm_dstseen.h"
+#include "xm_services.h"
 
 #define ENRICH_MAX_IOC 8
 
@@ -31,6 +34,10 @@ struct enrich {
     struct intel_ctx intel;
     struct rules_registry *reg;
     struct proc *proc;            /* NULL: no per-process attribution */
+    struct dstseen *ds;           /* intelrules: domain first-seen */
+    struct beacon *bc;            /* intelrules: beaconing */
+    struct lists_list *svc[4];    /* intelrules: data/services lists */
+    struct services_ctx svc_ctx;
 };
 
 static bool enrich_exists(const char *p)
@@ -192,12 +199,40 @@ static int enrich_proc(struct enrich *e, const struct xm_opts *o, char *err, siz
     return 0;
 }
 
+/* intelrules: domain first-seen, beaconing, service categories. */
+static int enrich_intelrules(struct enrich *e, uint64_t seed, char *err, size_t errlen)
+{
+    static const char *const files[4] = {"services/filesharing.list", "services/paste.list",
+                                         "services/tunnels.list",
+                                         "services/object_storage.list"};
+    static const char *const kinds[4] = {"filesharing", "paste", "tunnel", "object_storage"};
+    for (unsigned i = 0; i < 4; i++) {
+        if (enrich_list(files[i], &e->svc[i], seed, err, errlen) != 0)
+            return -1;
+        e->svc_ctx.lists[i] = e->svc[i];
+        e->svc_ctx.kind[i] = kinds[i];
+    }
+    e->svc_ctx.n = 4;
+    e->svc_ctx.app = e->app;
+    e->svc_ctx.ai_ports = e->ports;
+    e->ds = dstseen_new(NULL, seed);
+    e->bc = beacon_new(0, seed);
+    if (!e->ds || !e->bc) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 static int enrich_registry(struct enrich *e, char *err, size_t errlen)
 {
     e->reg = rules_registry_new();
     if (!e->reg || intel_register_fields(e->reg, &e->intel) < 0 ||
         app_register_fields(e->reg, e->app) < 0 ||
-        proc_register_fields(e->reg, e->proc) < 0) {
+        proc_register_fields(e->reg, e->proc) < 0 ||
+        dstseen_register_fields(e->reg, e->ds, e->app) < 0 ||
+        beacon_register_fields(e->reg, e->bc, e->app) < 0 ||
+        services_register_fields(e->reg, &e->svc_ctx) < 0) {
         snprintf(err, errlen, "cannot build the rule field registry: out of memory");
         return -1;
     }
@@ -222,7 +257,8 @@ struct enrich *enrich_new(const struct xm_opts *o, char *err, size_t errlen)
     }
     if (enrich_lists(e, o, seed, err, errlen) != 0 || enrich_geo(e, o, seed, err, errlen) != 0 ||
         enrich_intel(e, seed, err, errlen) != 0 || enrich_inventory(e, o, err, errlen) != 0 ||
-        enrich_proc(e, o, err, errlen) != 0 || enrich_registry(e, err, errlen) != 0)
+        enrich_proc(e, o, err, errlen) != 0 || enrich_intelrules(e, seed, err, errlen) != 0 ||
+        enrich_registry(e, err, errlen) != 0)
         goto fail;
     return e;
 fail:
@@ -252,7 +288,10 @@ void enrich_on_packet(struct enrich *e, const struct xm_pkt *p, struct xm_flow *
 {
     if (e->proc && f->local && f->pkts[0] + f->pkts[1] == 1)
         enrich_attribute(e, f);
+    uint32_t name_before = f->name_id;
     app_on_packet(e->app, p, f, dir);
+    if (f->name_id != name_before)      /* the name became known: once */
+        dstseen_on_flow(e->ds, e->app, f);
 }
 
 int enrich_proc_fd(const struct enrich *e)
@@ -278,6 +317,8 @@ void enrich_on_flow_end(struct enrich *e, struct xm_flow *f, enum flow_end_reaso
         return;
     app_on_flow_end(e->app, f);
     intel_observe_flow(&e->intel, f, f->last);
+    dstseen_on_flow(e->ds, e->app, f);
+    beacon_on_flow_end(e->bc, e->app, f);
 }
 
 void enrich_record(struct enrich *e, const struct xm_flow *f, xm_time_t now, json_t *rec)
@@ -338,6 +379,10 @@ void enrich_free(struct enrich *e)
         return;
     rules_registry_free(e->reg);
     proc_free(e->proc);
+    dstseen_free(e->ds);
+    beacon_free(e->bc);
+    for (unsigned i = 0; i < 4; i++)
+        lists_free(e->svc[i]);
     aihost_free(e->ai);
     lookalike_free(e->lk);
     geo_free(e->geo);

@@ -336,7 +336,8 @@ static int main_open_source(const struct xm_opts *o, struct src **s)
     char err[512];
     int rc;
     if (o->iface) {
-        struct src_live_opts lo = {o->iface, o->snaplen, o->buffer_mb, o->promisc, 100};
+        struct src_live_opts lo = {o->iface, o->snaplen, o->buffer_mb, o->promisc, 100,
+                                   !o->no_process};
         rc = src_open_live(s, &lo, err, sizeof err);
     } else {
         rc = src_open_files(s, o->inputs, o->n_inputs, err, sizeof err);

@@ -53,7 +53,7 @@ L3L4 = {'eth', 'ethertype', 'vlan', 'ieee8021ad', 'sll', 'null', 'loop', 'raw', 
         'ipv6', 'ipv6.hopopts', 'ipv6.dstopts', 'ipv6.routing', 'ipv6.fraghdr', 'tcp',
         'udp', 'sctp'}   # ICMP bodies (MLD, errors) are not needed by exfilmon
 BAD_MSG = re.compile(r'(?i)bogus (ip|ipv4|ipv6|tcp)|bad udp length|ipv6 header|'
-                     r'ip length|header length')
+                     r'ip length|header length|total length exceeds packet length')
 PROTO_NAMES = {'TCP': 6, 'UDP': 17, 'ICMP': 1, 'IPV6-ICMP': 58, 'ICMPV6': 58,
                'SCTP': 132, 'GRE': 47, 'ESP': 50, 'AH': 51, 'IGMP': 2, 'IPV6': 41,
                'IPIP': 4, 'IPV4': 4}

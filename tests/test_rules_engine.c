@@ -117,6 +117,26 @@ static void test_host_top(void)
     synth_free(&s);
 }
 
+/* Top-5 flows: newcomers replace the smallest entry and count exactly. */
+static void test_top_replace(void)
+{
+    struct synth s;
+    start(&s, "rule 8 \"host\" { scope host when bytes_out[10m] > 27MB severity low }", NULL);
+    for (int i = 0; i < 7; i++) {
+        synth_flow(&s, i, "10.0.0.5", "203.0.113.9", 443, 0);
+        synth_send(&s, i, T0 + XM_SEC(2 * i), 0, 1000000 * (uint64_t)(i + 1));
+    }
+    CHECK_EQ_U64(s.n_alerts, 1);
+    if (s.n_alerts == 1) {
+        json_t *tf = json_object_get(json_object_get(s.alerts[0], "exfil"), "top_flows");
+        CHECK_EQ_U64(json_array_size(tf), 5);
+        for (size_t i = 0; i < json_array_size(tf); i++)
+            CHECK_EQ_U64(json_integer_value(json_object_get(json_array_get(tf, i),
+                                                            "bytes_out")), 1000000 * (7 - i));
+    }
+    synth_free(&s);
+}
+
 /* A 10 s window with 1 s buckets: the sum covers 10 to 11 s. */
 static void test_window_bounds(void)
 {
@@ -249,6 +269,7 @@ int main(void)
     test_flow_alert_json();
     test_pair_alert_json();
     test_host_top();
+    test_top_replace();
     test_window_bounds();
     test_swap();
     test_caps();

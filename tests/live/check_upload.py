@@ -9,8 +9,10 @@ sum of IPv4 total lengths of the captured packets IPA -> IPB:PORT (pcap
 written by dumpcap -P, Ethernet); the sink must have received BYTES of
 payload; the process ledger must name the same pid.  Exit 0 pass, 1 fail,
 77 when no flow record has "attribution" (attribution not wired yet).
+XM_FLOWS names the flow file in WORK (default flows.json).
 """
 import json
+import os
 import socket
 import struct
 import sys
@@ -52,7 +54,8 @@ def load_lines(path):
 
 def main():
     work, ipa, ipb = sys.argv[1:4]
-    flows = [r for r in load_lines(work + "/flows.json") if r.get("event_type") == "flow"]
+    flows_file = os.environ.get("XM_FLOWS", "flows.json")
+    flows = [r for r in load_lines(work + "/" + flows_file) if r.get("event_type") == "flow"]
     ledger = load_lines(work + "/ledger.jsonl")
     sink = {}
     for line in open(work + "/sink.log"):

@@ -10,7 +10,9 @@
 # of bytes to sinks in the other namespace.  After SIGTERM the flow
 # records must name each uploader's pid, command and executable, and
 # bytes_toserver must equal the IP-layer bytes in a dumpcap capture of the
-# same traffic.  Exit 0 pass, 1 fail, 77 skip (not root, tools missing,
+# same traffic.  Then the capture is replayed with the ledger exfilmon
+# wrote (--record-processes / --processes): the same processes must be
+# named without asking the kernel.  Exit 0 pass, 1 fail, 77 skip (not root, tools missing,
 # live mode not available).
 set -u
 EXFILMON=${1:?usage: netns_upload.sh EXFILMON [WORKDIR]}
@@ -61,11 +63,11 @@ ip netns exec "$NSA" "$EXFILMON" -q -i "$VA" --home-net "$IPA/32" \
     --flows "$WORK/flows.json" --alerts "$WORK/alerts.json" \
     --record-processes "$WORK/ledger.jsonl" 2>"$WORK/exfilmon.err" &
 XM=$!
-for _ in $(seq 50); do            # wait for the sink and both captures
-    [ -s "$WORK/sink.log" ] && [ -s "$WORK/cap.pcap" ] && break
+for _ in $(seq 100); do           # wait for the sink, dumpcap, exfilmon
+    [ -s "$WORK/sink.log" ] && [ -s "$WORK/cap.pcap" ] && [ -e "$WORK/flows.json" ] && break
     sleep 0.1
 done
-sleep 1
+sleep 1                           # exfilmon: outputs open, loop starting
 if ! kill -0 "$XM" 2>/dev/null; then
     grep -q "not wired" "$WORK/exfilmon.err" && skip "live mode not wired yet"
     echo "FAIL: exfilmon exited early:"; cat "$WORK/exfilmon.err"; exit 1
@@ -95,6 +97,12 @@ wait 2>/dev/null
 PIDS=()
 [ "$XM_RC" = 0 ] || { echo "FAIL: exfilmon exit status $XM_RC"; cat "$WORK/exfilmon.err"; exit 1; }
 
-"$PY" "$HERE/check_upload.py" "$WORK" "$IPA" "$IPB" \
-    "9000:$PYPID:python3:$(readlink -f "$PY"):$PY_BYTES" \
-    "9001:$CURLPID:curl:$(readlink -f "$(command -v curl)"):$CURL_BYTES"
+SPECS=("9000:$PYPID:python3:$(readlink -f "$PY"):$PY_BYTES"
+       "9001:$CURLPID:curl:$(readlink -f "$(command -v curl)"):$CURL_BYTES")
+echo "== live"
+"$PY" "$HERE/check_upload.py" "$WORK" "$IPA" "$IPB" "${SPECS[@]}" || exit $?
+# Replay the capture with the ledger: the same processes, no kernel.
+echo "== replay --processes"
+"$EXFILMON" -q -r "$WORK/cap.pcap" --processes "$WORK/ledger.jsonl" \
+    --home-net "$IPA/32" --flows "$WORK/replay.json" --alerts /dev/null || exit 1
+XM_FLOWS=replay.json "$PY" "$HERE/check_upload.py" "$WORK" "$IPA" "$IPB" "${SPECS[@]}"

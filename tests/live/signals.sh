@@ -130,6 +130,7 @@ ip netns exec "$NSA" python3 "$DIR/upload.py" 3 30000 $PORT > "$DIR/phase2.txt" 
 ip netns exec "$NSA" curl -sf "http://$HTTP/metrics" > "$DIR/metrics.txt" || fail "GET /metrics"
 if "$PROM_CHECK" < "$DIR/metrics.txt"; then ok "/metrics parses"; else fail "/metrics is not valid Prometheus text"; fi
 grep -q '^exfilmon_capture_kernel_drops_total ' "$DIR/metrics.txt" || fail "no capture drop counter"
+ip netns exec "$NSA" curl -sf "http://$HTTP/alerts" > "$DIR/recent.json" || fail "GET /alerts"
 
 # 5. SIGTERM: exit 0, no flow lost
 kill -TERM $XPID; wait $XPID; rc=$?; XPID=
@@ -164,7 +165,16 @@ for phase, where in (("phase1.txt", None), ("phase2.txt", new)):
         if f["bytes_toserver"] != want:
             print("FAIL: port %d: bytes_toserver %d, expected %d" % (sport, f["bytes_toserver"], want))
             bad += 1
-print("ok: every connection has its flow record, bytes exact" if not bad else "")
+# /alerts (fetched before SIGTERM): the phase-1 uploads alerted, and every
+# alert it lists is also in alerts.json
+recent = json.load(open(os.path.join(d, "recent.json")))
+written = [json.loads(l) for l in open(os.path.join(d, "alerts.json"))]
+ids = {(a["flow_id"], a["alert"]["signature_id"]) for a in written}
+if len(recent) < 5 or any(a["alert"]["signature_id"] != 900001 for a in recent):
+    print("FAIL: /alerts lists %d alerts, expected >= 5 of rule 900001" % len(recent)); bad += 1
+if any((a["flow_id"], a["alert"]["signature_id"]) not in ids for a in recent):
+    print("FAIL: /alerts lists an alert missing from alerts.json"); bad += 1
+print("ok: every connection has its flow record, bytes exact; /alerts consistent" if not bad else "")
 sys.exit(1 if bad else 0)
 PY
 [ "$FAILS" = 0 ] || { echo "--- exfilmon stderr:"; cat "$DIR/err.txt"; }

@@ -1,0 +1,327 @@
+/*
+ * beacon.c - connection-spacing statistics per (local host, remote
+ * name-or-address).  Contract, eviction and the heuristic:
+ * include/xm_beacon.h and docs/rules.md ("Beaconing").
+ *
+ * Table: fixed slab (index 0 = nil), chained buckets, LRU list (head =
+ * most recently updated).  Statistics are computed at rule evaluation
+ * (at most once per key per second of packet time) over at most
+ * BEACON_RING + 1 values, with insertion sorts on the stack.
+ */
+#include "xm_beacon.h"
+
+#include <stdlib.h>
+
+#define BC_DEF_PAIRS 16384u
+#define BC_MAXV (BEACON_RING + 1)
+
+struct bc_key {
+    struct xm_addr local;
+    uint32_t pad_;
+    uint64_t remote;             /* keyed digest of the name or address */
+};
+
+struct bc_conn {
+    xm_time_t start;
+    uint64_t bytes;
+    uint64_t flow_id;
+};
+
+struct bc_ent {
+    struct bc_key key;
+    struct bc_conn ring[BEACON_RING];
+    uint32_t n, next;            /* valid slots, next slot to write */
+    uint32_t hash, hnext, lprev, lnext;
+};
+
+struct beacon {
+    struct bc_ent *e;
+    uint32_t *bucket;
+    uint32_t mask, head, tail;
+    uint64_t seed, dseed;
+    struct beacon_stats st;
+    const struct app_ctx *app;   /* borrowed, for the getters */
+};
+
+struct beacon *beacon_new(uint32_t max_pairs, uint64_t seed)
+{
+    struct beacon *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    uint32_t cap = max_pairs ? max_pairs : BC_DEF_PAIRS, nb = 1;
+    while (nb < cap * 2u && nb < (1u << 30))
+        nb <<= 1;
+    b->e = calloc((size_t)cap + 1, sizeof *b->e);
+    b->bucket = calloc(nb, sizeof *b->bucket);
+    b->mask = nb - 1;
+    b->st.cap = cap;
+    b->seed = seed;
+    b->dseed = xm_hash(&seed, sizeof seed, XM_HASH_FIXED_SEED) ^ UINT64_C(0x2545f4914f6cdd1d);
+    if (!b->e || !b->bucket) {
+        beacon_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void beacon_free(struct beacon *b)
+{
+    if (!b)
+        return;
+    free(b->e);
+    free(b->bucket);
+    free(b);
+}
+
+const struct beacon_stats *beacon_get_stats(const struct beacon *b) { return &b->st; }
+
+static void bc_key_of(const struct beacon *b, const struct xm_addr *local, const void *key,
+                      size_t len, struct bc_key *k)
+{
+    memset(k, 0, sizeof *k);
+    k->local = *local;
+    k->remote = xm_hash(key, len, b->dseed);
+}
+
+static uint32_t bc_find(const struct beacon *b, const struct bc_key *k, uint32_t h)
+{
+    for (uint32_t i = b->bucket[h & b->mask]; i; i = b->e[i].hnext)
+        if (b->e[i].hash == h && memcmp(&b->e[i].key, k, sizeof *k) == 0)
+            return i;
+    return 0;
+}
+
+static void bc_unlink(struct beacon *b, uint32_t i)
+{
+    struct bc_ent *x = &b->e[i];
+    if (x->lprev)
+        b->e[x->lprev].lnext = x->lnext;
+    else
+        b->head = x->lnext;
+    if (x->lnext)
+        b->e[x->lnext].lprev = x->lprev;
+    else
+        b->tail = x->lprev;
+    x->lprev = x->lnext = 0;
+}
+
+static void bc_front(struct beacon *b, uint32_t i)
+{
+    b->e[i].lnext = b->head;
+    b->e[i].lprev = 0;
+    if (b->head)
+        b->e[b->head].lprev = i;
+    b->head = i;
+    if (!b->tail)
+        b->tail = i;
+}
+
+/* A slot for a new key: unused, else the LRU entry (evicted, counted). */
+static uint32_t bc_slot(struct beacon *b)
+{
+    if (b->st.used < b->st.cap)
+        return ++b->st.used;
+    uint32_t i = b->tail;
+    uint32_t *pp = &b->bucket[b->e[i].hash & b->mask];
+    while (*pp != i)
+        pp = &b->e[*pp].hnext;
+    *pp = b->e[i].hnext;
+    bc_unlink(b, i);
+    b->st.evicted++;
+    return i;
+}
+
+static struct bc_ent *bc_upsert(struct beacon *b, const struct bc_key *k)
+{
+    uint32_t h = (uint32_t)xm_hash(k, sizeof *k, b->seed);
+    uint32_t i = bc_find(b, k, h);
+    if (i) {
+        bc_unlink(b, i);
+    } else {
+        i = bc_slot(b);
+        memset(&b->e[i], 0, sizeof b->e[i]);
+        b->e[i].key = *k;
+        b->e[i].hash = h;
+        b->e[i].hnext = b->bucket[h & b->mask];
+        b->bucket[h & b->mask] = i;
+        b->st.inserted++;
+    }
+    bc_front(b, i);
+    return &b->e[i];
+}
+
+void beacon_add(struct beacon *b, const struct xm_addr *local, const void *key, size_t len,
+                xm_time_t start, uint64_t bytes, uint64_t flow_id)
+{
+    struct bc_key k;
+    bc_key_of(b, local, key, len, &k);
+    struct bc_ent *x = bc_upsert(b, &k);
+    x->ring[x->next] = (struct bc_conn){start, bytes, flow_id};
+    x->next = (x->next + 1) % BEACON_RING;
+    if (x->n < BEACON_RING)
+        x->n++;
+    b->st.updates++;
+}
+
+/* ---- statistics ----------------------------------------------------- */
+
+static void bc_sort(double *v, uint32_t n)
+{
+    for (uint32_t i = 1; i < n; i++) {
+        double x = v[i];
+        uint32_t j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+/* Median of n >= 1 values (sorts v). */
+static double bc_median(double *v, uint32_t n)
+{
+    bc_sort(v, n);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
+}
+
+/* Median interval and MAD/median of sorted start times t[0..n). */
+static void bc_spacing(const double *t, uint32_t n, struct beacon_view *v)
+{
+    double d[BC_MAXV], dev[BC_MAXV];
+    uint32_t m = n - 1;
+    for (uint32_t i = 0; i < m; i++)
+        d[i] = t[i + 1] - t[i];
+    double med = bc_median(d, m);
+    for (uint32_t i = 0; i < m; i++)
+        dev[i] = d[i] > med ? d[i] - med : med - d[i];
+    double mad = bc_median(dev, m);
+    v->interval_s = med;
+    v->jitter = med > 0 ? mad / med : 0.0;
+}
+
+static bool bc_in_ring(const struct bc_ent *x, uint64_t flow_id)
+{
+    for (uint32_t i = 0; i < x->n; i++)
+        if (x->ring[i].flow_id == flow_id)
+            return true;
+    return false;
+}
+
+/* Start times (seconds) and the ended connections' byte mean. */
+static uint32_t bc_gather(const struct bc_ent *x, const struct xm_flow *live, double *t,
+                          struct beacon_view *v)
+{
+    uint32_t n = 0;
+    double sum = 0;
+    for (uint32_t i = 0; x && i < x->n; i++) {
+        t[n++] = (double)x->ring[i].start / (double)XM_USEC_PER_SEC;
+        sum += (double)x->ring[i].bytes;
+    }
+    v->bytes_mean = n ? sum / n : 0;
+    if (live && !(x && bc_in_ring(x, live->flow_id))) {
+        t[n++] = (double)live->first / (double)XM_USEC_PER_SEC;
+        if (n == 1)
+            v->bytes_mean = (double)(live->bytes[0] + live->bytes[1]);
+    }
+    return n;
+}
+
+bool beacon_stats_of(const struct beacon *b, const struct xm_addr *local, const void *key,
+                     size_t len, const struct xm_flow *live, struct beacon_view *v)
+{
+    struct bc_key k;
+    double t[BC_MAXV];
+    bc_key_of(b, local, key, len, &k);
+    uint32_t i = bc_find(b, &k, (uint32_t)xm_hash(&k, sizeof k, b->seed));
+    memset(v, 0, sizeof *v);
+    v->count = bc_gather(i ? &b->e[i] : NULL, live, t, v);
+    if (v->count >= 3) {
+        bc_sort(t, v->count);
+        bc_spacing(t, v->count, v);
+    }
+    return v->count > 0;
+}
+
+/* ---- flows ---------------------------------------------------------- */
+
+/* The remote key of an outbound flow: its name, else its address. */
+static bool bc_flow_key(const struct app_ctx *app, const struct xm_flow *f,
+                        struct xm_addr *local, const void **key, size_t *len)
+{
+    if (!(f->local & FLOW_LOCAL_CLIENT))
+        return false;
+    *local = f->cli;
+    struct app_name n = {0};
+    if (app && f->name_id)
+        app_flow_name(app, f, &n);
+    if (n.name) {
+        *key = n.name;
+        *len = strlen(n.name);
+    } else {
+        *key = &f->srv;
+        *len = sizeof f->srv;
+    }
+    return true;
+}
+
+void beacon_on_flow_end(struct beacon *b, const struct app_ctx *app, const struct xm_flow *f)
+{
+    struct xm_addr local;
+    const void *key;
+    size_t len;
+    if (bc_flow_key(app, f, &local, &key, &len))
+        beacon_add(b, &local, key, len, f->first, f->bytes[0] + f->bytes[1], f->flow_id);
+}
+
+/* ---- rule fields ---------------------------------------------------- */
+
+enum { BC_F_COUNT = 0, BC_F_INTERVAL, BC_F_JITTER, BC_F_BYTES, BC_F_MAX };
+
+struct bc_farg {
+    struct beacon *b;
+    int id;
+};
+
+static int bc_field_get(const struct rules_eval_ctx *ctx, const void *arg,
+                        union rules_value *out)
+{
+    const struct bc_farg *a = ((const struct rules_fref *)arg)->user;
+    struct xm_addr local;
+    const void *key;
+    size_t len;
+    struct beacon_view v;
+    if (!ctx->flow || !bc_flow_key(a->b->app, ctx->flow, &local, &key, &len) ||
+        !beacon_stats_of(a->b, &local, key, len, ctx->flow, &v))
+        return 1;
+    switch (a->id) {
+    case BC_F_COUNT: out->num = v.count; return 0;
+    case BC_F_INTERVAL: out->num = v.interval_s; return v.count >= 3 ? 0 : 1;
+    case BC_F_JITTER: out->num = v.jitter; return v.count >= 3 ? 0 : 1;
+    default: out->num = v.bytes_mean; return 0;
+    }
+}
+
+int beacon_register_fields(struct rules_registry *reg, struct beacon *b,
+                           const struct app_ctx *app)
+{
+    static struct bc_farg args[BC_F_MAX];
+    static const struct { const char *name; enum rules_type type; } defs[BC_F_MAX] = {
+        {"beacon.count", RULES_T_NUM},
+        {"beacon.interval", RULES_T_DURATION},
+        {"beacon.jitter", RULES_T_NUM},
+        {"beacon.bytes_mean", RULES_T_BYTES},
+    };
+    int n = 0;
+    b->app = app;
+    for (int i = 0; i < BC_F_MAX; i++) {
+        args[i] = (struct bc_farg){b, i};
+        struct rules_field def = {defs[i].name, defs[i].type,
+                                  RULES_SCOPE_BIT(RULES_SCOPE_FLOW), false, bc_field_get,
+                                  &args[i], 0};
+        if (rules_field_find(reg, def.name))
+            continue;
+        if (rules_field_register(reg, &def) != 0)
+            return -1;
+        n++;
+    }
+    return n;
+}

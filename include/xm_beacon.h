@@ -1,0 +1,83 @@
+/*
+ * xm_beacon.h - a first beaconing heuristic (analysis/beacon.c): per
+ * (local host, remote name-or-address), the start times and sizes of the
+ * last BEACON_RING connections, and the regularity of their spacing.
+ * Heuristic, thresholds and limits: docs/rules.md, "Beaconing".
+ *
+ * Ownership: beacon_new() allocates the table once (hard cap
+ * max_pairs); beacon_free() releases it.  Nothing else is allocated.  The
+ * app ctx given to beacon_register_fields() is borrowed and must outlive
+ * the registry.
+ *
+ * Updated only by beacon_on_flow_end() (non-interim flow end, called
+ * after app_on_flow_end so the flow's final name is known): one ring slot
+ * per ended flow whose LOCAL side is the client (outbound connections).
+ * The remote key is the flow's best name (lower case) when it has one,
+ * else its address; the key's digest is seeded at start (collisions
+ * ~n^2/2^65, ignored).  Times are packet time (microseconds).
+ *
+ * Eviction: LRU on updates; when the table is full the least recently
+ * updated pair is dropped (counter `evicted`) and restarts from zero if
+ * it comes back.  Within a pair the ring keeps the BEACON_RING most
+ * recently ENDED connections.
+ *
+ * Statistics (beacon_stats_of): the connections of the ring plus the
+ * evaluated flow itself when it is live (not yet in the ring), sorted by
+ * start time; intervals between consecutive starts; interval = their
+ * median; jitter = MAD / median (MAD = median absolute deviation from the
+ * median; 0 when the median is 0); bytes_mean = mean IP bytes (both
+ * directions) of the ENDED connections (of the live flow so far when none
+ * ended).  count = number of connections used.
+ *
+ * Rule fields (FLOW scope, not available without a local client side):
+ *   beacon.count       num       connections (at most BEACON_RING + 1)
+ *   beacon.interval    duration  median interval (needs count >= 3)
+ *   beacon.jitter      num       MAD / median interval (count >= 3)
+ *   beacon.bytes_mean  bytes     mean bytes per connection
+ */
+#ifndef XM_BEACON_H
+#define XM_BEACON_H
+
+#include "xm_app.h"
+#include "xm_common.h"
+#include "xm_flow.h"
+#include "xm_rules.h"
+
+#define BEACON_RING 16
+
+struct beacon_stats {
+    uint32_t cap, used;
+    uint64_t inserted, evicted, updates;
+};
+
+struct beacon_view {
+    uint32_t count;          /* connections considered */
+    double interval_s;       /* median interval, seconds (count >= 3) */
+    double jitter;           /* MAD / median (count >= 3) */
+    double bytes_mean;       /* see above */
+};
+
+struct beacon;
+
+/* max_pairs 0 = 16384.  NULL on allocation failure. */
+struct beacon *beacon_new(uint32_t max_pairs, uint64_t seed);
+void beacon_free(struct beacon *b);
+
+/* Adds one ended connection of (local, remote key) directly (tests and
+ * the flow hook).  key/len: the remote name, or the address bytes. */
+void beacon_add(struct beacon *b, const struct xm_addr *local, const void *key, size_t len,
+                xm_time_t start, uint64_t bytes, uint64_t flow_id);
+/* Statistics of (local, key); `live` (may be NULL) is a live connection
+ * included when its flow_id is not in the ring.  false when nothing is
+ * known (count 0). */
+bool beacon_stats_of(const struct beacon *b, const struct xm_addr *local, const void *key,
+                     size_t len, const struct xm_flow *live, struct beacon_view *v);
+
+/* Pipeline hook at flow end (interim records must not be passed). */
+void beacon_on_flow_end(struct beacon *b, const struct app_ctx *app, const struct xm_flow *f);
+
+int beacon_register_fields(struct rules_registry *reg, struct beacon *b,
+                           const struct app_ctx *app);
+const struct beacon_stats *beacon_get_stats(const struct beacon *b);
+
+#endif
