@@ -142,7 +142,7 @@ static void check_metrics(void)
 static struct daemon *setup(struct xm_opts *o, struct src **s, struct xm_pipeline **pl)
 {
     char err[512];
-    struct src_live_opts lo = { "lo", 65535, 4, false, 100 };
+    struct src_live_opts lo = { "lo", 65535, 4, false, 100, false };
     if (src_open_live(s, &lo, err, sizeof err) != 0 ||
         src_set_filter(*s, "udp port 39917", err, sizeof err) != 0) {
         fprintf(stderr, "capture: %s\n", err);
