@@ -61,6 +61,8 @@ static const char usage_text[] =
 "Output:\n"
 "      --alerts FILE       alerts as JSON lines (default '-', standard output)\n"
 "      --flows FILE        flow records as JSON lines ('-' = standard output)\n"
+"      --syslog IDENT      alerts also to syslog (RFC 5424, /dev/log)\n"
+"      --socket PATH       alerts also to a Unix socket local readers follow\n"
 "  -q, --quiet             no progress display\n"
 "\n"
 "Operation:\n"
@@ -76,7 +78,7 @@ enum {
     OPT_HOME_NET = 256, OPT_FLOWS, OPT_ALERTS, OPT_RULES, OPT_NO_RULES,
     OPT_GEOIP, OPT_CHECK, OPT_USER, OPT_HTTP, OPT_PROCESSES,
     OPT_RECORD_PROCESSES, OPT_MAX_FLOWS, OPT_MAX_HOSTS, OPT_TIMEOUT,
-    OPT_STATS_INTERVAL, OPT_NO_PROCESS,
+    OPT_STATS_INTERVAL, OPT_NO_PROCESS, OPT_SYSLOG, OPT_SOCKET,
 };
 
 static const struct option long_opts[] = {
@@ -106,6 +108,8 @@ static const struct option long_opts[] = {
     {"max-hosts", required_argument, NULL, OPT_MAX_HOSTS},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+    {"syslog", required_argument, NULL, OPT_SYSLOG},
+    {"socket", required_argument, NULL, OPT_SOCKET},
     {NULL, 0, NULL, 0},
 };
 
@@ -203,6 +207,8 @@ static int main_apply_opt(struct xm_opts *o, int c, const char *arg)
     case OPT_MAX_FLOWS: return main_parse_u32("--max-flows", arg, 16, 1u << 26, &o->max_flows);
     case OPT_MAX_HOSTS: return main_parse_u32("--max-hosts", arg, 16, 1u << 24, &o->max_hosts);
     case OPT_TIMEOUT: return main_parse_timeout(arg, &o->timeouts);
+    case OPT_SYSLOG: o->syslog_ident = arg; return 0;
+    case OPT_SOCKET: o->socket_path = arg; return 0;
     case OPT_STATS_INTERVAL:
         return main_parse_u32("--stats-interval", arg, 0, 86400, &o->stats_interval);
     default: return -1;

@@ -31,7 +31,8 @@ struct xm_pipeline {
     struct host_table *hosts;
     struct xm_netset *home;
     struct out *flow_out;
-    struct out *alert_out;
+    struct out *alert_out[3];     /* --alerts, --syslog, --socket */
+    size_t n_alert_out;
     struct enrich *enrich;
     struct rules_engine *rules;   /* NULL with --no-rules */
     struct xm_flow *cur_flow;     /* flow whose packet is being processed */
@@ -93,8 +94,10 @@ static void pipe_on_alert(void *ctx, json_t *alert)
         enrich_record(pl->enrich, pl->cur_flow, pl->now, alert);
     if (pl->alert_hook)
         pl->alert_hook(pl->alert_hook_ctx, alert);
-    if (pl->alert_out)
-        out_write(pl->alert_out, alert);
+    for (size_t i = 1; i < pl->n_alert_out; i++)
+        out_write(pl->alert_out[i], json_incref(alert));
+    if (pl->n_alert_out)
+        out_write(pl->alert_out[0], alert);
     else
         json_decref(alert);
 }
@@ -144,10 +147,24 @@ static int pipe_open_outputs(struct xm_pipeline *pl, bool live, char *err, size_
         if (!pl->flow_out)
             return -1;
     }
-    if (o->alerts_path) {
-        pl->alert_out = out_open(o->alerts_path, !live, err, errlen);
-        if (!pl->alert_out)
+    char spec[512];
+    const char *specs[3] = {o->alerts_path, NULL, NULL};
+    if (o->syslog_ident) {
+        snprintf(spec, sizeof spec, "syslog:%s", o->syslog_ident);
+        specs[1] = spec;
+    }
+    char sock[512];
+    if (o->socket_path) {
+        snprintf(sock, sizeof sock, "unix:%s", o->socket_path);
+        specs[2] = sock;
+    }
+    for (size_t i = 0; i < 3; i++) {
+        if (!specs[i])
+            continue;
+        pl->alert_out[pl->n_alert_out] = out_open(specs[i], !live, err, errlen);
+        if (!pl->alert_out[pl->n_alert_out])
             return -1;
+        pl->n_alert_out++;
     }
     return 0;
 }
@@ -243,17 +260,19 @@ int pipe_flush_outputs(struct xm_pipeline *pl)
     int rc = 0;
     if (pl->flow_out && out_flush(pl->flow_out) != 0)
         rc = -1;
-    if (pl->alert_out && out_flush(pl->alert_out) != 0)
-        rc = -1;
+    for (size_t i = 0; i < pl->n_alert_out; i++)
+        if (out_flush(pl->alert_out[i]) != 0)
+            rc = -1;
     return rc;
 }
 
 void pipe_reopen_outputs(struct xm_pipeline *pl)
 {
     char err[256];
-    struct out *outs[2] = {pl->flow_out, pl->alert_out};
-    for (int i = 0; i < 2; i++)
-        if (outs[i] && out_reopen(outs[i], err, sizeof err) != 0)
+    if (pl->flow_out && out_reopen(pl->flow_out, err, sizeof err) != 0)
+        fprintf(stderr, "exfilmon: %s\n", err);
+    for (size_t i = 0; i < pl->n_alert_out; i++)
+        if (out_reopen(pl->alert_out[i], err, sizeof err) != 0)
             fprintf(stderr, "exfilmon: %s\n", err);
 }
 
@@ -323,17 +342,6 @@ static void pipe_metrics_tables(const struct xm_pipeline *pl, FILE *f)
     pipe_metric(f, "hosts_evicted_total", "counter", "Hosts evicted (table full).", hs->evicted);
 }
 
-static void pipe_metrics_output(FILE *f, const char *kind, const struct out *o)
-{
-    if (!o)
-        return;
-    const struct out_stats *s = out_get_stats(o);
-    fprintf(f, "exfilmon_output_records_total{output=\"%s\"} %" PRIu64 "\n"
-               "exfilmon_output_dropped_total{output=\"%s\"} %" PRIu64 "\n"
-               "exfilmon_output_errors_total{output=\"%s\"} %" PRIu64 "\n",
-            kind, s->records, kind, s->dropped, kind, s->errors);
-}
-
 void pipe_write_metrics(const struct xm_pipeline *pl, FILE *f)
 {
     pipe_metric(f, "packets_total", "counter", "Frames read.", pl->st.packets);
@@ -345,14 +353,6 @@ void pipe_write_metrics(const struct xm_pipeline *pl, FILE *f)
     pipe_metric(f, "alerts_total", "counter", "Alerts emitted.", pl->st.alerts);
     pipe_metrics_decode(pl, f);
     pipe_metrics_tables(pl, f);
-    fputs("# HELP exfilmon_output_records_total Records per output.\n"
-          "# TYPE exfilmon_output_records_total counter\n"
-          "# HELP exfilmon_output_dropped_total Records dropped per output.\n"
-          "# TYPE exfilmon_output_dropped_total counter\n"
-          "# HELP exfilmon_output_errors_total Write errors per output.\n"
-          "# TYPE exfilmon_output_errors_total counter\n", f);
-    pipe_metrics_output(f, "flows", pl->flow_out);
-    pipe_metrics_output(f, "alerts", pl->alert_out);
     enrich_write_metrics(pl->enrich, f);
 }
 
@@ -381,6 +381,7 @@ void pipe_free(struct xm_pipeline *pl)
     host_table_free(pl->hosts);
     netset_free(pl->home);
     out_close(pl->flow_out);
-    out_close(pl->alert_out);
+    for (size_t i = 0; i < pl->n_alert_out; i++)
+        out_close(pl->alert_out[i]);
     free(pl);
 }

@@ -16,8 +16,9 @@
 #     counted; app-layer complaints do not matter.  Ports: TCP, UDP, SCTP.
 #     IPv6 jumbograms (RFC 2675) count 40 + the Jumbo Payload Length.
 #   exfilmon side: BUILD_DIR/src/exfilmon -r F --flows - -q --alerts
-#     /dev/null; the sum of flow.bytes_toserver + bytes_toclient of every
-#     final (non-interim) flow record per 5-tuple.
+#     /dev/null --no-rules (accounting only); the sum of
+#     flow.bytes_toserver + bytes_toclient of every final (non-interim)
+#     flow record per 5-tuple.
 # Bundled pcaps (and FILEs given on the command line): any mismatch fails
 # (exit 1).  malformed.pcap must yield no flow at all (every frame is
 # hostile).  Corpus: a summary of files matched / mismatched with reasons;
@@ -178,7 +179,8 @@ def proto_num(p):
 
 
 def exfilmon_totals(path):
-    p = subprocess.run([EXF, '-r', path, '--flows', '-', '-q', '--alerts', '/dev/null'],
+    p = subprocess.run([EXF, '-r', path, '--flows', '-', '-q', '--alerts', '/dev/null',
+                        '--no-rules'],
                        capture_output=True, text=True)
     tot = {}
     for ln in p.stdout.splitlines():

@@ -211,6 +211,19 @@ static void test_errors(void)
               "                     ^");
 }
 
+/* A NUL byte inside a string would cut the value short: refused. */
+static void test_nul(void)
+{
+    static const char text[] = "user = \"ab\0c\"\n";
+    struct xm_opts o;
+    struct config_store *st = NULL;
+    char err[512];
+    defaults(&o);
+    CHECK(config_load_text("t.conf", text, sizeof text - 1, &o, &st, err, sizeof err) == -1);
+    CHECK(strncmp(err, "t.conf:1:8: error: NUL byte in string\n", 38) == 0);
+    CHECK(o.user == NULL);
+}
+
 static void test_files(void)
 {
     struct xm_opts o;
@@ -255,6 +268,7 @@ int main(void)
     test_full();
     test_dist_example();
     test_errors();
+    test_nul();
     test_files();
     return xm_test_result();
 }

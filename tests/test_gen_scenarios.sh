@@ -32,7 +32,7 @@ if len(rows) != 5:
 for r in rows:
     m = re.search(r'IP out (\d+) B, IP in (\d+) B', r[4])
     host = hosts[r[1]]
-    p = subprocess.run([exf, '-r', d + '/' + r[0], '--flows', '-', '-q', '--alerts',
+    p = subprocess.run([exf, '-r', d + '/' + r[0], '--flows', '-', '-q', '--no-rules', '--alerts',
                         '/dev/null'], capture_output=True, text=True)
     o = i = 0
     for ln in p.stdout.splitlines():

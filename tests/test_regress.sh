@@ -16,26 +16,29 @@ ls "$root"/tests/regress/expected/*.json >/dev/null 2>&1 || { echo "no golden fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 python3 "$root/tools/gen_scenarios.py" "$work" >/dev/null || exit 1
+python3 "$root/tools/gen_intel_scenarios.py" "$work" >/dev/null || exit 1
 tab=$(printf '\t')
 fail=0
 rows=0
 while IFS="$tab" read -r pcap flags expected; do
     case "$pcap" in ''|'#'*) continue ;; esac
     rows=$((rows + 1))
-    name=${pcap%.pcap}
+    name=$(basename "$pcap" .pcap)
+    # a leading pcaps/ names a bundled capture of the source tree
+    case "$pcap" in pcaps/*) in=$root/$pcap ;; *) in=$work/$pcap ;; esac
     # shellcheck disable=SC2086
-    "$exe" -q $flags -r "$work/$pcap" --alerts "$work/$name.1.json" || { echo "FAIL run $pcap"; fail=1; continue; }
+    "$exe" -q $flags -r "$in" --alerts "$work/$name.1.json" || { echo "FAIL run $pcap"; fail=1; continue; }
     # shellcheck disable=SC2086
-    "$exe" -q $flags -r "$work/$pcap" --alerts "$work/$name.2.json"
+    "$exe" -q $flags -r "$in" --alerts "$work/$name.2.json"
     if ! cmp -s "$work/$name.1.json" "$root/tests/regress/$expected"; then
         echo "FAIL golden $pcap:"; diff "$root/tests/regress/$expected" "$work/$name.1.json" | head -20
         fail=1
     fi
     cmp -s "$work/$name.1.json" "$work/$name.2.json" || { echo "FAIL determinism $pcap"; fail=1; }
     if command -v editcap >/dev/null 2>&1 && command -v capinfos >/dev/null 2>&1; then
-        n=$(capinfos -M -c -T "$work/$pcap" | awk -F'\t' 'NR==2 {print $2}')
+        n=$(capinfos -M -c -T "$in" | awk -F'\t' 'NR==2 {print $2}')
         half=$(( (n + 1) / 2 ))
-        editcap -F pcap -c "$half" "$work/$pcap" "$work/$name.part.pcap" >/dev/null 2>&1
+        editcap -F pcap -c "$half" "$in" "$work/$name.part.pcap" >/dev/null 2>&1
         set -- "$work/$name".part_*.pcap
         if [ $# -eq 2 ]; then
             # shellcheck disable=SC2086

@@ -10,6 +10,7 @@
 #include "xm_test.h"
 #include "xm_config.h"
 #include "xm_rules.h"
+#include "rules_synth.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -186,7 +187,10 @@ static void test_default_pack(void)
     CHECK(path != NULL);
     struct rules_set *set = NULL;
     struct rules_error err;
-    int rc = rules_compile_file(XM_SOURCE_ROOT "/rules/default.rules", reg, &set, &err);
+    char *text = synth_default_pack(XM_SOURCE_ROOT "/rules/default.rules");
+    CHECK(text != NULL);
+    int rc = text ? rules_compile_string("default.rules", text, reg, &set, &err) : -1;
+    free(text);
     if (rc)
         rules_error_print(&err, stderr);
     CHECK(rc == 0);

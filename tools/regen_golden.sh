@@ -12,13 +12,17 @@ exe=$build/src/exfilmon
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 python3 "$root/tools/gen_scenarios.py" "$work" >/dev/null
+# intel.rules scenarios (tools/gen_intel_scenarios.py), same directory
+python3 "$root/tools/gen_intel_scenarios.py" "$work" >/dev/null
 mkdir -p "$root/tests/regress/expected"
 tab=$(printf '\t')
 grep -v '^#' "$root/tests/regress/manifest.tsv" |
 while IFS="$tab" read -r pcap flags expected; do
     [ -n "$pcap" ] || continue
     rm -f "$root/tests/regress/$expected"   # exfilmon appends to --alerts
+    # a leading pcaps/ names a bundled capture of the source tree
+    case "$pcap" in pcaps/*) in=$root/$pcap ;; *) in=$work/$pcap ;; esac
     # shellcheck disable=SC2086  # flags is a word list on purpose
-    "$exe" -q $flags -r "$work/$pcap" --alerts "$root/tests/regress/$expected"
+    "$exe" -q $flags -r "$in" --alerts "$root/tests/regress/$expected"
     printf '%-40s %s alerts\n' "$pcap" "$(wc -l < "$root/tests/regress/$expected")"
 done
