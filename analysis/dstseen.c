@@ -38,6 +38,8 @@ struct ds_tab {
 struct dstseen {
     struct ds_tab pairs, domains;
     uint64_t dom_seed;           /* secret for domain digests */
+    xm_time_t t0;                /* earliest flow start observed */
+    bool have_t0;
     struct dstseen_stats st;
     const struct app_ctx *app;   /* borrowed, for the field getters */
 };
@@ -211,6 +213,9 @@ void dstseen_observe(struct dstseen *d, const struct xm_addr *local, const char 
     if (!domain || !ds_digest(d, domain, &dom))
         return;
     d->st.observed++;
+    if (!d->have_t0 || t < d->t0)
+        d->t0 = t;
+    d->have_t0 = true;
     ds_keys(d, local, dom, &pk, &dk);
     struct ds_ent *p = ds_upsert(&d->pairs, &pk, &pfresh);
     struct ds_ent *s = ds_upsert(&d->domains, &dk, &dfresh);
@@ -228,6 +233,7 @@ bool dstseen_get(const struct dstseen *d, const struct xm_addr *local, const cha
     uint64_t dom;
     struct ds_key pk, dk;
     memset(v, 0, sizeof *v);
+    v->t0 = d->t0;
     if (!domain || !ds_digest(d, domain, &dom))
         return false;
     ds_keys(d, local, dom, &pk, &dk);
@@ -267,7 +273,7 @@ const struct dstseen_stats *dstseen_get_stats(const struct dstseen *d) { return 
 
 /* ---- rule fields ---------------------------------------------------- */
 
-enum { DS_F_AGE = 0, DS_F_PREV, DS_F_SITE_AGE, DS_F_MAX };
+enum { DS_F_AGE = 0, DS_F_PREV, DS_F_SITE_AGE, DS_F_LEARN, DS_F_MAX };
 
 struct ds_farg {
     struct dstseen *d;
@@ -298,6 +304,8 @@ static int ds_field_get(const struct rules_eval_ctx *ctx, const void *arg,
         out->num = v.prevalence;
     else if (a->id == DS_F_SITE_AGE && v.domain_known)
         out->num = ds_secs(f->first - v.site_first);
+    else if (a->id == DS_F_LEARN && v.pair_known)
+        out->num = ds_secs(v.pair_first - v.t0);
     else
         return 1;
     return 0;
@@ -311,6 +319,7 @@ int dstseen_register_fields(struct rules_registry *reg, struct dstseen *d,
         {"dst.domain_first_seen_age", RULES_T_DURATION},
         {"dst.domain_prevalence", RULES_T_NUM},
         {"dst.domain_site_age", RULES_T_DURATION},
+        {"dst.domain_first_seen_site_age", RULES_T_DURATION},
     };
     int n = 0;
     d->app = app;

@@ -36,6 +36,13 @@
  *   dst.domain_prevalence       num       local hosts seen talking to it
  *   dst.domain_site_age         duration  flow start - when any local
  *                                         host first talked to it
+ *   dst.domain_first_seen_site_age
+ *                               duration  how long the tables had been
+ *                                         observing (since the earliest
+ *                                         flow start they saw) when this
+ *                                         host first talked to the
+ *                                         domain; use "> 1h" to ignore
+ *                                         start-up, when all is new
  */
 #ifndef XM_DSTSEEN_H
 #define XM_DSTSEEN_H
@@ -66,6 +73,7 @@ struct dstseen_view {
     xm_time_t pair_first;   /* earliest flow start of host -> domain */
     xm_time_t site_first;   /* earliest flow start of any host -> domain */
     uint32_t prevalence;    /* local hosts counted for the domain */
+    xm_time_t t0;           /* earliest flow start ever observed */
 };
 
 struct dstseen;

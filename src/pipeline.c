@@ -71,6 +71,10 @@ static void pipe_on_flow_end(void *ctx, struct xm_flow *f, enum flow_end_reason 
     struct xm_flow *prev = pl->cur_flow;
     pl->cur_flow = f;
     pipe_account_hosts(pl, f);
+    /* App state first: a ClientHello still being reassembled and the last
+     * name lookup must reach the rules and the record; the flow's app
+     * record stays readable until the next app call. */
+    enrich_on_flow_end(pl->enrich, f, r);
     if (pl->rules)
         rules_on_flow_end(pl->rules, f, r);
     if (pl->flow_out) {
@@ -81,7 +85,6 @@ static void pipe_on_flow_end(void *ctx, struct xm_flow *f, enum flow_end_reason 
             pl->st.flow_records++;
         }
     }
-    enrich_on_flow_end(pl->enrich, f, r);
     pl->cur_flow = prev;
 }
 

@@ -157,15 +157,14 @@ def tunnel_ai(c, fire):
 
 
 def objstore(c, fire):
-    """100122: 5 MB to an S3 bucket new to the host vs to a bucket the
-    host has used for two days."""
+    """100122: 5 MB to an S3 bucket new to the host two hours into the
+    capture vs to a bucket the host has used for two days (both after an
+    ordinary first contact at T0, so monitoring is past its first hour)."""
     h, bucket = '10.0.0.43', 'acme-backups.s3.amazonaws.com'
-    t = T0
+    c.tls(h, bucket, '198.51.100.70', T0, 60_000, 4000, 4 * S)
+    t = T0 + 2 * DAY
     if fire:
-        bucket = 'dropzone-7f3a.s3.amazonaws.com'
-    else:
-        c.tls(h, bucket, '198.51.100.70', T0, 60_000, 4000, 4 * S)
-        t = T0 + 2 * DAY
+        bucket, t = 'dropzone-7f3a.s3.amazonaws.com', T0 + 2 * HOUR
     c.tls(h, bucket, '198.51.100.71' if fire else '198.51.100.70', t, 5_000_000, 20_000,
           20 * S)
 
