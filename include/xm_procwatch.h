@@ -97,7 +97,7 @@ bool procwatch_proc_contact(const struct procwatch *w, uint32_t proc_id, xm_time
 bool procwatch_is_interpreter(const char *comm, const char *exe);
 bool procwatch_is_cloud_agent(const char *comm, const char *exe, const char *cmdline);
 
-const struct procwatch_stats *procwatch_get_stats(const struct procwatch *w);
+void procwatch_get_stats(const struct procwatch *w, struct procwatch_stats *out);
 /* Prometheus text (exfilmon_procwatch_*).  Not for the hot path. */
 void procwatch_write_metrics(const struct procwatch *w, FILE *f);
 

@@ -19,6 +19,7 @@
 #include "xm_config_file.h"
 #include "xm_beacon.h"
 #include "xm_dstseen.h"
+#include "xm_procwatch.h"
 #include "xm_services.h"
 
 #define ENRICH_MAX_IOC 8
@@ -38,6 +39,8 @@ struct enrich {
     struct beacon *bc;            /* intelrules: beaconing */
     struct lists_list *svc[4];    /* intelrules: data/services lists */
     struct services_ctx svc_ctx;
+    struct procwatch *pw;         /* procrules: metadata contacts */
+    struct procwatch_ctx pw_ctx;
 };
 
 static bool enrich_exists(const char *p)
@@ -224,10 +227,20 @@ static int enrich_intelrules(struct enrich *e, uint64_t seed, char *err, size_t 
     return 0;
 }
 
+/* procrules: metadata-contact tables and the process-rule fields' ctx. */
+static int enrich_procwatch(struct enrich *e)
+{
+    e->pw = procwatch_new(NULL, xm_hash_random_seed());
+    e->pw_ctx = (struct procwatch_ctx){.w = e->pw, .proc = e->proc, .app = e->app,
+                                       .endpoints = e->endpoints};
+    return e->pw ? 0 : -1;
+}
+
 static int enrich_registry(struct enrich *e, char *err, size_t errlen)
 {
     e->reg = rules_registry_new();
-    if (!e->reg || intel_register_fields(e->reg, &e->intel) < 0 ||
+    if (!e->reg || enrich_procwatch(e) != 0 ||
+        procwatch_register_fields(e->reg, &e->pw_ctx) < 0 || intel_register_fields(e->reg, &e->intel) < 0 ||
         app_register_fields(e->reg, e->app) < 0 ||
         proc_register_fields(e->reg, e->proc) < 0 ||
         dstseen_register_fields(e->reg, e->ds, e->app) < 0 ||
@@ -288,6 +301,8 @@ void enrich_on_packet(struct enrich *e, const struct xm_pkt *p, struct xm_flow *
 {
     if (e->proc && f->local && f->pkts[0] + f->pkts[1] == 1)
         enrich_attribute(e, f);
+    if (f->local && f->pkts[0] + f->pkts[1] == 1)
+        procwatch_on_new_flow(e->pw, f);
     uint32_t name_before = f->name_id;
     app_on_packet(e->app, p, f, dir);
     if (f->name_id != name_before)      /* the name became known: once */
@@ -309,6 +324,8 @@ void enrich_write_metrics(const struct enrich *e, FILE *f)
 {
     if (e->proc)
         proc_write_metrics(e->proc, f);
+    if (e->pw)
+        procwatch_write_metrics(e->pw, f);
 }
 
 void enrich_on_flow_end(struct enrich *e, struct xm_flow *f, enum flow_end_reason r)
@@ -379,6 +396,7 @@ void enrich_free(struct enrich *e)
         return;
     rules_registry_free(e->reg);
     proc_free(e->proc);
+    procwatch_free(e->pw);
     dstseen_free(e->ds);
     beacon_free(e->bc);
     for (unsigned i = 0; i < 4; i++)

@@ -1,0 +1,496 @@
+/*
+ * procwatch.c - cloud metadata contacts per host and per process, process
+ * classifiers (interpreter, cloud agent) and the rule fields built on
+ * them (see include/xm_procwatch.h for the contract).
+ *
+ * The two contact tables share one implementation: a fixed slab of
+ * entries, chained hash buckets (indices, 0 = nil) and a doubly linked
+ * list in contact order, newest at the head; when full the tail (oldest
+ * contact) is evicted.  Work happens once per new flow to a metadata
+ * address, never per packet.
+ */
+#include "xm_procwatch.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PW_DEFAULT_CAP 4096
+
+/* Key of either table: a local address, or a process id (addr zeroed). */
+struct pw_key {
+    struct xm_addr a;
+    uint32_t id;
+};
+
+struct pw_ent {
+    struct pw_key k;
+    xm_time_t t;                 /* last contact, packet time (usec) */
+    uint32_t hnext, prev, next;  /* bucket chain; contact order list */
+};
+
+struct pw_tab {
+    struct pw_ent *e;            /* e[1..cap]; e[0] unused (nil) */
+    uint32_t *bucket;            /* nbucket heads */
+    uint32_t cap, nbucket, head, tail, free_;
+    uint64_t seed;
+    struct procwatch_table_stats st;
+};
+
+struct procwatch {
+    struct pw_tab hosts, procs;
+    struct procwatch_stats st;
+};
+
+/* ---- table -------------------------------------------------------------- */
+
+static int pw_tab_init(struct pw_tab *t, uint32_t cap, uint64_t seed)
+{
+    t->cap = cap ? cap : PW_DEFAULT_CAP;
+    for (t->nbucket = 16; t->nbucket < t->cap; t->nbucket <<= 1)
+        ;
+    t->e = calloc((size_t)t->cap + 1, sizeof *t->e);
+    t->bucket = calloc(t->nbucket, sizeof *t->bucket);
+    if (!t->e || !t->bucket)
+        return -1;
+    for (uint32_t i = 1; i < t->cap; i++)
+        t->e[i].hnext = i + 1;
+    t->free_ = 1;
+    t->seed = seed;
+    t->st.cap = t->cap;
+    return 0;
+}
+
+static void pw_tab_free(struct pw_tab *t)
+{
+    free(t->e);
+    free(t->bucket);
+}
+
+static uint32_t pw_bucket(const struct pw_tab *t, const struct pw_key *k)
+{
+    return (uint32_t)xm_hash(k, sizeof *k, t->seed) & (t->nbucket - 1);
+}
+
+static uint32_t pw_find(const struct pw_tab *t, const struct pw_key *k)
+{
+    uint32_t i = t->bucket[pw_bucket(t, k)];
+    while (i && memcmp(&t->e[i].k, k, sizeof *k) != 0)
+        i = t->e[i].hnext;
+    return i;
+}
+
+static void pw_unlink(struct pw_tab *t, uint32_t i)
+{
+    struct pw_ent *x = &t->e[i];
+    if (x->prev)
+        t->e[x->prev].next = x->next;
+    else
+        t->head = x->next;
+    if (x->next)
+        t->e[x->next].prev = x->prev;
+    else
+        t->tail = x->prev;
+    x->prev = x->next = 0;
+}
+
+static void pw_push_head(struct pw_tab *t, uint32_t i)
+{
+    t->e[i].next = t->head;
+    t->e[i].prev = 0;
+    if (t->head)
+        t->e[t->head].prev = i;
+    t->head = i;
+    if (!t->tail)
+        t->tail = i;
+}
+
+/* Drops the oldest entry (list tail) and returns its slot. */
+static uint32_t pw_evict(struct pw_tab *t)
+{
+    uint32_t i = t->tail;
+    uint32_t *pp = &t->bucket[pw_bucket(t, &t->e[i].k)];
+    while (*pp != i)
+        pp = &t->e[*pp].hnext;
+    *pp = t->e[i].hnext;
+    pw_unlink(t, i);
+    t->st.evicted++;
+    t->st.used--;
+    return i;
+}
+
+static uint32_t pw_alloc(struct pw_tab *t)
+{
+    if (!t->free_)
+        return pw_evict(t);
+    uint32_t i = t->free_;
+    t->free_ = t->e[i].hnext;
+    return i;
+}
+
+/* Records a contact at time tm (keeps the later of old and new). */
+static void pw_touch(struct pw_tab *t, const struct pw_key *k, xm_time_t tm)
+{
+    uint32_t i = pw_find(t, k);
+    if (i) {
+        if (tm > t->e[i].t)
+            t->e[i].t = tm;
+        pw_unlink(t, i);
+        pw_push_head(t, i);
+        return;
+    }
+    i = pw_alloc(t);
+    uint32_t b = pw_bucket(t, k);
+    t->e[i].k = *k;
+    t->e[i].t = tm;
+    t->e[i].hnext = t->bucket[b];
+    t->bucket[b] = i;
+    pw_push_head(t, i);
+    t->st.inserted++;
+    t->st.used++;
+}
+
+static bool pw_get(const struct pw_tab *t, const struct pw_key *k, xm_time_t *tm)
+{
+    uint32_t i = pw_find(t, k);
+    if (i)
+        *tm = t->e[i].t;
+    return i != 0;
+}
+
+/* ---- module ------------------------------------------------------------ */
+
+struct procwatch *procwatch_new(const struct procwatch_limits *l, uint64_t seed)
+{
+    struct procwatch *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    if (pw_tab_init(&w->hosts, l ? l->max_hosts : 0, seed) != 0 ||
+        pw_tab_init(&w->procs, l ? l->max_procs : 0, seed ^ 0x9e3779b97f4a7c15u) != 0) {
+        procwatch_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void procwatch_free(struct procwatch *w)
+{
+    if (!w)
+        return;
+    pw_tab_free(&w->hosts);
+    pw_tab_free(&w->procs);
+    free(w);
+}
+
+bool procwatch_is_metadata(const struct xm_addr *a)
+{
+    /* 169.254.169.254 (RFC 3927 link-local; every major cloud's IMDS) and
+     * fd00:ec2::254 (AWS IMDS over IPv6, Nitro instances). */
+    static const uint8_t v4[4] = {169, 254, 169, 254};
+    static const uint8_t v6[16] = {0xfd, 0, 0, 0xec, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54};
+    if (a->family == 4)
+        return memcmp(a->b, v4, 4) == 0;
+    return a->family == 6 && memcmp(a->b, v6, 16) == 0;
+}
+
+static void pw_key_addr(struct pw_key *k, const struct xm_addr *a)
+{
+    memset(k, 0, sizeof *k);
+    k->a = *a;
+}
+
+static void pw_key_proc(struct pw_key *k, uint32_t id)
+{
+    memset(k, 0, sizeof *k);
+    k->id = id;
+}
+
+/* The metadata service is the remote end whichever side is "home" (the
+ * default home networks include 169.254.0.0/16 and fc00::/7, so such a
+ * flow is often local on both ends); the other end is the local host. */
+static const struct xm_addr *pw_metadata_client(const struct xm_flow *f)
+{
+    if ((f->local & FLOW_LOCAL_CLIENT) && procwatch_is_metadata(&f->srv))
+        return &f->cli;
+    if ((f->local & FLOW_LOCAL_SERVER) && procwatch_is_metadata(&f->cli))
+        return &f->srv;
+    return NULL;
+}
+
+void procwatch_on_new_flow(struct procwatch *w, const struct xm_flow *f)
+{
+    const struct xm_addr *local = w && f->local ? pw_metadata_client(f) : NULL;
+    if (!local)
+        return;
+    struct pw_key k;
+    w->st.contacts++;
+    pw_key_addr(&k, local);
+    pw_touch(&w->hosts, &k, f->first);
+    if (!f->proc_id)
+        return;
+    w->st.contacts_attributed++;
+    pw_key_proc(&k, f->proc_id);
+    pw_touch(&w->procs, &k, f->first);
+}
+
+bool procwatch_host_contact(const struct procwatch *w, const struct xm_addr *host,
+                            xm_time_t *t)
+{
+    struct pw_key k;
+    pw_key_addr(&k, host);
+    return w && pw_get(&w->hosts, &k, t);
+}
+
+bool procwatch_proc_contact(const struct procwatch *w, uint32_t proc_id, xm_time_t *t)
+{
+    struct pw_key k;
+    pw_key_proc(&k, proc_id);
+    return w && proc_id && pw_get(&w->procs, &k, t);
+}
+
+void procwatch_get_stats(const struct procwatch *w, struct procwatch_stats *out)
+{
+    *out = w->st;
+    out->hosts = w->hosts.st;
+    out->procs = w->procs.st;
+}
+
+void procwatch_write_metrics(const struct procwatch *w, FILE *f)
+{
+    struct procwatch_stats st;
+    const struct procwatch_stats *s = &st;
+    procwatch_get_stats(w, &st);
+    fprintf(f, "# HELP exfilmon_procwatch_metadata_contacts_total New flows to a cloud "
+            "metadata address.\n# TYPE exfilmon_procwatch_metadata_contacts_total counter\n"
+            "exfilmon_procwatch_metadata_contacts_total{attributed=\"yes\"} %" PRIu64 "\n"
+            "exfilmon_procwatch_metadata_contacts_total{attributed=\"no\"} %" PRIu64 "\n",
+            s->contacts_attributed, s->contacts - s->contacts_attributed);
+    fprintf(f, "# HELP exfilmon_procwatch_table_used Metadata-contact table entries in use.\n"
+            "# TYPE exfilmon_procwatch_table_used gauge\n"
+            "exfilmon_procwatch_table_used{table=\"hosts\"} %" PRIu32 "\n"
+            "exfilmon_procwatch_table_used{table=\"procs\"} %" PRIu32 "\n",
+            s->hosts.used, s->procs.used);
+    fprintf(f, "# HELP exfilmon_procwatch_evicted_total Metadata-contact entries evicted "
+            "(table full, oldest contact first).\n"
+            "# TYPE exfilmon_procwatch_evicted_total counter\n"
+            "exfilmon_procwatch_evicted_total{table=\"hosts\"} %" PRIu64 "\n"
+            "exfilmon_procwatch_evicted_total{table=\"procs\"} %" PRIu64 "\n",
+            s->hosts.evicted, s->procs.evicted);
+}
+
+/* ---- classifiers ------------------------------------------------------- */
+
+static const char *pw_base(const char *path)
+{
+    const char *s = path ? strrchr(path, '/') : NULL;
+    return s ? s + 1 : (path ? path : "");
+}
+
+/* name equals want, or is want cut to the kernel's 15-byte comm. */
+static bool pw_name_is(const char *name, const char *want, bool comm)
+{
+    size_t n = strlen(name);
+    if (comm && n == PROC_COMM_LEN - 1 && strlen(want) > n)
+        return strncmp(name, want, n) == 0;
+    return strcmp(name, want) == 0;
+}
+
+/* want followed by nothing but digits and dots ("python3.11", "perl5"). */
+static bool pw_versioned(const char *name, const char *want)
+{
+    size_t n = strlen(want);
+    if (strncmp(name, want, n) != 0)
+        return false;
+    return strspn(name + n, "0123456789.") == strlen(name + n);
+}
+
+static bool pw_interp_name(const char *b, bool comm)
+{
+    static const char *const plain[] = {"node", "nodejs", "bun", "deno", "bash", "sh",
+                                        "dash", "zsh", "pwsh", "curl", "wget"};
+    static const char *const versioned[] = {"python", "ruby", "perl", "php"};
+    if (!*b)
+        return false;
+    for (size_t i = 0; i < XM_ARRAY_LEN(plain); i++)
+        if (pw_name_is(b, plain[i], comm))
+            return true;
+    for (size_t i = 0; i < XM_ARRAY_LEN(versioned); i++)
+        if (pw_versioned(b, versioned[i]))
+            return true;
+    return false;
+}
+
+bool procwatch_is_interpreter(const char *comm, const char *exe)
+{
+    return pw_interp_name(pw_base(exe), false) || pw_interp_name(comm ? comm : "", true);
+}
+
+static const char *const pw_agents[] = {
+    "amazon-ssm-agent", "ssm-agent-worker", "ssm-session-worker", "amazon-cloudwatch-agent",
+    "google_guest_agent", "google_metadata_script_runner", "google_osconfig_agent",
+    "waagent", "WALinuxAgent", "cloud-init", "oracle-cloud-agent",
+};
+
+static bool pw_agent_name(const char *b, bool comm)
+{
+    for (size_t i = 0; *b && i < XM_ARRAY_LEN(pw_agents); i++)
+        if (pw_name_is(b, pw_agents[i], comm))
+            return true;
+    return false;
+}
+
+/* The script a python command line runs: the first argument after argv0
+ * that is not an option; "-m"/"-c" (module, inline code) mean none.
+ * Copies it into buf (bounded); returns false when there is none. */
+static bool pw_script_arg(const char *cmdline, char *buf, size_t len)
+{
+    const char *p = cmdline ? strchr(cmdline, ' ') : NULL;
+    while (p && *p) {
+        p += strspn(p, " ");
+        size_t n = strcspn(p, " ");
+        if (n == 0)
+            return false;
+        if (p[0] != '-') {
+            if (n >= len)
+                return false;
+            memcpy(buf, p, n);
+            buf[n] = '\0';
+            return true;
+        }
+        if (n == 2 && (p[1] == 'm' || p[1] == 'c'))
+            return false;
+        p += n;
+    }
+    return false;
+}
+
+bool procwatch_is_cloud_agent(const char *comm, const char *exe, const char *cmdline)
+{
+    if (pw_agent_name(pw_base(exe), false) || pw_agent_name(comm ? comm : "", true))
+        return true;
+    if (!pw_versioned(pw_base(exe), "python") && !pw_versioned(comm ? comm : "", "python"))
+        return false;
+    char script[PROC_CMDLINE_LEN];
+    if (!pw_script_arg(cmdline, script, sizeof script))
+        return false;
+    /* Installed by the distribution or the agent package, not a user's
+     * file that merely carries the name. */
+    if (strncmp(script, "/usr/", 5) != 0 && strncmp(script, "/opt/", 5) != 0)
+        return false;
+    return pw_agent_name(pw_base(script), false);
+}
+
+/* ---- rule fields ------------------------------------------------------- */
+
+enum pw_field_id { PW_LLM_API, PW_INTERP, PW_AGENT, PW_PROC_MD_AGE, PW_HOST_MD_AGE, PW_MAX };
+
+struct pw_field_arg {
+    const struct procwatch_ctx *ctx;
+    enum pw_field_id id;
+};
+static struct pw_field_arg pw_field_args[PW_MAX];
+
+static uint32_t pw_proc_id(const struct rules_eval_ctx *ctx)
+{
+    if (ctx->flow)
+        return ctx->flow->proc_id;
+    if (ctx->scope == RULES_SCOPE_PROCESS && ctx->key)
+        return (uint32_t)ctx->key->id;
+    return 0;
+}
+
+/* Seconds from t to now (0 when t is later: out-of-order flow starts). */
+static int pw_age(xm_time_t t, xm_time_t now, union rules_value *out)
+{
+    out->num = now > t ? (double)(now - t) / 1e6 : 0;
+    return 0;
+}
+
+static int pw_get_llm(const struct procwatch_ctx *c, const struct xm_flow *f,
+                      union rules_value *out)
+{
+    if (!f || !c->app || !c->endpoints)
+        return 1;
+    struct app_name n;
+    app_flow_name(c->app, f, &n);
+    out->b = n.name && lists_match_domain(c->endpoints, n.name) != NULL;
+    return 0;
+}
+
+static int pw_get_host_md(const struct procwatch_ctx *c, const struct rules_eval_ctx *ctx,
+                          union rules_value *out)
+{
+    const struct xm_addr *local = NULL;
+    xm_time_t t;
+    if (ctx->flow && ctx->flow->local)
+        local = (ctx->flow->local & FLOW_LOCAL_CLIENT) ? &ctx->flow->cli : &ctx->flow->srv;
+    else if (ctx->key && (ctx->scope == RULES_SCOPE_HOST || ctx->scope == RULES_SCOPE_HOSTDST))
+        local = &ctx->key->local;
+    if (!local || !procwatch_host_contact(c->w, local, &t))
+        return 1;
+    return pw_age(t, ctx->now, out);
+}
+
+static int pw_get_proc(const struct procwatch_ctx *c, const struct rules_eval_ctx *ctx,
+                       enum pw_field_id id, union rules_value *out)
+{
+    uint32_t pid = pw_proc_id(ctx);
+    const struct proc_info *pi = pid && c->proc ? proc_get(c->proc, pid) : NULL;
+    xm_time_t t;
+    if (!pi)
+        return 1;
+    if (id == PW_INTERP)
+        out->b = procwatch_is_interpreter(pi->comm, pi->exe);
+    else if (id == PW_AGENT)
+        out->b = procwatch_is_cloud_agent(pi->comm, pi->exe, pi->cmdline);
+    else if (!procwatch_proc_contact(c->w, pid, &t))
+        return 1;
+    else
+        return pw_age(t, ctx->now, out);
+    return 0;
+}
+
+static int pw_field_get(const struct rules_eval_ctx *ctx, const void *arg,
+                        union rules_value *out)
+{
+    const struct pw_field_arg *a = ((const struct rules_fref *)arg)->user;
+    switch (a->id) {
+    case PW_LLM_API: return pw_get_llm(a->ctx, ctx->flow, out);
+    case PW_HOST_MD_AGE: return pw_get_host_md(a->ctx, ctx, out);
+    default: return pw_get_proc(a->ctx, ctx, a->id, out);
+    }
+}
+
+#define PW_S(s) RULES_SCOPE_BIT(RULES_SCOPE_##s)
+
+static const struct { const char *name; enum rules_type type; unsigned scopes;
+                      enum pw_field_id id; }
+pw_field_defs[] = {
+    {"dst.llm_api", RULES_T_BOOL, PW_S(FLOW), PW_LLM_API},
+    {"process.interpreter", RULES_T_BOOL, PW_S(FLOW) | PW_S(PROCESS), PW_INTERP},
+    {"process.is_cloud_agent", RULES_T_BOOL, PW_S(FLOW) | PW_S(PROCESS), PW_AGENT},
+    {"process.metadata_contact_age", RULES_T_DURATION, PW_S(FLOW) | PW_S(PROCESS),
+     PW_PROC_MD_AGE},
+    {"host.metadata_contact_age", RULES_T_DURATION, PW_S(FLOW) | PW_S(HOST) | PW_S(HOSTDST),
+     PW_HOST_MD_AGE},
+};
+
+int procwatch_register_fields(struct rules_registry *reg, const struct procwatch_ctx *ctx)
+{
+    int n = 0;
+    for (size_t i = 0; i < XM_ARRAY_LEN(pw_field_defs); i++) {
+        struct pw_field_arg *a = &pw_field_args[pw_field_defs[i].id];
+        a->ctx = ctx;
+        a->id = pw_field_defs[i].id;
+        struct rules_field def = {
+            .name = pw_field_defs[i].name, .type = pw_field_defs[i].type,
+            .scopes = pw_field_defs[i].scopes, .get = pw_field_get, .arg = a,
+        };
+        if (rules_field_find(reg, def.name))
+            continue;
+        if (rules_field_register(reg, &def) != 0)
+            return -1;
+        n++;
+    }
+    return n;
+}
