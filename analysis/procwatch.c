@@ -187,7 +187,7 @@ bool procwatch_is_metadata(const struct xm_addr *a)
     /* 169.254.169.254 (RFC 3927 link-local; every major cloud's IMDS) and
      * fd00:ec2::254 (AWS IMDS over IPv6, Nitro instances). */
     static const uint8_t v4[4] = {169, 254, 169, 254};
-    static const uint8_t v6[16] = {0xfd, 0, 0, 0xec, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54};
+    static const uint8_t v6[16] = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54};
     if (a->family == 4)
         return memcmp(a->b, v4, 4) == 0;
     return a->family == 6 && memcmp(a->b, v6, 16) == 0;

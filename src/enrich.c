@@ -346,6 +346,23 @@ void enrich_record(struct enrich *e, const struct xm_flow *f, xm_time_t now, jso
         proc_eve_add(e->proc, f->proc_id, f->attribution, rec);
 }
 
+/* procrules: a process-scope alert raised with no flow in hand (from
+ * rules_tick/rules_flush) names its process from exfil.key.process_id.
+ * Only "process" is copied: attribution is a property of a flow. */
+void enrich_alert_process(struct enrich *e, json_t *alert)
+{
+    json_t *key = json_object_get(json_object_get(alert, "exfil"), "key");
+    json_t *id = json_object_get(key, "process_id");
+    if (!e->proc || !json_is_integer(id) || json_object_get(alert, "process"))
+        return;
+    json_t *tmp = json_object();
+    proc_eve_add(e->proc, (uint32_t)json_integer_value(id), PROC_ATTR_NONE, tmp);
+    json_t *p = json_object_get(tmp, "process");
+    if (p)
+        json_object_set(alert, "process", p);
+    json_decref(tmp);
+}
+
 /* Compiles the configured rule files (or the bundled pack) into a set. */
 int enrich_compile_rules(struct enrich *e, const struct xm_opts *o,
                               struct rules_set **set, char *err, size_t errlen)

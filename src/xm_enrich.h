@@ -33,6 +33,10 @@ void enrich_on_flow_end(struct enrich *e, struct xm_flow *f, enum flow_end_reaso
 /* Adds names, TLS/HTTP fields, geo, intel and host objects to a record. */
 void enrich_record(struct enrich *e, const struct xm_flow *f, xm_time_t now, json_t *rec);
 
+/* Alerts raised without a flow in hand (process scope from the tick):
+ * adds "process" for exfil.key.process_id when known. */
+void enrich_alert_process(struct enrich *e, json_t *alert);
+
 /* Compiles o's rule files (or the bundled pack when none is given)
  * against e's registry.  On error fills err with "FILE:LINE:COL: error:
  * MESSAGE", the source line and a caret; returns -1. */

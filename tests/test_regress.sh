@@ -17,6 +17,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 python3 "$root/tools/gen_scenarios.py" "$work" >/dev/null || exit 1
 python3 "$root/tools/gen_intel_scenarios.py" "$work" >/dev/null || exit 1
+python3 "$root/tools/gen_proc_scenarios.py" "$work" >/dev/null || exit 1
 tab=$(printf '\t')
 fail=0
 rows=0
@@ -26,6 +27,8 @@ while IFS="$tab" read -r pcap flags expected; do
     name=$(basename "$pcap" .pcap)
     # a leading pcaps/ names a bundled capture of the source tree
     case "$pcap" in pcaps/*) in=$root/$pcap ;; *) in=$work/$pcap ;; esac
+    # process scenarios: @WORK@ in flags names the generated ledger
+    flags=$(printf '%s' "$flags" | sed "s|@WORK@|$work|g")
     # shellcheck disable=SC2086
     "$exe" -q $flags -r "$in" --alerts "$work/$name.1.json" || { echo "FAIL run $pcap"; fail=1; continue; }
     # shellcheck disable=SC2086

@@ -24,6 +24,8 @@ Scenarios (rule, verdict):
   proc_imds_fire        100204  python3 fetches 169.254.169.254, then
                                 uploads 200 KB a minute later
   proc_imds_miss        -       amazon-ssm-agent does the same
+  proc_interp_gateway   -       proc_interp_fire's capture, replayed without
+                                a ledger (as on a gateway)
 """
 
 import argparse
@@ -163,6 +165,9 @@ def files():
         out.append(('proc_%s_fire' % name, fn, True))
         if name != 'interp_ai':
             out.append(('proc_%s_miss' % name, fn, False))
+    # interp_fire again, for a row replayed WITHOUT its ledger (a gateway:
+    # no process is known, so no process rule may fire)
+    out.append(('proc_interp_gateway', interp, True))
     return out
 
 

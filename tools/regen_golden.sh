@@ -14,6 +14,8 @@ trap 'rm -rf "$work"' EXIT INT TERM
 python3 "$root/tools/gen_scenarios.py" "$work" >/dev/null
 # intel.rules scenarios (tools/gen_intel_scenarios.py), same directory
 python3 "$root/tools/gen_intel_scenarios.py" "$work" >/dev/null
+# process.rules scenarios: pcap + ledger pairs (tools/gen_proc_scenarios.py)
+python3 "$root/tools/gen_proc_scenarios.py" "$work" >/dev/null
 mkdir -p "$root/tests/regress/expected"
 tab=$(printf '\t')
 grep -v '^#' "$root/tests/regress/manifest.tsv" |
@@ -22,6 +24,8 @@ while IFS="$tab" read -r pcap flags expected; do
     rm -f "$root/tests/regress/$expected"   # exfilmon appends to --alerts
     # a leading pcaps/ names a bundled capture of the source tree
     case "$pcap" in pcaps/*) in=$root/$pcap ;; *) in=$work/$pcap ;; esac
+    # process scenarios: @WORK@ in flags names the generated ledger
+    flags=$(printf '%s' "$flags" | sed "s|@WORK@|$work|g")
     # shellcheck disable=SC2086  # flags is a word list on purpose
     "$exe" -q $flags -r "$in" --alerts "$root/tests/regress/$expected"
     printf '%-40s %s alerts\n' "$pcap" "$(wc -l < "$root/tests/regress/$expected")"
