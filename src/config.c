@@ -253,7 +253,7 @@ static int set_u32(struct cfg *c, const struct cfg_setting *s)
 
 static int set_int(struct cfg *c, const struct cfg_setting *s)
 {
-    uint32_t v;
+    uint32_t v = 0;
     if (cfg_u32(c, s->name, s->lo, s->hi, &v) != 0)
         return -1;
     *OPT_AT(c, s, int) = (int)v;
@@ -273,7 +273,7 @@ static int set_bool(struct cfg *c, const struct cfg_setting *s)
 /* process { attribution = no } sets no_process. */
 static int set_not_bool(struct cfg *c, const struct cfg_setting *s)
 {
-    bool v;
+    bool v = false;
     if (cfg_bool(c, s->name, &v) != 0)
         return -1;
     *OPT_AT(c, s, bool) = !v;
