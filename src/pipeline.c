@@ -95,6 +95,8 @@ static void pipe_on_alert(void *ctx, json_t *alert)
     pl->st.alerts++;
     if (pl->cur_flow)
         enrich_record(pl->enrich, pl->cur_flow, pl->now, alert);
+    else
+        enrich_alert_process(pl->enrich, alert);
     if (pl->alert_hook)
         pl->alert_hook(pl->alert_hook_ctx, alert);
     for (size_t i = 1; i < pl->n_alert_out; i++)
