@@ -141,6 +141,30 @@ def dns_longlabel(c, fire):
               '198.51.100.53', sport=53998)
 
 
+def dns_entropy(c, fire):
+    """100113: 30 queries whose 40-character labels are random base32
+    (about 4.7 bits per character) vs random hex (4.0 at most); 30 unique
+    subdomains, below rule 100110's 100 and 100112's 48 characters."""
+    alpha = 'abcdefghijklmnopqrstuvwxyz234567' if fire else '0123456789abcdef'
+    for i in range(30):
+        label = ''.join(c.rng.choice(alpha) for _ in range(40))
+        c.dns('10.0.0.46', T0 + i * 10 * S, '%s.e.exfil-tunnel.net' % label,
+              '198.51.100.53', sport=53997)
+
+
+def dns_txt(c, fire):
+    """100114: TXT answers of 1200 octets each from one domain, 60 of them
+    (72 KB, over the 64 KB threshold) vs 40 (48 KB).  The same name is
+    asked every time, so only the TXT volume rule can speak."""
+    n = 60 if fire else 40
+    for i in range(n):
+        c.qid += 1
+        blob = bytes(c.rng.getrandbits(8) for _ in range(1200))
+        c.evs += g.dns_lookup(A('10.0.0.47'), RESOLVER, T0 + i * 20 * S, c.qid,
+                              'cmd.x.exfil-txt.net', 'TXT',
+                              [('cmd.x.exfil-txt.net', 'TXT', blob)], sport=53996)
+
+
 def filesharing(c, fire):
     """100120: 2 MB uploaded to transfer.sh vs 2 MB downloaded from it."""
     up, down = (2_000_000, 5000) if fire else (5000, 2_000_000)
@@ -199,7 +223,7 @@ SCENARIOS = [
     ('firstseen_known', firstseen_known), ('dns_tunnel', dns_tunnel),
     ('dns_longlabel', dns_longlabel), ('filesharing', filesharing),
     ('tunnel_ai', tunnel_ai), ('objstore', objstore), ('beacon', beacon),
-    ('inbound_ai', inbound_ai),
+    ('inbound_ai', inbound_ai), ('dns_entropy', dns_entropy), ('dns_txt', dns_txt),
 ]
 
 

@@ -334,7 +334,8 @@ def dns_query(qid, name, qtype='A'):
 
 def dns_response(qid, name, qtype, answers, ttl=300, rcode=0):
     """answers: list of (owner, type, value) with value an address string
-    for A/AAAA or a name for CNAME.  Names are compressed."""
+    for A/AAAA, a name for CNAME, or text (str or bytes) for TXT.  Names
+    are compressed."""
     comp = {}
     msg = struct.pack('!HHHHHH', qid, 0x8180 | rcode, 1, len(answers), 0, 0)
     msg += dns_name(name, comp, 0, len(msg)) + struct.pack('!HH', QTYPE[qtype], 1)
@@ -342,6 +343,11 @@ def dns_response(qid, name, qtype, answers, ttl=300, rcode=0):
         msg += dns_name(owner, comp, 0, len(msg))
         if typ == 'CNAME':
             rd = dns_name(val, comp, 0, len(msg) + 10)
+        elif typ == 'TXT':
+            # RFC 1035 3.3.14: character-strings of at most 255 octets each.
+            data = val.encode() if isinstance(val, str) else bytes(val)
+            rd = b''.join(bytes([len(data[i:i + 255])]) + data[i:i + 255]
+                          for i in range(0, len(data), 255)) or b'\x00'
         else:
             rd = ip(val)
         msg += struct.pack('!HHIH', QTYPE[typ], 1, ttl, len(rd)) + rd
