@@ -79,13 +79,13 @@ demo() {
 run_tests() {
   build build
   local rc=0
-  meson test -C build --num-processes 2 --print-errorlogs || rc=1
+  meson test -C build --num-processes 2 --timeout-multiplier 2 --print-errorlogs || rc=1
   local logs=(build/meson-logs/testlog.json)
   if [ "${XM_NO_SANITIZE:-0}" != 1 ]; then
     echo "== the same tests under AddressSanitizer + UndefinedBehaviorSanitizer ==" >&2
     build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-      meson test -C build-asan --num-processes 2 --print-errorlogs --no-suite crosscheck || rc=1
+      meson test -C build-asan --num-processes 2 --timeout-multiplier 4 --print-errorlogs --no-suite crosscheck --no-suite gen || rc=1
     logs+=(build-asan/meson-logs/testlog.json)
   fi
   summarise "${logs[@]}" || rc=1
