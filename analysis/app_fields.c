@@ -158,11 +158,10 @@ int app_register_fields(struct rules_registry *reg, const struct app_ctx *app)
             .scopes = RULES_SCOPE_BIT(RULES_SCOPE_FLOW), .windowed = false,
             .get = app_field_get, .arg = a, .metric = 0,
         };
-        if (rules_field_find(reg, def.name))
-            continue;
-        if (rules_field_register(reg, &def) != 0)
+        int added = rules_field_add(reg, &def);
+        if (added < 0)
             return -1;
-        n++;
+        n += added;
     }
     return n;
 }

@@ -328,11 +328,10 @@ int dstseen_register_fields(struct rules_registry *reg, struct dstseen *d,
         struct rules_field def = {defs[i].name, defs[i].type,
                                   RULES_SCOPE_BIT(RULES_SCOPE_FLOW), false, ds_field_get,
                                   &args[i], 0};
-        if (rules_field_find(reg, def.name))
-            continue;
-        if (rules_field_register(reg, &def) != 0)
+        int added = rules_field_add(reg, &def);
+        if (added < 0)
             return -1;
-        n++;
+        n += added;
     }
     return n;
 }

@@ -336,11 +336,10 @@ int intel_register_fields(struct rules_registry *reg, struct intel_ctx *c)
     };
     int n = 0;
     for (size_t i = 0; i < XM_ARRAY_LEN(defs); i++) {
-        if (rules_field_find(reg, defs[i].name))
-            continue;
-        if (rules_field_register(reg, &defs[i]) != 0)
+        int added = rules_field_add(reg, &defs[i]);
+        if (added < 0)
             return -1;
-        n++;
+        n += added;
     }
     return n;
 }

@@ -102,11 +102,10 @@ int proc_register_fields(struct rules_registry *reg, const struct proc *p)
                           ? RULES_SCOPE_BIT(RULES_SCOPE_FLOW) : scopes,
             .get = proc_field_get, .arg = a,
         };
-        if (rules_field_find(reg, def.name))
-            continue;
-        if (rules_field_register(reg, &def) != 0)
+        int added = rules_field_add(reg, &def);
+        if (added < 0)
             return -1;
-        n++;
+        n += added;
     }
     return n;
 }

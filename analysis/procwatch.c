@@ -486,11 +486,10 @@ int procwatch_register_fields(struct rules_registry *reg, const struct procwatch
             .name = pw_field_defs[i].name, .type = pw_field_defs[i].type,
             .scopes = pw_field_defs[i].scopes, .get = pw_field_get, .arg = a,
         };
-        if (rules_field_find(reg, def.name))
-            continue;
-        if (rules_field_register(reg, &def) != 0)
+        int added = rules_field_add(reg, &def);
+        if (added < 0)
             return -1;
-        n++;
+        n += added;
     }
     return n;
 }

@@ -97,11 +97,10 @@ int services_register_fields(struct rules_registry *reg, struct services_ctx *c)
         struct rules_field def = {defs[i].name, defs[i].type,
                                   RULES_SCOPE_BIT(RULES_SCOPE_FLOW), false, sv_field_get,
                                   &args[i], 0};
-        if (rules_field_find(reg, def.name))
-            continue;
-        if (rules_field_register(reg, &def) != 0)
+        int added = rules_field_add(reg, &def);
+        if (added < 0)
             return -1;
-        n++;
+        n += added;
     }
     return n;
 }

@@ -123,6 +123,10 @@ struct rules_registry *rules_registry_new(void);
 void rules_registry_free(struct rules_registry *reg);
 /* Adds a field; returns 0, or -1 when the name exists or memory is out. */
 int rules_field_register(struct rules_registry *reg, const struct rules_field *def);
+/* Adds a field unless one of that name exists already (so a module can
+ * register its fields into a registry that has some of them): returns 1
+ * when added, 0 when skipped, -1 on allocation failure or a bad def. */
+int rules_field_add(struct rules_registry *reg, const struct rules_field *def);
 const struct rules_field *rules_field_find(const struct rules_registry *reg,
                                            const char *name);
 

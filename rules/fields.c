@@ -155,3 +155,10 @@ int rwin_pick(uint32_t w)
             return r;
     return -1;
 }
+
+int rules_field_add(struct rules_registry *reg, const struct rules_field *def)
+{
+    if (def->name && rules_field_find(reg, def->name))
+        return 0;
+    return rules_field_register(reg, def) == 0 ? 1 : -1;
+}

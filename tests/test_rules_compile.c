@@ -211,6 +211,13 @@ static void test_registry(void)
                             false, get_const, NULL, 0};
     CHECK(rules_field_register(reg, &f) == 0);
     CHECK(rules_field_register(reg, &f) == -1);
+    CHECK(rules_field_add(reg, &f) == 0);            /* present: skipped */
+    struct rules_field g = f;
+    g.name = "test.added";
+    CHECK(rules_field_add(reg, &g) == 1);
+    CHECK(rules_field_find(reg, "test.added") != NULL);
+    g.name = NULL;
+    CHECK(rules_field_add(reg, &g) == -1);
     CHECK(rules_field_find(reg, "dst.domain") != NULL);
     CHECK(rules_field_find(reg, "bytes_out")->windowed);
     struct rules_set *set = NULL;
