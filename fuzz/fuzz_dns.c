@@ -1,6 +1,6 @@
 /*
- * fuzz_dns.c - libFuzzer target for the DNS parser (analysis/dns.c) and
- * what learns from it (analysis/names.c).
+ * fuzz_dns.c - libFuzzer target for the DNS parser (analysis/app/dns.c) and
+ * what learns from it (analysis/intel/names.c).
  *
  * Input: byte 0 bit 0 selects UDP framing (dns_parse) or TCP framing
  * (dns_parse_tcp, every length-prefixed message in turn); the rest is

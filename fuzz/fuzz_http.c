@@ -1,6 +1,6 @@
 /*
  * fuzz_http.c - libFuzzer target for the HTTP/1.x request-head parser
- * (analysis/http.c).  The whole input is the client's first bytes,
+ * (analysis/app/http.c).  The whole input is the client's first bytes,
  * copied to an exact-size buffer so ASan sees any over-read; the output
  * invariants (plain ASCII, NUL inside each field) are asserted with abort().
  */

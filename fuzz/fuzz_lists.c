@@ -1,6 +1,6 @@
 /*
  * fuzz_lists.c - libFuzzer target for the intelligence list parser
- * (analysis/lists.c).  Loads the input as a list file, then runs every
+ * (analysis/intel/lists.c).  Loads the input as a list file, then runs every
  * matcher against fixed probes and against each entry's own text, so
  * globs, suffix walks and CIDR masks are exercised on parsed data.
  */

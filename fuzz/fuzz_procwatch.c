@@ -1,5 +1,5 @@
 /*
- * fuzz_procwatch.c - analysis/procwatch.c on untrusted process strings
+ * fuzz_procwatch.c - analysis/proc/procwatch.c on untrusted process strings
  * and flows.  Input: comm, exe and cmdline separated by NUL bytes (each
  * cut to the size struct proc_info holds, as /proc or a ledger would give
  * them), then the rest as 8-byte flow records (4-byte IPv4 client, 1 byte

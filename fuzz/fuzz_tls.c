@@ -1,6 +1,6 @@
 /*
  * fuzz_tls.c - libFuzzer target for the ClientHello parser
- * (analysis/tls.c) and the first-flight reassembly (analysis/reasm.c).
+ * (analysis/app/tls.c) and the first-flight reassembly (analysis/app/reasm.c).
  *
  * Input: byte 0 is a split point selector; the rest is the client byte
  * stream.  The stream is parsed whole, then fed to a reassembly slot as

@@ -1,5 +1,5 @@
 /*
- * xm_aihost.h - which local hosts run AI tooling (analysis/aihost.c).
+ * xm_aihost.h - which local hosts run AI tooling (analysis/intel/aihost.c).
  *
  * A local host gets the AI tag, with evidence, when it
  *   - connects to an LLM API endpoint (remote name or registrable domain

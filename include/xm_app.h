@@ -1,6 +1,6 @@
 /*
  * xm_app.h - the per-packet application-layer dispatcher
- * (analysis/app.c): DNS, TLS ClientHello and HTTP/1.x request parsing
+ * (analysis/app/app.c): DNS, TLS ClientHello and HTTP/1.x request parsing
  * wired to the names cache, per-flow app records, and EVE output.
  *
  * Ownership: app_new() allocates everything once (names tables, the
@@ -138,7 +138,7 @@ struct app_dns_query {
 struct app_ctx;
 struct rules_registry;
 
-/* Registers the rule fields fed by this module (analysis/app_fields.c):
+/* Registers the rule fields fed by this module (analysis/app/app_fields.c):
  * dst.name, dst.domain, dst.named, dst.name_source, dst.unnamed_reason,
  * tls.sni, tls.alpn, tls.ech, http.method, http.host, http.user_agent,
  * http.content_type, http.x_filename, http.content_length,

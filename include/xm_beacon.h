@@ -1,5 +1,5 @@
 /*
- * xm_beacon.h - a first beaconing heuristic (analysis/beacon.c): per
+ * xm_beacon.h - a first beaconing heuristic (analysis/intel/beacon.c): per
  * (local host, remote name-or-address), the start times and sizes of the
  * last BEACON_RING connections, and the regularity of their spacing.
  * Heuristic, thresholds and limits: docs/rules.md, "Beaconing".

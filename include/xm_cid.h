@@ -1,7 +1,7 @@
 /*
  * xm_cid.h - Community ID v1 flow hashing
  * (https://github.com/corelight/community-id-spec) and the SHA-1 and
- * base64 it needs (analysis/community_id.c, analysis/sha1.c).
+ * base64 it needs (analysis/flow/community_id.c, lib/sha1.c).
  *
  * Ownership: pure functions over caller memory; nothing allocates.
  */

@@ -1,6 +1,6 @@
 /*
  * xm_dns.h - DNS message parser (RFC 1035 section 4, RFC 3596 AAAA,
- * RFC 7766 DNS over TCP).  analysis/dns.c.
+ * RFC 7766 DNS over TCP).  analysis/app/dns.c.
  *
  * Pure parser: reads untrusted bytes only through struct xm_rd, never
  * allocates, writes into the caller's struct dns_msg (fixed-size

@@ -1,6 +1,6 @@
 /*
  * xm_dstseen.h - first-seen and prevalence of registrable domains
- * (analysis/dstseen.c), per (local host, domain) and site-wide.
+ * (analysis/intel/dstseen.c), per (local host, domain) and site-wide.
  *
  * Ownership: dstseen_new() allocates both tables once (hard caps in
  * struct dstseen_limits); dstseen_free() releases them.  Nothing is

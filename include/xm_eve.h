@@ -1,6 +1,6 @@
 /*
  * xm_eve.h - EVE (Suricata-style) JSON records for flows
- * (analysis/eve_flow.c); field reference in docs/schema-flow.md.
+ * (output/eve_flow.c); field reference in docs/schema-flow.md.
  *
  * Ownership: every builder returns a NEW json_t reference owned by the
  * caller (json_decref when done); NULL on allocation failure.  The flow

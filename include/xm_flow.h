@@ -1,5 +1,5 @@
 /*
- * xm_flow.h - the bidirectional flow table (analysis/flow.c).
+ * xm_flow.h - the bidirectional flow table (analysis/flow/flow.c).
  *
  * Ownership: the table owns every struct xm_flow; all memory is allocated
  * once by flow_table_new() (hard cap max_flows) and freed by

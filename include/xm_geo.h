@@ -1,6 +1,6 @@
 /*
  * xm_geo.h - GeoIP: country, ASN and AS organisation of an address, from
- * one or more MaxMind DB files (analysis/geo.c, libmaxminddb).
+ * one or more MaxMind DB files (analysis/intel/geo.c, libmaxminddb).
  *
  * Ownership: struct geo owns the opened databases and the result cache;
  * geo_free() releases both.  Results are copied into caller storage

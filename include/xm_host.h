@@ -1,5 +1,5 @@
 /*
- * xm_host.h - per-local-host accounting (analysis/host.c).
+ * xm_host.h - per-local-host accounting (analysis/flow/host.c).
  *
  * One entry per home-network address, keyed by struct xm_addr.
  * Ownership: the table owns every struct xm_host; all memory is

@@ -1,6 +1,6 @@
 /*
  * xm_http.h - HTTP/1.x request-head parser (RFC 9112 3 and 5; header
- * names compared case-insensitively, RFC 9110 5.1).  analysis/http.c.
+ * names compared case-insensitively, RFC 9110 5.1).  analysis/app/http.c.
  *
  * Pure parser over the client's first bytes: reads only through struct
  * xm_rd, never allocates, writes into the caller's struct http1_req.

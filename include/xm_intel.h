@@ -1,5 +1,5 @@
 /*
- * xm_intel.h - destination intelligence glue (analysis/intel.c): ties the
+ * xm_intel.h - destination intelligence glue (analysis/intel/intel.c): ties the
  * GeoIP resolver, indicator lists, look-alike checker and AI-host table
  * to flows and to the rule engine's field registry.
  *

@@ -1,6 +1,6 @@
 /*
  * xm_lists.h - named intelligence lists loaded from plain text files
- * (analysis/lists.c): domains, addresses, CIDRs, ports and HTTP markers.
+ * (analysis/intel/lists.c): domains, addresses, CIDRs, ports and HTTP markers.
  *
  * File format (UTF-8/ASCII, one entry per line, LF or CRLF):
  *   # comment            '#' at line start or after white space

@@ -1,5 +1,5 @@
 /*
- * xm_lookalike.h - look-alike vendor domains (analysis/lookalike.c).
+ * xm_lookalike.h - look-alike vendor domains (analysis/intel/lookalike.c).
  *
  * Given a host name or registrable domain (eTLD+1, libpsl), decides
  * whether it imitates an allow-listed AI or security vendor:

@@ -1,7 +1,7 @@
 /*
  * xm_names.h - names for addresses, learned from the traffic itself
- * (analysis/names.c), and registrable domains via libpsl
- * (analysis/psl.c).  No resolver is ever called.
+ * (analysis/intel/names.c), and registrable domains via libpsl
+ * (analysis/intel/psl.c).  No resolver is ever called.
  *
  * Ownership: names_new() allocates every table once (hard caps in struct
  * names_limits) and names_free() releases them; nothing is allocated per
@@ -41,7 +41,7 @@ enum name_src { NAME_NONE = 0, NAME_SNI, NAME_HTTP_HOST, NAME_DNS, NAME_QUIC_SNI
 /* "none", "sni", "http_host", "dns", "quic_sni". */
 const char *names_src_str(enum name_src s);
 
-/* ---- registrable domain (analysis/psl.c, libpsl) ---- */
+/* ---- registrable domain (analysis/intel/psl.c, libpsl) ---- */
 struct regdom;
 /* path NULL: the newest of the system PSL (/usr/share/publicsuffix) and
  * libpsl's built-in list.  Returns NULL when nothing could be loaded. */

@@ -1,5 +1,5 @@
 /*
- * xm_netset.h - a set of IPv4 and IPv6 CIDR prefixes (analysis/netset.c).
+ * xm_netset.h - a set of IPv4 and IPv6 CIDR prefixes (lib/netset.c).
  *
  * Used for --home-net and for CIDR lists in rules.  Lookups are
  * allocation-free: for every prefix length present in the set there is

@@ -1,5 +1,5 @@
 /*
- * xm_out.h - JSON-lines outputs (src/output.c).
+ * xm_out.h - JSON-lines outputs (output/output.c).
  *
  * An output is a destination for one kind of record (alerts or flows):
  * a file (appended, reopened by out_reopen for logrotate), standard

@@ -159,7 +159,7 @@ void proc_write_metrics(const struct proc *p, FILE *f);
 
 /* Registers the rule fields process.name, .exe, .cmdline, .user,
  * .container, .runtime, .ai, .age, .pid (FLOW and PROCESS scope) and
- * process.attribution (FLOW) - analysis/proc_fields.c.  p may be NULL
+ * process.attribution (FLOW) - analysis/proc/proc_fields.c.  p may be NULL
  * (no attribution: the fields are never available).  Returns the number
  * registered or -1 on allocation failure. */
 struct rules_registry;

@@ -1,6 +1,6 @@
 /*
  * xm_procwatch.h - process-scope facts for the rules of rules/process.rules
- * (analysis/procwatch.c): who reached the cloud metadata service and when,
+ * (analysis/proc/procwatch.c): who reached the cloud metadata service and when,
  * which processes are interpreters or cloud agents, and whether a flow's
  * remote name is a public LLM API.
  *

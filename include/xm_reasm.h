@@ -1,7 +1,7 @@
 /*
  * xm_reasm.h - bounded reassembly of the first bytes of one TCP direction
  * (the client's first flight: a ClientHello or HTTP request head that
- * spans segments).  analysis/reasm.c.
+ * spans segments).  analysis/app/reasm.c.
  *
  * Ownership: reasm_new() allocates every slot and buffer once; nothing is
  * allocated afterwards.  reasm_data() returns a pointer into the pool

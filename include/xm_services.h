@@ -1,6 +1,6 @@
 /*
  * xm_services.h - destination service categories and inbound AI-tool
- * ports as rule fields (analysis/services.c).
+ * ports as rule fields (analysis/intel/services.c).
  *
  * Ownership: struct services_ctx is caller storage holding BORROWED
  * lists and the app ctx; all must outlive the registry the fields are

@@ -2,7 +2,7 @@
  * xm_tls.h - TLS ClientHello parser (RFC 8446 4.1.2, RFC 5246 7.4.1.2):
  * SNI (RFC 6066 3), ALPN (RFC 7301 3.1), supported_versions, and the
  * presence of Encrypted Client Hello (extension 0xfe0d,
- * draft-ietf-tls-esni) or the older ESNI (0xffce).  analysis/tls.c.
+ * draft-ietf-tls-esni) or the older ESNI (0xffce).  analysis/app/tls.c.
  *
  * Pure parser over the client's byte stream (TLS records, starting at a
  * record boundary): reads only through struct xm_rd, never allocates,

@@ -1,5 +1,5 @@
 /*
- * test_app.c - the app-layer dispatcher (analysis/app.c) driven with
+ * test_app.c - the app-layer dispatcher (analysis/app/app.c) driven with
  * hand-built packets and flows: names from DNS, SNI over several
  * segments (in order, out of order, retransmitted with other bytes),
  * HTTP Host and X-Filename, unnamed reasons, DNS on another UDP port,

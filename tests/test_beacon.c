@@ -1,5 +1,5 @@
 /*
- * test_beacon.c - beaconing statistics of analysis/beacon.c: median
+ * test_beacon.c - beaconing statistics of analysis/intel/beacon.c: median
  * interval, MAD/median jitter, byte mean, the live flow, the ring bound
  * and LRU eviction counters.  Times are packet time.
  */

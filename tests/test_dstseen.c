@@ -1,5 +1,5 @@
 /*
- * test_dstseen.c - first-seen / prevalence tables of analysis/dstseen.c:
+ * test_dstseen.c - first-seen / prevalence tables of analysis/intel/dstseen.c:
  * exact packet-time values, case folding, LRU eviction and its counters.
  */
 #include "xm_dstseen.h"

@@ -1,5 +1,5 @@
 /*
- * test_http1.c - HTTP/1.x request-head parser (analysis/http.c) on
+ * test_http1.c - HTTP/1.x request-head parser (analysis/app/http.c) on
  * hand-written requests: fields, every truncation point, CONNECT,
  * header-name case, over-long values, malformed heads.
  */

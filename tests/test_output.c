@@ -1,5 +1,5 @@
 /*
- * test_output.c - src/output.c: file writes, reopen after a logrotate
+ * test_output.c - output/output.c: file writes, reopen after a logrotate
  * rename, full disk (/dev/full), the live queue bound (a FIFO nobody
  * reads), the unix socket readers, RFC 5424 syslog framing and metrics.
  */

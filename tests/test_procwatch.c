@@ -1,5 +1,5 @@
 /*
- * test_procwatch.c - analysis/procwatch.c: metadata address detection,
+ * test_procwatch.c - analysis/proc/procwatch.c: metadata address detection,
  * the bounded contact tables (LRU eviction and counters), interpreter and
  * cloud-agent classifiers, and the rule fields read through the registry
  * the way the engine reads them.

@@ -28,7 +28,7 @@ static json_t *j_num(double v)
 }
 
 /*
- * The header shared with flow records (analysis/eve_flow.c): timestamp,
+ * The header shared with flow records (output/eve_flow.c): timestamp,
  * flow_id, event_type, schema_version, src_ip, src_port, dest_ip,
  * dest_port, proto, community_id.  Flow-scope alerts concern one flow and
  * carry its full 5-tuple; other scopes carry the key's addresses only.
