@@ -34,12 +34,7 @@
  * (minus what precedes the IP header) is DEC_INVALID too (ip4/ip6_bad_len):
  * snaplen shortens caplen, never wirelen, so such a header lies.
  */
-#include "xm_pkt.h"
-
-#include "xm_rd.h"
-
-/* Link types handled here but not named in xm_pkt.h. */
-enum { DEC_DLT_PPP = 9, DEC_DLT_PPP_SERIAL = 50, DEC_DLT_C_HDLC = 104 };
+#include "decode_int.h"
 
 /* Bounds on loops driven by packet bytes (exceeding them is invalid). */
 #define DEC_VLAN_MAX 8      /* stacked 802.1Q/802.1ad/0x9100 tags */
@@ -63,14 +58,6 @@ enum {
     IPP_DSTOPTS = 60, IPP_SCTP = 132,
 };
 
-struct dec_ctx {
-    struct xm_rd r;      /* over data[0, caplen) */
-    struct xm_pkt *pkt;
-    uint32_t frame_len;  /* max(wirelen, caplen): for length-0 IP headers */
-};
-
-static enum dec_reason dec_ip4(struct dec_ctx *c);
-static enum dec_reason dec_ip6(struct dec_ctx *c);
 
 /* ---- names and result mapping ----------------------------------------- */
 
@@ -144,20 +131,6 @@ const char *dec_reason_name(enum dec_reason r)
     if ((unsigned)r >= DR_MAX || !dec_reason_names[r])
         return "unknown";
     return dec_reason_names[r];
-}
-
-bool dec_dlt_supported(int dlt)
-{
-    switch (dlt) {
-    case XM_DLT_NULL: case XM_DLT_EN10MB: case XM_DLT_RAW_OLD:
-    case XM_DLT_RAW_OLD2: case XM_DLT_LOOP: case XM_DLT_RAW:
-    case XM_DLT_LINUX_SLL: case XM_DLT_IPV4: case XM_DLT_IPV6:
-    case XM_DLT_LINUX_SLL2: case DEC_DLT_PPP: case DEC_DLT_PPP_SERIAL:
-    case DEC_DLT_C_HDLC:
-        return true;
-    default:
-        return false;
-    }
 }
 
 /* ---- L4 ---------------------------------------------------------------- */
@@ -319,7 +292,7 @@ static bool dec_ip_len_fits(const struct dec_ctx *c, size_t ip_off)
     return c->pkt->ip_bytes <= c->frame_len - ip_off;
 }
 
-static enum dec_reason dec_ip4(struct dec_ctx *c)
+enum dec_reason dec_ip4(struct dec_ctx *c)
 {
     struct xm_rd *r = &c->r;
     struct xm_pkt *p = c->pkt;
@@ -410,7 +383,7 @@ static enum dec_reason dec_ip6_ext(struct dec_ctx *c, uint8_t *nh)
     return DR_NONE;
 }
 
-static enum dec_reason dec_ip6(struct dec_ctx *c)
+enum dec_reason dec_ip6(struct dec_ctx *c)
 {
     struct xm_rd *r = &c->r;
     struct xm_pkt *p = c->pkt;
@@ -443,11 +416,11 @@ static enum dec_reason dec_ip6(struct dec_ctx *c)
     return dec_l4(c, hdrs);
 }
 
-/* ---- link layers --------------------------------------------------------- */
+/* ---- encapsulations above the link layer ---------------------------------- */
 
 /* Reader at the first byte after the version-less encapsulation (raw IP,
  * MPLS bottom of stack): the version nibble picks the IP decoder. */
-static enum dec_reason dec_ip_any(struct dec_ctx *c, enum dec_reason trunc,
+enum dec_reason dec_ip_any(struct dec_ctx *c, enum dec_reason trunc,
                                   enum dec_reason other)
 {
     uint8_t v = 0;
@@ -475,7 +448,7 @@ static enum dec_reason dec_mpls(struct dec_ctx *c)
 }
 
 /* PPP protocol field (RFC 1661), 1 byte when compressed (odd first byte). */
-static enum dec_reason dec_ppp_proto(struct dec_ctx *c, enum dec_reason trunc)
+enum dec_reason dec_ppp_proto(struct dec_ctx *c, enum dec_reason trunc)
 {
     uint8_t b0 = 0, b1 = 0;
     if (!xm_rd_u8(&c->r, &b0))
@@ -509,7 +482,7 @@ static bool dec_is_vlan(uint16_t et)
 
 /* Reader after an ethertype field holding `et`: VLAN tags (innermost id
  * wins), then the payload.  Ethertypes < 0x0600 are 802.3 lengths. */
-static enum dec_reason dec_ethertype(struct dec_ctx *c, uint16_t et)
+enum dec_reason dec_ethertype(struct dec_ctx *c, uint16_t et)
 {
     for (unsigned depth = 0; dec_is_vlan(et); depth++) {
         uint16_t tci = 0;
@@ -525,104 +498,6 @@ static enum dec_reason dec_ethertype(struct dec_ctx *c, uint16_t et)
     case ET_PPPOE_SESS: return dec_pppoe(c);
     case ET_MPLS_UC: case ET_MPLS_MC: return dec_mpls(c);
     default: return DR_NOT_IP;
-    }
-}
-
-/* Ethernet II: dst(6) src(6) ethertype(2). */
-static enum dec_reason dec_eth(struct dec_ctx *c)
-{
-    uint16_t et = 0;
-    if (!xm_rd_skip(&c->r, 12) || !xm_rd_be16(&c->r, &et))
-        return DR_LINK_TRUNC;
-    return dec_ethertype(c, et);
-}
-
-/* Linux cooked v1: 16 bytes, protocol (ethertype) at offset 14. */
-static enum dec_reason dec_sll(struct dec_ctx *c)
-{
-    uint16_t et = 0;
-    if (!xm_rd_skip(&c->r, 14) || !xm_rd_be16(&c->r, &et))
-        return DR_SLL_TRUNC;
-    return dec_ethertype(c, et);
-}
-
-/* Linux cooked v2: 20 bytes, protocol (ethertype) at offset 0. */
-static enum dec_reason dec_sll2(struct dec_ctx *c)
-{
-    uint16_t et = 0;
-    if (!xm_rd_be16(&c->r, &et) || !xm_rd_skip(&c->r, 18))
-        return DR_SLL_TRUNC;
-    return dec_ethertype(c, et);
-}
-
-/* BSD AF values for IPv6 differ by OS: 24 (NetBSD/OpenBSD), 28 (FreeBSD),
- * 30 (macOS); AF_INET is 2 everywhere. */
-static enum dec_reason dec_af(struct dec_ctx *c, uint32_t af)
-{
-    switch (af) {
-    case 2: return dec_ip4(c);
-    case 24: case 28: case 30: return dec_ip6(c);
-    default: return DR_NOT_IP;
-    }
-}
-
-/* DLT_NULL: 4-byte AF in the capturing host's byte order.  AF values are
- * small, so whichever reading is < 2^16 is the right one.  When neither
- * is, some writers put a Cisco-HDLC-like header there (address, control,
- * ethertype in bytes 2-3, network order). */
-static enum dec_reason dec_null(struct dec_ctx *c)
-{
-    struct xm_rd t = c->r;
-    uint32_t le = 0, be = 0;
-    if (!xm_rd_le32(&t, &le) || !xm_rd_be32(&c->r, &be))
-        return DR_LINK_TRUNC;
-    if (le < 0x10000 || be < 0x10000)
-        return dec_af(c, le < 0x10000 ? le : be);
-    return dec_ethertype(c, (uint16_t)(be & 0xffff));
-}
-
-/* DLT_LOOP: 4-byte AF in network order. */
-static enum dec_reason dec_loop(struct dec_ctx *c)
-{
-    uint32_t af = 0;
-    if (!xm_rd_be32(&c->r, &af))
-        return DR_LINK_TRUNC;
-    return dec_af(c, af);
-}
-
-/* DLT_PPP / PPP_SERIAL: optional HDLC address 0xff + control 0x03. */
-static enum dec_reason dec_ppp(struct dec_ctx *c)
-{
-    uint8_t b0 = 0;
-    if (xm_rd_peek8(&c->r, 0, &b0) && b0 == 0xff && !xm_rd_skip(&c->r, 2))
-        return DR_LINK_TRUNC;
-    return dec_ppp_proto(c, DR_LINK_TRUNC);
-}
-
-/* Cisco HDLC: address(1) control(1) ethertype(2). */
-static enum dec_reason dec_chdlc(struct dec_ctx *c)
-{
-    uint16_t et = 0;
-    if (!xm_rd_skip(&c->r, 2) || !xm_rd_be16(&c->r, &et))
-        return DR_LINK_TRUNC;
-    return dec_ethertype(c, et);
-}
-
-static enum dec_reason dec_link(struct dec_ctx *c, int dlt)
-{
-    switch (dlt) {
-    case XM_DLT_EN10MB: return dec_eth(c);
-    case XM_DLT_LINUX_SLL: return dec_sll(c);
-    case XM_DLT_LINUX_SLL2: return dec_sll2(c);
-    case XM_DLT_RAW: case XM_DLT_RAW_OLD: case XM_DLT_RAW_OLD2:
-        return dec_ip_any(c, DR_LINK_TRUNC, DR_IP_BAD_VERSION);
-    case XM_DLT_IPV4: return dec_ip4(c);
-    case XM_DLT_IPV6: return dec_ip6(c);
-    case XM_DLT_NULL: return dec_null(c);
-    case XM_DLT_LOOP: return dec_loop(c);
-    case DEC_DLT_PPP: case DEC_DLT_PPP_SERIAL: return dec_ppp(c);
-    case DEC_DLT_C_HDLC: return dec_chdlc(c);
-    default: return DR_UNSUPPORTED_DLT;
     }
 }
 
@@ -648,7 +523,8 @@ enum dec_result dec_packet(int dlt, xm_time_t ts, const uint8_t *data,
     xm_rd_init(&c.r, data, caplen);
     c.pkt = pkt;
     c.frame_len = wirelen > caplen ? wirelen : caplen;
-    enum dec_reason why = dec_link(&c, dlt);
+    const struct dec_link_type *lt = dec_link_find(dlt);
+    enum dec_reason why = lt ? lt->decode(&c) : DR_UNSUPPORTED_DLT;
     enum dec_result res = (enum dec_result)dec_reason_res[why];
     if (st) {
         st->packets++;

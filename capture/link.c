@@ -1,0 +1,41 @@
+/*
+ * link.c - the link-type table: which pcap link types are decoded and by
+ * which decoder.  dec_packet() and dec_dlt_supported() both read it, so a
+ * link type is either fully supported or not at all.
+ *
+ * Row order is lookup order: the common types come first (the table is
+ * scanned once per packet; 14 rows).
+ */
+#include "decode_int.h"
+
+/* Link types not named in xm_pkt.h (pcap LINKTYPE_ registry). */
+enum { LINK_PPP = 9, LINK_PPP_SERIAL = 50, LINK_C_HDLC = 104 };
+
+static const struct dec_link_type dec_link_types[] = {
+    {XM_DLT_EN10MB, "EN10MB", dec_link_eth},
+    {XM_DLT_LINUX_SLL, "LINUX_SLL", dec_link_sll},
+    {XM_DLT_LINUX_SLL2, "LINUX_SLL2", dec_link_sll2},
+    {XM_DLT_RAW, "RAW", dec_link_raw},
+    {XM_DLT_IPV4, "IPV4", dec_link_ipv4},
+    {XM_DLT_IPV6, "IPV6", dec_link_ipv6},
+    {XM_DLT_NULL, "NULL", dec_link_null},
+    {XM_DLT_LOOP, "LOOP", dec_link_loop},
+    {XM_DLT_RAW_OLD, "RAW (BSD 12)", dec_link_raw},
+    {XM_DLT_RAW_OLD2, "RAW (OpenBSD 14)", dec_link_raw},
+    {LINK_PPP, "PPP", dec_link_ppp},
+    {LINK_PPP_SERIAL, "PPP_SERIAL", dec_link_ppp},
+    {LINK_C_HDLC, "C_HDLC", dec_link_chdlc},
+};
+
+const struct dec_link_type *dec_link_find(int dlt)
+{
+    for (size_t i = 0; i < XM_ARRAY_LEN(dec_link_types); i++)
+        if (dec_link_types[i].dlt == dlt)
+            return &dec_link_types[i];
+    return NULL;
+}
+
+bool dec_dlt_supported(int dlt)
+{
+    return dec_link_find(dlt) != NULL;
+}
