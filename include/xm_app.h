@@ -21,7 +21,8 @@
  *   frees it (so the record can be written in between, and nothing leaks).
  *
  * Flow fields written: f->name_id / f->name_src (best name for the remote
- * end: SNI, then HTTP Host, then DNS), f->app_flags (APP_F_* below) and
+ * end: SNI, then HTTP Host, then DNS), f->app_flags (APP_F_* below),
+ * f->app_seen (protocols seen, one bit per parser-table row) and
  * f->app_slot (index of the per-flow record, 0 = none).
  *
  * Which packets are looked at:
@@ -43,7 +44,7 @@
  *    the same way (so the SNI inside a proxy tunnel is found).
  *  - UDP ports 137/138 (NetBIOS, DNS-shaped) are never probed.
  *  - the first UDP packet of a flow that is a QUIC Initial (long header,
- *    fixed bit, version 1, 2 or a draft) sets APP_F_QUIC; QUIC Initial
+ *    fixed bit, version 1, 2 or a draft) marks the flow as QUIC; QUIC Initial
  *    decryption (RFC 9001 5) is not implemented, so no SNI comes from it.
  *  - After that the flow is marked done and costs one branch per packet.
  */
@@ -58,23 +59,30 @@
 #include "xm_pkt.h"
 #include "xm_reasm.h"
 
-/* struct xm_flow.app_flags bits. */
+/* struct xm_flow.app_flags bits: the dispatcher's state, plus a few bits
+ * owned by one parser each (marked).  Which protocols a flow carried is
+ * f->app_seen, one bit per row of the parser table (analysis/app/parsers.c). */
 enum {
     APP_F_DONE = 0x0001,        /* no more payload inspection */
-    APP_F_DNS = 0x0002,         /* the flow carries DNS */
-    APP_F_TLS = 0x0004,         /* a ClientHello was parsed (maybe partly) */
-    APP_F_HTTP = 0x0008,        /* an HTTP request head was parsed */
-    APP_F_ECH = 0x0010,         /* ClientHello had encrypted_client_hello/ESNI */
-    APP_F_NO_SNI = 0x0020,      /* ClientHello without server_name */
+    APP_F_ECH = 0x0010,         /* tls: ClientHello had encrypted_client_hello/ESNI */
+    APP_F_NO_SNI = 0x0020,      /* tls: ClientHello without server_name */
     APP_F_LOOKED = 0x0040,      /* DNS cache consulted for the remote end */
     APP_F_DNS_EXPIRED = 0x0080, /* ... and the answer had expired */
     APP_F_REASM = 0x0100,       /* first-flight reassembly in progress */
-    APP_F_CONNECT = 0x0200,     /* first request was an HTTP CONNECT */
+    APP_F_CONNECT = 0x0200,     /* http: first request was an HTTP CONNECT */
     APP_F_TUNNEL = 0x0400,      /* ... and the tunnel's first bytes are next */
-    APP_F_QUIC = 0x0800,        /* client sent a QUIC long-header Initial */
     APP_F_SEG_SHIFT = 12,       /* bits 12..15: data segments seen */
     APP_F_SEG_MASK = 0xF000,
 };
+
+/* Rows of the app-layer parser table (analysis/app/parsers.c), which are
+ * also the bits of f->app_seen. */
+enum app_row { APP_P_DNS = 0, APP_P_QUIC, APP_P_TLS, APP_P_HTTP, APP_P_MAX };
+/* True when the flow carried the protocol of parser row `row`. */
+static inline bool app_flow_saw(const struct xm_flow *f, unsigned row)
+{
+    return (f->app_seen >> row) & 1u;
+}
 
 struct app_limits {
     uint32_t max_records;      /* per-flow app records (default 32768) */

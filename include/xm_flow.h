@@ -80,6 +80,7 @@ struct xm_flow {
     uint8_t local;            /* FLOW_LOCAL_* */
     uint8_t icmp_type, icmp_code; /* of the first ICMP packet, for Community ID */
     uint8_t tcp_flags[2];     /* OR of flags seen, per direction */
+    uint8_t app_seen;         /* app-layer protocols seen (bit = parser-table row) */
     uint16_t vlan;
     uint8_t class_, in_use_;  /* table internals */
     uint32_t interim_count;   /* interim records emitted so far */

@@ -93,7 +93,7 @@ static void test_dns_then_tls(void)
     flow_init(&d, "10.0.0.5", "10.0.0.1", 40000, 53, 17);
     dns_answer(&w, "Models.LiteLLM.cloud", 0x53D2D1CB, 60);   /* 83.210.209.203 */
     feed(&d, 1, w.b, w.n, 0, t0);
-    CHECK(d.app_flags & APP_F_DNS);
+    CHECK(app_flow_saw(&d, APP_P_DNS));
     CHECK(!(d.app_flags & APP_F_DONE));
     CHECK(app_last_dns_query(a) == NULL);                   /* a response */
     CHECK_EQ_U64(app_stats(a)->dns_responses, 1);
@@ -285,7 +285,7 @@ static void test_dns_ports(void)
     bb_u16(&w, DNS_T_TXT); bb_u16(&w, 1);
     flow_init(&d, "10.0.0.8", "10.0.0.1", 40002, 8053, 17);
     feed(&d, 0, w.b, w.n, 0, t0);
-    CHECK(d.app_flags & APP_F_DNS);
+    CHECK(app_flow_saw(&d, APP_P_DNS));
     const struct app_dns_query *q = app_last_dns_query(a);
     CHECK(q != NULL);
     if (q) {
@@ -302,7 +302,7 @@ static void test_dns_ports(void)
     struct xm_flow nb;
     flow_init(&nb, "10.0.0.8", "10.0.0.255", 137, 137, 17);
     feed(&nb, 0, w.b, w.n, 0, t0);
-    CHECK(!(nb.app_flags & APP_F_DNS));
+    CHECK(!app_flow_saw(&nb, APP_P_DNS));
     CHECK(app_last_dns_query(a) == NULL);
     end_flow(&nb);
     /* a QUIC v1 Initial: no name, reason "quic" */
@@ -313,14 +313,14 @@ static void test_dns_ports(void)
     qi[4] = 1;                                   /* version 1 */
     flow_init(&qf, "10.0.0.8", "192.0.2.77", 40005, 443, 17);
     feed(&qf, 0, qi, sizeof qi, 0, t0);
-    CHECK(qf.app_flags & APP_F_QUIC);
+    CHECK(app_flow_saw(&qf, APP_P_QUIC));
     struct app_name qn;
     app_flow_name(a, &qf, &qn);
     CHECK_STR(qn.reason, "quic");
     end_flow(&qf);
     flow_init(&qf, "10.0.0.8", "192.0.2.77", 40006, 443, 17);
     feed(&qf, 0, qi, 600, 0, t0);                 /* too short for an Initial */
-    CHECK(!(qf.app_flags & APP_F_QUIC));
+    CHECK(!app_flow_saw(&qf, APP_P_QUIC));
     end_flow(&qf);
     /* random UDP is not DNS and is done after two packets */
     uint8_t junk[64];
@@ -330,7 +330,7 @@ static void test_dns_ports(void)
     feed(&r, 0, junk, sizeof junk, 0, t0);
     CHECK(app_last_dns_query(a) == NULL);
     feed(&r, 1, junk, sizeof junk, 0, t0);
-    CHECK(!(r.app_flags & APP_F_DNS));
+    CHECK(!app_flow_saw(&r, APP_P_DNS));
     CHECK(r.app_flags & APP_F_DONE);
     end_flow(&d);
     end_flow(&r);

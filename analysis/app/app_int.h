@@ -1,0 +1,113 @@
+/*
+ * app_int.h - internals shared by the app-layer dispatcher
+ * (analysis/app/app.c) and its parsers (analysis/app/app_*.c).  Not a
+ * public API: see include/xm_app.h for the contract.
+ *
+ * The parser table (analysis/app/parsers.c) lists every app-layer
+ * protocol.  Two styles:
+ *  - APP_STYLE_PACKET: packet() sees every packet of a flow that no
+ *    parser has finished with (DNS, QUIC); it returns true when it took
+ *    the packet, false to let the next row try.
+ *  - APP_STYLE_FLIGHT: the client's first TCP data decides: start() says
+ *    whether the bytes begin this protocol; parse() is then fed the first
+ *    client flight, reassembled across up to max_segments segments, and
+ *    returns true when it is finished with it (`last`: no more bytes will
+ *    come, parse what there is).  TLS ClientHello, HTTP/1.x request head.
+ * eve(), when set, adds the protocol's object to a flow record when the
+ * flow saw the protocol (bit `row index` of f->app_seen).
+ *
+ * Adding a parser: one file analysis/app/app_X.c with its functions and
+ * one row in app_parsers[] (parsers.c).  Per-protocol per-flow state lives
+ * in the parser's part of struct app_rec or in its own bounded table, not
+ * in f->app_flags (which holds only the dispatcher's state).
+ */
+#ifndef XM_APP_INT_H
+#define XM_APP_INT_H
+
+#include "xm_app.h"
+#include "xm_dns.h"
+#include "xm_http.h"
+#include "xm_tls.h"
+
+#define APP_PROTO_TCP 6
+#define APP_PROTO_UDP 17
+
+enum app_style { APP_STYLE_PACKET, APP_STYLE_FLIGHT };
+
+struct app_parser {
+    const char *name;
+    uint8_t l4;                       /* APP_PROTO_TCP or APP_PROTO_UDP */
+    enum app_style style;
+    bool (*packet)(struct app_ctx *a, const struct xm_pkt *p, struct xm_flow *f, int dir);
+    bool (*start)(const uint8_t *d, size_t n);
+    bool (*parse)(struct app_ctx *a, struct xm_flow *f, const uint8_t *d, size_t n, bool last);
+    void (*eve)(const struct app_ctx *a, const struct xm_flow *f, json_t *rec);
+};
+
+/* The table (parsers.c); rows of the built-in parsers: enum app_row. */
+extern const struct app_parser app_parsers[];
+extern const size_t app_parsers_len;
+
+/* The built-in parsers' entry points (app_dns.c, app_quic.c, app_tls.c,
+ * app_http.c), referenced by the table. */
+bool app_dns_packet(struct app_ctx *a, const struct xm_pkt *p, struct xm_flow *f, int dir);
+bool app_quic_packet(struct app_ctx *a, const struct xm_pkt *p, struct xm_flow *f, int dir);
+bool app_tls_start(const uint8_t *d, size_t n);
+bool app_tls_parse(struct app_ctx *a, struct xm_flow *f, const uint8_t *d, size_t n, bool last);
+void app_tls_eve(const struct app_ctx *a, const struct xm_flow *f, json_t *rec);
+bool app_http_start(const uint8_t *d, size_t n);
+bool app_http_parse(struct app_ctx *a, struct xm_flow *f, const uint8_t *d, size_t n, bool last);
+void app_http_eve(const struct app_ctx *a, const struct xm_flow *f, json_t *rec);
+
+
+/* Per-flow record (one per flow that needed one; see xm_app.h bounds). */
+struct app_rec {
+    const struct xm_flow *owner;
+    uint64_t flow_id;
+    uint32_t next_free;
+    uint32_t reasm_id;
+    uint8_t kind;                    /* 1 + row of the FLIGHT parser reassembling */
+    bool in_use;
+    /* DNS over TCP (app_dns.c) */
+    uint32_t dns_next_seq[2];        /* next message start, per direction */
+    bool dns_sync[2];
+    /* TLS (app_tls.c) */
+    bool has_tls;
+    uint32_t sni_id;
+    char alpn[TLS_ALPN_TEXT_MAX + 1];
+    /* HTTP (app_http.c) */
+    bool has_http;
+    struct app_http http;
+};
+
+struct app_ctx {
+    struct app_limits lim;
+    struct regdom *rd;
+    struct names *names;
+    struct reasm_pool *reasm;
+    struct app_rec *rec;             /* [1..max_records] */
+    uint32_t free_rec, deferred_rec;
+    bool dns_q_valid;
+    struct app_dns_query dns_q;
+    app_dns_fn dns_fn;
+    void *dns_fn_ctx;
+    struct app_stats st;
+    struct dns_msg msg;              /* scratch, ~17 KB */
+};
+
+/* Dispatcher services for the parsers (app.c). */
+struct app_rec *app_rec_get(const struct app_ctx *a, const struct xm_flow *f);
+/* The flow's record, allocated on first use; NULL when all are in use
+ * (counted in records_full). */
+struct app_rec *app_rec_new(struct app_ctx *a, struct xm_flow *f);
+/* Offers a name for the remote end; kept when it ranks at least as high
+ * as the current one (SNI, then HTTP Host, then DNS). */
+void app_set_name(struct xm_flow *f, uint32_t id, enum name_src src);
+/* Marks that the flow carried parser row `row` (f->app_seen). */
+static inline void app_seen_set(struct xm_flow *f, unsigned row)
+{
+    f->app_seen = (uint8_t)(f->app_seen | 1u << row);
+}
+#define app_seen app_flow_saw
+
+#endif
