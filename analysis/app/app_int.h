@@ -100,6 +100,13 @@ struct app_rec *app_rec_get(const struct app_ctx *a, const struct xm_flow *f);
 /* The flow's record, allocated on first use; NULL when all are in use
  * (counted in records_full). */
 struct app_rec *app_rec_new(struct app_ctx *a, struct xm_flow *f);
+/* Frees the record of the flow that ended last (its record stayed
+ * readable until the next call into the app layer). */
+void app_release_deferred(struct app_ctx *a);
+/* Consults the DNS names for the flow's remote end at `now`. */
+void app_lookup(struct app_ctx *a, struct xm_flow *f, xm_time_t now);
+/* The record's "dest_name" object (new reference). */
+json_t *app_eve_name(const struct app_ctx *a, const struct xm_flow *f);
 /* Offers a name for the remote end; kept when it ranks at least as high
  * as the current one (SNI, then HTTP Host, then DNS). */
 void app_set_name(struct xm_flow *f, uint32_t id, enum name_src src);

@@ -1,6 +1,7 @@
 /*
- * proc.c - the bounded process table, the attribution entry point, EVE
- * fields and statistics (see xm_proc.h; internals in proc_int.h).
+ * proc.c - the bounded process table, EVE fields and statistics (see
+ * xm_proc.h; internals in proc_int.h).  The attribution entry point and
+ * the life cycle of struct proc are in attribute.c.
  */
 #include "proc_int.h"
 
@@ -42,17 +43,7 @@ static uint32_t proc_pow2(uint32_t n)
     return c;
 }
 
-/* Epoch usec at boot: realtime minus boottime (both read now). */
-static xm_time_t proc_boot_us(void)
-{
-    struct timespec rt, bt;
-    clock_gettime(CLOCK_REALTIME, &rt);
-    clock_gettime(CLOCK_BOOTTIME, &bt);
-    return ((xm_time_t)rt.tv_sec - bt.tv_sec) * XM_USEC_PER_SEC +
-           (rt.tv_nsec - bt.tv_nsec) / 1000;
-}
-
-static int proc_alloc_tables(struct proc *p)
+int proc_tab_alloc(struct proc *p)
 {
     const struct proc_limits *l = &p->lim;
     p->nbuckets = proc_pow2(l->max_procs);
@@ -72,52 +63,14 @@ static int proc_alloc_tables(struct proc *p)
     return 0;
 }
 
-struct proc *proc_new(const struct proc_limits *l)
+void proc_tab_release(struct proc *p)
 {
-    struct proc *p = calloc(1, sizeof *p);
-    if (!p)
-        return NULL;
-    if (l)
-        p->lim = *l;
-    else
-        proc_limits_default(&p->lim);
-    if (p->lim.max_procs == 0)
-        p->lim.max_procs = 1;
-    if (p->lim.max_inodes == 0)
-        p->lim.max_inodes = 1;
-    p->seed = xm_hash_random_seed();
-    p->diag_fd = p->cn_fd = -1;
-    p->last_refresh_ms = -1;
-    p->next_id = 1;
-    p->boot_us = proc_boot_us();
-    p->clk_tck = sysconf(_SC_CLK_TCK);
-    if (p->clk_tck <= 0)
-        p->clk_tck = 100;
-    if (proc_alloc_tables(p) != 0) {
-        proc_free(p);
-        return NULL;
-    }
-    return p;
-}
-
-void proc_free(struct proc *p)
-{
-    if (!p)
-        return;
-    if (p->diag_fd >= 0)
-        close(p->diag_fd);
-    if (p->cn_fd >= 0)
-        close(p->cn_fd);
-    if (p->ledger_out)
-        fclose(p->ledger_out);
-    proc_ledger_free(p);
     free(p->slots);
     free(p->id_bucket);
     free(p->pid_bucket);
     free(p->imap);
     free(p->pending);
     free(p->scan_pids);
-    free(p);
 }
 
 /* ---- table ----------------------------------------------------------- */
@@ -305,33 +258,6 @@ void proc_write_metrics(const struct proc *p, FILE *f)
                "# TYPE exfilmon_proc_connector_available gauge\n"
                "exfilmon_proc_connector_available %d\n",
                (unsigned long long)p->st.procs_active, p->cn_fd >= 0);
-}
-
-/* ---- attribution ----------------------------------------------------- */
-
-uint32_t proc_attribute(struct proc *p, const struct xm_flow *f, uint8_t *confidence)
-{
-    uint8_t conf = PROC_ATTR_NONE;
-    uint32_t id = 0;
-    if (!p->replay && p->diag_fd < 0) {
-        *confidence = PROC_ATTR_NONE;
-        return 0;                      /* gateway / replay without ledger */
-    }
-    p->st.lookups++;
-    if (p->replay)
-        id = proc_ledger_match(p, f, &conf);
-    else
-        id = proc_live_attribute(p, f, &conf);
-    if (id == 0)
-        conf = PROC_ATTR_NONE;
-    p->st.hits[conf]++;
-    if (id) {
-        proc_tab_touch(p, id);
-        if (p->ledger_out && !p->replay)
-            proc_ledger_write(p, f, id, conf);
-    }
-    *confidence = conf;
-    return id;
 }
 
 /* ---- EVE ------------------------------------------------------------- */

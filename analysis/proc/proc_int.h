@@ -80,6 +80,9 @@ struct proc {
 };
 
 /* proc.c: table. */
+/* Allocates / releases the table arrays sized by p->lim (0 / -1). */
+int proc_tab_alloc(struct proc *p);
+void proc_tab_release(struct proc *p);
 struct proc_info *proc_tab_add(struct proc *p, uint32_t pid, xm_time_t now);
 struct proc_info *proc_tab_by_pid(struct proc *p, uint32_t pid);
 struct proc_info *proc_tab_by_id(const struct proc *p, uint32_t id);

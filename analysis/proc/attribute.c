@@ -1,0 +1,92 @@
+/*
+ * attribute.c - the attribution entry point (proc_attribute: the ledger in
+ * replay, the live sources otherwise) and the life cycle of struct proc
+ * (see xm_proc.h; internals in proc_int.h).  It calls down into the table
+ * (proc.c), the ledger (proc_ledger.c) and the live sources
+ * (proc_live.c), none of which calls back.
+ */
+#include "proc_int.h"
+
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Epoch usec at boot: realtime minus boottime (both read now). */
+static xm_time_t proc_boot_us(void)
+{
+    struct timespec rt, bt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    clock_gettime(CLOCK_BOOTTIME, &bt);
+    return ((xm_time_t)rt.tv_sec - bt.tv_sec) * XM_USEC_PER_SEC +
+           (rt.tv_nsec - bt.tv_nsec) / 1000;
+}
+
+struct proc *proc_new(const struct proc_limits *l)
+{
+    struct proc *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    if (l)
+        p->lim = *l;
+    else
+        proc_limits_default(&p->lim);
+    if (p->lim.max_procs == 0)
+        p->lim.max_procs = 1;
+    if (p->lim.max_inodes == 0)
+        p->lim.max_inodes = 1;
+    p->seed = xm_hash_random_seed();
+    p->diag_fd = p->cn_fd = -1;
+    p->last_refresh_ms = -1;
+    p->next_id = 1;
+    p->boot_us = proc_boot_us();
+    p->clk_tck = sysconf(_SC_CLK_TCK);
+    if (p->clk_tck <= 0)
+        p->clk_tck = 100;
+    if (proc_tab_alloc(p) != 0) {
+        proc_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void proc_free(struct proc *p)
+{
+    if (!p)
+        return;
+    if (p->diag_fd >= 0)
+        close(p->diag_fd);
+    if (p->cn_fd >= 0)
+        close(p->cn_fd);
+    if (p->ledger_out)
+        fclose(p->ledger_out);
+    proc_ledger_free(p);
+    proc_tab_release(p);
+    free(p);
+}
+
+/* ---- attribution ----------------------------------------------------- */
+
+uint32_t proc_attribute(struct proc *p, const struct xm_flow *f, uint8_t *confidence)
+{
+    uint8_t conf = PROC_ATTR_NONE;
+    uint32_t id = 0;
+    if (!p->replay && p->diag_fd < 0) {
+        *confidence = PROC_ATTR_NONE;
+        return 0;                      /* gateway / replay without ledger */
+    }
+    p->st.lookups++;
+    if (p->replay)
+        id = proc_ledger_match(p, f, &conf);
+    else
+        id = proc_live_attribute(p, f, &conf);
+    if (id == 0)
+        conf = PROC_ATTR_NONE;
+    p->st.hits[conf]++;
+    if (id) {
+        proc_tab_touch(p, id);
+        if (p->ledger_out && !p->replay)
+            proc_ledger_write(p, f, id, conf);
+    }
+    *confidence = conf;
+    return id;
+}
