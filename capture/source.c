@@ -9,23 +9,42 @@
  * on the command line, so the merge is deterministic.  With one file the
  * merge degenerates to a plain read.
  *
+ * Files: every file is read through a counted input (capture/capin.c).
+ * pcapng files go to our own block reader (capture/pcapng.c), which gives
+ * each packet its interface's link type: libpcap refuses a file whose
+ * interfaces differ in link type or snaplen.  Classic pcap files go to
+ * libpcap through the capin's stdio view.  With a BPF filter, pcapng
+ * packets are matched with pcap_offline_filter() against a program
+ * compiled once per link type (src_bpf_for); a link type the expression
+ * cannot be compiled for matches nothing.
+ *
  * Errors: a file cut short or corrupt ends that file only; src_error()
- * names the file, the record number and the byte offset where reading
- * stopped, and src_failed() stays true so the program exits non-zero
- * after flushing everything read before.
+ * names the file, the record (pcapng: block) number and the byte offset
+ * where the bad record STARTS - our own count of bytes consumed, right
+ * through a pipe too - and src_failed() stays true so the program exits
+ * non-zero after flushing everything read before.
  */
 #include "xm_source.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "xm_capin.h"
+#include "xm_pcapng.h"
 
 struct src_in {
-    pcap_t *h;
+    pcap_t *h;                /* live, or a classic pcap file */
     const char *name;         /* as given; "-" shown as "<stdin>" */
-    FILE *fp;                 /* libpcap's stream, for progress */
-    int dlt;
+    struct capin cin;         /* files: counted input */
+    bool cin_open;
+    struct png *png;          /* pcapng files: our reader */
+    struct pcap_pkthdr png_hdr; /* the buffered pcapng packet's lengths */
+    uint64_t rec_off;         /* byte offset of the record being read */
+    int dlt;                  /* link type of the buffered record */
     bool have;                /* next record buffered */
     bool done;
     struct pcap_pkthdr *hdr;
@@ -35,11 +54,21 @@ struct src_in {
     uint64_t size;            /* file size, 0 when unknown */
 };
 
+/* A BPF program compiled for one link type (pcapng inputs). */
+struct src_bpf {
+    int linktype;
+    bool ok;                  /* compiled; else nothing matches */
+    struct bpf_program prog;
+};
+
 struct src {
     struct src_in *in;
     size_t n;
     bool live;
     bool failed;
+    char *bpf_expr;           /* the filter, for pcapng link types */
+    struct src_bpf *bpf;
+    size_t n_bpf;
     char err[512];
 };
 
@@ -52,15 +81,17 @@ static xm_time_t src_ts(const struct pcap_pkthdr *h)
 
 static uint64_t src_pos(const struct src_in *in)
 {
-    if (!in->fp)
-        return 0;
-    long off = ftell(in->fp);
-    return off < 0 ? 0 : (uint64_t)off;
+    return in->cin_open ? in->cin.off : 0;
 }
+
+static int src_fill_png(struct src *s, struct src_in *in);
 
 /* Reads the next record of one input into its buffer slot. */
 static int src_fill(struct src *s, struct src_in *in)
 {
+    if (in->png)
+        return src_fill_png(s, in);
+    in->rec_off = src_pos(in);
     int rc = pcap_next_ex(in->h, &in->hdr, &in->data);
     if (rc == 1) {
         in->have = true;
@@ -77,26 +108,129 @@ static int src_fill(struct src *s, struct src_in *in)
     }
     in->done = true;
     s->failed = true;
-    snprintf(s->err, sizeof s->err, "%s: record %llu (byte offset %llu): %s",
-             in->name, (unsigned long long)in->records + 1,
-             (unsigned long long)src_pos(in), pcap_geterr(in->h));
+    if (in->cin_open)
+        snprintf(s->err, sizeof s->err, "%s: record %llu (byte offset %llu): %s",
+                 in->name, (unsigned long long)in->records + 1,
+                 (unsigned long long)in->rec_off, pcap_geterr(in->h));
+    else
+        snprintf(s->err, sizeof s->err, "%s: record %llu: %s", in->name,
+                 (unsigned long long)in->records + 1, pcap_geterr(in->h));
     return SRC_ERR;
 }
 
-static int src_open_one(struct src_in *in, const char *path, char *err, size_t errlen)
+/* LINKTYPE_ value (pcapng) -> DLT_ value libpcap compiles for; they
+ * differ for a few old types, of which we decode only raw IP. */
+static int src_lt_dlt(int linktype)
+{
+    return linktype == 101 ? DLT_RAW : linktype;
+}
+
+/* The filter program for one link type, compiled on first use (a few
+ * link types per file: never per packet). NULL when out of memory. */
+static const struct src_bpf *src_bpf_for(struct src *s, int linktype)
+{
+    for (size_t i = 0; i < s->n_bpf; i++)
+        if (s->bpf[i].linktype == linktype)
+            return &s->bpf[i];
+    struct src_bpf *nb = realloc(s->bpf, (s->n_bpf + 1) * sizeof *nb);
+    if (!nb)
+        return NULL;
+    s->bpf = nb;
+    struct src_bpf *b = &s->bpf[s->n_bpf++];
+    *b = (struct src_bpf){.linktype = linktype};
+    pcap_t *dead = pcap_open_dead(src_lt_dlt(linktype), 262144);
+    b->ok = dead && pcap_compile(dead, &b->prog, s->bpf_expr, 1, PCAP_NETMASK_UNKNOWN) == 0;
+    if (dead)
+        pcap_close(dead);
+    return b;
+}
+
+/* Whether the buffered pcapng packet passes the filter (if any). */
+static bool src_png_match(struct src *s, const struct src_in *in)
+{
+    if (!s->bpf_expr)
+        return true;
+    const struct src_bpf *b = src_bpf_for(s, in->dlt);
+    return b && b->ok && pcap_offline_filter(&b->prog, &in->png_hdr, in->data) != 0;
+}
+
+/* src_fill() for a pcapng input: the next packet that passes the filter. */
+static int src_fill_png(struct src *s, struct src_in *in)
+{
+    struct png_pkt pp;
+    for (;;) {
+        int rc = png_next(in->png, &pp);
+        if (rc == PNG_END) {
+            in->done = true;
+            in->have = false;
+            return SRC_END;
+        }
+        if (rc == PNG_ERR) {
+            in->done = true;
+            in->have = false;
+            s->failed = true;
+            snprintf(s->err, sizeof s->err, "%s: %s", in->name, png_error(in->png));
+            return SRC_ERR;
+        }
+        in->png_hdr.caplen = pp.caplen;
+        in->png_hdr.len = pp.wirelen;
+        in->data = pp.data;
+        in->dlt = pp.linktype;
+        in->ts = pp.ts;
+        in->hdr = &in->png_hdr;
+        if (src_png_match(s, in))
+            break;
+    }
+    in->have = true;
+    in->records++;
+    return SRC_PKT;
+}
+
+/* Classic pcap: libpcap reads through the capin's stdio view. */
+static int src_open_pcap(struct src_in *in, char *err, size_t errlen)
 {
     char ebuf[PCAP_ERRBUF_SIZE] = "";
-    in->name = strcmp(path, "-") == 0 ? "<stdin>" : path;
-    in->h = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+    FILE *fp = capin_stdio(&in->cin);
+    if (!fp) {
+        snprintf(err, errlen, "%s: cannot read capture: %s", in->name, strerror(errno));
+        return -1;
+    }
+    in->h = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
     if (!in->h) {
+        fclose(fp);
         snprintf(err, errlen, "%s: cannot read capture: %s", in->name, ebuf);
         return -1;
     }
     in->dlt = pcap_datalink(in->h);
-    in->fp = pcap_file(in->h);
+    return 0;
+}
+
+static int src_open_one(struct src_in *in, const char *path, char *err, size_t errlen)
+{
+    char perr[256];
+    bool std_in = strcmp(path, "-") == 0;
+    in->name = std_in ? "<stdin>" : path;
+    int fd = std_in ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot read capture: %s", in->name, strerror(errno));
+        return -1;
+    }
+    if (capin_open_fd(&in->cin, fd, !std_in) != 0) {
+        if (!std_in)
+            close(fd);
+        snprintf(err, errlen, "%s: out of memory", in->name);
+        return -1;
+    }
+    in->cin_open = true;
     struct stat st;
-    if (in->fp && fstat(fileno(in->fp), &st) == 0 && S_ISREG(st.st_mode))
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
         in->size = (uint64_t)st.st_size;
+    if (!png_sniff(&in->cin))
+        return src_open_pcap(in, err, errlen);
+    if (png_open(&in->png, &in->cin, perr, sizeof perr) != 0) {
+        snprintf(err, errlen, "%s: cannot read capture: %s", in->name, perr);
+        return -1;
+    }
     return 0;
 }
 
@@ -166,11 +300,38 @@ fail:
     return -1;
 }
 
+/* pcapng inputs: keeps the expression for src_bpf_for() after checking
+ * that it compiles at all (for Ethernet). */
+static int src_png_filter(struct src *s, const char *expr, char *err, size_t errlen)
+{
+    if (s->bpf_expr)
+        return 0;
+    struct bpf_program prog;
+    pcap_t *dead = pcap_open_dead(DLT_EN10MB, 262144);
+    int rc = dead ? pcap_compile(dead, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) : -1;
+    if (rc == 0)
+        pcap_freecode(&prog);
+    else
+        snprintf(err, errlen, "filter \"%s\": %s", expr, dead ? pcap_geterr(dead) : "out of memory");
+    if (dead)
+        pcap_close(dead);
+    if (rc == 0 && !(s->bpf_expr = strdup(expr))) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
+    return rc;
+}
+
 int src_set_filter(struct src *s, const char *expr, char *err, size_t errlen)
 {
     for (size_t i = 0; i < s->n; i++) {
         struct bpf_program prog;
         struct src_in *in = &s->in[i];
+        if (in->png) {
+            if (src_png_filter(s, expr, err, errlen) != 0)
+                return -1;
+            continue;
+        }
         if (pcap_compile(in->h, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
             snprintf(err, errlen, "filter \"%s\": %s", expr, pcap_geterr(in->h));
             return -1;
@@ -271,9 +432,19 @@ void src_close(struct src *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->n; i++)
-        if (s->in[i].h)
-            pcap_close(s->in[i].h);
+    for (size_t i = 0; i < s->n; i++) {
+        struct src_in *in = &s->in[i];
+        if (in->h)
+            pcap_close(in->h);      /* closes the capin's stdio view */
+        png_close(in->png);
+        if (in->cin_open)
+            capin_close(&in->cin);
+    }
+    for (size_t i = 0; i < s->n_bpf; i++)
+        if (s->bpf[i].ok)
+            pcap_freecode(&s->bpf[i].prog);
+    free(s->bpf);
+    free(s->bpf_expr);
     free(s->in);
     free(s);
 }
