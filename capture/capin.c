@@ -3,9 +3,11 @@
  *
  * Descriptor mode reads with read(2) into one CAPIN_BUF buffer allocated
  * at open; nothing is allocated afterwards.  The stdio view is a glibc
- * fopencookie stream made unbuffered, so every fread() of its user lands
- * in capin_read() with the exact count asked for: `off` then counts what
- * the user consumed, not what stdio read ahead.
+ * fopencookie stream with stdio's own buffer (unbuffered, glibc would call
+ * the read hook once per byte).  Its seek hook answers only "where am I"
+ * (offset 0 from SEEK_CUR, or SEEK_SET to that same place) with `off`, so
+ * ftello() on the view returns `off` minus what stdio holds unread: the
+ * exact count its user consumed, with no system call, also on a pipe.
  */
 #include "xm_capin.h"
 
@@ -96,6 +98,19 @@ static ssize_t capin_cookie_read(void *c, char *b, size_t n)
     return (ssize_t)got;
 }
 
+static int capin_cookie_seek(void *c, off64_t *pos, int whence)
+{
+    struct capin *in = c;
+    bool here = (whence == SEEK_CUR && *pos == 0) ||
+                (whence == SEEK_SET && *pos >= 0 && (uint64_t)*pos == in->off);
+    if (!here) {
+        errno = ESPIPE;             /* a capin only goes forward */
+        return -1;
+    }
+    *pos = (off64_t)in->off;
+    return 0;
+}
+
 static int capin_cookie_close(void *c)
 {
     (void)c;            /* the capin outlives its stdio view */
@@ -104,13 +119,9 @@ static int capin_cookie_close(void *c)
 
 FILE *capin_stdio(struct capin *in)
 {
-    cookie_io_functions_t io = {.read = capin_cookie_read, .close = capin_cookie_close};
-    FILE *fp = fopencookie(in, "rb", io);
-    if (fp && setvbuf(fp, NULL, _IONBF, 0) != 0) {
-        fclose(fp);
-        return NULL;
-    }
-    return fp;
+    cookie_io_functions_t io = {.read = capin_cookie_read, .seek = capin_cookie_seek,
+                                .close = capin_cookie_close};
+    return fopencookie(in, "rb", io);
 }
 
 void capin_close(struct capin *in)

@@ -41,6 +41,8 @@ struct src_in {
     const char *name;         /* as given; "-" shown as "<stdin>" */
     struct capin cin;         /* files: counted input */
     bool cin_open;
+    FILE *fp;                 /* classic pcap: the capin's stdio view,
+                                 owned by libpcap */
     struct png *png;          /* pcapng files: our reader */
     struct pcap_pkthdr png_hdr; /* the buffered pcapng packet's lengths */
     uint64_t rec_off;         /* byte offset of the record being read */
@@ -79,8 +81,15 @@ static xm_time_t src_ts(const struct pcap_pkthdr *h)
     return (xm_time_t)h->ts.tv_sec * XM_USEC_PER_SEC + (int64_t)h->ts.tv_usec;
 }
 
+/* Bytes of the input consumed so far.  Classic pcap: the stdio view's
+ * position (our count minus what stdio holds unread), so the offset
+ * before pcap_next_ex() is where the next record starts. */
 static uint64_t src_pos(const struct src_in *in)
 {
+    if (in->fp) {
+        off_t off = ftello(in->fp);
+        return off < 0 ? in->cin.off : (uint64_t)off;
+    }
     return in->cin_open ? in->cin.off : 0;
 }
 
@@ -202,6 +211,7 @@ static int src_open_pcap(struct src_in *in, char *err, size_t errlen)
         return -1;
     }
     in->dlt = pcap_datalink(in->h);
+    in->fp = fp;
     return 0;
 }
 

@@ -13,10 +13,11 @@
  * Ownership: struct capin is caller-owned storage.  In descriptor mode it
  * owns its read buffer, and the descriptor when opened with own_fd; in
  * memory mode it borrows the caller's bytes, which must outlive it.
- * capin_stdio() returns an unbuffered read-only FILE that reads through
- * the capin (for libpcap's pcap_fopen_offline, which then owns and closes
- * that FILE); closing the FILE leaves the capin open, and the capin must
- * be closed after the FILE.
+ * capin_stdio() returns a read-only FILE that reads through the capin
+ * (for libpcap's pcap_fopen_offline, which then owns and closes that
+ * FILE); ftello() on it is the byte offset its user has consumed (no
+ * system call, right on a pipe).  Closing the FILE leaves the capin open,
+ * and the capin must be closed after the FILE.
  */
 #ifndef XM_CAPIN_H
 #define XM_CAPIN_H
@@ -49,7 +50,8 @@ size_t capin_peek(struct capin *in, size_t n, const uint8_t **p);
 /* Copies up to n bytes to dst; returns how many (fewer only at end of
  * input or on a read error, see `err`). */
 size_t capin_read(struct capin *in, void *dst, size_t n);
-/* See above.  NULL when the C library refuses. */
+/* See above.  NULL when the C library refuses.  It can only tell its
+ * position; any other seek fails with ESPIPE. */
 FILE *capin_stdio(struct capin *in);
 void capin_close(struct capin *in);
 
