@@ -3,8 +3,13 @@
  * (pcap or pcapng, several merged in timestamp order like mergecap, "-"
  * for standard input) and live interfaces.
  *
- * Ownership: the source owns its pcap handles.  The packet returned by
- * src_next() borrows libpcap's buffer and is valid until the next call.
+ * Files are read through a counted input (xm_capin.h): pcapng by our own
+ * block reader (xm_pcapng.h; per-interface link types), classic pcap by
+ * libpcap.  Errors give the byte offset where the bad record starts.
+ *
+ * Ownership: the source owns its pcap handles, counted inputs and pcapng
+ * readers.  The packet returned by src_next() borrows libpcap's or the
+ * pcapng reader's buffer and is valid until the next call.
  */
 #ifndef XM_SOURCE_H
 #define XM_SOURCE_H
@@ -19,7 +24,8 @@ struct src_pkt {
     xm_time_t ts;           /* usec (nanosecond files are truncated) */
     const uint8_t *data;
     uint32_t caplen, wirelen;
-    int dlt;                /* link type of the file/interface it came from */
+    int dlt;                /* link type of the interface it came from
+                               (pcapng: per packet; a LINKTYPE_ value) */
 };
 
 struct src_live_opts {
@@ -47,7 +53,8 @@ int src_set_filter(struct src *s, const char *expr, char *err, size_t errlen);
 /*
  * Returns SRC_PKT with *p filled, SRC_END when every input is exhausted,
  * SRC_NONE when a live handle has nothing now, SRC_ERR when one input
- * failed (src_error() says which file, record and byte offset; the other
+ * failed (src_error() says which file, record - pcapng: block - and the
+ * byte offset where that record starts; the other
  * inputs go on, so call src_next() again until SRC_END).
  */
 int src_next(struct src *s, struct src_pkt *p);
