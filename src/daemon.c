@@ -170,7 +170,6 @@ static void daemon_reload(struct daemon *d)
     }
     d->o = fresh;
     d->last_reload_ok = true;
-    metrics_process_start();
     xm_info("reloaded: %zu rules", pipe_rules_count(d->pl));
 }
 
@@ -282,6 +281,7 @@ struct daemon *daemon_new(struct xm_pipeline *pl, struct src *s,
     d->o = o;
     d->last_reload = time(NULL);        /* the rules pipe_new() compiled */
     d->last_reload_ok = true;
+    metrics_process_start();
     if (h)
         d->hooks = *h;
     if (daemon_events(d) != 0) {
