@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "xm_check.h"
@@ -22,6 +23,9 @@ int main_load_config(const char *path, struct xm_opts *o, struct config_store **
     char err[2048];
     if (config_load(path, o, store, err, sizeof err) != 0) {
         xm_err("%s", err);
+        if (path[0] && strspn(path, "0123456789") == strlen(path) && access(path, F_OK) != 0)
+            xm_err("-c is the configuration file (as in Suricata); for a packet count "
+                   "as tcpdump's -c, use --count %s", path);
         return -1;
     }
     o->config = *store;
