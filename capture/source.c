@@ -266,6 +266,31 @@ fail:
     return -1;
 }
 
+/* Why pcap_activate() failed, with what the operator can do about it:
+ * the real interface names for a misspelt one, the capability for a
+ * permission refusal. */
+static void src_live_error(pcap_t *h, const char *iface, int rc, char *err, size_t errlen)
+{
+    const char *why = rc == PCAP_ERROR ? pcap_geterr(h) : pcap_statustostr(rc);
+    char names[1024];
+    if (rc == PCAP_ERROR_NO_SUCH_DEVICE) {
+        if (src_interface_names(names, sizeof names, NULL) >= 0 && names[0])
+            snprintf(err, errlen, "%s: no such interface; interfaces: %s "
+                     "(exfilmon -D lists them)", iface, names);
+        else
+            snprintf(err, errlen, "%s: no such interface (%s)", iface, why);
+    } else if (rc == PCAP_ERROR_PERM_DENIED) {
+        ssize_t n = readlink("/proc/self/exe", names, sizeof names - 1);
+        names[n > 0 ? n : 0] = '\0';
+        snprintf(err, errlen, "%s: cannot capture: %s; capturing needs CAP_NET_RAW "
+                 "(and CAP_NET_ADMIN for promiscuous mode): run as root, or grant them with "
+                 "'setcap cap_net_raw,cap_net_admin=eip %s', or start the systemd unit "
+                 "(exfilmon.service)", iface, why, names[0] ? names : "exfilmon");
+    } else {
+        snprintf(err, errlen, "%s: cannot capture: %s", iface, why);
+    }
+}
+
 int src_open_live(struct src **out, const struct src_live_opts *o,
                   char *err, size_t errlen)
 {
@@ -290,12 +315,11 @@ int src_open_live(struct src **out, const struct src_live_opts *o,
     pcap_set_timeout(in->h, o->timeout_ms);
     if (o->immediate)
         pcap_set_immediate_mode(in->h, 1);
-    pcap_set_buffer_size(in->h, o->buffer_mb * 1024 * 1024);
+    pcap_set_buffer_size(in->h, o->buffer_kib * 1024);
     pcap_set_tstamp_precision(in->h, PCAP_TSTAMP_PRECISION_MICRO);
     int rc = pcap_activate(in->h);
     if (rc < 0) {
-        snprintf(err, errlen, "%s: cannot capture: %s", o->iface,
-                 rc == PCAP_ERROR ? pcap_geterr(in->h) : pcap_statustostr(rc));
+        src_live_error(in->h, o->iface, rc, err, errlen);
         goto fail;
     }
     if (pcap_setnonblock(in->h, 1, ebuf) != 0) {

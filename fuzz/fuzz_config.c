@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[1024];
     memset(&o, 0, sizeof o);
     o.snaplen = 262144;
-    o.buffer_mb = 64;
+    o.buffer_kib = 65536;
     o.max_flows = 1u << 20;
     o.max_hosts = 65536;
     o.timeouts = (struct flow_timeouts){ 60, 600, 10, 120, 60, 120, 1800 };

@@ -15,6 +15,7 @@
 #define XM_HTTP_API_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -35,6 +36,9 @@ typedef void (*http_metrics_fn)(void *ctx, FILE *f);
  */
 struct http_srv *http_new(struct event_base *base, const char *listen,
                           char *err, size_t errlen);
+/* Splits "ADDR:PORT" / "[v6]:PORT" into host (brackets removed) and a
+ * port 0..65535 exactly as http_new() does; 0, or -1 if malformed. */
+int http_parse_listen(const char *listen, char *host, size_t hlen, uint16_t *port);
 /* Sets the callback that adds the pipeline's and capture's metrics. */
 void http_set_metrics(struct http_srv *h, http_metrics_fn fn, void *ctx);
 /* The bound TCP port (host order). */

@@ -15,6 +15,7 @@ struct config_store;
 #define XM_MAX_INPUTS 64
 #define XM_MAX_GEOIP 8
 #define XM_MAX_RULE_FILES 16
+#define XM_SNAPLEN_MAX 262144             /* -s 0 means this */
 
 struct xm_opts {
     const char *inputs[XM_MAX_INPUTS]; /* -r FILE ... ("-" = stdin) */
@@ -22,7 +23,8 @@ struct xm_opts {
     const char *iface;                 /* -i IFACE */
     const char *bpf;                   /* -f EXPR or trailing args */
     int snaplen;                       /* --snaplen, default 262144 */
-    int buffer_mb;                     /* --buffer-size MiB, default 64 */
+    int buffer_kib;                    /* -B/--buffer-size KiB (tcpdump's unit),
+                                          default 65536 (64 MiB) */
     bool promisc;                      /* default true; -p turns it off */
 
     const char *home_net;              /* --home-net CIDR,...; NULL = default */
@@ -46,10 +48,12 @@ struct xm_opts {
     uint32_t max_hosts;                /* --max-hosts, default 65536 */
     struct flow_timeouts timeouts;     /* --timeout CLASS=SECONDS */
     uint32_t stats_interval;           /* --stats-interval SECONDS (live) */
+    uint64_t count;                    /* --count N: stop after N packets; 0 = all */
 
     bool quiet;                        /* -q: no progress */
     bool check;                        /* --check: validate and exit */
     bool no_process;                   /* --no-process: no attribution */
+    bool list_ifaces;                  /* -D: list interfaces and exit */
 };
 
 void xm_opts_defaults(struct xm_opts *o);

@@ -34,12 +34,27 @@ struct pipe_stats {
     uint64_t out_of_order;     /* packets older than the pipeline clock */
     uint64_t alerts;           /* alerts emitted */
     uint64_t flow_records;     /* flow records emitted (incl. interim) */
+    /* Egress: IP bytes between a home-net address and one outside it,
+     * out = sent by the home side; added when a flow ends or writes an
+     * interim record (flows with both or neither end local are not
+     * egress). */
+    uint64_t egress_bytes_out, egress_bytes_in;
+    uint64_t alerts_by_severity[5]; /* [1..4] critical, high, medium, low; [0] other */
 };
+
+/* Why pipe_new_ex() failed. */
+enum { PIPE_ERR_CONFIG = 0, PIPE_ERR_OUTPUT = 1 };
 
 /* Builds every table and opens the outputs named in opts.  live selects
  * non-blocking outputs.  Returns NULL and fills err on failure. */
 struct xm_pipeline *pipe_new(const struct xm_opts *opts, bool live,
                              char *err, size_t errlen);
+/* Same; *why tells a configuration error (home net, rules, lists) from an
+ * output that could not be opened (PIPE_ERR_OUTPUT). */
+struct xm_pipeline *pipe_new_ex(const struct xm_opts *opts, bool live, int *why,
+                                char *err, size_t errlen);
+/* Rules in the running set (0 with --no-rules). */
+size_t pipe_rules_count(const struct xm_pipeline *pl);
 /* Accounts one captured frame of link type dlt. */
 void pipe_packet(struct xm_pipeline *pl, int dlt, xm_time_t ts,
                  const uint8_t *data, uint32_t caplen, uint32_t wirelen);

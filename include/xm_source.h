@@ -14,6 +14,8 @@
 #ifndef XM_SOURCE_H
 #define XM_SOURCE_H
 
+#include <stdio.h>
+
 #include <pcap/pcap.h>
 
 #include "xm_common.h"
@@ -31,7 +33,7 @@ struct src_pkt {
 struct src_live_opts {
     const char *iface;
     int snaplen;            /* bytes */
-    int buffer_mb;          /* kernel buffer, MiB */
+    int buffer_kib;         /* kernel buffer, KiB (tcpdump -B's unit) */
     bool promisc;
     int timeout_ms;         /* pcap read timeout */
     bool immediate;         /* deliver each packet at once (process
@@ -47,6 +49,14 @@ int src_open_files(struct src **out, const char *const *paths, size_t n,
 /* Opens a live interface, non-blocking. */
 int src_open_live(struct src **out, const struct src_live_opts *o,
                   char *err, size_t errlen);
+/* -D: one line per interface libpcap can open, numbered, with its
+ * description and flags (tcpdump -D's layout).  Returns 0, or -1 with err
+ * filled (cannot list, or nothing to list). */
+int src_list_interfaces(FILE *f, char *err, size_t errlen);
+/* Comma-separated names of every capturable interface into buf.  Returns
+ * 1 if want (may be NULL) is one of them, 0 if not, -1 if the list could
+ * not be read. */
+int src_interface_names(char *buf, size_t len, const char *want);
 /* Compiles and installs a BPF filter on every handle. */
 int src_set_filter(struct src *s, const char *expr, char *err, size_t errlen);
 

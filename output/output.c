@@ -29,6 +29,7 @@
  */
 #include "xm_out.h"
 #include "xm_common.h"
+#include "xm_log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -173,8 +174,8 @@ static void out_error(struct out *o, int err)
     if (o->failing)
         return;
     o->failing = true;
-    fprintf(stderr, "exfilmon: %s: write failed: %s; %llu records dropped so far\n",
-            o->path, strerror(err), (unsigned long long)o->st.dropped);
+    xm_err("%s: write failed: %s; %llu records dropped so far",
+           o->path, strerror(err), (unsigned long long)o->st.dropped);
 }
 
 static void out_recovered(struct out *o)
@@ -182,7 +183,7 @@ static void out_recovered(struct out *o)
     if (!o->failing)
         return;
     o->failing = false;
-    fprintf(stderr, "exfilmon: %s: writing again; %llu records dropped so far\n",
+    xm_info("%s: writing again; %llu records dropped so far",
             o->path, (unsigned long long)o->st.dropped);
 }
 

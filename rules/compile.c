@@ -7,7 +7,7 @@
  *   rule    := "rule" NUMBER STRING "{" { stmt [";"] } "}"
  *   stmt    := scope | "when" expr | "severity" IDENT | "category" STRING
  *            | "mitre" IDENT {"," IDENT} | "tags" IDENT {"," IDENT}
- *            | "cooldown" DURATION | "escalate" NUMBER | "rev" NUMBER
+ *            | "cooldown" DURATION | "escalate" (NUMBER | "off") | "rev" NUMBER
  *   expr    := and {"or" and};  and := not {"and" not};
  *   not     := "not" not | "(" expr ")" | pred
  *   pred    := field [ cmp literal | ["not"] "in" set | "matches" STRING ]

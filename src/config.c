@@ -280,19 +280,19 @@ static int set_not_bool(struct cfg *c, const struct cfg_setting *s)
     return 0;
 }
 
-/* buffer = 64MiB: bytes, whole MiB, stored in MiB. */
+/* buffer = 64MiB: bytes, whole KiB, stored in KiB (tcpdump -B's unit). */
 static int set_buffer(struct cfg *c, const struct cfg_setting *s)
 {
     struct lex_token t;
     if (cfg_next(c, &t) != 0)
         return -1;
-    double mib = t.num / 1048576.0;
-    if (t.kind != LEX_NUMBER || t.unit != LEX_U_BYTES || mib != floor(mib) ||
-        mib < s->lo || mib > s->hi)
+    double kib = t.num / 1024.0;
+    if (t.kind != LEX_NUMBER || t.unit != LEX_U_BYTES || kib != floor(kib) ||
+        kib < s->lo || kib > s->hi)
         return lex_error(&c->lx, t.line, t.col,
-                         "%s must be a size in whole MiB from %uMiB to %uMiB, like 64MiB",
-                         s->name, s->lo, s->hi);
-    *OPT_AT(c, s, int) = (int)mib;
+                         "%s must be a size in whole KiB from %uKiB to %uGiB, like 64MiB",
+                         s->name, s->lo, s->hi / 1048576u);
+    *OPT_AT(c, s, int) = (int)kib;
     return 0;
 }
 
@@ -477,7 +477,7 @@ static const struct cfg_setting cfg_capture[] = {
     { "interface", set_word, O(iface), 0, 0, NULL },
     { "filter", set_word, O(bpf), 0, 0, NULL },
     { "snaplen", set_int, O(snaplen), 64, 262144, NULL },
-    { "buffer", set_buffer, O(buffer_mb), 1, 4096, NULL },
+    { "buffer", set_buffer, O(buffer_kib), 1, 4u << 20, NULL },
     { "promisc", set_bool, O(promisc), 0, 0, NULL },
     { NULL, NULL, 0, 0, 0, NULL },
 };
@@ -702,8 +702,9 @@ static void dump_blocks(const struct xm_opts *o, FILE *f)
     fputs("capture {\n", f);
     dump_str(f, "    ", "interface", o->iface);
     dump_str(f, "    ", "filter", o->bpf);
-    fprintf(f, "    snaplen = %d\n    buffer = %dMiB\n    promisc = %s\n}\n", o->snaplen,
-            o->buffer_mb, o->promisc ? "yes" : "no");
+    fprintf(f, "    snaplen = %d\n    buffer = %d%s\n    promisc = %s\n}\n", o->snaplen,
+            o->buffer_kib % 1024 ? o->buffer_kib : o->buffer_kib / 1024,
+            o->buffer_kib % 1024 ? "KiB" : "MiB", o->promisc ? "yes" : "no");
     fputs("outputs {\n", f);
     dump_str(f, "    ", "alerts", o->alerts_path);
     dump_str(f, "    ", "flows", o->flows_path);

@@ -13,6 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
+
+#include "xm_log.h"
+#include "xm_metrics_proc.h"
 
 #include <event2/event.h>
 
@@ -27,6 +31,8 @@ struct daemon {
     struct http_srv *http;
     struct pcap_stat last;              /* previous libpcap reading */
     struct daemon_capture_stats st;
+    time_t last_reload;                 /* wall clock of the last rule load */
+    bool last_reload_ok;
     int status;
     bool stopping;
 };
@@ -42,10 +48,20 @@ static xm_time_t daemon_now(void)
 
 /* Feeds up to max packets; returns the src_next() result that stopped
  * it (SRC_PKT when the batch was full). */
+static bool daemon_count_reached(const struct daemon *d)
+{
+    return d->o->count && pipe_get_stats(d->pl)->packets >= d->o->count;
+}
+
 static int daemon_drain(struct daemon *d, unsigned max)
 {
     struct src_pkt p;
     for (unsigned n = 0; n < max; n++) {
+        if (daemon_count_reached(d)) {     /* --count: stop as SIGTERM would */
+            if (!d->stopping)
+                daemon_stop(d);
+            return SRC_NONE;
+        }
         int rc = src_next(d->s, &p);
         if (rc == SRC_PKT) {
             pipe_packet(d->pl, p.dlt, p.ts, p.data, p.caplen, p.wirelen);
@@ -53,7 +69,7 @@ static int daemon_drain(struct daemon *d, unsigned max)
         }
         if (rc == SRC_ERR) {
             if (d->st.src_errors++ == 0)   /* first of an episode only */
-                fprintf(stderr, "exfilmon: capture: %s\n", src_error(d->s));
+                xm_err("capture: %s", src_error(d->s));
             continue;
         }
         return rc;
@@ -70,7 +86,7 @@ static void daemon_on_capture(evutil_socket_t fd, short what, void *arg)
         d->st.batches_full++;
         event_active(d->ev_cap, EV_READ, 0);
     } else if (rc == SRC_END) {
-        fprintf(stderr, "exfilmon: capture ended (interface gone?)\n");
+        xm_err("capture ended (interface gone?)");
         d->status = 1;
         daemon_stop(d);
     }
@@ -99,19 +115,33 @@ static void daemon_on_tick(evutil_socket_t fd, short what, void *arg)
     daemon_poll_pcap(d);
 }
 
-static void daemon_capture_line(const struct daemon *d, FILE *f)
+static void daemon_capture_line(const struct daemon *d)
 {
-    fprintf(f, "exfilmon: capture: %llu received, %llu dropped by the kernel, "
-            "%llu dropped by the interface\n", (unsigned long long)d->st.received,
+    xm_info("capture: %llu received, %llu dropped by the kernel, "
+            "%llu dropped by the interface", (unsigned long long)d->st.received,
             (unsigned long long)d->st.kernel_drops, (unsigned long long)d->st.iface_drops);
+}
+
+/* The pipeline's summary line, as a log line. */
+static void daemon_summary_line(const struct daemon *d)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return;
+    pipe_write_summary(d->pl, f);
+    fclose(f);
+    xm_info("%s", strncmp(text, "exfilmon: ", 10) == 0 ? text + 10 : text);
+    free(text);
 }
 
 static void daemon_on_stats(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;
     daemon_poll_pcap(d);
-    pipe_write_summary(d->pl, stderr);
-    daemon_capture_line(d, stderr);
+    daemon_summary_line(d);
+    daemon_capture_line(d);
 }
 
 /* ---- signals ----------------------------------------------------------- */
@@ -122,10 +152,12 @@ static void daemon_reload(struct daemon *d)
     char err[1024] = "";
     const struct xm_opts *fresh = d->o;
     d->st.reloads++;
+    d->last_reload = time(NULL);
+    d->last_reload_ok = false;
     if (d->hooks.reload_opts && d->hooks.reload_opts(d->hooks.ctx, &fresh, err,
                                                      sizeof err) != 0) {
         d->st.reload_failures++;
-        fprintf(stderr, "exfilmon: reload failed, old settings kept: %s\n", err);
+        xm_err("reload failed, old settings kept: %s", err);
         return;
     }
     bool ok = pipe_reload(d->pl, fresh, err, sizeof err) == 0;
@@ -133,11 +165,12 @@ static void daemon_reload(struct daemon *d)
         d->hooks.reload_done(d->hooks.ctx, fresh, ok);
     if (!ok) {
         d->st.reload_failures++;
-        fprintf(stderr, "exfilmon: reload failed, old rules kept: %s\n", err);
+        xm_err("reload failed, old rules kept: %s", err);
         return;
     }
     d->o = fresh;
-    fprintf(stderr, "exfilmon: reloaded\n");
+    d->last_reload_ok = true;
+    xm_info("reloaded: %zu rules", pipe_rules_count(d->pl));
 }
 
 static void daemon_on_signal(evutil_socket_t sig, short what, void *arg)
@@ -184,6 +217,16 @@ static void daemon_metrics(void *ctx, FILE *f)
         fprintf(f, "# HELP exfilmon_%s %s\n# TYPE exfilmon_%s counter\nexfilmon_%s %llu\n",
                 names[2 * i], names[2 * i + 1], names[2 * i], names[2 * i],
                 (unsigned long long)v[i]);
+    fprintf(f, "# HELP exfilmon_rules_last_reload_timestamp_seconds When the rules were "
+               "last loaded (start-up or SIGHUP), Unix time.\n"
+               "# TYPE exfilmon_rules_last_reload_timestamp_seconds gauge\n"
+               "exfilmon_rules_last_reload_timestamp_seconds %lld\n"
+               "# HELP exfilmon_rules_last_reload_success 1 if the last load compiled and "
+               "is running, 0 if the previous set was kept.\n"
+               "# TYPE exfilmon_rules_last_reload_success gauge\n"
+               "exfilmon_rules_last_reload_success %d\n",
+            (long long)d->last_reload, d->last_reload_ok ? 1 : 0);
+    metrics_process(f);
 }
 
 static void daemon_on_extra(evutil_socket_t fd, short what, void *arg)
@@ -236,6 +279,9 @@ struct daemon *daemon_new(struct xm_pipeline *pl, struct src *s,
     d->pl = pl;
     d->s = s;
     d->o = o;
+    d->last_reload = time(NULL);        /* the rules pipe_new() compiled */
+    d->last_reload_ok = true;
+    metrics_process_start();
     if (h)
         d->hooks = *h;
     if (daemon_events(d) != 0) {
@@ -263,7 +309,7 @@ int daemon_loop(struct daemon *d)
     d->stopping = false;
     while (!d->stopping) {
         if (event_base_dispatch(d->base) != 0) {
-            fprintf(stderr, "exfilmon: event loop failed\n");
+            xm_err("event loop failed");
             d->status = 1;
             break;
         }
@@ -308,7 +354,7 @@ int daemon_run(struct xm_pipeline *pl, struct src *s, const struct xm_opts *o,
     char err[512];
     struct daemon *d = daemon_new(pl, s, o, h, err, sizeof err);
     if (!d) {
-        fprintf(stderr, "exfilmon: %s\n", err);
+        xm_err("%s", err);
         return 1;
     }
     int status = daemon_loop(d);

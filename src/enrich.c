@@ -8,6 +8,7 @@
  * the GeoIP database built at set-up time, the build tree.
  */
 #include "xm_enrich.h"
+#include "xm_log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -187,8 +188,8 @@ static int enrich_proc(struct enrich *e, const struct xm_opts *o, char *err, siz
     if (o->processes_path)
         return proc_ledger_load(e->proc, o->processes_path, err, errlen);
     if (proc_open_netlink(e->proc) != 0) {
-        fprintf(stderr, "exfilmon: per-process attribution unavailable (sock_diag "
-                "could not be opened); accounting goes on per host\n");
+        xm_warn("per-process attribution unavailable (sock_diag "
+                "could not be opened); accounting goes on per host");
         proc_free(e->proc);
         e->proc = NULL;
         return 0;

@@ -203,6 +203,11 @@ static int http_split(const char *listen, char *host, size_t hlen, uint16_t *por
     return 0;
 }
 
+int http_parse_listen(const char *listen, char *host, size_t hlen, uint16_t *port)
+{
+    return http_split(listen, host, hlen, port);
+}
+
 struct http_srv *http_new(struct event_base *base, const char *listen,
                           char *err, size_t errlen)
 {

@@ -15,10 +15,12 @@
 #include <unistd.h>
 
 #include "xm_config.h"
+#include "xm_log.h"
 #include "xm_main.h"
 #include "xm_opts.h"
 #include "xm_pipeline.h"
 #include "xm_source.h"
+#include "xm_version.h"
 
 #define EXIT_INPUT 1
 #define EXIT_USAGE 2
@@ -36,9 +38,12 @@ static const char usage_text[] =
 "                          timestamp order; '-' reads standard input\n"
 "  -i, --interface IFACE   capture live on IFACE\n"
 "  -f, --filter EXPR       BPF filter (tcpdump syntax; also as trailing args)\n"
-"  -s, --snaplen BYTES     live snapshot length (default 262144)\n"
-"  -B, --buffer-size MIB   live kernel buffer in MiB (default 64)\n"
+"  -s, --snaplen BYTES     live snapshot length (default and 0: 262144)\n"
+"  -B, --buffer-size KIB   live kernel buffer in KiB, as tcpdump (default 65536)\n"
 "  -p, --no-promisc        do not put the interface in promiscuous mode\n"
+"      --count N           stop after N packets (-c is the config file)\n"
+"  -D, --list-interfaces   list the interfaces capture can use, then exit\n"
+"  -n                      accepted for tcpdump habit; exfilmon never resolves\n"
 "\n"
 "Accounting:\n"
 "      --home-net CIDR[,CIDR...]  our addresses (default: private and local\n"
@@ -67,18 +72,22 @@ static const char usage_text[] =
 "\n"
 "Operation:\n"
 "  -c, --config FILE       configuration file (flags override it)\n"
-"      --check             load config and rules, print them, exit\n"
+"      --check             load config, rules and lists, check the user, output\n"
+"                          directories and listen address, print, exit\n"
 "      --user NAME         drop to this user after opening everything\n"
 "      --http ADDR:PORT    serve /metrics, /healthz, /alerts (live)\n"
 "      --stats-interval SEC  live: statistics line period (default 0 = off)\n"
 "  -h, --help              this text\n"
-"  -V, --version           version\n";
+"  -V, --version           versions of exfilmon and its libraries\n"
+"\n"
+"Exit status: 0 success; 1 an input unreadable or cut short, or an output\n"
+"not writable; 2 a usage or configuration error (nothing ran).\n";
 
 enum {
     OPT_HOME_NET = 256, OPT_FLOWS, OPT_ALERTS, OPT_RULES, OPT_NO_RULES,
     OPT_GEOIP, OPT_CHECK, OPT_USER, OPT_HTTP, OPT_PROCESSES,
     OPT_RECORD_PROCESSES, OPT_MAX_FLOWS, OPT_MAX_HOSTS, OPT_TIMEOUT,
-    OPT_STATS_INTERVAL, OPT_NO_PROCESS, OPT_SYSLOG, OPT_SOCKET,
+    OPT_STATS_INTERVAL, OPT_NO_PROCESS, OPT_SYSLOG, OPT_SOCKET, OPT_COUNT,
 };
 
 static const struct option long_opts[] = {
@@ -110,6 +119,8 @@ static const struct option long_opts[] = {
     {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
     {"syslog", required_argument, NULL, OPT_SYSLOG},
     {"socket", required_argument, NULL, OPT_SOCKET},
+    {"count", required_argument, NULL, OPT_COUNT},
+    {"list-interfaces", no_argument, NULL, 'D'},
     {NULL, 0, NULL, 0},
 };
 
@@ -117,7 +128,7 @@ void xm_opts_defaults(struct xm_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->snaplen = 262144;
-    o->buffer_mb = 64;
+    o->buffer_kib = 65536;
     o->promisc = true;
     o->alerts_path = "-";
     o->max_flows = 1u << 20;
@@ -133,11 +144,38 @@ static int main_parse_u32(const char *flag, const char *s, uint32_t lo, uint32_t
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || end == s || *end != '\0' || s[0] == '-' || v < lo || v > hi) {
-        fprintf(stderr, "exfilmon: %s: '%s' is not a number from %u to %u\n",
-                flag, s, lo, hi);
+        xm_err("%s: '%s' is not a number from %u to %u", flag, s, lo, hi);
         return -1;
     }
     *out = (uint32_t)v;
+    return 0;
+}
+
+/* -s 0 means the largest snapshot, as in tcpdump. */
+static int main_parse_snaplen(const char *arg, int *out)
+{
+    uint32_t v = 0;
+    if (strcmp(arg, "0") == 0) {
+        *out = XM_SNAPLEN_MAX;
+        return 0;
+    }
+    if (main_parse_u32("--snaplen (0 = maximum)", arg, 64, XM_SNAPLEN_MAX, &v) != 0)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* --count N, N >= 1 (64-bit). */
+static int main_parse_count(const char *arg, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (errno || end == arg || *end != '\0' || arg[0] == '-' || v == 0) {
+        xm_err("--count: '%s' is not a whole number of packets (1 or more)", arg);
+        return -1;
+    }
+    *out = v;
     return 0;
 }
 
@@ -162,15 +200,15 @@ static int main_parse_timeout(const char *arg, struct flow_timeouts *t)
             return main_parse_u32("--timeout", eq + 1, lo, 30u * 86400u, slot);
         }
     }
-    fprintf(stderr, "exfilmon: --timeout: '%s' is not CLASS=SECONDS with CLASS one of "
-            "tcp-new, tcp-established, tcp-closed, udp, icmp, other, active\n", arg);
+    xm_err("--timeout: '%s' is not CLASS=SECONDS with CLASS one of "
+           "tcp-new, tcp-established, tcp-closed, udp, icmp, other, active", arg);
     return -1;
 }
 
 static int main_add(const char **arr, size_t *n, size_t cap, const char *flag, const char *v)
 {
     if (*n >= cap) {
-        fprintf(stderr, "exfilmon: %s: at most %zu allowed\n", flag, cap);
+        xm_err("%s: at most %zu allowed", flag, cap);
         return -1;
     }
     arr[(*n)++] = v;
@@ -184,13 +222,17 @@ static int main_apply_opt(struct xm_opts *o, int c, const char *arg)
     case 'r': return main_add(o->inputs, &o->n_inputs, XM_MAX_INPUTS, "-r", arg);
     case 'i': o->iface = arg; return 0;
     case 'f': o->bpf = arg; return 0;
-    case 's': return main_parse_u32("--snaplen", arg, 64, 262144, (uint32_t *)&o->snaplen);
-    case 'B': return main_parse_u32("--buffer-size", arg, 1, 4096, (uint32_t *)&o->buffer_mb);
+    case 's': return main_parse_snaplen(arg, &o->snaplen);
+    case 'B':
+        return main_parse_u32("--buffer-size (KiB)", arg, 1, 4u << 20,
+                              (uint32_t *)&o->buffer_kib);
+    case 'D': o->list_ifaces = true; return 0;
+    case 'n': return 0;                 /* tcpdump habit: nothing is resolved anyway */
     case 'p': o->promisc = false; return 0;
     case 'c': o->config_path = arg; return 0;
     case 'q': o->quiet = true; return 0;
     case 'h': fputs(usage_text, stdout); return 1;
-    case 'V': printf("exfilmon %s\n", XM_VERSION); return 1;
+    case 'V': xm_version_print(stdout); return 1;
     case OPT_HOME_NET: o->home_net = arg; return 0;
     case OPT_FLOWS: o->flows_path = arg; return 0;
     case OPT_ALERTS: o->alerts_path = arg; return 0;
@@ -209,6 +251,7 @@ static int main_apply_opt(struct xm_opts *o, int c, const char *arg)
     case OPT_TIMEOUT: return main_parse_timeout(arg, &o->timeouts);
     case OPT_SYSLOG: o->syslog_ident = arg; return 0;
     case OPT_SOCKET: o->socket_path = arg; return 0;
+    case OPT_COUNT: return main_parse_count(arg, &o->count);
     case OPT_STATS_INTERVAL:
         return main_parse_u32("--stats-interval", arg, 0, 86400, &o->stats_interval);
     default: return -1;
@@ -232,22 +275,37 @@ static char *main_join_filter(int argc, char **argv, int first)
     return s;
 }
 
+/* getopt's complaint (opterr is 0), then where to look. */
+static void main_getopt_error(int c, char **argv)
+{
+    const char *arg = argv[optind - 1];
+    if (c == ':')
+        xm_err("option %s needs a value; try 'exfilmon --help'", arg);
+    else if (optopt)
+        xm_err("unknown option -%c; try 'exfilmon --help'", optopt);
+    else
+        xm_err("unknown option %s; try 'exfilmon --help'", arg);
+}
+
 /* Parses argv over o (which may hold config-file values). */
 static int main_parse_args(int argc, char **argv, struct xm_opts *o, char **filter_buf)
 {
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "r:i:f:s:B:pc:qhV", long_opts, NULL)) != -1) {
-        if (c == '?')
-            return -1;              /* getopt printed what was wrong */
+    opterr = 0;                     /* our own message, with the pointer to --help */
+    while ((c = getopt_long(argc, argv, ":r:i:f:s:B:pc:qhVDn", long_opts, NULL)) != -1) {
+        if (c == '?' || c == ':') {
+            main_getopt_error(c, argv);
+            return -1;
+        }
         int rc = main_apply_opt(o, c, optarg);
         if (rc != 0)
             return rc;
     }
     if (optind < argc) {
         if (o->bpf) {
-            fprintf(stderr, "exfilmon: give the filter either with -f or as trailing "
-                    "arguments, not both\n");
+            xm_err("give the filter either with -f or as trailing arguments, not both "
+                   "(see exfilmon --help)");
             return -1;
         }
         *filter_buf = main_join_filter(argc, argv, optind);
@@ -261,14 +319,26 @@ static int main_validate(const struct xm_opts *o)
     if (o->check)
         return 0;
     if (o->n_inputs && o->iface) {
-        fprintf(stderr, "exfilmon: use -r or -i, not both\n");
+        xm_err("use -r or -i, not both (see exfilmon --help)");
         return -1;
     }
     if (!o->n_inputs && !o->iface) {
-        fprintf(stderr, "exfilmon: nothing to read: give -r FILE or -i IFACE "
-                "(see exfilmon --help)\n");
+        xm_err("nothing to read: give -r FILE or -i IFACE (see exfilmon --help)");
         return -1;
     }
+    size_t n_stdin = 0;
+    for (size_t i = 0; i < o->n_inputs; i++)
+        n_stdin += strcmp(o->inputs[i], "-") == 0;
+    if (n_stdin > 1) {
+        xm_err("-r -: standard input can be read only once");
+        return -1;
+    }
+    if (o->n_inputs && o->http_listen)
+        xm_warn("--http %s: serves only while capturing live (-i); not served in replay",
+                o->http_listen);
+    if (o->n_inputs && o->record_processes_path)
+        xm_warn("--record-processes: records only while capturing live (-i); "
+                "ignored in replay");
     return 0;
 }
 
@@ -311,12 +381,13 @@ static void progress_show(struct progress *pg, const struct src *s, bool final)
     fflush(stderr);
 }
 
-/* Reads every input to the end; returns 0, or EXIT_INPUT if one failed. */
-static int main_replay(struct xm_pipeline *pl, struct src *s, bool show)
+/* Reads every input to the end (or --count packets); returns 0, or
+ * EXIT_INPUT if one failed. */
+static int main_replay(struct xm_pipeline *pl, struct src *s, bool show, uint64_t count)
 {
     struct progress pg = {.on = show, .t0 = main_mono()};
     struct src_pkt p;
-    for (;;) {
+    for (uint64_t n = 0; count == 0 || n < count; n++) {
         int rc = src_next(s, &p);
         if (rc == SRC_PKT) {
             pipe_packet(pl, p.dlt, p.ts, p.data, p.caplen, p.wirelen);
@@ -327,7 +398,8 @@ static int main_replay(struct xm_pipeline *pl, struct src *s, bool show)
         if (rc == SRC_ERR) {
             if (pg.on)
                 progress_show(&pg, s, true);
-            fprintf(stderr, "exfilmon: %s\n", src_error(s));
+            xm_err("%s", src_error(s));
+            n--;                    /* an error is not a packet */
             continue;
         }
         break;
@@ -337,25 +409,55 @@ static int main_replay(struct xm_pipeline *pl, struct src *s, bool show)
     return src_failed(s) ? EXIT_INPUT : 0;
 }
 
+/* Opens the capture: 0, EXIT_INPUT when an input cannot be read (file,
+ * interface, permission), EXIT_USAGE when the filter does not compile. */
 static int main_open_source(const struct xm_opts *o, struct src **s)
 {
-    char err[512];
+    char err[2048];
     int rc;
     if (o->iface) {
-        struct src_live_opts lo = {o->iface, o->snaplen, o->buffer_mb, o->promisc, 100,
+        struct src_live_opts lo = {o->iface, o->snaplen, o->buffer_kib, o->promisc, 100,
                                    !o->no_process};
         rc = src_open_live(s, &lo, err, sizeof err);
     } else {
         rc = src_open_files(s, o->inputs, o->n_inputs, err, sizeof err);
     }
-    if (rc == 0 && o->bpf && src_set_filter(*s, o->bpf, err, sizeof err) != 0) {
+    if (rc != 0) {
+        xm_err("%s", err);
+        return EXIT_INPUT;
+    }
+    if (o->bpf && src_set_filter(*s, o->bpf, err, sizeof err) != 0) {
         src_close(*s);
         *s = NULL;
-        rc = -1;
+        xm_err("%s", err);
+        return EXIT_USAGE;
     }
-    if (rc != 0)
-        fprintf(stderr, "exfilmon: %s\n", err);
-    return rc;
+    return 0;
+}
+
+/* -D: tcpdump -D's list. */
+static int main_list_interfaces(void)
+{
+    char err[512];
+    if (src_list_interfaces(stdout, err, sizeof err) != 0) {
+        xm_err("%s", err);
+        return EXIT_INPUT;
+    }
+    return 0;
+}
+
+/* The end-of-run summary as one log line. */
+static void main_log_summary(const struct xm_pipeline *pl)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return;
+    pipe_write_summary(pl, f);
+    fclose(f);
+    xm_info("%s", strncmp(text, "exfilmon: ", 10) == 0 ? text + 10 : text);
+    free(text);
 }
 
 /* Builds opts from defaults, the config file, then the command line
@@ -391,19 +493,24 @@ int main(int argc, char **argv)
         status = rc == 1 ? 0 : EXIT_USAGE;
         goto out;
     }
+    if (o.list_ifaces) {
+        status = main_list_interfaces();
+        goto out;
+    }
     if (o.check) {
         status = main_check(&o) == 0 ? 0 : EXIT_USAGE;
         goto out;
     }
     if (main_validate(&o) != 0)
         goto out;
-    if (main_open_source(&o, &s) != 0) {
-        status = EXIT_INPUT;
+    if ((status = main_open_source(&o, &s)) != 0)
         goto out;
-    }
-    pl = pipe_new(&o, o.iface != NULL, err, sizeof err);
+    status = EXIT_USAGE;
+    int why = PIPE_ERR_CONFIG;
+    pl = pipe_new_ex(&o, o.iface != NULL, &why, err, sizeof err);
     if (!pl) {
-        fprintf(stderr, "exfilmon: %s\n", err);
+        xm_err("%s", err);
+        status = why == PIPE_ERR_OUTPUT ? EXIT_INPUT : EXIT_USAGE;
         goto out;
     }
     if (o.iface) {
@@ -411,10 +518,10 @@ int main(int argc, char **argv)
     } else {
         if (main_drop_privileges(&o) != 0)
             goto out;
-        status = main_replay(pl, s, !o.quiet && isatty(STDERR_FILENO));
+        status = main_replay(pl, s, !o.quiet && isatty(STDERR_FILENO), o.count);
         pipe_finish(pl);
     }
-    pipe_write_summary(pl, stderr);
+    main_log_summary(pl);
     if (pipe_flush_outputs(pl) != 0 && status == 0)
         status = EXIT_INPUT;
 out:

@@ -19,6 +19,7 @@
 #include "xm_enrich.h"
 #include "xm_eve.h"
 #include "xm_host.h"
+#include "xm_log.h"
 #include "xm_netset.h"
 #include "xm_out.h"
 #include "xm_rules.h"
@@ -62,6 +63,25 @@ static void pipe_account_hosts(struct xm_pipeline *pl, struct xm_flow *f)
         host_account(pl->hosts, &f->srv, f->last, db[1], dp[1], HOST_DIR_OUT);
         host_account(pl->hosts, &f->srv, f->last, db[0], dp[0], HOST_DIR_IN);
     }
+    if ((f->local & (FLOW_LOCAL_CLIENT | FLOW_LOCAL_SERVER)) == FLOW_LOCAL_CLIENT) {
+        pl->st.egress_bytes_out += db[0];
+        pl->st.egress_bytes_in += db[1];
+    } else if ((f->local & (FLOW_LOCAL_CLIENT | FLOW_LOCAL_SERVER)) == FLOW_LOCAL_SERVER) {
+        pl->st.egress_bytes_out += db[1];
+        pl->st.egress_bytes_in += db[0];
+    }
+}
+
+/* Index into alerts_by_severity from the alert's severity name. */
+static size_t pipe_severity_slot(const json_t *alert)
+{
+    static const char *const names[] = {"critical", "high", "medium", "low"};
+    const char *s = json_string_value(json_array_get(json_object_get(json_object_get(
+        json_object_get(alert, "alert"), "metadata"), "severity_name"), 0));
+    for (size_t i = 0; s && i < XM_ARRAY_LEN(names); i++)
+        if (strcmp(s, names[i]) == 0)
+            return i + 1;
+    return 0;
 }
 
 /* flow_end_fn: every ended flow and every interim record. */
@@ -93,6 +113,7 @@ static void pipe_on_alert(void *ctx, json_t *alert)
 {
     struct xm_pipeline *pl = ctx;
     pl->st.alerts++;
+    pl->st.alerts_by_severity[pipe_severity_slot(alert)]++;
     if (pl->cur_flow)
         enrich_record(pl->enrich, pl->cur_flow, pl->now, alert);
     else
@@ -177,6 +198,14 @@ static int pipe_open_outputs(struct xm_pipeline *pl, bool live, char *err, size_
 struct xm_pipeline *pipe_new(const struct xm_opts *opts, bool live,
                              char *err, size_t errlen)
 {
+    int why;
+    return pipe_new_ex(opts, live, &why, err, errlen);
+}
+
+struct xm_pipeline *pipe_new_ex(const struct xm_opts *opts, bool live, int *why,
+                                char *err, size_t errlen)
+{
+    *why = PIPE_ERR_CONFIG;
     struct xm_pipeline *pl = calloc(1, sizeof *pl);
     if (!pl) {
         snprintf(err, errlen, "out of memory");
@@ -197,8 +226,10 @@ struct xm_pipeline *pipe_new(const struct xm_opts *opts, bool live,
     pl->enrich = enrich_new(opts, err, errlen);
     if (!pl->enrich || pipe_open_rules(pl, err, errlen) != 0)
         goto fail;
+    *why = PIPE_ERR_OUTPUT;
     if (pipe_open_outputs(pl, live, err, errlen) != 0)
         goto fail;
+    *why = PIPE_ERR_CONFIG;
     return pl;
 fail:
     pipe_free(pl);
@@ -275,10 +306,10 @@ void pipe_reopen_outputs(struct xm_pipeline *pl)
 {
     char err[256];
     if (pl->flow_out && out_reopen(pl->flow_out, err, sizeof err) != 0)
-        fprintf(stderr, "exfilmon: %s\n", err);
+        xm_err("%s", err);
     for (size_t i = 0; i < pl->n_alert_out; i++)
         if (out_reopen(pl->alert_out[i], err, sizeof err) != 0)
-            fprintf(stderr, "exfilmon: %s\n", err);
+            xm_err("%s", err);
 }
 
 int pipe_reload(struct xm_pipeline *pl, const struct xm_opts *opts,
@@ -347,6 +378,30 @@ static void pipe_metrics_tables(const struct xm_pipeline *pl, FILE *f)
     pipe_metric(f, "hosts_evicted_total", "counter", "Hosts evicted (table full).", hs->evicted);
 }
 
+/* Alerts by severity, egress totals and the rule count. */
+static void pipe_metrics_site(const struct xm_pipeline *pl, FILE *f)
+{
+    static const char *const sev[] = {"other", "critical", "high", "medium", "low"};
+    fputs("# HELP exfilmon_alerts_by_severity_total Alerts emitted, by the rule's severity.\n"
+          "# TYPE exfilmon_alerts_by_severity_total counter\n", f);
+    for (size_t i = 0; i < XM_ARRAY_LEN(sev); i++)
+        fprintf(f, "exfilmon_alerts_by_severity_total{severity=\"%s\"} %" PRIu64 "\n",
+                sev[i], pl->st.alerts_by_severity[i]);
+    fputs("# HELP exfilmon_egress_bytes_total IP bytes between home-net and outside "
+          "addresses, by direction (out = sent from home), added as flows end or write "
+          "interim records.\n# TYPE exfilmon_egress_bytes_total counter\n", f);
+    fprintf(f, "exfilmon_egress_bytes_total{direction=\"out\"} %" PRIu64 "\n"
+               "exfilmon_egress_bytes_total{direction=\"in\"} %" PRIu64 "\n",
+            pl->st.egress_bytes_out, pl->st.egress_bytes_in);
+    pipe_metric(f, "rules_loaded", "gauge", "Rules in the running set.",
+                pipe_rules_count(pl));
+}
+
+size_t pipe_rules_count(const struct xm_pipeline *pl)
+{
+    return pl->rules ? rules_engine_stats(pl->rules)->n_rules : 0;
+}
+
 void pipe_write_metrics(const struct xm_pipeline *pl, FILE *f)
 {
     pipe_metric(f, "packets_total", "counter", "Frames read.", pl->st.packets);
@@ -356,6 +411,7 @@ void pipe_write_metrics(const struct xm_pipeline *pl, FILE *f)
     pipe_metric(f, "out_of_order_total", "counter", "Packets older than the clock.",
                 pl->st.out_of_order);
     pipe_metric(f, "alerts_total", "counter", "Alerts emitted.", pl->st.alerts);
+    pipe_metrics_site(pl, f);
     pipe_metrics_decode(pl, f);
     pipe_metrics_tables(pl, f);
     enrich_write_metrics(pl->enrich, f);

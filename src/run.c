@@ -4,21 +4,28 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "xm_check.h"
 #include "xm_config_file.h"
 #include "xm_daemon.h"
 #include "xm_enrich.h"
 #include "xm_http_api.h"
+#include "xm_log.h"
 #include "xm_main.h"
 #include "xm_privs.h"
 #include "xm_rules.h"
+#include "xm_version.h"
 
 int main_load_config(const char *path, struct xm_opts *o, struct config_store **store)
 {
     char err[2048];
     if (config_load(path, o, store, err, sizeof err) != 0) {
-        fprintf(stderr, "exfilmon: %s\n", err);
+        xm_err("%s", err);
+        if (path[0] && strspn(path, "0123456789") == strlen(path) && access(path, F_OK) != 0)
+            xm_err("-c is the configuration file (as in Suricata); for a packet count "
+                   "as tcpdump's -c, use --count %s", path);
         return -1;
     }
     o->config = *store;
@@ -34,19 +41,25 @@ int main_check(const struct xm_opts *o)
     struct rules_set *set = NULL;
     struct enrich *e = enrich_new(o, err, sizeof err);
     if (!e) {
-        fprintf(stderr, "exfilmon: %s\n", err);
+        xm_err("%s", err);
         return -1;
     }
     if (o->config)
         config_dump(o, o->config, stdout);
     if (!o->no_rules) {
         if (enrich_compile_rules(e, o, &set, err, sizeof err) != 0) {
-            fprintf(stderr, "exfilmon: %s\n", err);
+            xm_err("%s", err);
             goto out;
         }
         rules_set_describe(set, stdout);
     }
     enrich_describe(e, stdout);
+    int bad = check_deployment(o);
+    if (bad) {
+        xm_err("configuration loads, but %d problem%s would stop the daemon (see above)",
+               bad, bad == 1 ? "" : "s");
+        goto out;
+    }
     printf("exfilmon: configuration OK\n");
     rc = 0;
 out:
@@ -62,7 +75,7 @@ int main_drop_privileges(const struct xm_opts *o)
         return 0;
     bool keep = o->iface && !o->no_process;
     if (privs_drop(o->user, keep, err, sizeof err) != 0) {
-        fprintf(stderr, "exfilmon: %s\n", err);
+        xm_err("%s", err);
         return -1;
     }
     return 0;
@@ -142,6 +155,47 @@ static void main_http_ready(void *ctx, struct http_srv *h)
         pipe_set_alert_hook(lc->pl, main_note_alert, h);
 }
 
+/* "NAME PATH, " into buf at *n when path is set. */
+static void main_put(char *buf, size_t len, size_t *n, const char *name, const char *v)
+{
+    if (v && *n < len)
+        *n += (size_t)snprintf(buf + *n, len - *n, "%s%s %s", *n ? ", " : "", name, v);
+}
+
+/* Start-up: what is captured, with which rules, to where. */
+static void main_startup_line(const struct xm_pipeline *pl, const struct xm_opts *o)
+{
+    char rules[1024] = "", outs[2048] = "";
+    size_t n = 0;
+    if (o->no_rules) {
+        snprintf(rules, sizeof rules, "no rules");
+    } else {
+        n = (size_t)snprintf(rules, sizeof rules, "%zu rules from ", pipe_rules_count(pl));
+        for (size_t i = 0; i < o->n_rule_files && n < sizeof rules; i++)
+            n += (size_t)snprintf(rules + n, sizeof rules - n, "%s%s", i ? ", " : "",
+                                  o->rule_files[i]);
+        if (!o->n_rule_files && n < sizeof rules) {
+            const char *def = rules_default_path();
+            snprintf(rules + n, sizeof rules - n, "%s", def ? def : "the bundled pack");
+        }
+    }
+    n = 0;
+    main_put(outs, sizeof outs, &n, "alerts to",
+             strcmp(o->alerts_path, "-") == 0 ? "standard output" : o->alerts_path);
+    main_put(outs, sizeof outs, &n, "flows to",
+             o->flows_path && strcmp(o->flows_path, "-") == 0 ? "standard output"
+                                                              : o->flows_path);
+    main_put(outs, sizeof outs, &n, "syslog as", o->syslog_ident);
+    main_put(outs, sizeof outs, &n, "socket", o->socket_path);
+    main_put(outs, sizeof outs, &n, "process ledger to", o->record_processes_path);
+    main_put(outs, sizeof outs, &n, "http on", o->http_listen);
+    xm_info("exfilmon %s capturing on %s (filter %s%s%s; snaplen %d, buffer %d KiB%s); "
+            "%s; %s%s%s", xm_version(), o->iface, o->bpf ? "\"" : "", o->bpf ? o->bpf : "none",
+            o->bpf ? "\"" : "", o->snaplen, o->buffer_kib,
+            o->promisc ? ", promiscuous" : "", rules, outs,
+            o->user ? "; running as " : "", o->user ? o->user : "");
+}
+
 /* Live: the daemon opens its sockets, then privileges go, then it runs. */
 int main_live(struct xm_pipeline *pl, struct src *s, const struct xm_opts *o,
               struct main_ctx *mc)
@@ -156,10 +210,11 @@ int main_live(struct xm_pipeline *pl, struct src *s, const struct xm_opts *o,
     };
     struct daemon *d = daemon_new(pl, s, o, &h, err, sizeof err);
     if (!d) {
-        fprintf(stderr, "exfilmon: %s\n", err);
+        xm_err("%s", err);
         return 2;
     }
     int status = 2;
+    main_startup_line(pl, o);
     if (main_drop_privileges(o) == 0)
         status = daemon_loop(d);
     daemon_free(d);

@@ -14,7 +14,7 @@ static void defaults(struct xm_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->snaplen = 262144;
-    o->buffer_mb = 64;
+    o->buffer_kib = 65536;
     o->promisc = true;
     o->alerts_path = "-";
     o->max_flows = 1u << 20;
@@ -76,7 +76,7 @@ static void test_full(void)
     CHECK_STR(o.iface, "eth0");
     CHECK_STR(o.bpf, "not port 22");
     CHECK_EQ_U64(o.snaplen, 1500);
-    CHECK_EQ_U64(o.buffer_mb, 128);
+    CHECK_EQ_U64(o.buffer_kib, 128 * 1024);
     CHECK(!o.promisc);
     CHECK(o.no_process);
     CHECK_STR(o.record_processes_path, "/etc/exfilmon/ledger.jsonl");
@@ -121,7 +121,7 @@ static void test_full(void)
     CHECK_STR(o2.bpf, "not port 22");
     CHECK_STR(o2.alerts_path, "/etc/exfilmon/alerts.json");
     CHECK_EQ_U64(o2.timeouts.tcp_established, 600);
-    CHECK_EQ_U64(o2.buffer_mb, 128);
+    CHECK_EQ_U64(o2.buffer_kib, 128 * 1024);
     CHECK(o2.no_process && !o2.promisc);
     config_inventory(st2, &n);
     CHECK_EQ_U64(n, 3);
@@ -171,7 +171,7 @@ static void test_errors(void)
               "    outputs { alerts = alerts.json }\n"
               "                       ^");
     CHECK_STR(load_err("capture { buffer = 64 }"),
-              "t.conf:1:20: error: buffer must be a size in whole MiB from 1MiB to 4096MiB, "
+              "t.conf:1:20: error: buffer must be a size in whole KiB from 1KiB to 4GiB, "
               "like 64MiB\n"
               "    capture { buffer = 64 }\n"
               "                       ^");

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "prom_check.h"
+#include "xm_config.h"
 #include "xm_daemon.h"
 #include "xm_http_api.h"
 #include "xm_test.h"
@@ -137,12 +138,23 @@ static void check_metrics(void)
     CHECK(samples > 10);
     CHECK(strstr(text, "\nexfilmon_capture_kernel_drops_total 0\n") != NULL);
     CHECK(strstr(text, "\nexfilmon_capture_received_total ") != NULL);
+    /* issue 14: build info, process resources, rules, egress, severity */
+    CHECK(strstr(text, "\nexfilmon_build_info{version=\"" XM_VERSION "\",libpcap=\"libpcap "
+                 "version ") != NULL);
+    CHECK(strstr(text, "\nprocess_resident_memory_bytes ") != NULL);
+    CHECK(strstr(text, "\nprocess_resident_memory_bytes 0\n") == NULL);
+    CHECK(strstr(text, "\nprocess_cpu_seconds_total ") != NULL);
+    CHECK(strstr(text, "\nexfilmon_rules_loaded ") != NULL);
+    CHECK(strstr(text, "\nexfilmon_rules_last_reload_success 1\n") != NULL);
+    CHECK(strstr(text, "\nexfilmon_rules_last_reload_timestamp_seconds 0\n") == NULL);
+    CHECK(strstr(text, "\nexfilmon_egress_bytes_total{direction=\"out\"} ") != NULL);
+    CHECK(strstr(text, "\nexfilmon_alerts_by_severity_total{severity=\"high\"} ") != NULL);
 }
 
 static struct daemon *setup(struct xm_opts *o, struct src **s, struct xm_pipeline **pl)
 {
     char err[512];
-    struct src_live_opts lo = { "lo", 65535, 4, false, 100, false };
+    struct src_live_opts lo = { "lo", 65535, 4096, false, 100, false };  /* 4 MiB */
     if (src_open_live(s, &lo, err, sizeof err) != 0 ||
         src_set_filter(*s, "udp port 39917", err, sizeof err) != 0) {
         fprintf(stderr, "capture: %s\n", err);

@@ -161,9 +161,11 @@ static void test_full_disk(void)
     CHECK_EQ_U64(st->written, 0);
     CHECK(st->errors >= 3);
     CHECK(st->dropped > 0);
-    /* one message per episode, naming the file and the errno text */
-    CHECK(strncmp(msg, "exfilmon: /dev/full: write failed: No space left on device; ",
-                  60) == 0);
+    /* one message per episode, naming the file and the errno text, as a
+     * log line: "YYYY-MM-DDTHH:MM:SS.mmmZ exfilmon[PID]: error: ..." */
+    CHECK(strlen(msg) > 25 && msg[4] == '-' && msg[10] == 'T' && msg[23] == 'Z');
+    CHECK(strstr(msg, " exfilmon[") == msg + 24);
+    CHECK(strstr(msg, "]: error: /dev/full: write failed: No space left on device; ") != NULL);
     CHECK(strstr(msg, " records dropped so far\n") != NULL);
     CHECK(strchr(msg, '\n') == msg + strlen(msg) - 1);
     out_close(o);
