@@ -22,7 +22,7 @@ fail=0
 for f in $files; do
     want=$(tshark -r "$f" -T fields -e frame.number 2>/dev/null | wc -l)
     got=$("$exf" -q --no-rules -r "$f" --flows /dev/null --alerts /dev/null 2>&1 >/dev/null |
-          sed -n 's/^exfilmon: \([0-9]*\) packets read.*/\1/p')
+          sed -n 's/.*: \([0-9]*\) packets read.*/\1/p')
     "$exf" -q --no-rules -r "$f" --flows /dev/null --alerts /dev/null >/dev/null 2>&1
     rc=$?
     if [ "$rc" -eq 0 ] && [ "$got" = "$want" ] && [ "$want" -gt 0 ]; then

@@ -21,8 +21,12 @@ run() {   # run NAME FLAGS... -r FILE
     name=$1; shift
     rm -f "$out/$name.flows" "$out/$name.alerts"
     "$exe" -q "$@" --flows "$out/$name.flows" --alerts "$out/$name.alerts" \
-        2> "$out/$name.stderr"
-    echo "exit $?" >> "$out/$name.stderr"
+        2> "$out/$name.stderr.raw"
+    echo "exit $?" >> "$out/$name.stderr.raw"
+    # log lines carry wall-clock time and pid: compare what follows them
+    sed 's/^[0-9T:.-]*Z exfilmon\[[0-9]*\]: [a-z]*: /exfilmon: /' "$out/$name.stderr.raw" \
+        > "$out/$name.stderr"
+    rm -f "$out/$name.stderr.raw"
 }
 for f in "$root"/pcaps/*.pcap "$root"/pcaps/*.pcapng; do
     [ -f "$f" ] && run "pcaps_$(basename "$f")" -r "$f"
