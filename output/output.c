@@ -26,6 +26,14 @@
  * Write errors (ENOSPC, EIO, ...) are counted and reported on standard
  * error once per episode, naming the output; the unwritten bytes stay
  * queued and the write is retried on the next flush.
+ *
+ * Reopen errors (SIGHUP after logrotate; EACCES on a directory the user
+ * cannot write): reported once per episode with the file and errno,
+ * counted; records keep going to the previous file, and every later
+ * flush (the live 1-second tick) tries the reopen again.
+ *
+ * Health: an output is failing from a write or reopen error until a write
+ * or the reopen succeeds; out_health() names the failing ones (/healthz).
  */
 #include "xm_out.h"
 #include "xm_common.h"
@@ -69,6 +77,8 @@ struct out {
     enum out_kind kind;
     bool blocking;
     bool failing;           /* inside a write-error episode */
+    int fail_errno;         /* errno of that episode's first error */
+    int reopen_errno;       /* != 0: reopen pending, failed with this */
     bool sock_stream;       /* syslog over a stream socket */
     int stdout_fl;          /* stdout's flags before O_NONBLOCK; -1 = untouched */
     int fd;                 /* file, stdout, syslog socket or listener */
@@ -173,6 +183,7 @@ static void out_error(struct out *o, int err)
     if (o->failing)
         return;
     o->failing = true;
+    o->fail_errno = err;
     fprintf(stderr, "exfilmon: %s: write failed: %s; %llu records dropped so far\n",
             o->path, strerror(err), (unsigned long long)o->st.dropped);
 }
@@ -285,6 +296,46 @@ static void file_write(struct out *o, const json_t *rec)
     }
     if (!o->blocking && buf_pending(&o->buf) >= OUT_LIVE_KICK)
         (void)file_flush(o);
+}
+
+/* Opens o->path again and swaps it in; on failure the previous file
+ * stays in use.  Returns 0, or -1 with errno set. */
+static int file_swap(struct out *o, char *err, size_t errlen)
+{
+    int old = o->fd;
+    if (file_open(o, err, errlen) != 0) {
+        int e = errno;
+        o->fd = old;                    /* keep writing to the old file */
+        errno = e;
+        return -1;
+    }
+    close(old);
+    return 0;
+}
+
+/* One failed reopen: counted; reported once per episode. */
+static void reopen_failed(struct out *o, int e)
+{
+    o->st.open_errors++;
+    if (o->reopen_errno)
+        return;
+    o->reopen_errno = e;
+    fprintf(stderr, "exfilmon: %s: reopen failed: %s; still writing to the previous "
+            "file, retrying every second\n", o->path, strerror(e));
+}
+
+/* Live flush: a pending reopen is tried again first. */
+static void reopen_retry(struct out *o)
+{
+    char err[256];
+    if (!o->reopen_errno)
+        return;
+    if (file_swap(o, err, sizeof err) != 0) {
+        reopen_failed(o, errno);
+        return;
+    }
+    fprintf(stderr, "exfilmon: %s: reopened after %s\n", o->path, strerror(o->reopen_errno));
+    o->reopen_errno = 0;
 }
 
 /* ---- syslog (RFC 5424) -------------------------------------------------- */
@@ -628,6 +679,8 @@ int out_flush(struct out *o)
         return unix_flush(o);
     if (o->kind == OUT_SYSLOG)
         return 0;
+    if (o->kind == OUT_FILE)
+        reopen_retry(o);
     return file_flush(o);
 }
 
@@ -640,13 +693,47 @@ int out_reopen(struct out *o, char *err, size_t errlen)
     if (o->kind != OUT_FILE)
         return 0;
     (void)file_flush(o);                /* what is queued belongs to the old file */
-    int old = o->fd;
-    if (file_open(o, err, errlen) != 0) {
-        o->fd = old;                    /* keep writing to the old file */
+    if (file_swap(o, err, errlen) != 0) {
+        int e = errno;
+        reopen_failed(o, e);            /* reported there, once per episode */
+        snprintf(err, errlen, "%s: reopen failed: %s", o->path, strerror(e));
         return -1;
     }
-    close(old);
+    o->reopen_errno = 0;
     return 0;
+}
+
+/* "PATH: OP failed: ERROR" of one failing output into buf (may be cut). */
+static void out_reason(const struct out *o, char *buf, size_t len)
+{
+    if (o->reopen_errno)
+        snprintf(buf, len, "%s: reopen failed: %s", o->path, strerror(o->reopen_errno));
+    else
+        snprintf(buf, len, "%s: write failed: %s", o->path, strerror(o->fail_errno));
+}
+
+static bool out_is_failing(const struct out *o)
+{
+    return o->failing || o->reopen_errno != 0;
+}
+
+size_t out_health(char *why, size_t len)
+{
+    size_t n = 0, used = 0;
+    if (len)
+        why[0] = '\0';
+    for (const struct out *o = out_registry; o; o = o->next_) {
+        if (!out_is_failing(o))
+            continue;
+        if (len > used + 3) {
+            if (n)
+                used += (size_t)snprintf(why + used, len - used, "; ");
+            out_reason(o, why + used, len - used);
+            used += strlen(why + used);
+        }
+        n++;
+    }
+    return n;
 }
 
 const struct out_stats *out_get_stats(const struct out *o)
@@ -759,6 +846,9 @@ static const struct out_metric out_metrics[] = {
       offsetof(struct out_stats, dropped) },
     { "exfilmon_out_errors_total", "counter", "Write errors.",
       offsetof(struct out_stats, errors) },
+    { "exfilmon_out_open_errors_total", "counter",
+      "Failed reopens (SIGHUP, logrotate) and their retries.",
+      offsetof(struct out_stats, open_errors) },
     { "exfilmon_out_bytes_total", "counter", "Bytes written.",
       offsetof(struct out_stats, bytes) },
     { "exfilmon_out_clients", "gauge", "Readers connected to a unix socket output.",
@@ -777,5 +867,12 @@ void out_write_metrics(FILE *f)
             prom_label(f, o->path);
             fprintf(f, "\",kind=\"%s\"} %llu\n", kind_name(o->kind), (unsigned long long)v);
         }
+    }
+    fprintf(f, "# HELP exfilmon_out_healthy 1 unless the output's last write or reopen "
+               "failed.\n# TYPE exfilmon_out_healthy gauge\n");
+    for (const struct out *o = out_registry; o; o = o->next_) {
+        fprintf(f, "exfilmon_out_healthy{output=\"");
+        prom_label(f, o->path);
+        fprintf(f, "\",kind=\"%s\"} %d\n", kind_name(o->kind), out_is_failing(o) ? 0 : 1);
     }
 }

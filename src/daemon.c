@@ -287,7 +287,7 @@ static void daemon_ready(struct daemon *d)
 {
     char msg[256];
     snprintf(msg, sizeof msg, "READY=1\nSTATUS=capturing on %s",
-             d->o->iface ? d->o->iface : "(replay)");
+             d->o->iface ? d->o->iface : "the live source");
     if (notify_send(&d->nt, msg) != 0)
         fprintf(stderr, "exfilmon: cannot notify the service manager: %s\n",
                 strerror(errno));
