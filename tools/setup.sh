@@ -86,7 +86,7 @@ run_tests() {
     echo "== the same tests under AddressSanitizer + UndefinedBehaviorSanitizer ==" >&2
     build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-      meson test -C build-asan --num-processes 2 --timeout-multiplier 4 --print-errorlogs --no-suite crosscheck --no-suite gen || rc=1
+      meson test -C build-asan --num-processes 2 --timeout-multiplier 4 --print-errorlogs --no-suite crosscheck --no-suite gen --no-suite package || rc=1
     logs+=(build-asan/meson-logs/testlog.json)
   fi
   summarise "${logs[@]}" || rc=1
