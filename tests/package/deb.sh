@@ -6,7 +6,8 @@
 #   1. copies the tree and builds it with `dpkg-buildpackage -us -uc -b`;
 #   2. checks the .deb: the files where Debian wants them, the conffiles,
 #      no path of the build tree inside the installed binary;
-#   3. installs it (dpkg -i): the exfilmon user exists (postinst);
+#   3. installs it (apt-get install ./exfilmon_*.deb): the exfilmon user
+#      exists (postinst);
 #      `systemd-analyze verify` and `systemd-analyze security --offline=true`
 #      with exposure <= 3.5 on the installed unit;
 #   4. starts the service WITHOUT systemd through the installed helper
@@ -34,6 +35,11 @@ HELPER=/usr/libexec/exfilmon/exfilmon-run
 LOGS=/var/log/exfilmon
 
 skip() { echo "SKIP: $*"; exit 77; }
+# apt-get waits for the dpkg lock (other jobs may be installing packages).
+apt_get() {
+    DEBIAN_FRONTEND=noninteractive apt-get -y -q --no-install-recommends \
+        -o DPkg::Lock::Timeout=900 "$@"
+}
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 ok() { echo "ok: $*"; }
 
@@ -52,7 +58,7 @@ cleanup() {
     ip netns del "$NSA" 2>/dev/null
     ip netns del "$NSB" 2>/dev/null
     if [ $INSTALLED = yes ]; then
-        dpkg --purge exfilmon >"$WORK/purge.log" 2>&1 || { cat "$WORK/purge.log"; FAILS=$((FAILS + 1)); }
+        apt_get purge exfilmon >"$WORK/purge.log" 2>&1 || { cat "$WORK/purge.log"; FAILS=$((FAILS + 1)); }
         [ -e "$LOGS" ] && { echo "FAIL: purge left $LOGS"; FAILS=$((FAILS + 1)); }
         if [ $HAD_USER = no ] && getent passwd exfilmon >/dev/null; then
             userdel exfilmon 2>/dev/null
@@ -121,11 +127,11 @@ fi
 grep -q "^ExecStart=/usr/bin/exfilmon -c /etc/exfilmon/exfilmon.conf$" \
     "$WORK/root/lib/systemd/system/exfilmon.service" || fail "unit ExecStart paths"
 
-# ---- 3. install -------------------------------------------------------
-if ! dpkg -i "$DEB" >"$WORK/install.log" 2>&1; then
+# ---- 3. install (apt-get install ./x.deb, as a user would) ----------------
+if ! apt_get install "$DEB" >"$WORK/install.log" 2>&1; then
     cat "$WORK/install.log"
     INSTALLED=yes
-    fail "dpkg -i failed"
+    fail "apt-get install $DEB failed"
     exit 1
 fi
 INSTALLED=yes
