@@ -1,8 +1,8 @@
 /*
- * xm_notify.h - the service manager notification protocol of sd_notify(3),
- * written here (no libsystemd): one datagram per message, "KEY=VALUE"
- * lines, sent to the AF_UNIX datagram socket named by $NOTIFY_SOCKET (an
- * absolute path, or "@name" for the abstract namespace).
+ * xm_notify.h - the service manager notification protocol (src/notify.c):
+ * sd_notify(3) written here, without libsystemd: one datagram per message
+ * of "KEY=VALUE" lines, sent to the AF_UNIX datagram socket named by
+ * $NOTIFY_SOCKET (an absolute path, or "@name" for the abstract namespace).
  *
  * Messages the daemon sends (src/daemon.c): READY=1 once the capture,
  * outputs and HTTP listener are open and privileges are dropped;

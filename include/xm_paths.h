@@ -1,5 +1,5 @@
 /*
- * xm_paths.h - where the program finds its bundled data (src/paths.c).
+ * xm_paths.h - where the program finds its bundled data (lib/paths.c).
  *
  * An installed binary looks only under the installed data directory
  * (XM_DATADIR, from meson's prefix and datadir): no path of the tree it

@@ -51,48 +51,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define OUT_BLOCK_BUF   (64u * 1024u)        /* replay buffer, bytes */
-#define OUT_LIVE_BUF    (8u * 1024u * 1024u) /* live queue, bytes */
-#define OUT_LIVE_KICK   (64u * 1024u)        /* live: write once this much waits */
-#define OUT_CLIENT_BUF  (1024u * 1024u)      /* per unix reader, bytes */
-#define OUT_MAX_CLIENTS 16
-#define OUT_SCRATCH     (256u * 1024u)       /* largest syslog/unix record */
-#define OUT_SYSLOG_HDR  512u                 /* room for the RFC 5424 header */
-#define OUT_CLOSE_WAIT_MS 5000               /* longest wait for a live fd at close */
+#include "out_int.h"
 
-enum out_kind { OUT_FILE, OUT_STDOUT, OUT_SYSLOG, OUT_UNIX };
-
-/* Pending bytes are p[head, tail); cap bytes allocated. */
-struct out_buf {
-    char *p;
-    size_t cap, head, tail;
-};
-
-struct out_client {
-    int fd;                 /* -1 = free slot */
-    struct out_buf q;
-};
-
-struct out {
-    enum out_kind kind;
-    bool blocking;
-    bool failing;           /* inside a write-error episode */
-    int fail_errno;         /* errno of that episode's first error */
-    int reopen_errno;       /* != 0: reopen pending, failed with this */
-    bool sock_stream;       /* syslog over a stream socket */
-    int stdout_fl;          /* stdout's flags before O_NONBLOCK; -1 = untouched */
-    int fd;                 /* file, stdout, syslog socket or listener */
-    char *path;             /* file or socket path; display name */
-    char *ident;            /* syslog APP-NAME */
-    char host[256];         /* syslog HOSTNAME */
-    struct out_buf buf;     /* file/stdout queue */
-    char *scratch;          /* syslog/unix serialisation, OUT_SCRATCH */
-    struct out_client cl[OUT_MAX_CLIENTS];
-    struct out_stats st;
-    struct out *next_;      /* registry of open outputs (metrics) */
-};
-
-static struct out *out_registry;
+/* Every open output, newest first (metrics, health, out_chown_all). */
+struct out *out_registry;
 static const char *out_syslog_path = "/dev/log";
 
 void out_set_syslog_path(const char *path)
@@ -703,39 +665,6 @@ int out_reopen(struct out *o, char *err, size_t errlen)
     return 0;
 }
 
-/* "PATH: OP failed: ERROR" of one failing output into buf (may be cut). */
-static void out_reason(const struct out *o, char *buf, size_t len)
-{
-    if (o->reopen_errno)
-        snprintf(buf, len, "%s: reopen failed: %s", o->path, strerror(o->reopen_errno));
-    else
-        snprintf(buf, len, "%s: write failed: %s", o->path, strerror(o->fail_errno));
-}
-
-static bool out_is_failing(const struct out *o)
-{
-    return o->failing || o->reopen_errno != 0;
-}
-
-size_t out_health(char *why, size_t len)
-{
-    size_t n = 0, used = 0;
-    if (len)
-        why[0] = '\0';
-    for (const struct out *o = out_registry; o; o = o->next_) {
-        if (!out_is_failing(o))
-            continue;
-        if (len > used + 3) {
-            if (n)
-                used += (size_t)snprintf(why + used, len - used, "; ");
-            out_reason(o, why + used, len - used);
-            used += strlen(why + used);
-        }
-        n++;
-    }
-    return n;
-}
-
 const struct out_stats *out_get_stats(const struct out *o)
 {
     return &o->st;
@@ -808,71 +737,4 @@ int out_chown_all(uid_t uid, gid_t gid)
             rc = -1;
     }
     return rc;
-}
-
-/* ---- metrics ------------------------------------------------------------- */
-
-/* Prometheus label value: backslash, double quote and newline escaped. */
-static void prom_label(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '\\' || *s == '"')
-            fputc('\\', f);
-        if (*s == '\n') {
-            fputs("\\n", f);
-            continue;
-        }
-        fputc(*s, f);
-    }
-}
-
-static const char *kind_name(enum out_kind k)
-{
-    static const char *const names[] = { "file", "stdout", "syslog", "unix" };
-    return names[k];
-}
-
-struct out_metric {
-    const char *name, *type, *help;
-    size_t off;             /* offset of the uint64_t in out_stats */
-};
-
-static const struct out_metric out_metrics[] = {
-    { "exfilmon_out_records_total", "counter", "Records handed to the output.",
-      offsetof(struct out_stats, records) },
-    { "exfilmon_out_written_total", "counter", "Records written (unix: per reader).",
-      offsetof(struct out_stats, written) },
-    { "exfilmon_out_dropped_total", "counter", "Records dropped: queue full or write error.",
-      offsetof(struct out_stats, dropped) },
-    { "exfilmon_out_errors_total", "counter", "Write errors.",
-      offsetof(struct out_stats, errors) },
-    { "exfilmon_out_open_errors_total", "counter",
-      "Failed reopens (SIGHUP, logrotate) and their retries.",
-      offsetof(struct out_stats, open_errors) },
-    { "exfilmon_out_bytes_total", "counter", "Bytes written.",
-      offsetof(struct out_stats, bytes) },
-    { "exfilmon_out_clients", "gauge", "Readers connected to a unix socket output.",
-      offsetof(struct out_stats, clients) },
-};
-
-void out_write_metrics(FILE *f)
-{
-    for (size_t m = 0; m < XM_ARRAY_LEN(out_metrics); m++) {
-        const struct out_metric *om = &out_metrics[m];
-        fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", om->name, om->help, om->name, om->type);
-        for (const struct out *o = out_registry; o; o = o->next_) {
-            uint64_t v;
-            memcpy(&v, (const char *)&o->st + om->off, sizeof v);
-            fprintf(f, "%s{output=\"", om->name);
-            prom_label(f, o->path);
-            fprintf(f, "\",kind=\"%s\"} %llu\n", kind_name(o->kind), (unsigned long long)v);
-        }
-    }
-    fprintf(f, "# HELP exfilmon_out_healthy 1 unless the output's last write or reopen "
-               "failed.\n# TYPE exfilmon_out_healthy gauge\n");
-    for (const struct out *o = out_registry; o; o = o->next_) {
-        fprintf(f, "exfilmon_out_healthy{output=\"");
-        prom_label(f, o->path);
-        fprintf(f, "\",kind=\"%s\"} %d\n", kind_name(o->kind), out_is_failing(o) ? 0 : 1);
-    }
 }

@@ -1,6 +1,6 @@
 /*
  * test_notify.c - src/notify.c (sd_notify's datagram protocol) and
- * src/paths.c (the build-tree marker):
+ * lib/paths.c (the build-tree marker):
  *   - no $NOTIFY_SOCKET: disabled, sending is a successful no-op;
  *   - a path socket and an abstract "@name" socket receive exactly the
  *     datagrams sent;
