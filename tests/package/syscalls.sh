@@ -86,6 +86,8 @@ while True:
     c, _ = s.accept(); threading.Thread(target=drain, args=(c,), daemon=True).start()
 PY
 ip netns exec "$NSB" python3 "$DIR/sink.py" $PORT & SPID=$!
+# LeakSanitizer cannot run under ptrace (sanitizer builds)
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 ip netns exec "$NSA" strace -f -qq -o "$DIR/trace.txt" \
     setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps="$caps" \
             --ambient-caps="$caps" --bounding-set="-all,$caps" --no-new-privs -- \
