@@ -18,6 +18,10 @@
  *                pending alert written), leave the loop; status 0
  *   SIGUSR1      pipe_write_summary() and the capture line to stderr
  *   --http       /metrics, /healthz, /alerts (xm_http_api.h)
+ *   systemd      $NOTIFY_SOCKET (xm_notify.h): READY=1 when daemon_loop()
+ *                starts (so after privs_drop()), RELOADING=1/READY=1
+ *                around SIGHUP, STOPPING=1, and WATCHDOG=1 from a timer
+ *                at half of $WATCHDOG_USEC
  *
  * Ownership: the daemon borrows the pipeline, source and opts (all must
  * outlive it) and owns its event_base, events and HTTP server.

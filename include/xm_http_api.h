@@ -1,7 +1,10 @@
 /*
  * xm_http_api.h - the HTTP endpoint (src/http.c) on libevent's evhttp:
  *   GET /metrics  Prometheus text exposition format 0.0.4
- *   GET /healthz  "ok uptime_seconds=N\n"
+ *   GET /healthz  "ok uptime_seconds=N\n" (200), or while an output
+ *                 cannot write or reopen (out_health, xm_out.h) "degraded
+ *                 uptime_seconds=N failing_outputs=K: PATH: reopen failed:
+ *                 ERROR; ...\n" (503)
  *   GET /alerts   the most recent alerts (at most HTTP_ALERT_RING, oldest
  *                 first) as one JSON array; ?limit=N returns the last N
  * Anything else is 404; methods other than GET and HEAD are 405.

@@ -26,6 +26,7 @@ struct out_stats {
     uint64_t written;    /* records fully written */
     uint64_t dropped;    /* records dropped (queue full or write error) */
     uint64_t errors;     /* write errors */
+    uint64_t open_errors; /* failed reopens, retries included */
     uint64_t bytes;      /* bytes written */
     uint64_t clients;    /* unix: readers connected now */
     uint64_t clients_refused; /* unix: readers refused (cap reached) */
@@ -40,14 +41,22 @@ struct out *out_open(const char *path, bool blocking, char *err, size_t errlen);
 void out_write(struct out *o, json_t *rec);
 /* Writes out whatever is buffered; returns 0, or -1 on a write error. */
 int out_flush(struct out *o);
-/* Closes and reopens the file (after logrotate moved it). */
+/* Closes and reopens the file (after logrotate moved it).  On failure
+ * the previous file stays in use, the output counts as failing, and
+ * out_flush() retries the reopen until it works.  Returns 0, or -1 with
+ * err filled the first time of an episode (reported once). */
 int out_reopen(struct out *o, char *err, size_t errlen);
+/* Health of every open output: how many are failing (last write or
+ * reopen failed and nothing has succeeded since); why gets their reasons,
+ * "PATH: write failed: ERROR; PATH: reopen failed: ERROR" (cut at len). */
+size_t out_health(char *why, size_t len);
 const struct out_stats *out_get_stats(const struct out *o);
 const char *out_path(const struct out *o);
 void out_close(struct out *o);
 /* Prometheus text (0.0.4) for every output currently open: families
  * exfilmon_out_{records,written,dropped,errors,bytes}_total and
- * exfilmon_out_clients, labelled output="<path>",kind="file|stdout|
+ * exfilmon_out_open_errors_total, exfilmon_out_clients and
+ * exfilmon_out_healthy, labelled output="<path>",kind="file|stdout|
  * syslog|unix". */
 void out_write_metrics(FILE *f);
 /* fchown()s every open file output (and unix socket path) to uid:gid;

@@ -152,8 +152,9 @@ size_t rules_set_count(const struct rules_set *set);
  * message), then counts of rules, lists and list entries. */
 void rules_set_describe(const struct rules_set *set, FILE *f);
 
-/* Finds the default pack: $XM_DATADIR/rules/default.rules, then
- * XM_SOURCE_ROOT/rules/default.rules.  Returns a static path or NULL. */
+/* Finds the default pack: $XM_DATADIR/rules/default.rules, then, for a
+ * binary run from its build tree only (xm_paths.h), SOURCE/rules/
+ * default.rules.  Returns a static path or NULL. */
 const char *rules_default_path(void);
 
 /* ---- engine --------------------------------------------------------- */

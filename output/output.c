@@ -26,6 +26,14 @@
  * Write errors (ENOSPC, EIO, ...) are counted and reported on standard
  * error once per episode, naming the output; the unwritten bytes stay
  * queued and the write is retried on the next flush.
+ *
+ * Reopen errors (SIGHUP after logrotate; EACCES on a directory the user
+ * cannot write): reported once per episode with the file and errno,
+ * counted; records keep going to the previous file, and every later
+ * flush (the live 1-second tick) tries the reopen again.
+ *
+ * Health: an output is failing from a write or reopen error until a write
+ * or the reopen succeeds; out_health() names the failing ones (/healthz).
  */
 #include "xm_out.h"
 #include "xm_common.h"
@@ -44,46 +52,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define OUT_BLOCK_BUF   (64u * 1024u)        /* replay buffer, bytes */
-#define OUT_LIVE_BUF    (8u * 1024u * 1024u) /* live queue, bytes */
-#define OUT_LIVE_KICK   (64u * 1024u)        /* live: write once this much waits */
-#define OUT_CLIENT_BUF  (1024u * 1024u)      /* per unix reader, bytes */
-#define OUT_MAX_CLIENTS 16
-#define OUT_SCRATCH     (256u * 1024u)       /* largest syslog/unix record */
-#define OUT_SYSLOG_HDR  512u                 /* room for the RFC 5424 header */
-#define OUT_CLOSE_WAIT_MS 5000               /* longest wait for a live fd at close */
+#include "out_int.h"
 
-enum out_kind { OUT_FILE, OUT_STDOUT, OUT_SYSLOG, OUT_UNIX };
-
-/* Pending bytes are p[head, tail); cap bytes allocated. */
-struct out_buf {
-    char *p;
-    size_t cap, head, tail;
-};
-
-struct out_client {
-    int fd;                 /* -1 = free slot */
-    struct out_buf q;
-};
-
-struct out {
-    enum out_kind kind;
-    bool blocking;
-    bool failing;           /* inside a write-error episode */
-    bool sock_stream;       /* syslog over a stream socket */
-    int stdout_fl;          /* stdout's flags before O_NONBLOCK; -1 = untouched */
-    int fd;                 /* file, stdout, syslog socket or listener */
-    char *path;             /* file or socket path; display name */
-    char *ident;            /* syslog APP-NAME */
-    char host[256];         /* syslog HOSTNAME */
-    struct out_buf buf;     /* file/stdout queue */
-    char *scratch;          /* syslog/unix serialisation, OUT_SCRATCH */
-    struct out_client cl[OUT_MAX_CLIENTS];
-    struct out_stats st;
-    struct out *next_;      /* registry of open outputs (metrics) */
-};
-
-static struct out *out_registry;
+/* Every open output, newest first (metrics, health, out_chown_all). */
+struct out *out_registry;
 static const char *out_syslog_path = "/dev/log";
 
 void out_set_syslog_path(const char *path)
@@ -174,6 +146,7 @@ static void out_error(struct out *o, int err)
     if (o->failing)
         return;
     o->failing = true;
+    o->fail_errno = err;
     xm_err("%s: write failed: %s; %llu records dropped so far",
            o->path, strerror(err), (unsigned long long)o->st.dropped);
 }
@@ -286,6 +259,46 @@ static void file_write(struct out *o, const json_t *rec)
     }
     if (!o->blocking && buf_pending(&o->buf) >= OUT_LIVE_KICK)
         (void)file_flush(o);
+}
+
+/* Opens o->path again and swaps it in; on failure the previous file
+ * stays in use.  Returns 0, or -1 with errno set. */
+static int file_swap(struct out *o, char *err, size_t errlen)
+{
+    int old = o->fd;
+    if (file_open(o, err, errlen) != 0) {
+        int e = errno;
+        o->fd = old;                    /* keep writing to the old file */
+        errno = e;
+        return -1;
+    }
+    close(old);
+    return 0;
+}
+
+/* One failed reopen: counted; reported once per episode. */
+static void reopen_failed(struct out *o, int e)
+{
+    o->st.open_errors++;
+    if (o->reopen_errno)
+        return;
+    o->reopen_errno = e;
+    xm_err("%s: reopen failed: %s; still writing to the previous file, retrying every "
+           "second", o->path, strerror(e));
+}
+
+/* Live flush: a pending reopen is tried again first. */
+static void reopen_retry(struct out *o)
+{
+    char err[256];
+    if (!o->reopen_errno)
+        return;
+    if (file_swap(o, err, sizeof err) != 0) {
+        reopen_failed(o, errno);
+        return;
+    }
+    xm_info("%s: reopened after %s", o->path, strerror(o->reopen_errno));
+    o->reopen_errno = 0;
 }
 
 /* ---- syslog (RFC 5424) -------------------------------------------------- */
@@ -629,6 +642,8 @@ int out_flush(struct out *o)
         return unix_flush(o);
     if (o->kind == OUT_SYSLOG)
         return 0;
+    if (o->kind == OUT_FILE)
+        reopen_retry(o);
     return file_flush(o);
 }
 
@@ -641,12 +656,13 @@ int out_reopen(struct out *o, char *err, size_t errlen)
     if (o->kind != OUT_FILE)
         return 0;
     (void)file_flush(o);                /* what is queued belongs to the old file */
-    int old = o->fd;
-    if (file_open(o, err, errlen) != 0) {
-        o->fd = old;                    /* keep writing to the old file */
+    if (file_swap(o, err, errlen) != 0) {
+        int e = errno;
+        reopen_failed(o, e);            /* reported there, once per episode */
+        snprintf(err, errlen, "%s: reopen failed: %s", o->path, strerror(e));
         return -1;
     }
-    close(old);
+    o->reopen_errno = 0;
     return 0;
 }
 
@@ -722,61 +738,4 @@ int out_chown_all(uid_t uid, gid_t gid)
             rc = -1;
     }
     return rc;
-}
-
-/* ---- metrics ------------------------------------------------------------- */
-
-/* Prometheus label value: backslash, double quote and newline escaped. */
-static void prom_label(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '\\' || *s == '"')
-            fputc('\\', f);
-        if (*s == '\n') {
-            fputs("\\n", f);
-            continue;
-        }
-        fputc(*s, f);
-    }
-}
-
-static const char *kind_name(enum out_kind k)
-{
-    static const char *const names[] = { "file", "stdout", "syslog", "unix" };
-    return names[k];
-}
-
-struct out_metric {
-    const char *name, *type, *help;
-    size_t off;             /* offset of the uint64_t in out_stats */
-};
-
-static const struct out_metric out_metrics[] = {
-    { "exfilmon_out_records_total", "counter", "Records handed to the output.",
-      offsetof(struct out_stats, records) },
-    { "exfilmon_out_written_total", "counter", "Records written (unix: per reader).",
-      offsetof(struct out_stats, written) },
-    { "exfilmon_out_dropped_total", "counter", "Records dropped: queue full or write error.",
-      offsetof(struct out_stats, dropped) },
-    { "exfilmon_out_errors_total", "counter", "Write errors.",
-      offsetof(struct out_stats, errors) },
-    { "exfilmon_out_bytes_total", "counter", "Bytes written.",
-      offsetof(struct out_stats, bytes) },
-    { "exfilmon_out_clients", "gauge", "Readers connected to a unix socket output.",
-      offsetof(struct out_stats, clients) },
-};
-
-void out_write_metrics(FILE *f)
-{
-    for (size_t m = 0; m < XM_ARRAY_LEN(out_metrics); m++) {
-        const struct out_metric *om = &out_metrics[m];
-        fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", om->name, om->help, om->name, om->type);
-        for (const struct out *o = out_registry; o; o = o->next_) {
-            uint64_t v;
-            memcpy(&v, (const char *)&o->st + om->off, sizeof v);
-            fprintf(f, "%s{output=\"", om->name);
-            prom_label(f, o->path);
-            fprintf(f, "\",kind=\"%s\"} %llu\n", kind_name(o->kind), (unsigned long long)v);
-        }
-    }
 }

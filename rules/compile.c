@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 
 #include "xm_config.h"
+#include "xm_paths.h"
 
 #define RP_MAX_DEPTH 8
 #define RP_MAX_FILE (16u << 20)      /* bytes per rule or list file */
@@ -1222,11 +1223,14 @@ void rules_set_describe(const struct rules_set *set, FILE *f)
 
 const char *rules_default_path(void)
 {
-    static const char *const cands[] = {
-        XM_DATADIR "/rules/default.rules",
-        XM_SOURCE_ROOT "/rules/default.rules",
-    };
-    for (size_t i = 0; i < XM_ARRAY_LEN(cands); i++) {
+    static char built[1100];
+    const char *src = paths_source_root();     /* uninstalled binary only */
+    const char *cands[2] = { XM_DATADIR "/rules/default.rules", NULL };
+    if (src) {
+        snprintf(built, sizeof built, "%s/rules/default.rules", src);
+        cands[1] = built;
+    }
+    for (size_t i = 0; i < XM_ARRAY_LEN(cands) && cands[i]; i++) {
         FILE *f = fopen(cands[i], "r");
         if (f) {
             fclose(f);

@@ -7,7 +7,9 @@
  */
 #include "xm_daemon.h"
 #include "xm_http_api.h"
+#include "xm_notify.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,9 +28,10 @@ struct daemon {
     struct src *s;
     const struct xm_opts *o;
     struct daemon_hooks hooks;
-    struct event *ev_cap, *ev_tick, *ev_stats, *ev_extra;
+    struct event *ev_cap, *ev_tick, *ev_stats, *ev_extra, *ev_wd;
     struct event *ev_sig[4];            /* HUP, TERM, INT, USR1 */
     struct http_srv *http;
+    struct notify nt;                   /* systemd notifications (may be off) */
     struct pcap_stat last;              /* previous libpcap reading */
     struct daemon_capture_stats st;
     time_t last_reload;                 /* wall clock of the last rule load */
@@ -154,6 +157,7 @@ static void daemon_reload(struct daemon *d)
     d->st.reloads++;
     d->last_reload = time(NULL);
     d->last_reload_ok = false;
+    (void)notify_send(&d->nt, "RELOADING=1");
     if (d->hooks.reload_opts && d->hooks.reload_opts(d->hooks.ctx, &fresh, err,
                                                      sizeof err) != 0) {
         d->st.reload_failures++;
@@ -180,6 +184,7 @@ static void daemon_on_signal(evutil_socket_t sig, short what, void *arg)
     case SIGHUP:
         daemon_reload(d);
         pipe_reopen_outputs(d->pl);
+        (void)notify_send(&d->nt, "READY=1");
         break;
     case SIGUSR1:
         daemon_on_stats(-1, 0, d);
@@ -192,6 +197,8 @@ static void daemon_on_signal(evutil_socket_t sig, short what, void *arg)
 
 void daemon_stop(struct daemon *d)
 {
+    if (!d->stopping)
+        (void)notify_send(&d->nt, "STOPPING=1");
     d->stopping = true;
     event_base_loopbreak(d->base);
 }
@@ -235,6 +242,13 @@ static void daemon_on_extra(evutil_socket_t fd, short what, void *arg)
     d->hooks.on_extra(d->hooks.ctx);
 }
 
+/* Half the watchdog period: the loop is alive if this timer runs. */
+static void daemon_on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    (void)notify_send(&d->nt, "WATCHDOG=1");
+}
+
 static int daemon_add(struct event *ev, const struct timeval *tv)
 {
     return ev && event_add(ev, tv) == 0 ? 0 : -1;
@@ -263,6 +277,12 @@ static int daemon_events(struct daemon *d)
         d->ev_sig[i] = evsignal_new(d->base, sigs[i], daemon_on_signal, d);
         rc |= daemon_add(d->ev_sig[i], NULL);
     }
+    if (d->nt.watchdog_usec) {
+        uint64_t half = d->nt.watchdog_usec / 2;
+        struct timeval wd = { (time_t)(half / 1000000u), (suseconds_t)(half % 1000000u) };
+        d->ev_wd = event_new(d->base, -1, EV_PERSIST, daemon_on_watchdog, d);
+        rc |= daemon_add(d->ev_wd, &wd);
+    }
     return rc;
 }
 
@@ -271,11 +291,15 @@ struct daemon *daemon_new(struct xm_pipeline *pl, struct src *s,
                           char *err, size_t errlen)
 {
     struct daemon *d = calloc(1, sizeof *d);
+    if (d)
+        d->nt.fd = -1;
     if (!d || !(d->base = event_base_new())) {
         snprintf(err, errlen, "cannot create the event loop");
         goto fail;
     }
     signal(SIGPIPE, SIG_IGN);   /* a vanished reader is a write error, not death */
+    if (notify_init(&d->nt, err, errlen) != 0)
+        xm_warn("%s; not notifying the service manager", err);
     d->pl = pl;
     d->s = s;
     d->o = o;
@@ -304,9 +328,20 @@ fail:
     return NULL;
 }
 
+/* READY=1 and a status line: everything is open, privileges are gone. */
+static void daemon_ready(struct daemon *d)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, "READY=1\nSTATUS=capturing on %s",
+             d->o->iface ? d->o->iface : "the live source");
+    if (notify_send(&d->nt, msg) != 0)
+        xm_warn("cannot notify the service manager: %s", strerror(errno));
+}
+
 int daemon_loop(struct daemon *d)
 {
     d->stopping = false;
+    daemon_ready(d);
     while (!d->stopping) {
         if (event_base_dispatch(d->base) != 0) {
             xm_err("event loop failed");
@@ -338,13 +373,14 @@ void daemon_free(struct daemon *d)
     if (!d)
         return;
     http_free(d->http);
-    struct event *evs[] = { d->ev_cap, d->ev_tick, d->ev_stats, d->ev_extra,
+    struct event *evs[] = { d->ev_cap, d->ev_tick, d->ev_stats, d->ev_extra, d->ev_wd,
                             d->ev_sig[0], d->ev_sig[1], d->ev_sig[2], d->ev_sig[3] };
     for (size_t i = 0; i < XM_ARRAY_LEN(evs); i++)
         if (evs[i])
             event_free(evs[i]);
     if (d->base)
         event_base_free(d->base);
+    notify_close(&d->nt);
     free(d);
 }
 

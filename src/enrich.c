@@ -3,9 +3,9 @@
  * names (DNS/TLS/HTTP), GeoIP, indicator lists, look-alike checker,
  * AI-host table, and the rule field registry they extend.
  *
- * Data files are looked up first under the installed data directory
- * (XM_DATADIR), then in the source tree (XM_SOURCE_ROOT/data) and, for
- * the GeoIP database built at set-up time, the build tree.
+ * Data files are looked up under the installed data directory
+ * (XM_DATADIR); a binary run from its build tree also looks in the source
+ * and build trees (xm_paths.h: only the uninstalled binary knows them).
  */
 #include "xm_enrich.h"
 #include "xm_log.h"
@@ -20,6 +20,7 @@
 #include "xm_config_file.h"
 #include "xm_beacon.h"
 #include "xm_dstseen.h"
+#include "xm_paths.h"
 #include "xm_procwatch.h"
 #include "xm_services.h"
 
@@ -53,8 +54,9 @@ static bool enrich_exists(const char *p)
 /* Resolves a data file name ("ioc/teampcp.list") to a readable path. */
 static const char *enrich_data_path(const char *rel, char *buf, size_t len)
 {
-    const char *roots[] = {XM_DATADIR, XM_SOURCE_ROOT "/data", XM_BUILD_ROOT "/data"};
-    for (size_t i = 0; i < XM_ARRAY_LEN(roots); i++) {
+    const char *roots[3];
+    size_t n = paths_data_roots(roots, XM_ARRAY_LEN(roots));
+    for (size_t i = 0; i < n; i++) {
         snprintf(buf, len, "%s/%s", roots[i], rel);
         if (enrich_exists(buf))
             return buf;
@@ -68,8 +70,9 @@ static int enrich_list(const char *rel, struct lists_list **out, uint64_t seed,
 {
     char path[1024];
     if (!enrich_data_path(rel, path, sizeof path)) {
-        snprintf(err, errlen, "data file %s not found under %s or %s/data", rel,
-                 XM_DATADIR, XM_SOURCE_ROOT);
+        const char *src = paths_source_root();
+        snprintf(err, errlen, "data file %s not found under %s%s%s%s", rel, XM_DATADIR,
+                 src ? " or " : "", src ? src : "", src ? "/data" : "");
         return -1;
     }
     return lists_load_file(path, NULL, seed, out, err, errlen);
@@ -127,9 +130,12 @@ static int enrich_geo(struct enrich *e, const struct xm_opts *o, uint64_t seed,
         return 0;
     if (geo_open_default(e->geo, XM_DATADIR, err, errlen) < 0)
         return -1;
-    if (geo_db_count(e->geo) == 0 && enrich_exists(XM_BUILD_ROOT "/data/country.mmdb"))
-        return geo_open(e->geo, XM_BUILD_ROOT "/data/country.mmdb", err, errlen);
-    return 0;
+    const char *build = paths_build_root();     /* uninstalled binary only */
+    char built[1100];
+    if (geo_db_count(e->geo) > 0 || !build)
+        return 0;
+    snprintf(built, sizeof built, "%s/data/country.mmdb", build);
+    return enrich_exists(built) ? geo_open(e->geo, built, err, errlen) : 0;
 }
 
 /* Operator inventory from the config file: CIDR -> tags. */

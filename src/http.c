@@ -138,6 +138,25 @@ static void http_alerts(struct http_srv *h, struct evhttp_request *req,
     evbuffer_add(body, "]\n", 2);
 }
 
+/* "ok uptime_seconds=N" (200), or "degraded uptime_seconds=N
+ * failing_outputs=K: REASONS" (503) while an output cannot write or
+ * reopen (xm_out.h, out_health). */
+static void http_health(struct http_srv *h, struct evhttp_request *req,
+                        struct evbuffer *body)
+{
+    char why[1024];
+    size_t bad = out_health(why, sizeof why);
+    double up = http_mono() - h->t0;
+    if (!bad) {
+        evbuffer_add_printf(body, "ok uptime_seconds=%.0f\n", up);
+        http_reply(req, 200, "OK", "text/plain; charset=utf-8", body);
+        return;
+    }
+    evbuffer_add_printf(body, "degraded uptime_seconds=%.0f failing_outputs=%zu: %s\n",
+                        up, bad, why);
+    http_reply(req, 503, "Service Unavailable", "text/plain; charset=utf-8", body);
+}
+
 static void http_route(struct http_srv *h, struct evhttp_request *req,
                        const char *path, struct evbuffer *body)
 {
@@ -145,8 +164,7 @@ static void http_route(struct http_srv *h, struct evhttp_request *req,
         http_metrics(h, body);
         http_reply(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", body);
     } else if (strcmp(path, "/healthz") == 0) {
-        evbuffer_add_printf(body, "ok uptime_seconds=%.0f\n", http_mono() - h->t0);
-        http_reply(req, 200, "OK", "text/plain; charset=utf-8", body);
+        http_health(h, req, body);
     } else if (strcmp(path, "/alerts") == 0) {
         http_alerts(h, req, body);
         http_reply(req, 200, "OK", "application/json", body);

@@ -302,14 +302,14 @@ int pipe_flush_outputs(struct xm_pipeline *pl)
     return rc;
 }
 
+/* A failed reopen is reported, counted and retried by output.c. */
 void pipe_reopen_outputs(struct xm_pipeline *pl)
 {
     char err[256];
-    if (pl->flow_out && out_reopen(pl->flow_out, err, sizeof err) != 0)
-        xm_err("%s", err);
+    if (pl->flow_out)
+        (void)out_reopen(pl->flow_out, err, sizeof err);
     for (size_t i = 0; i < pl->n_alert_out; i++)
-        if (out_reopen(pl->alert_out[i], err, sizeof err) != 0)
-            xm_err("%s", err);
+        (void)out_reopen(pl->alert_out[i], err, sizeof err);
 }
 
 int pipe_reload(struct xm_pipeline *pl, const struct xm_opts *opts,

@@ -9,12 +9,16 @@
  *   4. renames flows.json (logrotate) and sends SIGHUP;
  *   5. three more datagrams, then SIGTERM at once: those flows are still
  *      open and must be written to the NEW file with reason "shutdown".
+ * Meanwhile the daemon notifies a fake service manager ($NOTIFY_SOCKET,
+ * a datagram socket of the test): READY=1 first, WATCHDOG=1 pings,
+ * RELOADING=1 then READY=1 around the SIGHUP, STOPPING=1 last.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -151,6 +155,49 @@ static void check_metrics(void)
     CHECK(strstr(text, "\nexfilmon_alerts_by_severity_total{severity=\"high\"} ") != NULL);
 }
 
+/* The fake service manager: a datagram socket named by $NOTIFY_SOCKET,
+ * with a watchdog of 2 s for this process (pings every second; the
+ * socket queues 10 datagrams by default, so few enough to read them all
+ * at the end). */
+static int notify_listen(void)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s/notify.sock", dir);
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+        return -1;
+    char pid[32];
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+    setenv("WATCHDOG_USEC", "2000000", 1);   /* ping every 1 s */
+    setenv("WATCHDOG_PID", pid, 1);
+    return fd;
+}
+
+/* Reads every notification; checks their order. */
+static void check_notifications(int fd)
+{
+    char m[512];
+    ssize_t n;
+    int i = 0, watchdog = 0, reloading_at = -1, ready_again_at = -1;
+    bool stopping_last = false;
+    while ((n = recv(fd, m, sizeof m - 1, 0)) > 0) {
+        m[n] = '\0';
+        if (i == 0)
+            CHECK_STR(m, "READY=1\nSTATUS=capturing on the live source");
+        watchdog += strcmp(m, "WATCHDOG=1") == 0;
+        if (strcmp(m, "RELOADING=1") == 0)
+            reloading_at = i;
+        if (i > 0 && strcmp(m, "READY=1") == 0)
+            ready_again_at = i;
+        stopping_last = strcmp(m, "STOPPING=1") == 0;
+        i++;
+    }
+    CHECK(watchdog >= 2);
+    CHECK(reloading_at > 0 && ready_again_at > reloading_at);
+    CHECK(stopping_last);
+}
+
 static struct daemon *setup(struct xm_opts *o, struct src **s, struct xm_pipeline **pl)
 {
     char err[512];
@@ -199,6 +246,8 @@ int main(void)
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     bind(sink, (struct sockaddr *)&sa, sizeof sa);
 
+    int nfd = notify_listen();
+    CHECK(nfd >= 0);
     struct src *s = NULL;
     struct xm_pipeline *pl = NULL;
     struct daemon *d = setup(&o, &s, &pl);
@@ -222,6 +271,8 @@ int main(void)
     pipe_free(pl);                      /* closes and flushes the outputs */
     src_close(s);
     close(sink);
+    check_notifications(nfd);
+    close(nfd);
 
     CHECK_EQ_U64(count_flows("flows.json.1", "timeout"), 5);
     CHECK_EQ_U64(count_flows("flows.json", "shutdown"), 3);

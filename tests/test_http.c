@@ -143,6 +143,30 @@ int main(void)
     free(r);
 
     r = fetch(base, port, "GET", "/healthz");
+    CHECK(r && strncmp(r, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    CHECK(r && strncmp(body_of(r), "ok uptime_seconds=", 18) == 0);
+    free(r);
+
+    /* an output that cannot write: degraded, with the reason, until it
+     * is gone */
+    struct out *full = out_open("/dev/full", true, err, sizeof err);
+    for (int i = 0; i < 2000; i++)
+        out_write(full, json_pack("{s:s,s:i}", "event_type", "flow", "n", i));
+    CHECK(out_flush(full) != 0);
+    r = fetch(base, port, "GET", "/healthz");
+    CHECK(r && strncmp(r, "HTTP/1.1 503 ", 13) == 0);
+    CHECK(r && strncmp(body_of(r), "degraded uptime_seconds=", 24) == 0);
+    CHECK(r && strstr(body_of(r), " failing_outputs=1: /dev/full: write failed: "
+                                  "No space left on device\n") != NULL);
+    free(r);
+    r = fetch(base, port, "GET", "/metrics");
+    CHECK(r && strstr(body_of(r),
+                      "\nexfilmon_out_healthy{output=\"/dev/full\",kind=\"file\"} 0\n"));
+    CHECK(r && strstr(body_of(r),
+                      "\nexfilmon_out_healthy{output=\"/dev/null\",kind=\"file\"} 1\n"));
+    free(r);
+    out_close(full);
+    r = fetch(base, port, "GET", "/healthz");
     CHECK(r && strncmp(body_of(r), "ok uptime_seconds=", 18) == 0);
     free(r);
 

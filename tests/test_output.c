@@ -1,7 +1,8 @@
 /*
  * test_output.c - output/output.c: file writes, reopen after a logrotate
- * rename, full disk (/dev/full), the live queue bound (a FIFO nobody
- * reads), the unix socket readers, RFC 5424 syslog framing and metrics.
+ * rename, a reopen that fails and recovers (health, counters, messages),
+ * full disk (/dev/full), the live queue bound (a FIFO nobody reads), the
+ * unix socket readers, RFC 5424 syslog framing and metrics.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -168,7 +169,93 @@ static void test_full_disk(void)
     CHECK(strstr(msg, "]: error: /dev/full: write failed: No space left on device; ") != NULL);
     CHECK(strstr(msg, " records dropped so far\n") != NULL);
     CHECK(strchr(msg, '\n') == msg + strlen(msg) - 1);
+    char why[256];
+    CHECK_EQ_U64(out_health(why, sizeof why), 1);
+    CHECK_STR(why, "/dev/full: write failed: No space left on device");
     out_close(o);
+    CHECK_EQ_U64(out_health(why, sizeof why), 0);
+    CHECK_STR(why, "");
+}
+
+struct reopen_ctx {
+    struct out *o;
+    char dir[256], moved[300];
+    int phase;
+};
+
+/* Phase 0: the log directory is replaced by a regular file, so the
+ * reopen fails (ENOTDIR) and the retries too; phase 1: the directory is
+ * back and the next flush reopens. */
+static void reopen_run(void *arg)
+{
+    struct reopen_ctx *c = arg;
+    char err[256];
+    if (c->phase == 0) {
+        CHECK(rename(c->dir, c->moved) == 0);
+        FILE *f = fopen(c->dir, "w");
+        if (f)
+            fclose(f);
+        CHECK_EQ_U64(out_reopen(c->o, err, sizeof err), (uint64_t)-1);
+        CHECK(strstr(err, "/logs/flows.json: reopen failed: Not a directory") != NULL);
+        out_write(c->o, rec("flow", 2));
+        CHECK_EQ_U64(out_flush(c->o), 0);   /* written to the old file */
+        CHECK_EQ_U64(out_reopen(c->o, err, sizeof err), (uint64_t)-1);
+        return;
+    }
+    CHECK(unlink(c->dir) == 0 && mkdir(c->dir, 0750) == 0);
+    out_write(c->o, rec("flow", 3));
+    CHECK_EQ_U64(out_flush(c->o), 0);
+}
+
+static void test_reopen_failure(void)
+{
+    struct reopen_ctx c = { .phase = 0 };
+    char path[300], err[256], msg[4096], why[512], buf[4096];
+    snprintf(c.dir, sizeof c.dir, "%s/logs", tmpdir);
+    snprintf(c.moved, sizeof c.moved, "%s/logs.old", tmpdir);
+    snprintf(path, sizeof path, "%s/flows.json", c.dir);
+    CHECK(mkdir(c.dir, 0750) == 0);
+    c.o = out_open(path, false, err, sizeof err);
+    CHECK(c.o != NULL);
+    if (!c.o)
+        return;
+    out_write(c.o, rec("flow", 1));
+    CHECK_EQ_U64(out_flush(c.o), 0);
+    capture_stderr(reopen_run, &c, msg, sizeof msg);
+    /* one message for the episode, naming the file and errno; every
+     * failed attempt counted (reopen, the flush's retry, reopen again) */
+    char want[512];
+    snprintf(want, sizeof want, "exfilmon: %s: reopen failed: Not a directory; still "
+             "writing to the previous file, retrying every second\n", path);
+    CHECK_STR(msg, want);
+    CHECK_EQ_U64(out_get_stats(c.o)->open_errors, 3);
+    CHECK_EQ_U64(out_health(why, sizeof why), 1);
+    snprintf(want, sizeof want, "%s: reopen failed: Not a directory", path);
+    CHECK_STR(why, want);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    out_write_metrics(f);
+    fclose(f);
+    snprintf(want, sizeof want, "\nexfilmon_out_healthy{output=\"%s\",kind=\"file\"} 0\n", path);
+    CHECK(strstr(text, want) != NULL);
+    snprintf(want, sizeof want, "\nexfilmon_out_open_errors_total{output=\"%s\",kind=\"file\"} 3\n",
+             path);
+    CHECK(strstr(text, want) != NULL);
+    free(text);
+    char old[320];
+    snprintf(old, sizeof old, "%s/flows.json", c.moved);
+    CHECK(slurp(old, buf, sizeof buf) > 0 && strstr(buf, "\"n\":2") != NULL);
+
+    c.phase = 1;                            /* the directory is back */
+    capture_stderr(reopen_run, &c, msg, sizeof msg);
+    snprintf(want, sizeof want, "exfilmon: %s: reopened after Not a directory\n", path);
+    CHECK_STR(msg, want);
+    CHECK_EQ_U64(out_health(why, sizeof why), 0);
+    out_close(c.o);
+    CHECK(slurp(path, buf, sizeof buf) > 0);
+    CHECK_STR(buf, "{\"event_type\":\"flow\",\"n\":3,\"pad\":\"x\"}\n");
+    CHECK(slurp(old, buf, sizeof buf) > 0 && strstr(buf, "\"n\":3") == NULL);
 }
 
 /* Live: a FIFO whose reader never reads.  The queue is bounded; what does
@@ -402,6 +489,7 @@ int main(void)
     test_file();
     test_file_many();
     test_full_disk();
+    test_reopen_failure();
     test_live_bound();
     test_unix();
     test_syslog();

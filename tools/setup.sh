@@ -18,6 +18,7 @@ packages=(
   libpcap-dev libjansson-dev libevent-dev libmaxminddb-dev libpsl-dev libcap-dev
   publicsuffix tor-geoipdb libmaxmind-db-writer-perl mmdb-bin
   tshark python3 iproute2 curl time clang libclang-rt-14-dev
+  debhelper dpkg-dev fakeroot logrotate systemd util-linux adduser strace
 )
 
 install_deps() {
@@ -85,7 +86,7 @@ run_tests() {
     echo "== the same tests under AddressSanitizer + UndefinedBehaviorSanitizer ==" >&2
     build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-      meson test -C build-asan --num-processes 2 --timeout-multiplier 4 --print-errorlogs --no-suite crosscheck --no-suite gen || rc=1
+      meson test -C build-asan --num-processes 2 --timeout-multiplier 4 --print-errorlogs --no-suite crosscheck --no-suite gen --no-suite package || rc=1
     logs+=(build-asan/meson-logs/testlog.json)
   fi
   summarise "${logs[@]}" || rc=1
