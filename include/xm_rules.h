@@ -4,7 +4,8 @@
  *
  * Ownership:
  *  - struct rules_registry owns copies of nothing: the `name` and `arg`
- *    of a registered struct rules_field must outlive the registry
+ *    of a registered struct rules_field, and the descriptor lists and
+ *    owners given to rules_fields_add(), must outlive the registry
  *    (use string literals and static data).  The registry must outlive
  *    every set compiled against it.
  *  - A struct rules_set owns all of its memory (rule text, lists, the
@@ -24,6 +25,7 @@
 #include <jansson.h>
 
 #include "xm_common.h"
+#include "xm_field.h"
 #include "xm_flow.h"
 #include "xm_pkt.h"
 
@@ -129,6 +131,14 @@ int rules_field_register(struct rules_registry *reg, const struct rules_field *d
 int rules_field_add(struct rules_registry *reg, const struct rules_field *def);
 const struct rules_field *rules_field_find(const struct rules_registry *reg,
                                            const char *name);
+/* The one registration call of a field provider: adds every descriptor
+ * of list (include/xm_field.h) whose name is not registered yet, each
+ * answering through list->f[i].get(owner, id, ...).  The registry keeps
+ * the list and owner pointers (both must outlive it) and owns the small
+ * adapter array it allocates here.  Returns the number added, or -1 on
+ * allocation failure or a descriptor without name or getter. */
+int rules_fields_add(struct rules_registry *reg, const struct xm_field_list *list,
+                     const void *owner);
 
 /* ---- compiling ------------------------------------------------------ */
 

@@ -236,16 +236,28 @@ static int enrich_procwatch(struct enrich *e)
     return e->pw ? 0 : -1;
 }
 
+/* Every rule-field provider, in registration order (a name registered
+ * first wins).  A new provider is one row here. */
+static int enrich_fields(struct enrich *e)
+{
+    const struct { const struct xm_field_list *list; const void *owner; } prov[] = {
+        {&procwatch_fields, &e->pw_ctx}, {&intel_fields, &e->intel},
+        {&app_fields, e->app},           {&proc_fields, e->proc},
+        {&dstseen_fields, e->ds},        {&beacon_fields, e->bc},
+        {&services_fields, &e->svc_ctx},
+    };
+    dstseen_set_app(e->ds, e->app);
+    beacon_set_app(e->bc, e->app);
+    for (size_t i = 0; i < XM_ARRAY_LEN(prov); i++)
+        if (rules_fields_add(e->reg, prov[i].list, prov[i].owner) < 0)
+            return -1;
+    return 0;
+}
+
 static int enrich_registry(struct enrich *e, char *err, size_t errlen)
 {
     e->reg = rules_registry_new();
-    if (!e->reg || enrich_procwatch(e) != 0 ||
-        procwatch_register_fields(e->reg, &e->pw_ctx) < 0 || intel_register_fields(e->reg, &e->intel) < 0 ||
-        app_register_fields(e->reg, e->app) < 0 ||
-        proc_register_fields(e->reg, e->proc) < 0 ||
-        dstseen_register_fields(e->reg, e->ds, e->app) < 0 ||
-        beacon_register_fields(e->reg, e->bc, e->app) < 0 ||
-        services_register_fields(e->reg, &e->svc_ctx) < 0) {
+    if (!e->reg || enrich_procwatch(e) != 0 || enrich_fields(e) != 0) {
         snprintf(err, errlen, "cannot build the rule field registry: out of memory");
         return -1;
     }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "xm_procwatch.h"
+#include "xm_rules.h"
 #include "xm_test.h"
 #include "../src/xm_enrich.h"
 
@@ -175,8 +176,8 @@ static void test_fields(void)
     CHECK(f.proc_id != 0);
     procwatch_on_new_flow(w, &f);
     struct procwatch_ctx pc = {.w = w, .proc = p};
-    CHECK(procwatch_register_fields(reg, &pc) == 5);
-    CHECK(procwatch_register_fields(reg, &pc) == 0);   /* already there */
+    CHECK(rules_fields_add(reg, &procwatch_fields, &pc) == 5);
+    CHECK(rules_fields_add(reg, &procwatch_fields, &pc) == 0);   /* already there */
     /* A later upload flow of the same process, 30 s on. */
     struct xm_flow up;
     flow4(&up, "10.0.0.5", 40001, "203.0.113.7", 443, FLOW_LOCAL_CLIENT, XM_SEC(1700000030));
