@@ -591,11 +591,9 @@ static void rule_fire(struct rules_engine *eng, size_t ri, const struct rules_ev
     eng->st.alerts++;
     eng->st.escalations += esc;
     eng->rule_alerts[ri]++;
-    json_t *a = ralert_build(eng, r, ctx, tr, esc, s ? s->fires : 1);
-    if (a && eng->cb)
-        eng->cb(eng->cb_ctx, a);
-    else if (a)
-        json_decref(a);
+    struct rules_hit hit = {eng, r, ctx, tr, esc, s ? s->fires : 1};
+    if (eng->cb)
+        eng->cb(eng->cb_ctx, &hit);
 }
 
 static void eval_key(struct rules_engine *eng, enum rules_scope sc, struct rkstate *k,

@@ -1,5 +1,5 @@
 /*
- * engine.h - private state of the rule engine (engine.c, alert.c).
+ * engine.h - private state of the rule engine (engine.c, metrics.c, hit.c).
  *
  * Per-key memory (all fixed, allocated with the table):
  *   header                      struct rkstate (~112 bytes)
@@ -106,12 +106,17 @@ static inline void *rk_payload(const struct rkstate *k, size_t off)
     return (uint8_t *)k + off;
 }
 
-/* alert.c: builds the EVE alert for rule r that fired in ctx. */
-json_t *ralert_build(const struct rules_engine *eng, const struct rrule *r,
-                     const struct rules_eval_ctx *ctx, const struct rtrace *tr,
-                     bool escalation, uint32_t fires);
+/* A rule that fired (public accessors: rules/hit.c). */
+struct rules_hit {
+    const struct rules_engine *eng;
+    const struct rrule *r;
+    const struct rules_eval_ctx *ctx;
+    const struct rtrace *tr;
+    bool escalation;
+    uint32_t fires;
+};
 
-/* engine.c helpers used by alert.c */
+/* metrics.c helpers used by hit.c */
 double reng_window_sum(const struct rules_engine *eng, const struct rkstate *k,
                        enum rules_scope s, int metric, uint32_t w, xm_time_t now);
 int reng_baseline(const struct rules_engine *eng, const struct rkstate *k,

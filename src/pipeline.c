@@ -88,10 +88,14 @@ static void pipe_on_flow_end(void *ctx, struct xm_flow *f, enum flow_end_reason 
     pl->cur_flow = prev;
 }
 
-/* rules_alert_fn: enrich with what the flow in hand knows, then write. */
-static void pipe_on_alert(void *ctx, json_t *alert)
+/* rules_alert_fn: build the record, enrich it with what the flow in
+ * hand knows, then write. */
+static void pipe_on_alert(void *ctx, const struct rules_hit *hit)
 {
     struct xm_pipeline *pl = ctx;
+    json_t *alert = eve_alert_record(hit);
+    if (!alert)
+        return;
     pl->st.alerts++;
     if (pl->cur_flow)
         enrich_record(pl->enrich, pl->cur_flow, pl->now, alert);
