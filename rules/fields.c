@@ -160,22 +160,6 @@ void rdur_str(uint32_t s, char *buf, size_t len)
         snprintf(buf, len, "%us", s);
 }
 
-const uint32_t rwin_res_s[RWIN_NRES] = {1, 10, 60, 300, 3600};
-
-int rwin_pick(uint32_t w)
-{
-    if (w < RWIN_MIN_S || w > RWIN_MAX_S)
-        return -1;
-    for (int r = RWIN_NRES - 1; r >= 0; r--)
-        if (w % rwin_res_s[r] == 0 && w / rwin_res_s[r] >= RWIN_MIN_BUCKETS &&
-            w / rwin_res_s[r] < RWIN_MAX_BUCKETS)
-            return r;
-    for (int r = 0; r < RWIN_NRES; r++)
-        if (w % rwin_res_s[r] == 0 && w / rwin_res_s[r] < RWIN_MAX_BUCKETS)
-            return r;
-    return -1;
-}
-
 int rules_field_add(struct rules_registry *reg, const struct rules_field *def)
 {
     if (def->name && rules_field_find(reg, def->name))

@@ -14,18 +14,6 @@
 #include "xm_privs.h"
 #include "xm_rules.h"
 
-int main_load_config(const char *path, struct xm_opts *o, struct config_store **store)
-{
-    char err[2048];
-    if (config_load(path, o, store, err, sizeof err) != 0) {
-        fprintf(stderr, "exfilmon: %s\n", err);
-        return -1;
-    }
-    o->config = *store;
-    o->config_path = path;
-    return 0;
-}
-
 /* --check: everything a run would load, loaded and described. */
 int main_check(const struct xm_opts *o)
 {
