@@ -74,13 +74,13 @@ static void pipe_on_flow_end(void *ctx, struct xm_flow *f, enum flow_end_reason 
     /* App state first: a ClientHello still being reassembled and the last
      * name lookup must reach the rules and the record; the flow's app
      * record stays readable until the next app call. */
-    enrich_on_flow_end(pl->enrich, f, r);
+    stage_on_flow_end(enrich_stage(pl->enrich), f, r);
     if (pl->rules)
         rules_on_flow_end(pl->rules, f, r);
     if (pl->flow_out) {
         json_t *rec = eve_flow_record(f, r, f->rule_fired != 0);
         if (rec) {
-            enrich_record(pl->enrich, f, r == FLOW_END_ACTIVE ? f->last_interim : f->last, rec);
+            stage_record(enrich_stage(pl->enrich), f, r == FLOW_END_ACTIVE ? f->last_interim : f->last, rec);
             out_write(pl->flow_out, rec);
             pl->st.flow_records++;
         }
@@ -98,9 +98,9 @@ static void pipe_on_alert(void *ctx, const struct rules_hit *hit)
         return;
     pl->st.alerts++;
     if (pl->cur_flow)
-        enrich_record(pl->enrich, pl->cur_flow, pl->now, alert);
+        stage_record(enrich_stage(pl->enrich), pl->cur_flow, pl->now, alert);
     else
-        enrich_alert_process(pl->enrich, alert);
+        stage_alert_process(enrich_stage(pl->enrich), alert);
     if (pl->alert_hook)
         pl->alert_hook(pl->alert_hook_ctx, alert);
     for (size_t i = 1; i < pl->n_alert_out; i++)
@@ -247,7 +247,7 @@ void pipe_packet(struct xm_pipeline *pl, int dlt, xm_time_t ts,
     if (!f)
         return;                 /* fragment held until its first fragment */
     pl->cur_flow = f;
-    enrich_on_packet(pl->enrich, &pkt, f, dir);
+    stage_on_packet(enrich_stage(pl->enrich), &pkt, f, dir);
     if (pl->rules)
         rules_on_packet(pl->rules, &pkt, f, dir);
     pl->cur_flow = NULL;
@@ -362,7 +362,7 @@ void pipe_write_metrics(const struct xm_pipeline *pl, FILE *f)
     pipe_metric(f, "alerts_total", "counter", "Alerts emitted.", pl->st.alerts);
     pipe_metrics_decode(pl, f);
     pipe_metrics_tables(pl, f);
-    enrich_write_metrics(pl->enrich, f);
+    stage_write_metrics(enrich_stage(pl->enrich), f);
 }
 
 struct enrich *pipe_enrich(struct xm_pipeline *pl) { return pl->enrich; }

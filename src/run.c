@@ -34,7 +34,7 @@ int main_check(const struct xm_opts *o)
         }
         rules_set_describe(set, stdout);
     }
-    enrich_describe(e, stdout);
+    stage_describe(enrich_stage(e), stdout);
     printf("exfilmon: configuration OK\n");
     rc = 0;
 out:
@@ -120,7 +120,7 @@ static void main_note_alert(void *ctx, const json_t *alert)
 static void main_proc_readable(void *ctx)
 {
     struct main_live_ctx *lc = ctx;
-    enrich_proc_readable(pipe_enrich(lc->pl));
+    stage_proc_readable(enrich_stage(pipe_enrich(lc->pl)));
 }
 
 static void main_http_ready(void *ctx, struct http_srv *h)
@@ -140,7 +140,7 @@ int main_live(struct xm_pipeline *pl, struct src *s, const struct xm_opts *o,
     struct daemon_hooks h = {
         .ctx = &lc, .reload_opts = main_reload_opts, .reload_done = main_reload_done,
         .http_ready = main_http_ready,
-        .extra_fd = enrich_proc_fd(pipe_enrich(pl)), .on_extra = main_proc_readable,
+        .extra_fd = stage_proc_fd(enrich_stage(pipe_enrich(pl))), .on_extra = main_proc_readable,
     };
     struct daemon *d = daemon_new(pl, s, o, &h, err, sizeof err);
     if (!d) {

@@ -240,7 +240,7 @@ static void test_enrich_alert(void)
     int named = 0;
     for (int id = 1; e && id <= 4; id++) {
         json_t *a = json_pack("{s:{s:{s:i}}}", "exfil", "key", "process_id", id);
-        enrich_alert_process(e, a);
+        stage_alert_process(enrich_stage(e), a);
         json_t *p = json_object_get(a, "process");
         if (p && json_integer_value(json_object_get(p, "pid")) == 4321) {
             named++;
@@ -252,7 +252,7 @@ static void test_enrich_alert(void)
     CHECK_EQ_U64(named, 1);
     if (e) {
         json_t *a = json_pack("{s:{s:{s:i}}}", "exfil", "key", "process_id", 999);
-        enrich_alert_process(e, a);
+        stage_alert_process(enrich_stage(e), a);
         CHECK(json_object_get(a, "process") == NULL);
         json_decref(a);
     }
