@@ -50,7 +50,12 @@ static json_t *j_strings(char *const *v, size_t n, bool *bad)
 
 static json_t *j_one(const char *s, bool *bad)
 {
-    return j_strings((char *const *)&s, 1, bad);
+    json_t *a = eve_arr(bad), *v = eve_str(s, bad);
+    if (a && v)
+        eve_append(a, v, bad);
+    else
+        json_decref(v);
+    return a;
 }
 
 static json_t *alert_body(const struct rules_hit_rule *r, bool *bad)
