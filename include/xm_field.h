@@ -33,7 +33,8 @@
 #include <string.h>
 
 #include "xm_common.h"
-#include "xm_flow.h"
+
+struct xm_flow;   /* include/xm_flow.h; only pointed to here */
 
 /* Value types; the values equal enum rules_type (checked in rules/). */
 enum xm_field_type {
