@@ -12,12 +12,14 @@
  * analysis per module.  (b) keeps each getter next to the data it reads,
  * adds no analysis export, and leaves exactly one edge in each direction
  * to this header, which belongs to the base layer.  So (b): a module
- * publishes one `const struct xm_field_list` and the program registers
- * it with rules_fields_add(reg, &list, owner) (include/xm_rules.h).
+ * publishes one `const struct xm_field_list`; the analysis stage lists
+ * every provider with its owner (stage_field_sources, analysis/stage.c)
+ * and the program registers each with the one call
+ * rules_fields_add(reg, &list, owner) (include/xm_rules.h).
  *
  * A new rule-field provider therefore touches: its own analysis file
- * (getter + one table) and the one line in the program that registers
- * its list (analysis/stage.c).
+ * (getters + one descriptor table + the extern in its header) and one
+ * row in stage_field_sources() (analysis/stage.c).
  *
  * Ownership: descriptor tables and names are static data of the module;
  * `owner` (the module's context) is borrowed by the registry and must
