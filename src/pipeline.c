@@ -34,6 +34,7 @@ struct xm_pipeline {
     struct out *alert_out[3];     /* --alerts, --syslog, --socket */
     size_t n_alert_out;
     struct enrich *enrich;
+    struct stage *stage;          /* enrich_stage(enrich): analysis */
     struct rules_engine *rules;   /* NULL with --no-rules */
     struct xm_flow *cur_flow;     /* flow whose packet is being processed */
     void (*alert_hook)(void *, const json_t *);
@@ -74,13 +75,13 @@ static void pipe_on_flow_end(void *ctx, struct xm_flow *f, enum flow_end_reason 
     /* App state first: a ClientHello still being reassembled and the last
      * name lookup must reach the rules and the record; the flow's app
      * record stays readable until the next app call. */
-    stage_on_flow_end(enrich_stage(pl->enrich), f, r);
+    stage_on_flow_end(pl->stage, f, r);
     if (pl->rules)
         rules_on_flow_end(pl->rules, f, r);
     if (pl->flow_out) {
         json_t *rec = eve_flow_record(f, r, f->rule_fired != 0);
         if (rec) {
-            stage_record(enrich_stage(pl->enrich), f, r == FLOW_END_ACTIVE ? f->last_interim : f->last, rec);
+            stage_record(pl->stage, f, r == FLOW_END_ACTIVE ? f->last_interim : f->last, rec);
             out_write(pl->flow_out, rec);
             pl->st.flow_records++;
         }
@@ -98,9 +99,9 @@ static void pipe_on_alert(void *ctx, const struct rules_hit *hit)
         return;
     pl->st.alerts++;
     if (pl->cur_flow)
-        stage_record(enrich_stage(pl->enrich), pl->cur_flow, pl->now, alert);
+        stage_record(pl->stage, pl->cur_flow, pl->now, alert);
     else
-        stage_alert_process(enrich_stage(pl->enrich), alert);
+        stage_alert_process(pl->stage, alert);
     if (pl->alert_hook)
         pl->alert_hook(pl->alert_hook_ctx, alert);
     for (size_t i = 1; i < pl->n_alert_out; i++)
@@ -199,6 +200,7 @@ struct xm_pipeline *pipe_new(const struct xm_opts *opts, bool live,
         goto fail;
     }
     pl->enrich = enrich_new(opts, err, errlen);
+    pl->stage = pl->enrich ? enrich_stage(pl->enrich) : NULL;
     if (!pl->enrich || pipe_open_rules(pl, err, errlen) != 0)
         goto fail;
     if (pipe_open_outputs(pl, live, err, errlen) != 0)
@@ -247,7 +249,7 @@ void pipe_packet(struct xm_pipeline *pl, int dlt, xm_time_t ts,
     if (!f)
         return;                 /* fragment held until its first fragment */
     pl->cur_flow = f;
-    stage_on_packet(enrich_stage(pl->enrich), &pkt, f, dir);
+    stage_on_packet(pl->stage, &pkt, f, dir);
     if (pl->rules)
         rules_on_packet(pl->rules, &pkt, f, dir);
     pl->cur_flow = NULL;
@@ -362,7 +364,7 @@ void pipe_write_metrics(const struct xm_pipeline *pl, FILE *f)
     pipe_metric(f, "alerts_total", "counter", "Alerts emitted.", pl->st.alerts);
     pipe_metrics_decode(pl, f);
     pipe_metrics_tables(pl, f);
-    stage_write_metrics(enrich_stage(pl->enrich), f);
+    stage_write_metrics(pl->stage, f);
 }
 
 struct enrich *pipe_enrich(struct xm_pipeline *pl) { return pl->enrich; }
