@@ -16,6 +16,7 @@
 #include "xm_config.h"
 #include "xm_flow.h"
 #include "xm_netset.h"
+#include "xm_eve.h"
 #include "xm_rules.h"
 #include "xm_source.h"
 
@@ -25,9 +26,12 @@ struct rr {
     uint64_t alerts;
 };
 
-static void rr_alert(void *ctx, json_t *a)
+static void rr_alert(void *ctx, const struct rules_hit *hit)
 {
     struct rr *rr = ctx;
+    json_t *a = eve_alert_record(hit);
+    if (!a)
+        return;
     json_dumpf(a, rr->out, JSON_COMPACT | JSON_PRESERVE_ORDER);
     fputc('\n', rr->out);
     rr->alerts++;

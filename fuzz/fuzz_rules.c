@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "xm_eve.h"
 #include "xm_rules.h"
 #include "../rules/lex.h"
 
@@ -21,8 +22,11 @@ static void fuzz_lex(const char *text, size_t len)
             break;
 }
 
-static void fuzz_cb(void *ctx, json_t *a)
+static void fuzz_cb(void *ctx, const struct rules_hit *hit)
 {
+    json_t *a = eve_alert_record(hit);
+    if (!a)
+        return;
     char *s = json_dumps(a, JSON_COMPACT);
     free(s);
     json_decref(a);

@@ -54,6 +54,7 @@
 #include <jansson.h>
 
 #include "xm_common.h"
+#include "xm_field.h"
 #include "xm_flow.h"
 #include "xm_names.h"
 #include "xm_pkt.h"
@@ -144,17 +145,16 @@ struct app_dns_query {
 };
 
 struct app_ctx;
-struct rules_registry;
 
-/* Registers the rule fields fed by this module (analysis/app/app_fields.c):
+/* The rule fields fed by this module (analysis/app/app_fields.c), owner
+ * a const struct app_ctx * (include/xm_field.h):
  * dst.name, dst.domain, dst.named, dst.name_source, dst.unnamed_reason,
  * tls.sni, tls.alpn, tls.ech, http.method, http.host, http.user_agent,
  * http.content_type, http.x_filename, http.content_length,
  * http.url_length, dns.domain, dns.unique_subdomains, dns.longest_label,
  * dns.entropy, dns.txt_bytes, dns.queries, dns.queries_per_min (FLOW
- * scope).  app must outlive the registry.  Returns the number registered
- * (existing names are skipped) or -1 on allocation failure. */
-int app_register_fields(struct rules_registry *reg, const struct app_ctx *app);
+ * scope).  The app ctx must outlive the registry they are added to. */
+extern const struct xm_field_list app_fields;
 
 /* NULL on allocation failure or when no PSL could be loaded. */
 struct app_ctx *app_new(const struct app_limits *l, uint64_t seed);

@@ -6,7 +6,7 @@
  *
  * Ownership: beacon_new() allocates the table once (hard cap
  * max_pairs); beacon_free() releases it.  Nothing else is allocated.  The
- * app ctx given to beacon_register_fields() is borrowed and must outlive
+ * app ctx given to beacon_set_app() is borrowed and must outlive
  * the registry.
  *
  * Updated only by beacon_on_flow_end() (non-interim flow end, called
@@ -41,7 +41,7 @@
 #include "xm_app.h"
 #include "xm_common.h"
 #include "xm_flow.h"
-#include "xm_rules.h"
+#include "xm_field.h"
 
 #define BEACON_RING 16
 
@@ -76,8 +76,10 @@ bool beacon_stats_of(const struct beacon *b, const struct xm_addr *local, const 
 /* Pipeline hook at flow end (interim records must not be passed). */
 void beacon_on_flow_end(struct beacon *b, const struct app_ctx *app, const struct xm_flow *f);
 
-int beacon_register_fields(struct rules_registry *reg, struct beacon *b,
-                           const struct app_ctx *app);
+/* beacon.count, .interval, .jitter, .bytes_mean (include/xm_field.h);
+ * owner a const struct beacon *, answering once beacon_set_app() ran. */
+extern const struct xm_field_list beacon_fields;
+void beacon_set_app(struct beacon *b, const struct app_ctx *app);
 const struct beacon_stats *beacon_get_stats(const struct beacon *b);
 
 #endif

@@ -4,7 +4,7 @@
  *
  * Ownership: dstseen_new() allocates both tables once (hard caps in
  * struct dstseen_limits); dstseen_free() releases them.  Nothing is
- * allocated after that.  The app ctx passed to dstseen_register_fields()
+ * allocated after that.  The app ctx passed to dstseen_set_app()
  * is borrowed and must outlive the registry.
  *
  * When it is updated: dstseen_on_flow() is called by the pipeline when a
@@ -50,7 +50,7 @@
 #include "xm_app.h"
 #include "xm_common.h"
 #include "xm_flow.h"
-#include "xm_rules.h"
+#include "xm_field.h"
 
 struct dstseen_limits {
     uint32_t max_pairs;     /* 0 = 262144 */
@@ -98,10 +98,10 @@ void dstseen_on_flow(struct dstseen *d, const struct app_ctx *app, const struct 
  * else the client.  false when no side is local. */
 bool dstseen_flow_local(const struct xm_flow *f, struct xm_addr *out);
 
-/* Registers the three fields above (existing names are skipped).
- * Returns the number registered or -1 on allocation failure. */
-int dstseen_register_fields(struct rules_registry *reg, struct dstseen *d,
-                            const struct app_ctx *app);
+/* The fields above (include/xm_field.h); owner a const struct dstseen *,
+ * which answers only once dstseen_set_app() gave it the names. */
+extern const struct xm_field_list dstseen_fields;
+void dstseen_set_app(struct dstseen *d, const struct app_ctx *app);
 
 const struct dstseen_stats *dstseen_get_stats(const struct dstseen *d);
 

@@ -1,6 +1,8 @@
 /*
- * xm_eve.h - EVE (Suricata-style) JSON records for flows
- * (output/eve_flow.c); field reference in docs/schema-flow.md.
+ * xm_eve.h - EVE (Suricata-style) JSON records: flows
+ * (output/eve_flow.c, docs/schema-flow.md) and alerts (output/eve_alert.c,
+ * docs/schema-alert.md), built with the EVE writer's helpers
+ * (include/xm_evew.h).
  *
  * Ownership: every builder returns a NEW json_t reference owned by the
  * caller (json_decref when done); NULL on allocation failure.  The flow
@@ -44,5 +46,14 @@ bool eve_proto_has_ports(uint8_t proto);
  * or f->last_interim for an interim record (r == FLOW_END_ACTIVE).
  */
 json_t *eve_flow_record(const struct xm_flow *f, enum flow_end_reason r, bool alerted);
+
+/*
+ * The alert record (event_type "alert", docs/schema-alert.md) of a rule
+ * that fired (output/eve_alert.c), read through the rules_hit_*
+ * accessors of include/xm_rules.h.  Call it from the engine's alert
+ * callback (the hit is valid only there).
+ */
+struct rules_hit;
+json_t *eve_alert_record(const struct rules_hit *hit);
 
 #endif

@@ -9,7 +9,7 @@
  * and every set compiled against it.  Any member may be NULL: its fields
  * then report "not available" (comparisons are false).
  *
- * Fields registered by intel_register_fields() (FLOW scope unless noted;
+ * Fields published in intel_fields (FLOW scope unless noted;
  * the remote end is the side that is not FLOW_LOCAL_*):
  *   dst.country          string  ISO code from GeoIP (cached per address)
  *   dst.asn              num     AS number
@@ -42,7 +42,7 @@
 #include "xm_geo.h"
 #include "xm_lists.h"
 #include "xm_lookalike.h"
-#include "xm_rules.h"
+#include "xm_field.h"
 
 #define INTEL_MAX_LISTS 16
 #define INTEL_SCRATCH 4            /* string getter buffers in rotation */
@@ -60,9 +60,8 @@ struct intel_ctx {
     unsigned scratch_next_;
 };
 
-/* Registers the fields above.  Returns the number registered, or -1 on
- * allocation failure. */
-int intel_register_fields(struct rules_registry *reg, struct intel_ctx *ctx);
+/* The fields above (include/xm_field.h); owner a struct intel_ctx *. */
+extern const struct xm_field_list intel_fields;
 
 /* What a flow tells about its remote end, resolved once. */
 struct intel_dst {

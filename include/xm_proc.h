@@ -36,6 +36,7 @@
 #include <stdio.h>
 
 #include "xm_common.h"
+#include "xm_field.h"
 #include "xm_flow.h"
 
 /* Attribution confidence, stored in struct xm_flow.attribution. */
@@ -157,13 +158,12 @@ const struct proc_stats *proc_get_stats(const struct proc *p);
  * attributions by confidence, procs_active gauge).  Not for the hot path. */
 void proc_write_metrics(const struct proc *p, FILE *f);
 
-/* Registers the rule fields process.name, .exe, .cmdline, .user,
- * .container, .runtime, .ai, .age, .pid (FLOW and PROCESS scope) and
- * process.attribution (FLOW) - analysis/proc/proc_fields.c.  p may be NULL
- * (no attribution: the fields are never available).  Returns the number
- * registered or -1 on allocation failure. */
-struct rules_registry;
-int proc_register_fields(struct rules_registry *reg, const struct proc *p);
+/* The rule fields process.name, .exe, .cmdline, .user, .container,
+ * .runtime, .ai, .age, .pid (FLOW and PROCESS scope) and
+ * process.attribution (FLOW) - analysis/proc/proc_fields.c; owner a
+ * const struct proc *, which may be NULL (no attribution: the fields are
+ * never available).  See include/xm_field.h. */
+extern const struct xm_field_list proc_fields;
 
 /* Ledger: JSON lines, one per attributed flow (format in
  * docs/processes.md).  open_write appends; returns 0 or -1 (errno). */

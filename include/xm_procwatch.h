@@ -26,7 +26,7 @@
  * evicted host or process simply looks as if it never made contact.
  * Buckets are hashed with the seed passed in; nothing printed depends on it.
  *
- * Rule fields (procwatch_register_fields):
+ * Rule fields (procwatch_fields):
  *   dst.llm_api                   bool      FLOW: the flow's remote name
  *                                           matches the LLM endpoint list
  *                                           (false when the flow is unnamed)
@@ -49,7 +49,7 @@
 #include "xm_flow.h"
 #include "xm_lists.h"
 #include "xm_proc.h"
-#include "xm_rules.h"
+#include "xm_field.h"
 
 struct procwatch_limits {
     uint32_t max_hosts;      /* 0 = 4096 */
@@ -108,8 +108,7 @@ struct procwatch_ctx {
     const struct app_ctx *app;
     const struct lists_list *endpoints;   /* data/ai/llm_endpoints.list */
 };
-/* Registers the fields above (skipping names already registered).
- * Returns the number registered, or -1 on allocation failure. */
-int procwatch_register_fields(struct rules_registry *reg, const struct procwatch_ctx *ctx);
+/* The fields above (include/xm_field.h); owner a const struct procwatch_ctx *. */
+extern const struct xm_field_list procwatch_fields;
 
 #endif

@@ -4,7 +4,8 @@
  *
  * Ownership:
  *  - struct rules_registry owns copies of nothing: the `name` and `arg`
- *    of a registered struct rules_field must outlive the registry
+ *    of a registered struct rules_field, and the descriptor lists and
+ *    owners given to rules_fields_add(), must outlive the registry
  *    (use string literals and static data).  The registry must outlive
  *    every set compiled against it.
  *  - A struct rules_set owns all of its memory (rule text, lists, the
@@ -12,8 +13,9 @@
  *    rules_engine_new()/rules_engine_swap() is owned by the engine from
  *    then on (do not free it yourself).
  *  - The engine allocates every table once in rules_engine_new() (and
- *    again only in rules_engine_swap()); nothing is allocated per packet
- *    except the alert JSON object, which the alert callback owns.
+ *    again only in rules_engine_swap()); nothing is allocated per packet.
+ *    A firing rule is handed to the alert callback as a struct rules_hit
+ *    (borrowed, valid during the call); the callback builds the record.
  *  - struct rules_error is caller storage, filled on failure.
  */
 #ifndef XM_RULES_H
@@ -21,9 +23,8 @@
 
 #include <stdio.h>
 
-#include <jansson.h>
-
 #include "xm_common.h"
+#include "xm_field.h"
 #include "xm_flow.h"
 #include "xm_pkt.h"
 
@@ -129,6 +130,14 @@ int rules_field_register(struct rules_registry *reg, const struct rules_field *d
 int rules_field_add(struct rules_registry *reg, const struct rules_field *def);
 const struct rules_field *rules_field_find(const struct rules_registry *reg,
                                            const char *name);
+/* The one registration call of a field provider: adds every descriptor
+ * of list (include/xm_field.h) whose name is not registered yet, each
+ * answering through list->f[i].get(owner, id, ...).  The registry keeps
+ * the list and owner pointers (both must outlive it) and owns the small
+ * adapter array it allocates here.  Returns the number added, or -1 on
+ * allocation failure or a descriptor without name or getter. */
+int rules_fields_add(struct rules_registry *reg, const struct xm_field_list *list,
+                     const void *owner);
 
 /* ---- compiling ------------------------------------------------------ */
 
@@ -171,8 +180,88 @@ struct rules_limits {
     uint64_t seed;           /* hash seed; 0 = draw one */
 };
 
-/* The engine builds the alert; the callee owns it (json_decref). */
-typedef void (*rules_alert_fn)(void *ctx, json_t *alert);
+/* ---- alerts: what a firing rule tells (rules/hit.c) ----------------- */
+
+/* A rule that fired, handed to the alert callback.  Valid only during
+ * the callback; read it through the accessors below.  The engine builds
+ * no record: the callback (the program, with output/'s EVE writer) does. */
+struct rules_hit;
+
+/* The engine calls this once per alert (after suppression).  Called from
+ * inside rules_on_packet/_on_flow_end/_tick/_flush; it must not call back
+ * into the engine except through the rules_hit_* accessors. */
+typedef void (*rules_alert_fn)(void *ctx, const struct rules_hit *hit);
+
+struct rules_hit_rule {
+    uint32_t id, rev;
+    const char *msg;
+    const char *category;        /* NULL: none given */
+    int severity;                /* 1 critical .. 4 low */
+    const char *severity_name;   /* "critical" .. "low" */
+    enum rules_scope scope;
+    uint32_t window_s;           /* largest window, 0 for none */
+    char window[16];             /* window_s as written ("1h"), "" for none */
+    char *const *mitre;
+    size_t n_mitre;
+    char *const *tags;
+    size_t n_tags;
+};
+
+/* The condition terms that held, in evaluation order. */
+enum rules_threshold_kind {
+    RULES_THR_VALUE = 0,         /* a comparison: threshold is a value */
+    RULES_THR_TRUE,              /* a bare boolean field */
+    RULES_THR_TEXT,              /* in / matches: threshold_text */
+};
+
+struct rules_hit_cond {
+    const char *field;           /* as written, "bytes_out[1h]" */
+    const char *op;              /* "<", "<=", ">", ">=", "==", "!=", "in",
+                                  * "matches", "is" */
+    enum rules_type type;
+    union rules_value value;     /* the value that held */
+    enum rules_threshold_kind thr_kind;
+    union rules_value threshold; /* RULES_THR_VALUE */
+    const char *threshold_text;  /* RULES_THR_TEXT ("" when none) */
+};
+
+/* Baseline of the rule's first baseline field, for the key. */
+struct rules_hit_baseline {
+    int which;                   /* 0 hourly, 1 daily */
+    bool ready;                  /* warmed up: median/mad are meaningful */
+    double median_ln, mad_ln;    /* of ln(1 + bytes_out per period) */
+    double current_bytes;        /* bytes out in the current period */
+    unsigned periods;            /* finished periods kept */
+};
+
+#define RULES_TOP_K 5
+/* Top-K of a keyed scope by bytes out, in table order (unsorted); entries
+ * with bytes == 0 are empty. */
+struct rules_top_dst { struct xm_addr a; uint64_t bytes; };
+struct rules_top_flow { uint64_t flow_id; struct xm_addr remote; uint16_t port; uint64_t bytes; };
+struct rules_hit_top {
+    struct rules_top_dst d[RULES_TOP_K];
+    struct rules_top_flow f[RULES_TOP_K];
+};
+
+const struct rules_eval_ctx *rules_hit_ctx(const struct rules_hit *h);
+void rules_hit_rule(const struct rules_hit *h, struct rules_hit_rule *out);
+bool rules_hit_escalation(const struct rules_hit *h);
+uint32_t rules_hit_fires(const struct rules_hit *h);   /* alerts of this key and rule */
+size_t rules_hit_n_conditions(const struct rules_hit *h);
+void rules_hit_condition(const struct rules_hit *h, size_t i, struct rules_hit_cond *out);
+/* Bytes out/in: FLOW scope the flow's totals (and *duration_s its age
+ * in whole seconds; returns 1); keyed scopes with a window the window
+ * sums (returns 2); else 0 and nothing filled. */
+int rules_hit_totals(const struct rules_hit *h, double *out, double *in, double *duration_s);
+/* false when the rule uses no baseline field. */
+bool rules_hit_baseline(const struct rules_hit *h, struct rules_hit_baseline *out);
+/* FLOW and HOST_DESTINATION scope: the (host, destination) pair's first
+ * sighting (the evaluation time when unseen) and the number of hosts
+ * that contacted the destination; false for other scopes. */
+bool rules_hit_first_seen(const struct rules_hit *h, xm_time_t *first, uint32_t *prevalence);
+/* Keyed scopes: a copy of the key's top-K; false for FLOW scope. */
+bool rules_hit_top(const struct rules_hit *h, struct rules_hit_top *out);
 
 /* Takes ownership of set.  NULL on allocation failure (set freed). */
 struct rules_engine *rules_engine_new(struct rules_set *set,

@@ -27,7 +27,7 @@
 
 #include "xm_app.h"
 #include "xm_lists.h"
-#include "xm_rules.h"
+#include "xm_field.h"
 
 #define SERVICES_MAX 8
 
@@ -43,7 +43,7 @@ struct services_ctx {
 const struct lists_entry *services_match(const struct services_ctx *c, const char *name,
                                          const char **kind);
 
-/* Returns the number registered (existing names skipped) or -1. */
-int services_register_fields(struct rules_registry *reg, struct services_ctx *c);
+/* The fields above (include/xm_field.h); owner a const struct services_ctx *. */
+extern const struct xm_field_list services_fields;
 
 #endif

@@ -2,13 +2,14 @@
  * eve_flow.c - EVE "flow" records and the header shared with alerts
  * (xm_eve.h; fields documented in docs/schema-flow.md).
  *
- * Keys are added in schema order with json_object_set_new; a failed
- * allocation is remembered in a sticky flag so builders stay linear and
- * fail once at the end.
+ * Keys are added in schema order with the EVE writer's helpers
+ * (include/xm_evew.h: sticky out-of-memory flag, invalid UTF-8 left out),
+ * so builders stay linear and fail once at the end.
  */
 #include "xm_eve.h"
 
 #include "xm_cid.h"
+#include "xm_evew.h"
 
 static uint16_t cid_seed;
 
@@ -56,38 +57,13 @@ const char *eve_proto_name(uint8_t proto, char *buf, size_t len)
     return u8_str(proto, buf, len);
 }
 
-/* json_object_set_new that records failure (value NULL or set failed). */
-static void put(json_t *o, const char *key, json_t *v, bool *bad)
-{
-    if (!v || json_object_set_new(o, key, v) != 0)
-        *bad = true;
-}
-
-static void put_addr(json_t *o, const char *key, const struct xm_addr *a, bool *bad)
-{
-    char buf[64];
-    put(o, key, json_string(xm_addr_str(a, buf, sizeof buf)), bad);
-}
-
-static void put_time(json_t *o, const char *key, xm_time_t t, bool *bad)
-{
-    char buf[40];
-    put(o, key, json_string(xm_time_iso(t, buf, sizeof buf)), bad);
-}
-
-static void put_u64(json_t *o, const char *key, uint64_t v, bool *bad)
-{
-    put(o, key, json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v), bad);
-}
-
 static void add_vlan(json_t *o, const struct xm_flow *f, bool *bad)
 {
     if (!f->vlan)
         return;
-    json_t *a = json_array();
-    if (!a || json_array_append_new(a, json_integer(f->vlan)) != 0)
-        *bad = true;
-    put(o, "vlan", a, bad);
+    json_t *a = eve_arr(bad);
+    eve_append(a, json_integer(f->vlan), bad);
+    eve_put(o, "vlan", a, bad);
 }
 
 int eve_add_common(json_t *o, const struct xm_flow *f, xm_time_t ts,
@@ -95,23 +71,23 @@ int eve_add_common(json_t *o, const struct xm_flow *f, xm_time_t ts,
 {
     bool bad = false, ports = eve_proto_has_ports(f->proto);
     char pbuf[4], cid[XM_CID_LEN];
-    put_time(o, "timestamp", ts, &bad);
-    put_u64(o, "flow_id", f->flow_id, &bad);
-    put(o, "event_type", json_string(event_type), &bad);
-    put(o, "schema_version", json_string(XM_SCHEMA_VERSION), &bad);
-    put_addr(o, "src_ip", &f->cli, &bad);
+    eve_put_time(o, "timestamp", ts, &bad);
+    eve_put_u64(o, "flow_id", f->flow_id, &bad);
+    eve_put_str(o, "event_type", event_type, &bad);
+    eve_put_str(o, "schema_version", XM_SCHEMA_VERSION, &bad);
+    eve_put_addr(o, "src_ip", &f->cli, &bad);
     if (ports)
-        put(o, "src_port", json_integer(f->cli_port), &bad);
-    put_addr(o, "dest_ip", &f->srv, &bad);
+        eve_put_int(o, "src_port", f->cli_port, &bad);
+    eve_put_addr(o, "dest_ip", &f->srv, &bad);
     if (ports)
-        put(o, "dest_port", json_integer(f->srv_port), &bad);
-    put(o, "proto", json_string(eve_proto_name(f->proto, pbuf, sizeof pbuf)), &bad);
+        eve_put_int(o, "dest_port", f->srv_port, &bad);
+    eve_put_str(o, "proto", eve_proto_name(f->proto, pbuf, sizeof pbuf), &bad);
     add_vlan(o, f, &bad);
     if (cid_flow(f, cid_seed, cid, sizeof cid) == 0)
-        put(o, "community_id", json_string(cid), &bad);
+        eve_put_str(o, "community_id", cid, &bad);
     if (is_icmp(f->proto)) {
-        put(o, "icmp_type", json_integer(f->icmp_type), &bad);
-        put(o, "icmp_code", json_integer(f->icmp_code), &bad);
+        eve_put_int(o, "icmp_type", f->icmp_type, &bad);
+        eve_put_int(o, "icmp_code", f->icmp_code, &bad);
     }
     return bad ? -1 : 0;
 }
@@ -119,22 +95,20 @@ int eve_add_common(json_t *o, const struct xm_flow *f, xm_time_t ts,
 static json_t *flow_part(const struct xm_flow *f, enum flow_end_reason r, bool alerted,
                          bool *bad)
 {
-    json_t *o = json_object();
-    if (!o) {
-        *bad = true;
+    json_t *o = eve_obj(bad);
+    if (!o)
         return NULL;
-    }
-    put_u64(o, "pkts_toserver", f->pkts[0], bad);
-    put_u64(o, "pkts_toclient", f->pkts[1], bad);
-    put_u64(o, "bytes_toserver", f->bytes[0], bad);
-    put_u64(o, "bytes_toclient", f->bytes[1], bad);
-    put_time(o, "start", f->first, bad);
-    put_time(o, "end", f->last, bad);
-    put(o, "age", json_integer((f->last - f->first) / XM_USEC_PER_SEC), bad);
-    put(o, "state", json_string(flow_state_name((enum flow_state)f->state)), bad);
-    put(o, "reason", json_string(flow_reason_name(r)), bad);
-    put(o, "alerted", json_boolean(alerted), bad);
-    put(o, "interim", json_boolean(r == FLOW_END_ACTIVE), bad);
+    eve_put_u64(o, "pkts_toserver", f->pkts[0], bad);
+    eve_put_u64(o, "pkts_toclient", f->pkts[1], bad);
+    eve_put_u64(o, "bytes_toserver", f->bytes[0], bad);
+    eve_put_u64(o, "bytes_toclient", f->bytes[1], bad);
+    eve_put_time(o, "start", f->first, bad);
+    eve_put_time(o, "end", f->last, bad);
+    eve_put_int(o, "age", (f->last - f->first) / XM_USEC_PER_SEC, bad);
+    eve_put_str(o, "state", flow_state_name((enum flow_state)f->state), bad);
+    eve_put_str(o, "reason", flow_reason_name(r), bad);
+    eve_put_bool(o, "alerted", alerted, bad);
+    eve_put_bool(o, "interim", r == FLOW_END_ACTIVE, bad);
     return o;
 }
 
@@ -153,20 +127,18 @@ static json_t *tcp_part(const struct xm_flow *f, bool *bad)
     static const struct { const char *name; uint8_t bit; } flags[] = {
         {"syn", 0x02}, {"fin", 0x01}, {"rst", 0x04}, {"psh", 0x08}, {"ack", 0x10},
     };
-    json_t *o = json_object();
-    if (!o) {
-        *bad = true;
+    json_t *o = eve_obj(bad);
+    if (!o)
         return NULL;
-    }
     char hx[3];
     uint8_t all = f->tcp_flags[0] | f->tcp_flags[1];
-    put(o, "tcp_flags", json_string(hex8(all, hx)), bad);
-    put(o, "tcp_flags_ts", json_string(hex8(f->tcp_flags[0], hx)), bad);
-    put(o, "tcp_flags_tc", json_string(hex8(f->tcp_flags[1], hx)), bad);
+    eve_put_str(o, "tcp_flags", hex8(all, hx), bad);
+    eve_put_str(o, "tcp_flags_ts", hex8(f->tcp_flags[0], hx), bad);
+    eve_put_str(o, "tcp_flags_tc", hex8(f->tcp_flags[1], hx), bad);
     for (size_t i = 0; i < XM_ARRAY_LEN(flags); i++)
         if (all & flags[i].bit)
-            put(o, flags[i].name, json_true(), bad);
-    put(o, "state", json_string(flow_state_name((enum flow_state)f->state)), bad);
+            eve_put(o, flags[i].name, json_true(), bad);
+    eve_put_str(o, "state", flow_state_name((enum flow_state)f->state), bad);
     return o;
 }
 
@@ -183,26 +155,24 @@ static const char *direction_name(uint8_t local)
 /* Local side = the server for inbound flows, else the client. */
 static json_t *egress_part(const struct xm_flow *f, bool *bad)
 {
-    json_t *o = json_object();
-    if (!o) {
-        *bad = true;
+    json_t *o = eve_obj(bad);
+    if (!o)
         return NULL;
-    }
     bool inb = f->local == FLOW_LOCAL_SERVER, ports = eve_proto_has_ports(f->proto);
     int out = inb ? 1 : 0;   /* index of bytes sent by the local side */
-    put(o, "direction", json_string(direction_name(f->local)), bad);
+    eve_put_str(o, "direction", direction_name(f->local), bad);
     if (f->local != FLOW_LOCAL_NONE) {
-        put_addr(o, "local_ip", inb ? &f->srv : &f->cli, bad);
+        eve_put_addr(o, "local_ip", inb ? &f->srv : &f->cli, bad);
         if (ports)
-            put(o, "local_port", json_integer(inb ? f->srv_port : f->cli_port), bad);
+            eve_put_int(o, "local_port", inb ? f->srv_port : f->cli_port, bad);
     }
-    put_addr(o, "remote_ip", inb ? &f->cli : &f->srv, bad);
+    eve_put_addr(o, "remote_ip", inb ? &f->cli : &f->srv, bad);
     if (ports)
-        put(o, "remote_port", json_integer(inb ? f->cli_port : f->srv_port), bad);
-    put_u64(o, "bytes_out", f->bytes[out], bad);
-    put_u64(o, "bytes_in", f->bytes[1 - out], bad);
-    put_u64(o, "pkts_out", f->pkts[out], bad);
-    put_u64(o, "pkts_in", f->pkts[1 - out], bad);
+        eve_put_int(o, "remote_port", inb ? f->cli_port : f->srv_port, bad);
+    eve_put_u64(o, "bytes_out", f->bytes[out], bad);
+    eve_put_u64(o, "bytes_in", f->bytes[1 - out], bad);
+    eve_put_u64(o, "pkts_out", f->pkts[out], bad);
+    eve_put_u64(o, "pkts_in", f->pkts[1 - out], bad);
     return o;
 }
 
@@ -215,10 +185,10 @@ json_t *eve_flow_record(const struct xm_flow *f, enum flow_end_reason r, bool al
     xm_time_t ts = r == FLOW_END_ACTIVE ? f->last_interim : f->last;
     if (eve_add_common(o, f, ts, "flow") != 0)
         bad = true;
-    put(o, "flow", flow_part(f, r, alerted, &bad), &bad);
+    eve_put(o, "flow", flow_part(f, r, alerted, &bad), &bad);
     if (f->proto == 6)
-        put(o, "tcp", tcp_part(f, &bad), &bad);
-    put(o, "egress", egress_part(f, &bad), &bad);
+        eve_put(o, "tcp", tcp_part(f, &bad), &bad);
+    eve_put(o, "egress", egress_part(f, &bad), &bad);
     if (bad) {
         json_decref(o);
         return NULL;

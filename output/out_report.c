@@ -1,9 +1,9 @@
 /*
  * out_report.c - what the outputs tell the operator (include/xm_out.h):
  * Prometheus counters per output and the health /healthz reports.  Reads
- * the registry of output/output.c; changes nothing.
+ * the registry of output/output.c (sink.h); changes nothing.
  */
-#include "out_int.h"
+#include "sink.h"
 #include "xm_common.h"
 
 #include <stdio.h>
@@ -60,12 +60,6 @@ static void prom_label(FILE *f, const char *s)
     }
 }
 
-static const char *kind_name(enum out_kind k)
-{
-    static const char *const names[] = { "file", "stdout", "syslog", "unix" };
-    return names[k];
-}
-
 struct out_metric {
     const char *name, *type, *help;
     size_t off;             /* offset of the uint64_t in out_stats */
@@ -99,7 +93,7 @@ void out_write_metrics(FILE *f)
             memcpy(&v, (const char *)&o->st + om->off, sizeof v);
             fprintf(f, "%s{output=\"", om->name);
             prom_label(f, o->path);
-            fprintf(f, "\",kind=\"%s\"} %llu\n", kind_name(o->kind), (unsigned long long)v);
+            fprintf(f, "\",kind=\"%s\"} %llu\n", o->sink->kind, (unsigned long long)v);
         }
     }
     fprintf(f, "# HELP exfilmon_out_healthy 1 unless the output's last write or reopen "
@@ -107,6 +101,6 @@ void out_write_metrics(FILE *f)
     for (const struct out *o = out_registry; o; o = o->next_) {
         fprintf(f, "exfilmon_out_healthy{output=\"");
         prom_label(f, o->path);
-        fprintf(f, "\",kind=\"%s\"} %d\n", kind_name(o->kind), out_is_failing(o) ? 0 : 1);
+        fprintf(f, "\",kind=\"%s\"} %d\n", o->sink->kind, out_is_failing(o) ? 0 : 1);
     }
 }

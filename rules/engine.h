@@ -1,5 +1,5 @@
 /*
- * engine.h - private state of the rule engine (engine.c, alert.c).
+ * engine.h - private state of the rule engine (engine.c, metrics.c, hit.c).
  *
  * Per-key memory (all fixed, allocated with the table):
  *   header                      struct rkstate (~112 bytes)
@@ -106,12 +106,41 @@ static inline void *rk_payload(const struct rkstate *k, size_t off)
     return (uint8_t *)k + off;
 }
 
-/* alert.c: builds the EVE alert for rule r that fired in ctx. */
-json_t *ralert_build(const struct rules_engine *eng, const struct rrule *r,
-                     const struct rules_eval_ctx *ctx, const struct rtrace *tr,
-                     bool escalation, uint32_t fires);
+/* A rule that fired (public accessors: rules/hit.c). */
+struct rules_hit {
+    const struct rules_engine *eng;
+    const struct rrule *r;
+    const struct rules_eval_ctx *ctx;
+    const struct rtrace *tr;
+    bool escalation;
+    uint32_t fires;
+};
 
-/* engine.c helpers used by alert.c */
+/* What one packet contributes to the keys it touches. */
+struct pkt_info {
+    const struct xm_flow *f;
+    struct xm_addr local, remote;
+    uint16_t lport, rport;
+    bool out, new_flow;
+    uint64_t bytes;
+    int64_t now_s;
+};
+
+/* ---- metrics.c: per-key state (used by engine.c and hit.c) ---------- */
+
+void reng_lay_build(struct rlayout *l, const struct rules_set *set, enum rules_scope s);
+bool reng_lay_equal(const struct rlayout *a, const struct rlayout *b);
+/* Packet time in whole seconds. */
+int64_t reng_sec_of(xm_time_t t);
+/* Counts the packet into k's rings, baselines, top-K and destinations. */
+void reng_account(const struct rlayout *l, struct rkstate *k, const struct pkt_info *pi);
+/* Records the (local, remote) pair's first sighting and the remote's
+ * prevalence. */
+void reng_seen_update(struct rules_engine *eng, const struct xm_addr *local,
+                      const struct xm_addr *remote, xm_time_t now);
+/* Carries sk's state (layout sl) into dk (layout dl) across a swap. */
+void reng_key_migrate(struct rkstate *dk, const struct rlayout *dl,
+                      const struct rkstate *sk, const struct rlayout *sl);
 double reng_window_sum(const struct rules_engine *eng, const struct rkstate *k,
                        enum rules_scope s, int metric, uint32_t w, xm_time_t now);
 int reng_baseline(const struct rules_engine *eng, const struct rkstate *k,

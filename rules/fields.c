@@ -9,10 +9,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* One field of a provider's list: what rfield_get needs to call it. */
+struct rfield_adapter {
+    const struct xm_field_desc *d;
+    const void *owner;
+};
+
 struct rules_registry {
     struct rules_field *f;
     size_t n, cap;
+    struct rfield_adapter **ad;   /* one array per rules_fields_add() */
+    size_t n_ad;
 };
+
+_Static_assert((int)XM_FT_ADDR == (int)RULES_T_ADDR && (int)XM_FT_STRING == (int)RULES_T_STRING &&
+                   (int)XM_FT_BOOL == (int)RULES_T_BOOL && (int)XM_FT_BYTES == (int)RULES_T_BYTES,
+               "xm_field_type mirrors rules_type");
+_Static_assert((int)XM_FS_PROCESS == (int)RULES_SCOPE_PROCESS &&
+                   (int)XM_FS_HOSTDST == (int)RULES_SCOPE_HOSTDST,
+               "xm_field_scope mirrors rules_scope");
+_Static_assert(sizeof(union xm_field_value) == sizeof(union rules_value),
+               "xm_field_value mirrors rules_value");
 
 #define S_FLOW RULES_SCOPE_BIT(RULES_SCOPE_FLOW)
 #define S_HOST RULES_SCOPE_BIT(RULES_SCOPE_HOST)
@@ -79,6 +96,9 @@ void rules_registry_free(struct rules_registry *reg)
 {
     if (!reg)
         return;
+    for (size_t i = 0; i < reg->n_ad; i++)
+        free(reg->ad[i]);
+    free(reg->ad);
     free(reg->f);
     free(reg);
 }
@@ -140,25 +160,63 @@ void rdur_str(uint32_t s, char *buf, size_t len)
         snprintf(buf, len, "%us", s);
 }
 
-const uint32_t rwin_res_s[RWIN_NRES] = {1, 10, 60, 300, 3600};
-
-int rwin_pick(uint32_t w)
-{
-    if (w < RWIN_MIN_S || w > RWIN_MAX_S)
-        return -1;
-    for (int r = RWIN_NRES - 1; r >= 0; r--)
-        if (w % rwin_res_s[r] == 0 && w / rwin_res_s[r] >= RWIN_MIN_BUCKETS &&
-            w / rwin_res_s[r] < RWIN_MAX_BUCKETS)
-            return r;
-    for (int r = 0; r < RWIN_NRES; r++)
-        if (w % rwin_res_s[r] == 0 && w / rwin_res_s[r] < RWIN_MAX_BUCKETS)
-            return r;
-    return -1;
-}
-
 int rules_field_add(struct rules_registry *reg, const struct rules_field *def)
 {
     if (def->name && rules_field_find(reg, def->name))
         return 0;
     return rules_field_register(reg, def) == 0 ? 1 : -1;
+}
+
+/* The getter of every provider field: builds the neutral context and
+ * calls the provider.  The value is copied both ways so a provider that
+ * writes nothing leaves the caller's storage as it was. */
+static int rfield_get(const struct rules_eval_ctx *ctx, const void *arg, union rules_value *out)
+{
+    const struct rfield_adapter *a = ((const struct rules_fref *)arg)->user;
+    struct xm_field_ctx c = {
+        .scope = (enum xm_field_scope)ctx->scope,
+        .local = ctx->key ? &ctx->key->local : NULL,
+        .key_id = ctx->key ? ctx->key->id : 0,
+        .flow = ctx->flow,
+        .now = ctx->now,
+    };
+    union xm_field_value v;
+    memcpy(&v, out, sizeof v);
+    int rc = a->d->get(a->owner, a->d->id, &c, &v);
+    memcpy(out, &v, sizeof v);
+    return rc;
+}
+
+static struct rfield_adapter *rfield_adapters(struct rules_registry *reg, size_t n)
+{
+    struct rfield_adapter **nad = realloc(reg->ad, (reg->n_ad + 1) * sizeof *nad);
+    if (!nad)
+        return NULL;
+    reg->ad = nad;
+    struct rfield_adapter *a = calloc(n ? n : 1, sizeof *a);
+    if (a)
+        reg->ad[reg->n_ad++] = a;
+    return a;
+}
+
+int rules_fields_add(struct rules_registry *reg, const struct xm_field_list *list,
+                     const void *owner)
+{
+    struct rfield_adapter *a = rfield_adapters(reg, list->n);
+    int n = 0;
+    if (!a)
+        return -1;
+    for (size_t i = 0; i < list->n; i++) {
+        const struct xm_field_desc *d = &list->f[i];
+        a[i] = (struct rfield_adapter){d, owner};
+        struct rules_field def = {
+            .name = d->name, .type = (enum rules_type)d->type, .scopes = d->scopes,
+            .windowed = false, .get = d->get ? rfield_get : NULL, .arg = &a[i], .metric = 0,
+        };
+        int added = rules_field_add(reg, &def);
+        if (added < 0)
+            return -1;
+        n += added;
+    }
+    return n;
 }

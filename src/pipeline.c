@@ -35,6 +35,7 @@ struct xm_pipeline {
     struct out *alert_out[3];     /* --alerts, --syslog, --socket */
     size_t n_alert_out;
     struct enrich *enrich;
+    struct stage *stage;          /* enrich_stage(enrich): analysis */
     struct rules_engine *rules;   /* NULL with --no-rules */
     struct xm_flow *cur_flow;     /* flow whose packet is being processed */
     void (*alert_hook)(void *, const json_t *);
@@ -94,13 +95,13 @@ static void pipe_on_flow_end(void *ctx, struct xm_flow *f, enum flow_end_reason 
     /* App state first: a ClientHello still being reassembled and the last
      * name lookup must reach the rules and the record; the flow's app
      * record stays readable until the next app call. */
-    enrich_on_flow_end(pl->enrich, f, r);
+    stage_on_flow_end(pl->stage, f, r);
     if (pl->rules)
         rules_on_flow_end(pl->rules, f, r);
     if (pl->flow_out) {
         json_t *rec = eve_flow_record(f, r, f->rule_fired != 0);
         if (rec) {
-            enrich_record(pl->enrich, f, r == FLOW_END_ACTIVE ? f->last_interim : f->last, rec);
+            stage_record(pl->stage, f, r == FLOW_END_ACTIVE ? f->last_interim : f->last, rec);
             out_write(pl->flow_out, rec);
             pl->st.flow_records++;
         }
@@ -108,16 +109,20 @@ static void pipe_on_flow_end(void *ctx, struct xm_flow *f, enum flow_end_reason 
     pl->cur_flow = prev;
 }
 
-/* rules_alert_fn: enrich with what the flow in hand knows, then write. */
-static void pipe_on_alert(void *ctx, json_t *alert)
+/* rules_alert_fn: build the record, enrich it with what the flow in
+ * hand knows, then write. */
+static void pipe_on_alert(void *ctx, const struct rules_hit *hit)
 {
     struct xm_pipeline *pl = ctx;
+    json_t *alert = eve_alert_record(hit);
+    if (!alert)
+        return;
     pl->st.alerts++;
     pl->st.alerts_by_severity[pipe_severity_slot(alert)]++;
     if (pl->cur_flow)
-        enrich_record(pl->enrich, pl->cur_flow, pl->now, alert);
+        stage_record(pl->stage, pl->cur_flow, pl->now, alert);
     else
-        enrich_alert_process(pl->enrich, alert);
+        stage_alert_process(pl->stage, alert);
     if (pl->alert_hook)
         pl->alert_hook(pl->alert_hook_ctx, alert);
     for (size_t i = 1; i < pl->n_alert_out; i++)
@@ -224,6 +229,7 @@ struct xm_pipeline *pipe_new_ex(const struct xm_opts *opts, bool live, int *why,
         goto fail;
     }
     pl->enrich = enrich_new(opts, err, errlen);
+    pl->stage = pl->enrich ? enrich_stage(pl->enrich) : NULL;
     if (!pl->enrich || pipe_open_rules(pl, err, errlen) != 0)
         goto fail;
     *why = PIPE_ERR_OUTPUT;
@@ -274,7 +280,7 @@ void pipe_packet(struct xm_pipeline *pl, int dlt, xm_time_t ts,
     if (!f)
         return;                 /* fragment held until its first fragment */
     pl->cur_flow = f;
-    enrich_on_packet(pl->enrich, &pkt, f, dir);
+    stage_on_packet(pl->stage, &pkt, f, dir);
     if (pl->rules)
         rules_on_packet(pl->rules, &pkt, f, dir);
     pl->cur_flow = NULL;
@@ -414,7 +420,7 @@ void pipe_write_metrics(const struct xm_pipeline *pl, FILE *f)
     pipe_metrics_site(pl, f);
     pipe_metrics_decode(pl, f);
     pipe_metrics_tables(pl, f);
-    enrich_write_metrics(pl->enrich, f);
+    stage_write_metrics(pl->stage, f);
 }
 
 struct enrich *pipe_enrich(struct xm_pipeline *pl) { return pl->enrich; }

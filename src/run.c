@@ -18,21 +18,6 @@
 #include "xm_rules.h"
 #include "xm_version.h"
 
-int main_load_config(const char *path, struct xm_opts *o, struct config_store **store)
-{
-    char err[2048];
-    if (config_load(path, o, store, err, sizeof err) != 0) {
-        xm_err("%s", err);
-        if (path[0] && strspn(path, "0123456789") == strlen(path) && access(path, F_OK) != 0)
-            xm_err("-c is the configuration file (as in Suricata); for a packet count "
-                   "as tcpdump's -c, use --count %s", path);
-        return -1;
-    }
-    o->config = *store;
-    o->config_path = path;
-    return 0;
-}
-
 /* --check: everything a run would load, loaded and described. */
 int main_check(const struct xm_opts *o)
 {
@@ -53,7 +38,7 @@ int main_check(const struct xm_opts *o)
         }
         rules_set_describe(set, stdout);
     }
-    enrich_describe(e, stdout);
+    stage_describe(enrich_stage(e), stdout);
     int bad = check_deployment(o);
     if (bad) {
         xm_err("configuration loads, but %d problem%s would stop the daemon (see above)",
@@ -145,7 +130,7 @@ static void main_note_alert(void *ctx, const json_t *alert)
 static void main_proc_readable(void *ctx)
 {
     struct main_live_ctx *lc = ctx;
-    enrich_proc_readable(pipe_enrich(lc->pl));
+    stage_proc_readable(enrich_stage(pipe_enrich(lc->pl)));
 }
 
 static void main_http_ready(void *ctx, struct http_srv *h)
@@ -206,7 +191,7 @@ int main_live(struct xm_pipeline *pl, struct src *s, const struct xm_opts *o,
     struct daemon_hooks h = {
         .ctx = &lc, .reload_opts = main_reload_opts, .reload_done = main_reload_done,
         .http_ready = main_http_ready,
-        .extra_fd = enrich_proc_fd(pipe_enrich(pl)), .on_extra = main_proc_readable,
+        .extra_fd = stage_proc_fd(enrich_stage(pipe_enrich(pl))), .on_extra = main_proc_readable,
     };
     struct daemon *d = daemon_new(pl, s, o, &h, err, sizeof err);
     if (!d) {

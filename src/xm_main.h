@@ -1,6 +1,7 @@
 /*
- * xm_main.h - glue between main.c and the optional subsystems (config
- * file, rules check, privileges, live daemon); src/run.c.  Private to the
+ * xm_main.h - glue between main.c and the optional subsystems: options
+ * and the config file (src/opts.c), rules check, privileges, live daemon
+ * (src/run.c).  Calls go main.c -> run.c -> opts.c only.  Private to the
  * program: main_ctx owns whatever the config loader allocated.
  */
 #ifndef XM_MAIN_H

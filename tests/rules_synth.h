@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "xm_eve.h"
 #include "xm_rules.h"
 
 #define SYNTH_MAX_FLOWS 16
@@ -26,9 +27,12 @@ struct synth {
     size_t n_alerts;
 };
 
-static inline void synth_cb(void *ctx, json_t *a)
+static inline void synth_cb(void *ctx, const struct rules_hit *hit)
 {
     struct synth *s = ctx;
+    json_t *a = eve_alert_record(hit);
+    if (!a)
+        return;
     if (s->n_alerts < SYNTH_MAX_ALERTS)
         s->alerts[s->n_alerts++] = a;
     else

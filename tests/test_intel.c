@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "xm_intel.h"
+#include "xm_rules.h"
 #include "xm_test.h"
 
 #define T0 XM_SEC(1774347000)   /* 2026-03-24T10:10:00Z */
@@ -129,8 +130,8 @@ int main(int argc, char **argv)
         CHECK_EQ_U64(geo_open(c->geo, p, err, sizeof err), 0);
     }
     struct rules_registry *reg = rules_registry_new();
-    CHECK_EQ_U64(intel_register_fields(reg, c), 12);
-    CHECK_EQ_U64(intel_register_fields(reg, c), 0);   /* already there: skipped */
+    CHECK_EQ_U64(rules_fields_add(reg, &intel_fields, c), 12);
+    CHECK_EQ_U64(rules_fields_add(reg, &intel_fields, c), 0);   /* already there: skipped */
 
     /* 1. the host talks to OpenAI: AI evidence */
     struct xm_flow f1, f2;

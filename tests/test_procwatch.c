@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "xm_procwatch.h"
+#include "xm_rules.h"
 #include "xm_test.h"
 #include "../src/xm_enrich.h"
 
@@ -175,8 +176,8 @@ static void test_fields(void)
     CHECK(f.proc_id != 0);
     procwatch_on_new_flow(w, &f);
     struct procwatch_ctx pc = {.w = w, .proc = p};
-    CHECK(procwatch_register_fields(reg, &pc) == 5);
-    CHECK(procwatch_register_fields(reg, &pc) == 0);   /* already there */
+    CHECK(rules_fields_add(reg, &procwatch_fields, &pc) == 5);
+    CHECK(rules_fields_add(reg, &procwatch_fields, &pc) == 0);   /* already there */
     /* A later upload flow of the same process, 30 s on. */
     struct xm_flow up;
     flow4(&up, "10.0.0.5", 40001, "203.0.113.7", 443, FLOW_LOCAL_CLIENT, XM_SEC(1700000030));
@@ -239,7 +240,7 @@ static void test_enrich_alert(void)
     int named = 0;
     for (int id = 1; e && id <= 4; id++) {
         json_t *a = json_pack("{s:{s:{s:i}}}", "exfil", "key", "process_id", id);
-        enrich_alert_process(e, a);
+        stage_alert_process(enrich_stage(e), a);
         json_t *p = json_object_get(a, "process");
         if (p && json_integer_value(json_object_get(p, "pid")) == 4321) {
             named++;
@@ -251,7 +252,7 @@ static void test_enrich_alert(void)
     CHECK_EQ_U64(named, 1);
     if (e) {
         json_t *a = json_pack("{s:{s:{s:i}}}", "exfil", "key", "process_id", 999);
-        enrich_alert_process(e, a);
+        stage_alert_process(enrich_stage(e), a);
         CHECK(json_object_get(a, "process") == NULL);
         json_decref(a);
     }

@@ -1,6 +1,6 @@
 /*
  * app_fields.c - rule fields fed by the app-layer parsers and the name
- * cache (see app_register_fields in include/xm_app.h).
+ * cache (app_fields in include/xm_app.h).
  *
  * All fields are FLOW scope: they describe the remote end of the flow
  * whose packet triggered the evaluation.  A getter returns 1 ("not
@@ -15,7 +15,7 @@
  */
 
 #include "xm_app.h"
-#include "xm_rules.h"
+#include "xm_field.h"
 
 enum app_field_id {
     AF_NAME, AF_DOMAIN, AF_NAMED, AF_NAME_SOURCE, AF_UNNAMED_REASON,
@@ -27,24 +27,10 @@ enum app_field_id {
     AF_MAX
 };
 
-/* The registry keeps `arg` pointers: one static slot per field. */
-struct app_field_arg {
-    const struct app_ctx *app;
-    enum app_field_id id;
-};
-static struct app_field_arg app_field_args[AF_MAX];
-
-static int app_str(const char *s, union rules_value *out)
-{
-    if (!s || !*s)
-        return 1;
-    out->str.s = s;
-    out->str.len = strlen(s);
-    return 0;
-}
+#define app_str xm_field_str
 
 static int app_get_name(const struct app_ctx *app, const struct xm_flow *f,
-                        enum app_field_id id, union rules_value *out)
+                        enum app_field_id id, union xm_field_value *out)
 {
     struct app_name n;
     app_flow_name(app, f, &n);
@@ -60,7 +46,7 @@ static int app_get_name(const struct app_ctx *app, const struct xm_flow *f,
 }
 
 static int app_get_http(const struct app_ctx *app, const struct xm_flow *f,
-                        enum app_field_id id, union rules_value *out)
+                        enum app_field_id id, union xm_field_value *out)
 {
     const struct app_http *h = app_flow_http(app, f);
     if (!h)
@@ -80,7 +66,7 @@ static int app_get_http(const struct app_ctx *app, const struct xm_flow *f,
 }
 
 static int app_get_dns(const struct app_ctx *app, enum app_field_id id,
-                       union rules_value *out)
+                       union xm_field_value *out)
 {
     const struct app_dns_query *q = app_last_dns_query(app);
     struct names_tunnel t;
@@ -101,67 +87,50 @@ static int app_get_dns(const struct app_ctx *app, enum app_field_id id,
     }
 }
 
-static int app_field_get(const struct rules_eval_ctx *ctx, const void *arg,
-                         union rules_value *out)
+static int app_field_get(const void *owner, int fid, const struct xm_field_ctx *c,
+                         union xm_field_value *out)
 {
-    const struct rules_fref *ref = arg;
-    const struct app_field_arg *a = ref->user;
-    const struct xm_flow *f = ctx->flow;
-    if (!f || !a->app)
+    const struct app_ctx *app = owner;
+    const struct xm_flow *f = c->flow;
+    enum app_field_id id = (enum app_field_id)fid;
+    if (!f || !app)
         return 1;
-    if (a->id <= AF_UNNAMED_REASON || a->id == AF_ECH)
-        return app_get_name(a->app, f, a->id, out);
-    if (a->id == AF_SNI)
-        return app_str(app_flow_sni(a->app, f), out);
-    if (a->id == AF_ALPN)
-        return app_str(app_flow_alpn(a->app, f), out);
-    if (a->id <= AF_HTTP_URL_LEN)
-        return app_get_http(a->app, f, a->id, out);
-    return app_get_dns(a->app, a->id, out);
+    if (id <= AF_UNNAMED_REASON || id == AF_ECH)
+        return app_get_name(app, f, id, out);
+    if (id == AF_SNI)
+        return app_str(app_flow_sni(app, f), out);
+    if (id == AF_ALPN)
+        return app_str(app_flow_alpn(app, f), out);
+    if (id <= AF_HTTP_URL_LEN)
+        return app_get_http(app, f, id, out);
+    return app_get_dns(app, id, out);
 }
 
-static const struct { const char *name; enum rules_type type; enum app_field_id id; }
-app_field_defs[] = {
-    {"dst.name", RULES_T_STRING, AF_NAME},
-    {"dst.domain", RULES_T_STRING, AF_DOMAIN},
-    {"dst.named", RULES_T_BOOL, AF_NAMED},
-    {"dst.name_source", RULES_T_STRING, AF_NAME_SOURCE},
-    {"dst.unnamed_reason", RULES_T_STRING, AF_UNNAMED_REASON},
-    {"tls.sni", RULES_T_STRING, AF_SNI},
-    {"tls.alpn", RULES_T_STRING, AF_ALPN},
-    {"tls.ech", RULES_T_BOOL, AF_ECH},
-    {"http.method", RULES_T_STRING, AF_HTTP_METHOD},
-    {"http.host", RULES_T_STRING, AF_HTTP_HOST},
-    {"http.user_agent", RULES_T_STRING, AF_HTTP_UA},
-    {"http.content_type", RULES_T_STRING, AF_HTTP_CTYPE},
-    {"http.x_filename", RULES_T_STRING, AF_HTTP_XFILE},
-    {"http.content_length", RULES_T_BYTES, AF_HTTP_CLEN},
-    {"http.url_length", RULES_T_NUM, AF_HTTP_URL_LEN},
-    {"dns.domain", RULES_T_STRING, AF_DNS_DOMAIN},
-    {"dns.unique_subdomains", RULES_T_NUM, AF_DNS_UNIQUE},
-    {"dns.longest_label", RULES_T_NUM, AF_DNS_LONGEST},
-    {"dns.entropy", RULES_T_NUM, AF_DNS_ENTROPY},
-    {"dns.txt_bytes", RULES_T_BYTES, AF_DNS_TXT},
-    {"dns.queries", RULES_T_NUM, AF_DNS_QUERIES},
-    {"dns.queries_per_min", RULES_T_NUM, AF_DNS_QPM},
+#define AF_FLOW XM_FS_BIT(XM_FS_FLOW)
+
+static const struct xm_field_desc app_field_defs[] = {
+    {"dst.name", XM_FT_STRING, AF_FLOW, AF_NAME, app_field_get},
+    {"dst.domain", XM_FT_STRING, AF_FLOW, AF_DOMAIN, app_field_get},
+    {"dst.named", XM_FT_BOOL, AF_FLOW, AF_NAMED, app_field_get},
+    {"dst.name_source", XM_FT_STRING, AF_FLOW, AF_NAME_SOURCE, app_field_get},
+    {"dst.unnamed_reason", XM_FT_STRING, AF_FLOW, AF_UNNAMED_REASON, app_field_get},
+    {"tls.sni", XM_FT_STRING, AF_FLOW, AF_SNI, app_field_get},
+    {"tls.alpn", XM_FT_STRING, AF_FLOW, AF_ALPN, app_field_get},
+    {"tls.ech", XM_FT_BOOL, AF_FLOW, AF_ECH, app_field_get},
+    {"http.method", XM_FT_STRING, AF_FLOW, AF_HTTP_METHOD, app_field_get},
+    {"http.host", XM_FT_STRING, AF_FLOW, AF_HTTP_HOST, app_field_get},
+    {"http.user_agent", XM_FT_STRING, AF_FLOW, AF_HTTP_UA, app_field_get},
+    {"http.content_type", XM_FT_STRING, AF_FLOW, AF_HTTP_CTYPE, app_field_get},
+    {"http.x_filename", XM_FT_STRING, AF_FLOW, AF_HTTP_XFILE, app_field_get},
+    {"http.content_length", XM_FT_BYTES, AF_FLOW, AF_HTTP_CLEN, app_field_get},
+    {"http.url_length", XM_FT_NUM, AF_FLOW, AF_HTTP_URL_LEN, app_field_get},
+    {"dns.domain", XM_FT_STRING, AF_FLOW, AF_DNS_DOMAIN, app_field_get},
+    {"dns.unique_subdomains", XM_FT_NUM, AF_FLOW, AF_DNS_UNIQUE, app_field_get},
+    {"dns.longest_label", XM_FT_NUM, AF_FLOW, AF_DNS_LONGEST, app_field_get},
+    {"dns.entropy", XM_FT_NUM, AF_FLOW, AF_DNS_ENTROPY, app_field_get},
+    {"dns.txt_bytes", XM_FT_BYTES, AF_FLOW, AF_DNS_TXT, app_field_get},
+    {"dns.queries", XM_FT_NUM, AF_FLOW, AF_DNS_QUERIES, app_field_get},
+    {"dns.queries_per_min", XM_FT_NUM, AF_FLOW, AF_DNS_QPM, app_field_get},
 };
 
-int app_register_fields(struct rules_registry *reg, const struct app_ctx *app)
-{
-    int n = 0;
-    for (size_t i = 0; i < XM_ARRAY_LEN(app_field_defs); i++) {
-        struct app_field_arg *a = &app_field_args[app_field_defs[i].id];
-        a->app = app;
-        a->id = app_field_defs[i].id;
-        struct rules_field def = {
-            .name = app_field_defs[i].name, .type = app_field_defs[i].type,
-            .scopes = RULES_SCOPE_BIT(RULES_SCOPE_FLOW), .windowed = false,
-            .get = app_field_get, .arg = a, .metric = 0,
-        };
-        int added = rules_field_add(reg, &def);
-        if (added < 0)
-            return -1;
-        n += added;
-    }
-    return n;
-}
+const struct xm_field_list app_fields = XM_FIELD_LIST(app_field_defs);

@@ -276,23 +276,18 @@ void beacon_on_flow_end(struct beacon *b, const struct app_ctx *app, const struc
 
 enum { BC_F_COUNT = 0, BC_F_INTERVAL, BC_F_JITTER, BC_F_BYTES, BC_F_MAX };
 
-struct bc_farg {
-    struct beacon *b;
-    int id;
-};
-
-static int bc_field_get(const struct rules_eval_ctx *ctx, const void *arg,
-                        union rules_value *out)
+static int bc_field_get(const void *owner, int id, const struct xm_field_ctx *ctx,
+                        union xm_field_value *out)
 {
-    const struct bc_farg *a = ((const struct rules_fref *)arg)->user;
+    const struct beacon *b = owner;
     struct xm_addr local;
     const void *key;
     size_t len;
     struct beacon_view v;
-    if (!ctx->flow || !bc_flow_key(a->b->app, ctx->flow, &local, &key, &len) ||
-        !beacon_stats_of(a->b, &local, key, len, ctx->flow, &v))
+    if (!ctx->flow || !bc_flow_key(b->app, ctx->flow, &local, &key, &len) ||
+        !beacon_stats_of(b, &local, key, len, ctx->flow, &v))
         return 1;
-    switch (a->id) {
+    switch (id) {
     case BC_F_COUNT: out->num = v.count; return 0;
     case BC_F_INTERVAL: out->num = v.interval_s; return v.count >= 3 ? 0 : 1;
     case BC_F_JITTER: out->num = v.jitter; return v.count >= 3 ? 0 : 1;
@@ -300,27 +295,15 @@ static int bc_field_get(const struct rules_eval_ctx *ctx, const void *arg,
     }
 }
 
-int beacon_register_fields(struct rules_registry *reg, struct beacon *b,
-                           const struct app_ctx *app)
-{
-    static struct bc_farg args[BC_F_MAX];
-    static const struct { const char *name; enum rules_type type; } defs[BC_F_MAX] = {
-        {"beacon.count", RULES_T_NUM},
-        {"beacon.interval", RULES_T_DURATION},
-        {"beacon.jitter", RULES_T_NUM},
-        {"beacon.bytes_mean", RULES_T_BYTES},
-    };
-    int n = 0;
-    b->app = app;
-    for (int i = 0; i < BC_F_MAX; i++) {
-        args[i] = (struct bc_farg){b, i};
-        struct rules_field def = {defs[i].name, defs[i].type,
-                                  RULES_SCOPE_BIT(RULES_SCOPE_FLOW), false, bc_field_get,
-                                  &args[i], 0};
-        int added = rules_field_add(reg, &def);
-        if (added < 0)
-            return -1;
-        n += added;
-    }
-    return n;
-}
+#define BC_FLOW XM_FS_BIT(XM_FS_FLOW)
+
+static const struct xm_field_desc bc_field_defs[BC_F_MAX] = {
+    {"beacon.count", XM_FT_NUM, BC_FLOW, BC_F_COUNT, bc_field_get},
+    {"beacon.interval", XM_FT_DURATION, BC_FLOW, BC_F_INTERVAL, bc_field_get},
+    {"beacon.jitter", XM_FT_NUM, BC_FLOW, BC_F_JITTER, bc_field_get},
+    {"beacon.bytes_mean", XM_FT_BYTES, BC_FLOW, BC_F_BYTES, bc_field_get},
+};
+
+const struct xm_field_list beacon_fields = XM_FIELD_LIST(bc_field_defs);
+
+void beacon_set_app(struct beacon *b, const struct app_ctx *app) { b->app = app; }

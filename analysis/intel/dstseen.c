@@ -275,63 +275,46 @@ const struct dstseen_stats *dstseen_get_stats(const struct dstseen *d) { return 
 
 enum { DS_F_AGE = 0, DS_F_PREV, DS_F_SITE_AGE, DS_F_LEARN, DS_F_MAX };
 
-struct ds_farg {
-    struct dstseen *d;
-    int id;
-};
-
 static double ds_secs(xm_time_t dt)
 {
     return dt > 0 ? (double)dt / (double)XM_USEC_PER_SEC : 0.0;
 }
 
-static int ds_field_get(const struct rules_eval_ctx *ctx, const void *arg,
-                        union rules_value *out)
+static int ds_field_get(const void *owner, int id, const struct xm_field_ctx *ctx,
+                        union xm_field_value *out)
 {
-    const struct ds_farg *a = ((const struct rules_fref *)arg)->user;
+    const struct dstseen *d = owner;
     const struct xm_flow *f = ctx->flow;
     struct xm_addr local;
     struct app_name n;
     struct dstseen_view v;
-    if (!f || !a->d->app || !f->name_id || !dstseen_flow_local(f, &local))
+    if (!f || !d->app || !f->name_id || !dstseen_flow_local(f, &local))
         return 1;
-    app_flow_name(a->d->app, f, &n);
-    if (!dstseen_get(a->d, &local, n.domain, &v))
+    app_flow_name(d->app, f, &n);
+    if (!dstseen_get(d, &local, n.domain, &v))
         return 1;
-    if (a->id == DS_F_AGE && v.pair_known)
+    if (id == DS_F_AGE && v.pair_known)
         out->num = ds_secs(f->first - v.pair_first);
-    else if (a->id == DS_F_PREV && v.domain_known)
+    else if (id == DS_F_PREV && v.domain_known)
         out->num = v.prevalence;
-    else if (a->id == DS_F_SITE_AGE && v.domain_known)
+    else if (id == DS_F_SITE_AGE && v.domain_known)
         out->num = ds_secs(f->first - v.site_first);
-    else if (a->id == DS_F_LEARN && v.pair_known)
+    else if (id == DS_F_LEARN && v.pair_known)
         out->num = ds_secs(v.pair_first - v.t0);
     else
         return 1;
     return 0;
 }
 
-int dstseen_register_fields(struct rules_registry *reg, struct dstseen *d,
-                            const struct app_ctx *app)
-{
-    static struct ds_farg args[DS_F_MAX];
-    static const struct { const char *name; enum rules_type type; } defs[DS_F_MAX] = {
-        {"dst.domain_first_seen_age", RULES_T_DURATION},
-        {"dst.domain_prevalence", RULES_T_NUM},
-        {"dst.domain_site_age", RULES_T_DURATION},
-        {"dst.domain_first_seen_site_age", RULES_T_DURATION},
-    };
-    int n = 0;
-    d->app = app;
-    for (int i = 0; i < DS_F_MAX; i++) {
-        args[i] = (struct ds_farg){d, i};
-        struct rules_field def = {defs[i].name, defs[i].type,
-                                  RULES_SCOPE_BIT(RULES_SCOPE_FLOW), false, ds_field_get,
-                                  &args[i], 0};
-        int added = rules_field_add(reg, &def);
-        if (added < 0)
-            return -1;
-        n += added;
-    }
-    return n;
-}
+#define DS_FLOW XM_FS_BIT(XM_FS_FLOW)
+
+static const struct xm_field_desc ds_field_defs[DS_F_MAX] = {
+    {"dst.domain_first_seen_age", XM_FT_DURATION, DS_FLOW, DS_F_AGE, ds_field_get},
+    {"dst.domain_prevalence", XM_FT_NUM, DS_FLOW, DS_F_PREV, ds_field_get},
+    {"dst.domain_site_age", XM_FT_DURATION, DS_FLOW, DS_F_SITE_AGE, ds_field_get},
+    {"dst.domain_first_seen_site_age", XM_FT_DURATION, DS_FLOW, DS_F_LEARN, ds_field_get},
+};
+
+const struct xm_field_list dstseen_fields = XM_FIELD_LIST(ds_field_defs);
+
+void dstseen_set_app(struct dstseen *d, const struct app_ctx *app) { d->app = app; }

@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define S_FLOW RULES_SCOPE_BIT(RULES_SCOPE_FLOW)
-#define S_HOST RULES_SCOPE_BIT(RULES_SCOPE_HOST)
-#define S_PAIR RULES_SCOPE_BIT(RULES_SCOPE_HOSTDST)
+#define S_FLOW XM_FS_BIT(XM_FS_FLOW)
+#define S_HOST XM_FS_BIT(XM_FS_HOST)
+#define S_PAIR XM_FS_BIT(XM_FS_HOSTDST)
 
 /* ---- flow -> destination -------------------------------------------- */
 
@@ -112,14 +112,14 @@ void intel_observe_flow(struct intel_ctx *c, const struct xm_flow *f, xm_time_t 
 
 /* ---- rule field getters --------------------------------------------- */
 
-/* The registry hands back the ctx as const user data; the GeoIP and
+/* The registry hands back the ctx as const owner data; the GeoIP and
  * look-alike caches and the scratch buffers are mutable state. */
 static struct intel_ctx *in_ctx(const void *arg)
 {
-    return (struct intel_ctx *)((const struct rules_fref *)arg)->user;
+    return (struct intel_ctx *)arg;
 }
 
-static int in_str(union rules_value *out, const char *s)
+static int in_str(union xm_field_value *out, const char *s)
 {
     if (!s)
         return 1;
@@ -129,14 +129,14 @@ static int in_str(union rules_value *out, const char *s)
 }
 
 /* Copies s into the next scratch buffer and returns it as the value. */
-static int in_str_copy(struct intel_ctx *c, union rules_value *out, const char *s)
+static int in_str_copy(struct intel_ctx *c, union xm_field_value *out, const char *s)
 {
     char *buf = c->scratch_[c->scratch_next_++ % INTEL_SCRATCH];
     snprintf(buf, sizeof c->scratch_[0], "%s", s);
     return in_str(out, buf);
 }
 
-static bool in_flow_dst(const struct rules_eval_ctx *ctx, struct intel_ctx *c,
+static bool in_flow_dst(const struct xm_field_ctx *ctx, struct intel_ctx *c,
                         struct intel_dst *d)
 {
     if (!ctx->flow)
@@ -145,7 +145,7 @@ static bool in_flow_dst(const struct rules_eval_ctx *ctx, struct intel_ctx *c,
     return true;
 }
 
-static bool in_geo(const struct rules_eval_ctx *ctx, struct intel_ctx *c, struct geo_result *r)
+static bool in_geo(const struct xm_field_ctx *ctx, struct intel_ctx *c, struct geo_result *r)
 {
     struct intel_dst d;
     if (!c->geo || !in_flow_dst(ctx, c, &d))
@@ -153,7 +153,8 @@ static bool in_geo(const struct rules_eval_ctx *ctx, struct intel_ctx *c, struct
     return geo_lookup(c->geo, &d.remote, r);
 }
 
-static int in_get_country(const struct rules_eval_ctx *ctx, const void *arg, union rules_value *out)
+static int in_get_country(const void *arg, int id, const struct xm_field_ctx *ctx,
+                      union xm_field_value *out)
 {
     struct intel_ctx *c = in_ctx(arg);
     struct geo_result r;
@@ -162,7 +163,8 @@ static int in_get_country(const struct rules_eval_ctx *ctx, const void *arg, uni
     return in_str_copy(c, out, r.country);
 }
 
-static int in_get_asn(const struct rules_eval_ctx *ctx, const void *arg, union rules_value *out)
+static int in_get_asn(const void *arg, int id, const struct xm_field_ctx *ctx,
+                      union xm_field_value *out)
 {
     struct geo_result r;
     if (!in_geo(ctx, in_ctx(arg), &r) || !r.asn)
@@ -171,7 +173,8 @@ static int in_get_asn(const struct rules_eval_ctx *ctx, const void *arg, union r
     return 0;
 }
 
-static int in_get_org(const struct rules_eval_ctx *ctx, const void *arg, union rules_value *out)
+static int in_get_org(const void *arg, int id, const struct xm_field_ctx *ctx,
+                      union xm_field_value *out)
 {
     struct intel_ctx *c = in_ctx(arg);
     struct geo_result r;
@@ -180,7 +183,7 @@ static int in_get_org(const struct rules_eval_ctx *ctx, const void *arg, union r
     return in_str_copy(c, out, r.org);
 }
 
-static bool in_lookalike(const struct rules_eval_ctx *ctx, struct intel_ctx *c,
+static bool in_lookalike(const struct xm_field_ctx *ctx, struct intel_ctx *c,
                          struct lookalike_result *r)
 {
     struct intel_dst d;
@@ -190,8 +193,8 @@ static bool in_lookalike(const struct rules_eval_ctx *ctx, struct intel_ctx *c,
     return true;
 }
 
-static int in_get_lookalike(const struct rules_eval_ctx *ctx, const void *arg,
-                            union rules_value *out)
+static int in_get_lookalike(const void *arg, int id, const struct xm_field_ctx *ctx,
+                      union xm_field_value *out)
 {
     struct lookalike_result r;
     if (!in_lookalike(ctx, in_ctx(arg), &r))
@@ -199,8 +202,8 @@ static int in_get_lookalike(const struct rules_eval_ctx *ctx, const void *arg,
     return in_str(out, lookalike_verdict_name(r.verdict));
 }
 
-static int in_get_lookalike_vendor(const struct rules_eval_ctx *ctx, const void *arg,
-                                   union rules_value *out)
+static int in_get_lookalike_vendor(const void *arg, int id, const struct xm_field_ctx *ctx,
+                      union xm_field_value *out)
 {
     struct lookalike_result r;
     if (!in_lookalike(ctx, in_ctx(arg), &r))
@@ -209,8 +212,8 @@ static int in_get_lookalike_vendor(const struct rules_eval_ctx *ctx, const void 
 }
 
 /* which: 0 = bool, 1 = list name, 2 = entry label */
-static int in_ioc_value(const struct rules_eval_ctx *ctx, const void *arg,
-                        union rules_value *out, int which)
+static int in_ioc_value(const struct xm_field_ctx *ctx, const void *arg,
+                        union xm_field_value *out, int which)
 {
     struct intel_ctx *c = in_ctx(arg);
     struct intel_dst d;
@@ -227,25 +230,26 @@ static int in_ioc_value(const struct rules_eval_ctx *ctx, const void *arg,
     return in_str(out, which == 1 ? list : (e->label[0] ? e->label : NULL));
 }
 
-static int in_get_ioc(const struct rules_eval_ctx *ctx, const void *arg, union rules_value *out)
+static int in_get_ioc(const void *arg, int id, const struct xm_field_ctx *ctx,
+                      union xm_field_value *out)
 {
     return in_ioc_value(ctx, arg, out, 0);
 }
 
-static int in_get_ioc_list(const struct rules_eval_ctx *ctx, const void *arg,
-                           union rules_value *out)
+static int in_get_ioc_list(const void *arg, int id, const struct xm_field_ctx *ctx,
+                      union xm_field_value *out)
 {
     return in_ioc_value(ctx, arg, out, 1);
 }
 
-static int in_get_ioc_label(const struct rules_eval_ctx *ctx, const void *arg,
-                            union rules_value *out)
+static int in_get_ioc_label(const void *arg, int id, const struct xm_field_ctx *ctx,
+                      union xm_field_value *out)
 {
     return in_ioc_value(ctx, arg, out, 2);
 }
 
-static int in_get_http_ioc(const struct rules_eval_ctx *ctx, const void *arg,
-                           union rules_value *out)
+static int in_get_http_ioc(const void *arg, int id, const struct xm_field_ctx *ctx,
+                      union xm_field_value *out)
 {
     struct intel_ctx *c = in_ctx(arg);
     struct intel_dst d;
@@ -258,10 +262,10 @@ static int in_get_http_ioc(const struct rules_eval_ctx *ctx, const void *arg,
 
 /* The local host of the evaluation: the key's for HOST/HOSTDST scope,
  * the flow's home side for FLOW scope. */
-static bool in_local(const struct rules_eval_ctx *ctx, struct intel_ctx *c, struct xm_addr *a)
+static bool in_local(const struct xm_field_ctx *ctx, struct intel_ctx *c, struct xm_addr *a)
 {
-    if (ctx->scope != RULES_SCOPE_FLOW && ctx->key && ctx->key->local.family) {
-        *a = ctx->key->local;
+    if (ctx->scope != XM_FS_FLOW && ctx->local && ctx->local->family) {
+        *a = *ctx->local;
         return true;
     }
     struct intel_dst d;
@@ -271,7 +275,7 @@ static bool in_local(const struct rules_eval_ctx *ctx, struct intel_ctx *c, stru
     return true;
 }
 
-static bool in_view(const struct rules_eval_ctx *ctx, struct intel_ctx *c, struct aihost_view *v)
+static bool in_view(const struct xm_field_ctx *ctx, struct intel_ctx *c, struct aihost_view *v)
 {
     struct xm_addr a;
     if (!c->aihost || !in_local(ctx, c, &a))
@@ -280,7 +284,8 @@ static bool in_view(const struct rules_eval_ctx *ctx, struct intel_ctx *c, struc
     return true;
 }
 
-static int in_get_ai(const struct rules_eval_ctx *ctx, const void *arg, union rules_value *out)
+static int in_get_ai(const void *arg, int id, const struct xm_field_ctx *ctx,
+                      union xm_field_value *out)
 {
     struct aihost_view v;
     if (!in_view(ctx, in_ctx(arg), &v))
@@ -289,8 +294,8 @@ static int in_get_ai(const struct rules_eval_ctx *ctx, const void *arg, union ru
     return 0;
 }
 
-static int in_get_ai_evidence(const struct rules_eval_ctx *ctx, const void *arg,
-                              union rules_value *out)
+static int in_get_ai_evidence(const void *arg, int id, const struct xm_field_ctx *ctx,
+                      union xm_field_value *out)
 {
     struct aihost_view v;
     if (!in_view(ctx, in_ctx(arg), &v) || !v.n_evidence)
@@ -302,7 +307,8 @@ static int in_get_ai_evidence(const struct rules_eval_ctx *ctx, const void *arg,
     return in_str(out, aihost_kind_name(v.ev[newest].kind));
 }
 
-static int in_get_tags(const struct rules_eval_ctx *ctx, const void *arg, union rules_value *out)
+static int in_get_tags(const void *arg, int id, const struct xm_field_ctx *ctx,
+                      union xm_field_value *out)
 {
     struct intel_ctx *c = in_ctx(arg);
     struct aihost_view v;
@@ -317,32 +323,22 @@ static int in_get_tags(const struct rules_eval_ctx *ctx, const void *arg, union 
     return in_str_copy(c, out, joined);
 }
 
-int intel_register_fields(struct rules_registry *reg, struct intel_ctx *c)
-{
-    const struct rules_field defs[] = {
-        {"dst.country", RULES_T_STRING, S_FLOW, false, in_get_country, c, 0},
-        {"dst.asn", RULES_T_NUM, S_FLOW, false, in_get_asn, c, 0},
-        {"dst.org", RULES_T_STRING, S_FLOW, false, in_get_org, c, 0},
-        {"dst.lookalike", RULES_T_STRING, S_FLOW, false, in_get_lookalike, c, 0},
-        {"dst.lookalike_vendor", RULES_T_STRING, S_FLOW, false, in_get_lookalike_vendor, c, 0},
-        {"dst.ioc", RULES_T_BOOL, S_FLOW, false, in_get_ioc, c, 0},
-        {"dst.ioc_list", RULES_T_STRING, S_FLOW, false, in_get_ioc_list, c, 0},
-        {"dst.ioc_label", RULES_T_STRING, S_FLOW, false, in_get_ioc_label, c, 0},
-        {"http.ioc", RULES_T_BOOL, S_FLOW, false, in_get_http_ioc, c, 0},
-        {"host.ai", RULES_T_BOOL, S_FLOW | S_HOST | S_PAIR, false, in_get_ai, c, 0},
-        {"host.ai_evidence", RULES_T_STRING, S_FLOW | S_HOST | S_PAIR, false,
-         in_get_ai_evidence, c, 0},
-        {"host.tags", RULES_T_STRING, S_FLOW | S_HOST | S_PAIR, false, in_get_tags, c, 0},
-    };
-    int n = 0;
-    for (size_t i = 0; i < XM_ARRAY_LEN(defs); i++) {
-        int added = rules_field_add(reg, &defs[i]);
-        if (added < 0)
-            return -1;
-        n += added;
-    }
-    return n;
-}
+static const struct xm_field_desc intel_field_defs[] = {
+    {"dst.country", XM_FT_STRING, S_FLOW, 0, in_get_country},
+    {"dst.asn", XM_FT_NUM, S_FLOW, 0, in_get_asn},
+    {"dst.org", XM_FT_STRING, S_FLOW, 0, in_get_org},
+    {"dst.lookalike", XM_FT_STRING, S_FLOW, 0, in_get_lookalike},
+    {"dst.lookalike_vendor", XM_FT_STRING, S_FLOW, 0, in_get_lookalike_vendor},
+    {"dst.ioc", XM_FT_BOOL, S_FLOW, 0, in_get_ioc},
+    {"dst.ioc_list", XM_FT_STRING, S_FLOW, 0, in_get_ioc_list},
+    {"dst.ioc_label", XM_FT_STRING, S_FLOW, 0, in_get_ioc_label},
+    {"http.ioc", XM_FT_BOOL, S_FLOW, 0, in_get_http_ioc},
+    {"host.ai", XM_FT_BOOL, S_FLOW | S_HOST | S_PAIR, 0, in_get_ai},
+    {"host.ai_evidence", XM_FT_STRING, S_FLOW | S_HOST | S_PAIR, 0, in_get_ai_evidence},
+    {"host.tags", XM_FT_STRING, S_FLOW | S_HOST | S_PAIR, 0, in_get_tags},
+};
+
+const struct xm_field_list intel_fields = XM_FIELD_LIST(intel_field_defs);
 
 /* ---- EVE ------------------------------------------------------------ */
 

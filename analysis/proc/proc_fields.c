@@ -1,6 +1,6 @@
 /*
  * proc_fields.c - rule fields describing the process that owns a flow's
- * local end (see proc_register_fields in include/xm_proc.h).
+ * local end (proc_fields in include/xm_proc.h).
  *
  * The process is the flow's (f->proc_id) for FLOW and other flow-triggered
  * evaluations, or the key's for PROCESS scope.  A getter returns 1 ("not
@@ -8,39 +8,26 @@
  * on a gateway, where nothing is attributed, stay quiet rather than wrong.
  */
 #include "xm_proc.h"
-#include "xm_rules.h"
+#include "xm_field.h"
 
 enum proc_field_id {
     PF_NAME, PF_EXE, PF_CMDLINE, PF_USER, PF_CONTAINER, PF_RUNTIME, PF_AI,
     PF_AGE, PF_PID, PF_ATTRIBUTION, PF_MAX
 };
 
-struct proc_field_arg {
-    const struct proc *proc;
-    enum proc_field_id id;
-};
-static struct proc_field_arg proc_field_args[PF_MAX];
+#define proc_fstr xm_field_str
 
-static int proc_fstr(const char *s, union rules_value *out)
-{
-    if (!s || !*s)
-        return 1;
-    out->str.s = s;
-    out->str.len = strlen(s);
-    return 0;
-}
-
-static uint32_t proc_field_pid_of(const struct rules_eval_ctx *ctx)
+static uint32_t proc_field_pid_of(const struct xm_field_ctx *ctx)
 {
     if (ctx->flow)
         return ctx->flow->proc_id;
-    if (ctx->scope == RULES_SCOPE_PROCESS && ctx->key)
-        return (uint32_t)ctx->key->id;
+    if (ctx->scope == XM_FS_PROCESS && ctx->local)
+        return (uint32_t)ctx->key_id;
     return 0;
 }
 
 static int proc_field_value(const struct proc_info *pi, enum proc_field_id id, xm_time_t now,
-                            union rules_value *out)
+                            union xm_field_value *out)
 {
     xm_time_t born = pi->start ? pi->start : pi->first_seen;
     switch (id) {
@@ -61,51 +48,33 @@ static int proc_field_value(const struct proc_info *pi, enum proc_field_id id, x
     }
 }
 
-static int proc_field_get(const struct rules_eval_ctx *ctx, const void *arg,
-                          union rules_value *out)
+static int proc_field_get(const void *owner, int fid, const struct xm_field_ctx *ctx,
+                          union xm_field_value *out)
 {
-    const struct proc_field_arg *a = ((const struct rules_fref *)arg)->user;
-    if (!a->proc)
+    const struct proc *proc = owner;
+    if (!proc)
         return 1;
-    if (a->id == PF_ATTRIBUTION)
+    if (fid == PF_ATTRIBUTION)
         return ctx->flow ? proc_fstr(proc_attr_name(ctx->flow->attribution), out) : 1;
     uint32_t id = proc_field_pid_of(ctx);
-    const struct proc_info *pi = id ? proc_get(a->proc, id) : NULL;
-    return pi ? proc_field_value(pi, a->id, ctx->now, out) : 1;
+    const struct proc_info *pi = id ? proc_get(proc, id) : NULL;
+    return pi ? proc_field_value(pi, (enum proc_field_id)fid, ctx->now, out) : 1;
 }
 
-static const struct { const char *name; enum rules_type type; enum proc_field_id id; }
-proc_field_defs[] = {
-    {"process.name", RULES_T_STRING, PF_NAME},
-    {"process.exe", RULES_T_STRING, PF_EXE},
-    {"process.cmdline", RULES_T_STRING, PF_CMDLINE},
-    {"process.user", RULES_T_STRING, PF_USER},
-    {"process.container", RULES_T_STRING, PF_CONTAINER},
-    {"process.runtime", RULES_T_STRING, PF_RUNTIME},
-    {"process.ai", RULES_T_BOOL, PF_AI},
-    {"process.age", RULES_T_DURATION, PF_AGE},
-    {"process.pid", RULES_T_NUM, PF_PID},
-    {"process.attribution", RULES_T_STRING, PF_ATTRIBUTION},
+#define PF_FP (XM_FS_BIT(XM_FS_FLOW) | XM_FS_BIT(XM_FS_PROCESS))
+
+static const struct xm_field_desc proc_field_defs[] = {
+    {"process.name", XM_FT_STRING, PF_FP, PF_NAME, proc_field_get},
+    {"process.exe", XM_FT_STRING, PF_FP, PF_EXE, proc_field_get},
+    {"process.cmdline", XM_FT_STRING, PF_FP, PF_CMDLINE, proc_field_get},
+    {"process.user", XM_FT_STRING, PF_FP, PF_USER, proc_field_get},
+    {"process.container", XM_FT_STRING, PF_FP, PF_CONTAINER, proc_field_get},
+    {"process.runtime", XM_FT_STRING, PF_FP, PF_RUNTIME, proc_field_get},
+    {"process.ai", XM_FT_BOOL, PF_FP, PF_AI, proc_field_get},
+    {"process.age", XM_FT_DURATION, PF_FP, PF_AGE, proc_field_get},
+    {"process.pid", XM_FT_NUM, PF_FP, PF_PID, proc_field_get},
+    {"process.attribution", XM_FT_STRING, XM_FS_BIT(XM_FS_FLOW), PF_ATTRIBUTION,
+     proc_field_get},
 };
 
-int proc_register_fields(struct rules_registry *reg, const struct proc *p)
-{
-    unsigned scopes = RULES_SCOPE_BIT(RULES_SCOPE_FLOW) | RULES_SCOPE_BIT(RULES_SCOPE_PROCESS);
-    int n = 0;
-    for (size_t i = 0; i < XM_ARRAY_LEN(proc_field_defs); i++) {
-        struct proc_field_arg *a = &proc_field_args[proc_field_defs[i].id];
-        a->proc = p;
-        a->id = proc_field_defs[i].id;
-        struct rules_field def = {
-            .name = proc_field_defs[i].name, .type = proc_field_defs[i].type,
-            .scopes = proc_field_defs[i].id == PF_ATTRIBUTION
-                          ? RULES_SCOPE_BIT(RULES_SCOPE_FLOW) : scopes,
-            .get = proc_field_get, .arg = a,
-        };
-        int added = rules_field_add(reg, &def);
-        if (added < 0)
-            return -1;
-        n += added;
-    }
-    return n;
-}
+const struct xm_field_list proc_fields = XM_FIELD_LIST(proc_field_defs);

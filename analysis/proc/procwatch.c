@@ -384,30 +384,24 @@ bool procwatch_is_cloud_agent(const char *comm, const char *exe, const char *cmd
 
 enum pw_field_id { PW_LLM_API, PW_INTERP, PW_AGENT, PW_PROC_MD_AGE, PW_HOST_MD_AGE, PW_MAX };
 
-struct pw_field_arg {
-    const struct procwatch_ctx *ctx;
-    enum pw_field_id id;
-};
-static struct pw_field_arg pw_field_args[PW_MAX];
-
-static uint32_t pw_proc_id(const struct rules_eval_ctx *ctx)
+static uint32_t pw_proc_id(const struct xm_field_ctx *ctx)
 {
     if (ctx->flow)
         return ctx->flow->proc_id;
-    if (ctx->scope == RULES_SCOPE_PROCESS && ctx->key)
-        return (uint32_t)ctx->key->id;
+    if (ctx->scope == XM_FS_PROCESS && ctx->local)
+        return (uint32_t)ctx->key_id;
     return 0;
 }
 
 /* Seconds from t to now (0 when t is later: out-of-order flow starts). */
-static int pw_age(xm_time_t t, xm_time_t now, union rules_value *out)
+static int pw_age(xm_time_t t, xm_time_t now, union xm_field_value *out)
 {
     out->num = now > t ? (double)(now - t) / 1e6 : 0;
     return 0;
 }
 
 static int pw_get_llm(const struct procwatch_ctx *c, const struct xm_flow *f,
-                      union rules_value *out)
+                      union xm_field_value *out)
 {
     if (!f || !c->app || !c->endpoints)
         return 1;
@@ -417,22 +411,22 @@ static int pw_get_llm(const struct procwatch_ctx *c, const struct xm_flow *f,
     return 0;
 }
 
-static int pw_get_host_md(const struct procwatch_ctx *c, const struct rules_eval_ctx *ctx,
-                          union rules_value *out)
+static int pw_get_host_md(const struct procwatch_ctx *c, const struct xm_field_ctx *ctx,
+                          union xm_field_value *out)
 {
     const struct xm_addr *local = NULL;
     xm_time_t t;
     if (ctx->flow && ctx->flow->local)
         local = (ctx->flow->local & FLOW_LOCAL_CLIENT) ? &ctx->flow->cli : &ctx->flow->srv;
-    else if (ctx->key && (ctx->scope == RULES_SCOPE_HOST || ctx->scope == RULES_SCOPE_HOSTDST))
-        local = &ctx->key->local;
+    else if (ctx->local && (ctx->scope == XM_FS_HOST || ctx->scope == XM_FS_HOSTDST))
+        local = ctx->local;
     if (!local || !procwatch_host_contact(c->w, local, &t))
         return 1;
     return pw_age(t, ctx->now, out);
 }
 
-static int pw_get_proc(const struct procwatch_ctx *c, const struct rules_eval_ctx *ctx,
-                       enum pw_field_id id, union rules_value *out)
+static int pw_get_proc(const struct procwatch_ctx *c, const struct xm_field_ctx *ctx,
+                       enum pw_field_id id, union xm_field_value *out)
 {
     uint32_t pid = pw_proc_id(ctx);
     const struct proc_info *pi = pid && c->proc ? proc_get(c->proc, pid) : NULL;
@@ -450,46 +444,28 @@ static int pw_get_proc(const struct procwatch_ctx *c, const struct rules_eval_ct
     return 0;
 }
 
-static int pw_field_get(const struct rules_eval_ctx *ctx, const void *arg,
-                        union rules_value *out)
+static int pw_field_get(const void *owner, int id, const struct xm_field_ctx *ctx,
+                        union xm_field_value *out)
 {
-    const struct pw_field_arg *a = ((const struct rules_fref *)arg)->user;
-    switch (a->id) {
-    case PW_LLM_API: return pw_get_llm(a->ctx, ctx->flow, out);
-    case PW_HOST_MD_AGE: return pw_get_host_md(a->ctx, ctx, out);
-    default: return pw_get_proc(a->ctx, ctx, a->id, out);
+    const struct procwatch_ctx *c = owner;
+    switch (id) {
+    case PW_LLM_API: return pw_get_llm(c, ctx->flow, out);
+    case PW_HOST_MD_AGE: return pw_get_host_md(c, ctx, out);
+    default: return pw_get_proc(c, ctx, (enum pw_field_id)id, out);
     }
 }
 
-#define PW_S(s) RULES_SCOPE_BIT(RULES_SCOPE_##s)
+#define PW_S(s) XM_FS_BIT(XM_FS_##s)
 
-static const struct { const char *name; enum rules_type type; unsigned scopes;
-                      enum pw_field_id id; }
-pw_field_defs[] = {
-    {"dst.llm_api", RULES_T_BOOL, PW_S(FLOW), PW_LLM_API},
-    {"process.interpreter", RULES_T_BOOL, PW_S(FLOW) | PW_S(PROCESS), PW_INTERP},
-    {"process.is_cloud_agent", RULES_T_BOOL, PW_S(FLOW) | PW_S(PROCESS), PW_AGENT},
-    {"process.metadata_contact_age", RULES_T_DURATION, PW_S(FLOW) | PW_S(PROCESS),
-     PW_PROC_MD_AGE},
-    {"host.metadata_contact_age", RULES_T_DURATION, PW_S(FLOW) | PW_S(HOST) | PW_S(HOSTDST),
-     PW_HOST_MD_AGE},
+static const struct xm_field_desc pw_field_defs[] = {
+    {"dst.llm_api", XM_FT_BOOL, PW_S(FLOW), PW_LLM_API, pw_field_get},
+    {"process.interpreter", XM_FT_BOOL, PW_S(FLOW) | PW_S(PROCESS), PW_INTERP, pw_field_get},
+    {"process.is_cloud_agent", XM_FT_BOOL, PW_S(FLOW) | PW_S(PROCESS), PW_AGENT,
+     pw_field_get},
+    {"process.metadata_contact_age", XM_FT_DURATION, PW_S(FLOW) | PW_S(PROCESS),
+     PW_PROC_MD_AGE, pw_field_get},
+    {"host.metadata_contact_age", XM_FT_DURATION, PW_S(FLOW) | PW_S(HOST) | PW_S(HOSTDST),
+     PW_HOST_MD_AGE, pw_field_get},
 };
 
-int procwatch_register_fields(struct rules_registry *reg, const struct procwatch_ctx *ctx)
-{
-    int n = 0;
-    for (size_t i = 0; i < XM_ARRAY_LEN(pw_field_defs); i++) {
-        struct pw_field_arg *a = &pw_field_args[pw_field_defs[i].id];
-        a->ctx = ctx;
-        a->id = pw_field_defs[i].id;
-        struct rules_field def = {
-            .name = pw_field_defs[i].name, .type = pw_field_defs[i].type,
-            .scopes = pw_field_defs[i].scopes, .get = pw_field_get, .arg = a,
-        };
-        int added = rules_field_add(reg, &def);
-        if (added < 0)
-            return -1;
-        n += added;
-    }
-    return n;
-}
+const struct xm_field_list procwatch_fields = XM_FIELD_LIST(pw_field_defs);

@@ -1,0 +1,259 @@
+/*
+ * stage.c - the analysis stage after the flow table (include/xm_stage.h):
+ * builds the modules from what the program loaded, feeds them packets
+ * and flow ends, and adds their objects to records.
+ */
+#include "xm_stage.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "xm_beacon.h"
+#include "xm_dstseen.h"
+#include "xm_lookalike.h"
+#include "xm_procwatch.h"
+#include "xm_services.h"
+
+struct stage {
+    struct stage_config cfg;      /* owned lists, geo, proc */
+    struct app_ctx *app;
+    struct lookalike *lk;
+    struct aihost *ai;
+    struct intel_ctx intel;
+    struct dstseen *ds;           /* intelrules: domain first-seen */
+    struct beacon *bc;            /* intelrules: beaconing */
+    struct services_ctx svc_ctx;
+    struct procwatch *pw;         /* procrules: metadata contacts */
+    struct procwatch_ctx pw_ctx;
+};
+
+void stage_config_free(struct stage_config *c)
+{
+    proc_free(c->proc);
+    for (unsigned i = 0; i < STAGE_N_SERVICES; i++)
+        lists_free(c->services[i]);
+    geo_free(c->geo);
+    for (unsigned i = 0; i < c->n_ioc; i++)
+        lists_free(c->ioc[i]);
+    lists_free(c->endpoints);
+    lists_free(c->user_agents);
+    lists_free(c->ports);
+    lists_free(c->vendors);
+    memset(c, 0, sizeof *c);
+}
+
+static int stage_app_new(struct stage *st, char *err, size_t errlen)
+{
+    struct app_limits al;
+    app_limits_default(&al);
+    st->app = app_new(&al, st->cfg.seed);
+    if (st->app)
+        return 0;
+    snprintf(err, errlen, "cannot set up the app-layer parsers (out of memory, "
+             "or no Public Suffix List: install the publicsuffix package)");
+    return -1;
+}
+
+static int stage_intel_new(struct stage *st, char *err, size_t errlen)
+{
+    const struct stage_config *c = &st->cfg;
+    st->lk = lookalike_new(c->vendors, 16384, c->seed, err, errlen);
+    if (!st->lk)
+        return -1;
+    struct aihost_config ac = {.endpoints = c->endpoints, .user_agents = c->user_agents,
+                               .ports = c->ports, .seed = c->seed};
+    st->ai = aihost_new(&ac);
+    if (!st->ai) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    st->intel.geo = c->geo;
+    st->intel.lookalike = st->lk;
+    st->intel.aihost = st->ai;
+    st->intel.app = st->app;
+    for (unsigned i = 0; i < c->n_ioc; i++)
+        st->intel.ioc[i] = c->ioc[i];
+    st->intel.n_ioc = c->n_ioc;
+    return 0;
+}
+
+/* intelrules: domain first-seen, beaconing, service categories. */
+static int stage_intelrules_new(struct stage *st, char *err, size_t errlen)
+{
+    static const char *const kinds[STAGE_N_SERVICES] = {"filesharing", "paste", "tunnel",
+                                                        "object_storage"};
+    for (unsigned i = 0; i < STAGE_N_SERVICES; i++) {
+        st->svc_ctx.lists[i] = st->cfg.services[i];
+        st->svc_ctx.kind[i] = kinds[i];
+    }
+    st->svc_ctx.n = STAGE_N_SERVICES;
+    st->svc_ctx.app = st->app;
+    st->svc_ctx.ai_ports = st->cfg.ports;
+    st->ds = dstseen_new(NULL, st->cfg.seed);
+    st->bc = beacon_new(0, st->cfg.seed);
+    if (!st->ds || !st->bc) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    dstseen_set_app(st->ds, st->app);
+    beacon_set_app(st->bc, st->app);
+    return 0;
+}
+
+/* procrules: metadata-contact tables and the process-rule fields' ctx. */
+static int stage_procwatch_new(struct stage *st, char *err, size_t errlen)
+{
+    st->pw = procwatch_new(NULL, xm_hash_random_seed());
+    st->pw_ctx = (struct procwatch_ctx){.w = st->pw, .proc = st->cfg.proc, .app = st->app,
+                                        .endpoints = st->cfg.endpoints};
+    if (st->pw)
+        return 0;
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+struct stage *stage_new(struct stage_config *cfg, char *err, size_t errlen)
+{
+    struct stage *st = calloc(1, sizeof *st);
+    if (!st) {
+        stage_config_free(cfg);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    st->cfg = *cfg;
+    memset(cfg, 0, sizeof *cfg);
+    if (stage_app_new(st, err, errlen) != 0 || stage_intel_new(st, err, errlen) != 0 ||
+        stage_intelrules_new(st, err, errlen) != 0 ||
+        stage_procwatch_new(st, err, errlen) != 0) {
+        stage_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+void stage_free(struct stage *st)
+{
+    if (!st)
+        return;
+    procwatch_free(st->pw);
+    dstseen_free(st->ds);
+    beacon_free(st->bc);
+    aihost_free(st->ai);
+    lookalike_free(st->lk);
+    stage_config_free(&st->cfg);
+    app_free(st->app);
+    free(st);
+}
+
+struct app_ctx *stage_app(struct stage *st) { return st->app; }
+struct intel_ctx *stage_intel(struct stage *st) { return &st->intel; }
+struct aihost *stage_aihost(struct stage *st) { return st->ai; }
+
+size_t stage_field_sources(struct stage *st, struct stage_field_source *out, size_t cap)
+{
+    const struct stage_field_source src[] = {
+        {&procwatch_fields, &st->pw_ctx}, {&intel_fields, &st->intel},
+        {&app_fields, st->app},           {&proc_fields, st->cfg.proc},
+        {&dstseen_fields, st->ds},        {&beacon_fields, st->bc},
+        {&services_fields, &st->svc_ctx},
+    };
+    for (size_t i = 0; i < XM_ARRAY_LEN(src) && i < cap; i++)
+        out[i] = src[i];
+    return XM_ARRAY_LEN(src);
+}
+
+/* Once per new flow with a local end: which process owns it.  A process
+ * that is AI tooling makes its host an AI host, with that evidence. */
+static void stage_attribute(struct stage *st, struct xm_flow *f)
+{
+    uint8_t conf = 0;
+    f->proc_id = proc_attribute(st->cfg.proc, f, &conf);
+    f->attribution = conf;
+    const struct proc_info *pi = f->proc_id ? proc_get(st->cfg.proc, f->proc_id) : NULL;
+    if (pi && pi->ai) {
+        const struct xm_addr *local = (f->local & FLOW_LOCAL_CLIENT) ? &f->cli : &f->srv;
+        aihost_add_evidence(st->ai, local, AIHOST_PROCESS, pi->ai_evidence, f->first);
+    }
+}
+
+void stage_on_packet(struct stage *st, const struct xm_pkt *p, struct xm_flow *f, int dir)
+{
+    if (st->cfg.proc && f->local && f->pkts[0] + f->pkts[1] == 1)
+        stage_attribute(st, f);
+    if (f->local && f->pkts[0] + f->pkts[1] == 1)
+        procwatch_on_new_flow(st->pw, f);
+    uint32_t name_before = f->name_id;
+    app_on_packet(st->app, p, f, dir);
+    if (f->name_id != name_before)      /* the name became known: once */
+        dstseen_on_flow(st->ds, st->app, f);
+}
+
+void stage_on_flow_end(struct stage *st, struct xm_flow *f, enum flow_end_reason r)
+{
+    if (r == FLOW_END_ACTIVE)
+        return;
+    app_on_flow_end(st->app, f);
+    intel_observe_flow(&st->intel, f, f->last);
+    dstseen_on_flow(st->ds, st->app, f);
+    beacon_on_flow_end(st->bc, st->app, f);
+}
+
+void stage_record(struct stage *st, const struct xm_flow *f, xm_time_t now, json_t *rec)
+{
+    app_eve_add(st->app, f, rec);
+    intel_eve_add(&st->intel, f, now, rec);
+    if (st->cfg.proc && f->local)
+        proc_eve_add(st->cfg.proc, f->proc_id, f->attribution, rec);
+}
+
+/* procrules: a process-scope alert raised with no flow in hand (from
+ * rules_tick/rules_flush) names its process from exfil.key.process_id.
+ * Only "process" is copied: attribution is a property of a flow. */
+void stage_alert_process(struct stage *st, json_t *alert)
+{
+    json_t *key = json_object_get(json_object_get(alert, "exfil"), "key");
+    json_t *id = json_object_get(key, "process_id");
+    if (!st->cfg.proc || !json_is_integer(id) || json_object_get(alert, "process"))
+        return;
+    json_t *tmp = json_object();
+    proc_eve_add(st->cfg.proc, (uint32_t)json_integer_value(id), PROC_ATTR_NONE, tmp);
+    json_t *p = json_object_get(tmp, "process");
+    if (p)
+        json_object_set(alert, "process", p);
+    json_decref(tmp);
+}
+
+int stage_proc_fd(const struct stage *st)
+{
+    return st->cfg.proc ? proc_connector_fd(st->cfg.proc) : -1;
+}
+
+void stage_proc_readable(struct stage *st)
+{
+    for (int i = 0; i < 64 && proc_on_connector_readable(st->cfg.proc) > 0; i++)
+        ;
+}
+
+void stage_write_metrics(const struct stage *st, FILE *f)
+{
+    if (st->cfg.proc)
+        proc_write_metrics(st->cfg.proc, f);
+    if (st->pw)
+        procwatch_write_metrics(st->pw, f);
+}
+
+void stage_describe(const struct stage *st, FILE *f)
+{
+    const struct stage_config *c = &st->cfg;
+    for (unsigned i = 0; i < c->n_ioc; i++)
+        fprintf(f, "indicator list %s: %u entries\n", lists_name(c->ioc[i]),
+                lists_count(c->ioc[i]));
+    fprintf(f, "LLM endpoints: %u, AI user agents: %u, AI tool ports: %u, vendors: %u\n",
+            lists_count(c->endpoints), lists_count(c->user_agents), lists_count(c->ports),
+            lists_count(c->vendors));
+    unsigned n = geo_db_count(c->geo);
+    for (unsigned i = 0; i < n; i++)
+        fprintf(f, "GeoIP database: %s\n", geo_db_path(c->geo, i));
+    if (n == 0)
+        fprintf(f, "GeoIP: no database (dst.country, dst.asn unavailable)\n");
+}

@@ -1,0 +1,96 @@
+/*
+ * xm_stage.h - the analysis stage a flow's packets meet after the flow
+ * table (analysis/stage.c): app-layer parsers and names, GeoIP, indicator
+ * lists, look-alikes, AI-host tagging, per-process attribution and
+ * metadata contacts, domain first-seen, beaconing and service categories.
+ *
+ * Configuration: the program loads what the options name (lists, GeoIP
+ * databases, the process table) into a struct stage_config; the stage
+ * builds the rest.  The stage includes no program header: everything it
+ * is told comes through stage_config.
+ *
+ * Ownership: stage_new() takes ownership of every list, the geo handle
+ * and the process table in cfg, also when it fails.  The stage owns every
+ * table it builds and frees it all in stage_free().  Rule-field providers
+ * (stage_field_sources) borrow the stage: free the rule registry, and the
+ * engine and sets compiled against it, before stage_free().
+ *
+ * Per packet and per flow: no allocation beyond the modules' own
+ * contracts; record enrichment runs only when a record is written.
+ */
+#ifndef XM_STAGE_H
+#define XM_STAGE_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "xm_aihost.h"
+#include "xm_app.h"
+#include "xm_field.h"
+#include "xm_geo.h"
+#include "xm_intel.h"
+#include "xm_lists.h"
+#include "xm_proc.h"
+
+#define STAGE_MAX_IOC 8
+#define STAGE_N_SERVICES 4
+
+struct stage_config {
+    uint64_t seed;                          /* hash seed of every table */
+    struct lists_list *ioc[STAGE_MAX_IOC];  /* indicator lists, bundled first */
+    unsigned n_ioc;
+    struct lists_list *endpoints;           /* ai/llm_endpoints.list */
+    struct lists_list *user_agents;         /* ai/user_agents.list */
+    struct lists_list *ports;               /* ai/ports.list */
+    struct lists_list *vendors;             /* vendors.list */
+    /* services/{filesharing,paste,tunnels,object_storage}.list */
+    struct lists_list *services[STAGE_N_SERVICES];
+    struct geo *geo;                        /* opened databases (maybe none) */
+    struct proc *proc;                      /* NULL: no per-process attribution */
+};
+
+struct stage;
+
+/* NULL on failure, err filled ("FILE: reason" or "out of memory"). */
+struct stage *stage_new(struct stage_config *cfg, char *err, size_t errlen);
+/* Frees what a config holds (for a program that fails before
+ * stage_new()) and zeroes it. */
+void stage_config_free(struct stage_config *c);
+void stage_free(struct stage *st);
+
+struct app_ctx *stage_app(struct stage *st);
+struct intel_ctx *stage_intel(struct stage *st);
+/* For the operator inventory (aihost_tag_inventory) at start-up. */
+struct aihost *stage_aihost(struct stage *st);
+
+/* One rule-field provider: its descriptor list and the owner its getters
+ * receive (include/xm_field.h). */
+struct stage_field_source {
+    const struct xm_field_list *list;
+    const void *owner;
+};
+/* The stage's providers in registration order (a name registered first
+ * wins); returns how many (at most cap are written). */
+size_t stage_field_sources(struct stage *st, struct stage_field_source *out, size_t cap);
+
+/* Per packet after flow_update (attribution of new flows, app layer). */
+void stage_on_packet(struct stage *st, const struct xm_pkt *p, struct xm_flow *f, int dir);
+/* Flow end (interim records are ignored). */
+void stage_on_flow_end(struct stage *st, struct xm_flow *f, enum flow_end_reason r);
+/* Adds names, TLS/HTTP fields, geo, intel, host and process objects. */
+void stage_record(struct stage *st, const struct xm_flow *f, xm_time_t now, json_t *rec);
+/* Alerts raised without a flow in hand (process scope from the tick):
+ * adds "process" for exfil.key.process_id when known. */
+void stage_alert_process(struct stage *st, json_t *alert);
+
+/* Process connector descriptor for the live loop (-1 when none), and
+ * its handler. */
+int stage_proc_fd(const struct stage *st);
+void stage_proc_readable(struct stage *st);
+/* Prometheus text of the stage's counters. */
+void stage_write_metrics(const struct stage *st, FILE *f);
+/* --check: what was loaded (lists, GeoIP databases). */
+void stage_describe(const struct stage *st, FILE *f);
+
+#endif

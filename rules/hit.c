@@ -1,0 +1,151 @@
+/*
+ * hit.c - the public view of a rule that fired (struct rules_hit,
+ * include/xm_rules.h): what the alert writer (output/eve_alert.c) may
+ * read of the rule, its trace and the key's engine state, without
+ * seeing the engine's structures.  Runs only when a rule fires.
+ */
+#include "engine.h"
+#include "lex.h"
+
+#include <math.h>
+#include <string.h>
+
+const struct rules_eval_ctx *rules_hit_ctx(const struct rules_hit *h) { return h->ctx; }
+bool rules_hit_escalation(const struct rules_hit *h) { return h->escalation; }
+uint32_t rules_hit_fires(const struct rules_hit *h) { return h->fires; }
+size_t rules_hit_n_conditions(const struct rules_hit *h) { return h->tr->n; }
+
+void rules_hit_rule(const struct rules_hit *h, struct rules_hit_rule *out)
+{
+    const struct rrule *r = h->r;
+    memset(out, 0, sizeof *out);
+    out->id = r->id;
+    out->rev = r->rev;
+    out->msg = r->msg;
+    out->category = r->category;
+    out->severity = r->severity;
+    out->severity_name = rsev_name(r->severity);
+    out->scope = r->scope;
+    out->window_s = r->window_s;
+    if (r->window_s)
+        rdur_str(r->window_s, out->window, sizeof out->window);
+    out->mitre = r->mitre;
+    out->n_mitre = r->n_mitre;
+    out->tags = r->tags;
+    out->n_tags = r->n_tags;
+}
+
+static const char *hit_op_text(const struct rnode *n)
+{
+    static const char *const ops[] = {[LEX_LT] = "<", [LEX_LE] = "<=", [LEX_GT] = ">",
+                                      [LEX_GE] = ">=", [LEX_EQ] = "==", [LEX_NE] = "!="};
+    switch (n->op) {
+    case RN_CMP: return ops[n->cmp];
+    case RN_IN: return "in";
+    case RN_MATCH: return "matches";
+    default: return "is";
+    }
+}
+
+void rules_hit_condition(const struct rules_hit *h, size_t i, struct rules_hit_cond *out)
+{
+    const struct rnode *n = h->tr->it[i].n;
+    memset(out, 0, sizeof *out);
+    out->field = n->text;
+    out->op = hit_op_text(n);
+    out->type = n->field->type;
+    out->value = h->tr->it[i].v;
+    if (n->op == RN_CMP) {
+        out->thr_kind = RULES_THR_VALUE;
+        out->threshold = n->lit;
+    } else if (n->op == RN_BOOL) {
+        out->thr_kind = RULES_THR_TRUE;
+    } else {
+        out->thr_kind = RULES_THR_TEXT;
+        out->threshold_text = n->lit_text ? n->lit_text : "";
+    }
+}
+
+int rules_hit_totals(const struct rules_hit *h, double *out, double *in, double *duration_s)
+{
+    const struct rules_eval_ctx *ctx = h->ctx;
+    if (ctx->scope == RULES_SCOPE_FLOW) {
+        struct xm_addr l, rm;
+        uint16_t lp, rp;
+        int od;
+        reng_flow_sides(ctx->flow, &l, &rm, &lp, &rp, &od);
+        *out = (double)ctx->flow->bytes[od];
+        *in = (double)ctx->flow->bytes[!od];
+        *duration_s = floor((double)(ctx->flow->last - ctx->flow->first) / 1e6);
+        return 1;
+    }
+    if (!h->r->window_s)
+        return 0;
+    *out = reng_window_sum(h->eng, ctx->state, ctx->scope, RM_BYTES_OUT, h->r->window_s,
+                           ctx->now);
+    *in = reng_window_sum(h->eng, ctx->state, ctx->scope, RM_BYTES_IN, h->r->window_s,
+                          ctx->now);
+    return 2;
+}
+
+/* The first baseline field of a condition: 0 hourly, 1 daily, -1 none. */
+static int hit_baseline_of(const struct rnode *n)
+{
+    if (!n)
+        return -1;
+    if (n->field && rmetric_baseline(n->fref.metric))
+        return n->fref.metric == RM_BL_1D_Z || n->fref.metric == RM_BL_1D_MULT;
+    int a = hit_baseline_of(n->a);
+    return a >= 0 ? a : hit_baseline_of(n->b);
+}
+
+bool rules_hit_baseline(const struct rules_hit *h, struct rules_hit_baseline *out)
+{
+    int which = hit_baseline_of(h->r->cond);
+    double med = 0, mad = 0, cur = 0;
+    unsigned n = 0;
+    if (which < 0)
+        return false;
+    int rc = reng_baseline(h->eng, h->ctx->state, h->ctx->scope, which, &med, &mad, &cur, &n);
+    *out = (struct rules_hit_baseline){.which = which, .ready = rc == 0, .median_ln = med,
+                                       .mad_ln = mad, .current_bytes = cur, .periods = n};
+    return true;
+}
+
+bool rules_hit_first_seen(const struct rules_hit *h, xm_time_t *first, uint32_t *prevalence)
+{
+    const struct rules_eval_ctx *ctx = h->ctx;
+    struct xm_addr l, rm;
+    if (ctx->scope == RULES_SCOPE_FLOW) {
+        uint16_t lp, rp;
+        int od;
+        reng_flow_sides(ctx->flow, &l, &rm, &lp, &rp, &od);
+    } else if (ctx->scope == RULES_SCOPE_HOSTDST) {
+        l = ctx->key->local;
+        rm = ctx->key->remote;
+    } else {
+        return false;
+    }
+    reng_first_seen(h->eng, &l, &rm, first, prevalence);
+    return true;
+}
+
+bool rules_hit_top(const struct rules_hit *h, struct rules_hit_top *out)
+{
+    const struct rules_eval_ctx *ctx = h->ctx;
+    if (ctx->scope == RULES_SCOPE_FLOW)
+        return false;
+    const struct rtop *t = rk_payload(ctx->state, h->eng->lay[ctx->scope].off_top);
+    memset(out, 0, sizeof *out);
+    for (unsigned i = 0; i < RTOP_K; i++) {
+        out->d[i].a = t->d[i].a;
+        out->d[i].bytes = t->d[i].bytes;
+        out->f[i].flow_id = t->f[i].flow_id;
+        out->f[i].remote = t->f[i].remote;
+        out->f[i].port = t->f[i].port;
+        out->f[i].bytes = t->f[i].bytes;
+    }
+    return true;
+}
+
+_Static_assert(RTOP_K == RULES_TOP_K, "top-K size is public");

@@ -1,0 +1,542 @@
+/*
+ * metrics.c - the per-key state of the rule engine: layouts, window rings,
+ * baselines, top-K, distinct destinations, first-seen and prevalence,
+ * per-packet accounting into them, carrying them across a rule swap, and
+ * the built-in field getter that reads them.  Called by engine.c (and
+ * hit.c for alerts); calls nothing of engine.c.  Same hot-path contract
+ * as engine.c: no allocation, no formatting.
+ */
+#include "engine.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* ---- window resolutions ------------------------------------------------ */
+
+const uint32_t rwin_res_s[RWIN_NRES] = {1, 10, 60, 300, 3600};
+
+int rwin_pick(uint32_t w)
+{
+    if (w < RWIN_MIN_S || w > RWIN_MAX_S)
+        return -1;
+    for (int r = RWIN_NRES - 1; r >= 0; r--)
+        if (w % rwin_res_s[r] == 0 && w / rwin_res_s[r] >= RWIN_MIN_BUCKETS &&
+            w / rwin_res_s[r] < RWIN_MAX_BUCKETS)
+            return r;
+    for (int r = 0; r < RWIN_NRES; r++)
+        if (w % rwin_res_s[r] == 0 && w / rwin_res_s[r] < RWIN_MAX_BUCKETS)
+            return r;
+    return -1;
+}
+
+/* ---- sides of a flow -------------------------------------------------- */
+
+/* The local side is the server when only the server is local, else the
+ * client (so transit flows are accounted to their client).  out_dir is
+ * the flow direction (0 to server, 1 to client) that leaves the local
+ * side. */
+void reng_flow_sides(const struct xm_flow *f, struct xm_addr *local,
+                     struct xm_addr *remote, uint16_t *lport, uint16_t *rport,
+                     int *out_dir)
+{
+    bool srv = f->local == FLOW_LOCAL_SERVER;
+    *local = srv ? f->srv : f->cli;
+    *remote = srv ? f->cli : f->srv;
+    *lport = srv ? f->srv_port : f->cli_port;
+    *rport = srv ? f->cli_port : f->srv_port;
+    *out_dir = srv ? 1 : 0;
+}
+
+/* ---- layouts ------------------------------------------------------------ */
+
+static size_t lay_add(size_t *size, size_t n)
+{
+    size_t off = *size;
+    *size += (n + 7) & ~(size_t)7;
+    return off;
+}
+
+void reng_lay_build(struct rlayout *l, const struct rules_set *set, enum rules_scope s)
+{
+    memset(l, 0, sizeof *l);
+    l->size = sizeof(struct rkstate);
+    if (s == RULES_SCOPE_FLOW)
+        return;
+    for (int r = 0; r < RWIN_NRES; r++) {
+        l->len[r] = set->ring_len[s][r];
+        if (l->len[r])
+            l->off_ring[r] = lay_add(&l->size, sizeof(struct rring) +
+                                     l->len[r] * sizeof(struct rbucket));
+    }
+    static const size_t bl_n[2] = {RBL_N_1H, RBL_N_1D};
+    for (int b = 0; b < 2; b++)
+        if (set->need_bl[s][b])
+            l->off_bl[b] = lay_add(&l->size, sizeof(struct rbl) + bl_n[b] * sizeof(float));
+    l->off_top = lay_add(&l->size, sizeof(struct rtop));
+    if (set->need_dset[s])
+        l->off_dset = lay_add(&l->size, sizeof(struct rdset));
+}
+
+bool reng_lay_equal(const struct rlayout *a, const struct rlayout *b)
+{
+    return memcmp(a, b, sizeof *a) == 0;
+}
+
+/* ---- windows -------------------------------------------------------------- */
+
+static void ring_advance(struct rring *r, uint32_t len, int64_t bn)
+{
+    if (bn <= r->head)
+        return;
+    int64_t gap = bn - r->head;
+    if (gap >= (int64_t)len) {
+        memset(r->b, 0, len * sizeof r->b[0]);
+    } else {
+        for (int64_t i = 1; i <= gap; i++)
+            memset(&r->b[(r->head + i) % len], 0, sizeof r->b[0]);
+    }
+    r->head = bn;
+}
+
+/* The bucket for bucket number bn; older than the ring: the oldest one. */
+static struct rbucket *ring_slot(struct rring *r, uint32_t len, int64_t bn)
+{
+    ring_advance(r, len, bn);
+    if (bn <= r->head - (int64_t)len)
+        bn = r->head - (int64_t)len + 1;
+    return &r->b[bn % len];
+}
+
+static uint64_t bucket_metric(const struct rbucket *b, int metric)
+{
+    switch (metric) {
+    case RM_BYTES_OUT: case RM_RATE_OUT: return b->bo;
+    case RM_BYTES_IN: case RM_RATE_IN: return b->bi;
+    case RM_PKTS_OUT: return b->po;
+    case RM_PKTS_IN: return b->pi;
+    default: return b->fl;
+    }
+}
+
+/* Sum over buckets [bn - w/r, bn]: covers w to w + r seconds of history. */
+static uint64_t ring_sum(const struct rring *r, uint32_t len, uint32_t res,
+                         uint32_t w, int64_t now_s, int metric)
+{
+    int64_t bn = now_s / res, lo = bn - w / res;
+    int64_t oldest = r->head - (int64_t)len + 1;
+    if (lo < oldest)
+        lo = oldest;
+    if (bn > r->head)
+        bn = r->head;
+    uint64_t sum = 0;
+    for (int64_t j = lo; j <= bn; j++)
+        sum += bucket_metric(&r->b[j % len], metric);
+    return sum;
+}
+
+int64_t reng_sec_of(xm_time_t t)
+{
+    return t >= 0 ? t / XM_USEC_PER_SEC : 0;
+}
+
+/* Lowest per-bucket rate (bit/s) over the w/r complete buckets before the
+ * current one: "sustained" means every bucket of the window was above. */
+static double ring_min_rate(const struct rring *r, uint32_t len, uint32_t res,
+                            uint32_t w, int64_t now_s)
+{
+    int64_t bn = now_s / res;
+    double min = -1;
+    for (int64_t j = bn - w / res; j < bn; j++) {
+        bool live = j <= r->head && j > r->head - (int64_t)len;
+        double v = live ? (double)r->b[j % len].bo * 8.0 / res : 0;
+        if (min < 0 || v < min)
+            min = v;
+    }
+    return min < 0 ? 0 : min;
+}
+
+double reng_window_sum(const struct rules_engine *eng, const struct rkstate *k,
+                       enum rules_scope s, int metric, uint32_t w, xm_time_t now)
+{
+    int res = rwin_pick(w);
+    const struct rlayout *l = &eng->lay[s];
+    if (res < 0 || !l->len[res])
+        return 0;
+    const struct rring *r = rk_payload(k, l->off_ring[res]);
+    if (metric == RM_RATE_OUT_MIN)
+        return ring_min_rate(r, l->len[res], rwin_res_s[res], w, reng_sec_of(now));
+    return (double)ring_sum(r, l->len[res], rwin_res_s[res], w, reng_sec_of(now), metric);
+}
+
+/* ---- baselines ------------------------------------------------------------ */
+
+static const uint32_t bl_period_s[2] = {3600, 86400};
+static const uint16_t bl_len[2] = {RBL_N_1H, RBL_N_1D};
+static const uint16_t bl_warm[2] = {RBL_WARM_1H, RBL_WARM_1D};
+
+static void bl_push(struct rbl *b, uint16_t n, float v)
+{
+    b->hist[b->pos] = v;
+    b->pos = (uint16_t)((b->pos + 1) % n);
+    if (b->n < n)
+        b->n++;
+}
+
+/* Moves the baseline to period pn, closing finished periods.  The first
+ * period of a key is partial and is not learned. */
+static void bl_roll(struct rbl *b, int which, int64_t pn)
+{
+    uint16_t n = bl_len[which];
+    if (b->period == 0) {
+        b->period = pn;
+        return;
+    }
+    for (int64_t i = 0; b->period < pn && i <= n; i++) {
+        if (b->started)
+            bl_push(b, n, (float)log1p(b->cur));
+        b->started = 1;
+        b->cur = 0;
+        b->period++;
+    }
+    b->period = pn > b->period ? pn : b->period;
+}
+
+static void bl_add(struct rbl *b, int which, int64_t now_s, uint64_t bytes)
+{
+    bl_roll(b, which, now_s / bl_period_s[which]);
+    b->cur += (double)bytes;
+}
+
+static void sort_floats(float *v, unsigned n)
+{
+    for (unsigned i = 1; i < n; i++) {
+        float x = v[i];
+        unsigned j = i;
+        for (; j > 0 && v[j - 1] > x; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+static double median_of(float *v, unsigned n)
+{
+    sort_floats(v, n);
+    return n % 2 ? v[n / 2] : 0.5 * ((double)v[n / 2 - 1] + v[n / 2]);
+}
+
+int reng_baseline(const struct rules_engine *eng, const struct rkstate *k,
+                  enum rules_scope s, int which, double *median_ln, double *mad,
+                  double *cur, unsigned *n)
+{
+    size_t off = eng->lay[s].off_bl[which];
+    if (!off)
+        return 1;
+    const struct rbl *b = rk_payload(k, off);
+    float v[RBL_N_1H > RBL_N_1D ? RBL_N_1H : RBL_N_1D];
+    *n = b->n;
+    bool same = b->period == reng_sec_of(eng->now) / bl_period_s[which];
+    *cur = same ? b->cur : 0;
+    if (b->n < bl_warm[which])
+        return 1;
+    memcpy(v, b->hist, b->n * sizeof v[0]);
+    *median_ln = median_of(v, b->n);
+    for (unsigned i = 0; i < b->n; i++)
+        v[i] = (float)fabs(b->hist[i] - *median_ln);
+    *mad = median_of(v, b->n);
+    return 0;
+}
+
+static int bl_get(const struct rules_eval_ctx *ctx, int metric, union rules_value *out)
+{
+    int which = metric == RM_BL_1D_Z || metric == RM_BL_1D_MULT;
+    double med, mad, cur;
+    unsigned n;
+    if (reng_baseline(ctx->eng, ctx->state, ctx->scope, which, &med, &mad, &cur, &n))
+        return 1;
+    if (metric == RM_BL_1H_MULT || metric == RM_BL_1D_MULT) {
+        out->num = (cur + 1.0) / exp(med);
+        return 0;
+    }
+    double sigma = 1.4826 * mad;
+    out->num = (log1p(cur) - med) / (sigma < RBL_MIN_SIGMA ? RBL_MIN_SIGMA : sigma);
+    return 0;
+}
+
+/* ---- top-K and distinct destinations --------------------------------------- */
+
+static void top_dst_add(struct rtop *t, const struct xm_addr *a, uint64_t bytes)
+{
+    unsigned min = 0;
+    for (unsigned i = 0; i < RTOP_K; i++) {
+        if (t->d[i].bytes && xm_addr_cmp(&t->d[i].a, a) == 0) {
+            t->d[i].bytes += bytes;
+            return;
+        }
+        if (t->d[i].bytes < t->d[min].bytes)
+            min = i;
+    }
+    t->d[min].a = *a;
+    t->d[min].bytes = bytes;
+}
+
+static void top_flow_add(struct rtop *t, const struct xm_flow *f,
+                         const struct xm_addr *remote, uint16_t rport, uint64_t bytes)
+{
+    unsigned min = 0;
+    for (unsigned i = 0; i < RTOP_K; i++) {
+        if (t->f[i].bytes && t->f[i].flow_id == f->flow_id) {
+            t->f[i].bytes += bytes;
+            return;
+        }
+        if (t->f[i].bytes < t->f[min].bytes)
+            min = i;
+    }
+    t->f[min].flow_id = f->flow_id;
+    t->f[min].remote = *remote;
+    t->f[min].port = rport;
+    t->f[min].bytes = bytes;
+}
+
+static void dset_add(struct rdset *d, const struct xm_addr *a, int64_t now_s)
+{
+    uint32_t h = (uint32_t)xm_hash(a, sizeof *a, XM_HASH_FIXED_SEED) | 1u;
+    unsigned old = 0;
+    for (unsigned i = 0; i < RDSET_N; i++) {
+        if (d->h[i] == h) {
+            d->t[i] = (uint32_t)now_s;
+            return;
+        }
+        if (d->t[i] < d->t[old])
+            old = i;
+    }
+    d->h[old] = h;
+    d->t[old] = (uint32_t)now_s;
+}
+
+static double dset_count(const struct rdset *d, uint32_t w, int64_t now_s)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < RDSET_N; i++)
+        n += d->h[i] && (int64_t)d->t[i] >= now_s - (int64_t)w;
+    return n;
+}
+
+/* ---- first seen ------------------------------------------------------------ */
+
+void reng_seen_update(struct rules_engine *eng, const struct xm_addr *local,
+                        const struct xm_addr *remote, xm_time_t now)
+{
+    struct rseen_key k;
+    memset(&k, 0, sizeof k);
+    k.local = *local;
+    k.remote = *remote;
+    bool created;
+    struct rseen *s = rtab_upsert(&eng->seen, &k, &created);
+    if (!s || !created)
+        return;
+    s->first = now;
+    struct rdst *d = rtab_upsert(&eng->dsts, remote, &created);
+    if (d)
+        d->hosts++;
+}
+
+bool reng_first_seen(const struct rules_engine *eng, const struct xm_addr *local,
+                     const struct xm_addr *remote, xm_time_t *first, uint32_t *prev)
+{
+    struct rseen_key k;
+    memset(&k, 0, sizeof k);
+    k.local = *local;
+    k.remote = *remote;
+    const struct rseen *s = rtab_find(&eng->seen, &k);
+    const struct rdst *d = rtab_find(&eng->dsts, remote);
+    *first = s ? s->first : eng->now;
+    *prev = d ? d->hosts : 0;
+    return s != NULL;
+}
+
+/* ---- field getters ----------------------------------------------------------- */
+
+static double ratio(double out, double in)
+{
+    return out / (in < 1.0 ? 1.0 : in);
+}
+
+static int get_windowed(const struct rules_eval_ctx *ctx, const struct rules_fref *fr,
+                        union rules_value *out)
+{
+    const struct rkstate *k = ctx->state;
+    uint32_t w = fr->window_s;
+    if (fr->metric == RM_DST_COUNT) {
+        size_t off = ctx->eng->lay[ctx->scope].off_dset;
+        out->num = off ? dset_count(rk_payload(k, off), w, reng_sec_of(ctx->now)) : 0;
+        return 0;
+    }
+    if (fr->metric == RM_RATIO) {
+        double o = reng_window_sum(ctx->eng, k, ctx->scope, RM_BYTES_OUT, w, ctx->now);
+        double i = reng_window_sum(ctx->eng, k, ctx->scope, RM_BYTES_IN, w, ctx->now);
+        out->num = ratio(o, i);
+        return 0;
+    }
+    out->num = reng_window_sum(ctx->eng, k, ctx->scope, fr->metric, w, ctx->now);
+    if (fr->metric == RM_RATE_OUT || fr->metric == RM_RATE_IN)
+        out->num = out->num * 8.0 / w;
+    return 0;
+}
+
+static int get_flow(const struct rules_eval_ctx *ctx, int metric, union rules_value *out)
+{
+    const struct xm_flow *f = ctx->flow;
+    struct xm_addr l, r;
+    uint16_t lp, rp;
+    int od;
+    reng_flow_sides(f, &l, &r, &lp, &rp, &od);
+    double age = (double)(f->last - f->first) / 1e6;
+    switch (metric) {
+    case RM_FLOW_BYTES_OUT: out->num = (double)f->bytes[od]; break;
+    case RM_FLOW_BYTES_IN: out->num = (double)f->bytes[!od]; break;
+    case RM_FLOW_PKTS_OUT: out->num = (double)f->pkts[od]; break;
+    case RM_FLOW_PKTS_IN: out->num = (double)f->pkts[!od]; break;
+    case RM_FLOW_AGE: out->num = age; break;
+    case RM_FLOW_RATE_OUT: out->num = (double)f->bytes[od] * 8.0 / (age < 1 ? 1 : age); break;
+    case RM_FLOW_RATIO: out->num = ratio((double)f->bytes[od], (double)f->bytes[!od]); break;
+    case RM_FLOW_PROTO: out->num = f->proto; break;
+    case RM_FLOW_DST_PORT: out->num = rp; break;
+    default: out->num = lp; break;
+    }
+    return 0;
+}
+
+/* Local and remote address of the evaluated key (flow or pair). */
+static void ctx_pair(const struct rules_eval_ctx *ctx, struct xm_addr *l, struct xm_addr *r)
+{
+    if (ctx->scope == RULES_SCOPE_FLOW) {
+        uint16_t lp, rp;
+        int od;
+        reng_flow_sides(ctx->flow, l, r, &lp, &rp, &od);
+        return;
+    }
+    *l = ctx->key->local;
+    *r = ctx->key->remote;
+}
+
+static int get_dest(const struct rules_eval_ctx *ctx, int metric, union rules_value *out)
+{
+    struct xm_addr l, r;
+    ctx_pair(ctx, &l, &r);
+    xm_time_t first;
+    uint32_t prev;
+    switch (metric) {
+    case RM_HOST_IP: out->addr = l; return 0;
+    case RM_DST_IP: out->addr = r; return 0;
+    case RM_DST_HOME:
+        out->b = ctx->scope == RULES_SCOPE_FLOW
+                     ? ctx->flow->local == FLOW_LOCAL_BOTH
+                     : ((const struct rkstate *)ctx->state)->remote_home != 0;
+        return 0;
+    default:
+        break;
+    }
+    reng_first_seen(ctx->eng, &l, &r, &first, &prev);
+    if (metric == RM_DST_PREVALENCE)
+        out->num = prev;
+    else if (metric == RM_DST_FIRST_SEEN_SITE_AGE)
+        out->num = (double)(first - ctx->eng->first) / 1e6;
+    else
+        out->num = (double)(ctx->now - first) / 1e6;
+    return 0;
+}
+
+int reng_get(const struct rules_eval_ctx *ctx, const void *arg, union rules_value *out)
+{
+    const struct rules_fref *fr = arg;
+    int m = fr->metric;
+    if (rmetric_windowed(m))
+        return get_windowed(ctx, fr, out);
+    if (rmetric_baseline(m))
+        return bl_get(ctx, m, out);
+    if (m >= RM_FLOW_BYTES_OUT && m <= RM_FLOW_SRC_PORT)
+        return ctx->flow ? get_flow(ctx, m, out) : 1;
+    if (m == RM_SITE_AGE) {
+        out->num = (double)(ctx->now - ctx->eng->first) / 1e6;
+        return 0;
+    }
+    if (m == RM_HOST_IP && ctx->scope == RULES_SCOPE_HOST) {
+        out->addr = ctx->key->local;
+        return 0;
+    }
+    return get_dest(ctx, m, out);
+}
+
+/* ---- accounting ------------------------------------------------------------------ */
+
+
+static void account_rings(const struct rlayout *l, struct rkstate *k, const struct pkt_info *pi)
+{
+    for (int r = 0; r < RWIN_NRES; r++) {
+        if (!l->len[r])
+            continue;
+        struct rring *ring = rk_payload(k, l->off_ring[r]);
+        struct rbucket *b = ring_slot(ring, l->len[r], pi->now_s / rwin_res_s[r]);
+        if (pi->out) {
+            b->bo += pi->bytes;
+            b->po++;
+        } else {
+            b->bi += pi->bytes;
+            b->pi++;
+        }
+        b->fl += pi->new_flow;
+    }
+}
+
+void reng_account(const struct rlayout *l, struct rkstate *k, const struct pkt_info *pi)
+{
+    account_rings(l, k, pi);
+    for (int b = 0; b < 2; b++)
+        if (l->off_bl[b])
+            bl_add(rk_payload(k, l->off_bl[b]), b, pi->now_s, pi->out ? pi->bytes : 0);
+    if (!pi->out)
+        return;
+    struct rtop *t = rk_payload(k, l->off_top);
+    top_dst_add(t, &pi->remote, pi->bytes);
+    top_flow_add(t, pi->f, &pi->remote, pi->rport, pi->bytes);
+    if (l->off_dset)
+        dset_add(rk_payload(k, l->off_dset), &pi->remote, pi->now_s);
+}
+
+/* ---- swap ------------------------------------------------------------------------- */
+
+/* Copies the most recent buckets of one ring into another of any length. */
+static void ring_copy(struct rring *dst, uint32_t dlen, const struct rring *src, uint32_t slen)
+{
+    uint32_t n = dlen < slen ? dlen : slen;
+    dst->head = src->head;
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t bn = src->head - i;
+        if (bn < 0)
+            break;
+        dst->b[bn % dlen] = src->b[bn % slen];
+    }
+}
+
+void reng_key_migrate(struct rkstate *dk, const struct rlayout *dl,
+                        const struct rkstate *sk, const struct rlayout *sl)
+{
+    dk->created = sk->created;
+    dk->last_update = sk->last_update;
+    dk->last_eval = sk->last_eval;
+    dk->remote_home = sk->remote_home;
+    for (int r = 0; r < RWIN_NRES; r++)
+        if (dl->len[r] && sl->len[r])
+            ring_copy(rk_payload(dk, dl->off_ring[r]), dl->len[r],
+                      rk_payload(sk, sl->off_ring[r]), sl->len[r]);
+    static const size_t bl_sz[2] = {sizeof(struct rbl) + RBL_N_1H * sizeof(float),
+                                    sizeof(struct rbl) + RBL_N_1D * sizeof(float)};
+    for (int b = 0; b < 2; b++)
+        if (dl->off_bl[b] && sl->off_bl[b])
+            memcpy(rk_payload(dk, dl->off_bl[b]), rk_payload(sk, sl->off_bl[b]), bl_sz[b]);
+    memcpy(rk_payload(dk, dl->off_top), rk_payload(sk, sl->off_top), sizeof(struct rtop));
+    if (dl->off_dset && sl->off_dset)
+        memcpy(rk_payload(dk, dl->off_dset), rk_payload(sk, sl->off_dset),
+               sizeof(struct rdset));
+}
+
