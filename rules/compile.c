@@ -16,6 +16,7 @@
  */
 #include "internal.h"
 #include "lex.h"
+#include "xm_glob.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -189,30 +190,6 @@ static bool cidr_match(const struct xm_addr *net, unsigned prefix,
     return (net->b[full] & mask) == (a->b[full] & mask);
 }
 
-/* Glob with '*' (any run) and '?' (one char), case-insensitive. */
-static bool glob_match(const char *pat, const char *s, size_t n)
-{
-    size_t pi = 0, si = 0, star = SIZE_MAX, mark = 0, pl = strlen(pat);
-    while (si < n) {
-        if (pi < pl && (pat[pi] == '?' ||
-                        tolower((unsigned char)pat[pi]) == tolower((unsigned char)s[si]))) {
-            pi++;
-            si++;
-        } else if (pi < pl && pat[pi] == '*') {
-            star = pi++;
-            mark = si;
-        } else if (star != SIZE_MAX) {
-            pi = star + 1;
-            si = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (pi < pl && pat[pi] == '*')
-        pi++;
-    return pi == pl;
-}
-
 static bool rlist_entry_match(const struct rlist_entry *e, enum rules_type t,
                               const union rules_value *v)
 {
@@ -223,7 +200,7 @@ static bool rlist_entry_match(const struct rlist_entry *e, enum rules_type t,
         return t != RULES_T_ADDR && t != RULES_T_STRING && t != RULES_T_BOOL &&
                v->num >= e->lo && v->num <= e->hi;
     default:
-        return t == RULES_T_STRING && glob_match(e->str, v->str.s, v->str.len);
+        return t == RULES_T_STRING && xm_glob(e->str, strlen(e->str), v->str.s, v->str.len);
     }
 }
 

@@ -9,6 +9,7 @@
  * BEACON_RING + 1 values, with insertion sorts on the stack.
  */
 #include "xm_beacon.h"
+#include "xm_median.h"
 
 #include <stdlib.h>
 
@@ -165,24 +166,6 @@ void beacon_add(struct beacon *b, const struct xm_addr *local, const void *key, 
 
 /* ---- statistics ----------------------------------------------------- */
 
-static void bc_sort(double *v, uint32_t n)
-{
-    for (uint32_t i = 1; i < n; i++) {
-        double x = v[i];
-        uint32_t j = i;
-        for (; j > 0 && v[j - 1] > x; j--)
-            v[j] = v[j - 1];
-        v[j] = x;
-    }
-}
-
-/* Median of n >= 1 values (sorts v). */
-static double bc_median(double *v, uint32_t n)
-{
-    bc_sort(v, n);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
-}
-
 /* Median interval and MAD/median of sorted start times t[0..n). */
 static void bc_spacing(const double *t, uint32_t n, struct beacon_view *v)
 {
@@ -190,10 +173,10 @@ static void bc_spacing(const double *t, uint32_t n, struct beacon_view *v)
     uint32_t m = n - 1;
     for (uint32_t i = 0; i < m; i++)
         d[i] = t[i + 1] - t[i];
-    double med = bc_median(d, m);
+    double med = xm_median(d, m);
     for (uint32_t i = 0; i < m; i++)
         dev[i] = d[i] > med ? d[i] - med : med - d[i];
-    double mad = bc_median(dev, m);
+    double mad = xm_median(dev, m);
     v->interval_s = med;
     v->jitter = med > 0 ? mad / med : 0.0;
 }
@@ -235,7 +218,7 @@ bool beacon_stats_of(const struct beacon *b, const struct xm_addr *local, const 
     memset(v, 0, sizeof *v);
     v->count = bc_gather(i ? &b->e[i] : NULL, live, t, v);
     if (v->count >= 3) {
-        bc_sort(t, v->count);
+        xm_sort_small(t, v->count);
         bc_spacing(t, v->count, v);
     }
     return v->count > 0;

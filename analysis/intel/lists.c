@@ -10,6 +10,7 @@
  * (globs, ua:, header:), and loading fails with an error past them.
  */
 #include "xm_lists.h"
+#include "xm_glob.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -791,35 +792,14 @@ static size_t lists_norm_name(const char *name, char *buf, size_t blen)
     return n;
 }
 
-/* Glob within one label (no dots on either side): '*' = 0+ chars. */
-static bool lists_glob_label(const char *p, size_t pn, const char *s, size_t sn)
-{
-    size_t pi = 0, si = 0, star = SIZE_MAX, mark = 0;
-    while (si < sn) {
-        if (pi < pn && p[pi] == '*') {
-            star = pi++;
-            mark = si;
-        } else if (pi < pn && p[pi] == s[si]) {
-            pi++;
-            si++;
-        } else if (star != SIZE_MAX) {
-            pi = star + 1;
-            si = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (pi < pn && p[pi] == '*')
-        pi++;
-    return pi == pn;
-}
-
-/* Glob over a whole name: labels must pair up one to one. */
+/* Glob over a whole name: labels must pair up one to one, each matched
+ * by xm_glob() (patterns are validated to [a-z0-9_*-], so '*' is the
+ * only wildcard and '*' never crosses a dot). */
 static bool lists_glob(const char *p, const char *s)
 {
     for (;;) {
         size_t pn = strcspn(p, "."), sn = strcspn(s, ".");
-        if (!lists_glob_label(p, pn, s, sn))
+        if (!xm_glob(p, pn, s, sn))
             return false;
         if (!p[pn] || !s[sn])
             return !p[pn] && !s[sn];

@@ -4,6 +4,7 @@
  * the life cycle of struct proc are in attribute.c.
  */
 #include "proc_int.h"
+#include "xm_prom.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -243,21 +244,19 @@ void proc_write_metrics(const struct proc *p, FILE *f)
         const struct proc_metric *m = &proc_metrics[i];
         uint64_t v;
         memcpy(&v, (const char *)&p->st + m->off, sizeof v);
-        fprintf(f, "# HELP exfilmon_proc_%s_total %s\n# TYPE exfilmon_proc_%s_total counter\n"
-                "exfilmon_proc_%s_total %llu\n", m->name, m->help, m->name, m->name,
-                (unsigned long long)v);
+        char name[96];
+        snprintf(name, sizeof name, "exfilmon_proc_%s_total", m->name);
+        xm_prom_metric(f, name, "counter", m->help, v);
     }
-    fprintf(f, "# HELP exfilmon_proc_attributions_total Flows by attribution confidence.\n"
-               "# TYPE exfilmon_proc_attributions_total counter\n");
+    xm_prom_head(f, "exfilmon_proc_attributions_total", "counter",
+                 "Flows by attribution confidence.");
     for (unsigned c = 0; c < PROC_ATTR_MAX; c++)
-        fprintf(f, "exfilmon_proc_attributions_total{confidence=\"%s\"} %llu\n",
-                proc_attr_name(c), (unsigned long long)p->st.hits[c]);
-    fprintf(f, "# HELP exfilmon_proc_table_active Process records held.\n"
-               "# TYPE exfilmon_proc_table_active gauge\nexfilmon_proc_table_active %llu\n"
-               "# HELP exfilmon_proc_connector_available Process connector open (0/1).\n"
-               "# TYPE exfilmon_proc_connector_available gauge\n"
-               "exfilmon_proc_connector_available %d\n",
-               (unsigned long long)p->st.procs_active, p->cn_fd >= 0);
+        xm_prom_u64(f, "exfilmon_proc_attributions_total", "confidence", proc_attr_name(c),
+                    p->st.hits[c]);
+    xm_prom_metric(f, "exfilmon_proc_table_active", "gauge", "Process records held.",
+                   p->st.procs_active);
+    xm_prom_metric(f, "exfilmon_proc_connector_available", "gauge",
+                   "Process connector open (0/1).", p->cn_fd >= 0);
 }
 
 /* ---- EVE ------------------------------------------------------------- */

@@ -10,6 +10,7 @@
  * address, never per packet.
  */
 #include "xm_procwatch.h"
+#include "xm_prom.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -260,22 +261,19 @@ void procwatch_write_metrics(const struct procwatch *w, FILE *f)
     struct procwatch_stats st;
     const struct procwatch_stats *s = &st;
     procwatch_get_stats(w, &st);
-    fprintf(f, "# HELP exfilmon_procwatch_metadata_contacts_total New flows to a cloud "
-            "metadata address.\n# TYPE exfilmon_procwatch_metadata_contacts_total counter\n"
-            "exfilmon_procwatch_metadata_contacts_total{attributed=\"yes\"} %" PRIu64 "\n"
-            "exfilmon_procwatch_metadata_contacts_total{attributed=\"no\"} %" PRIu64 "\n",
-            s->contacts_attributed, s->contacts - s->contacts_attributed);
-    fprintf(f, "# HELP exfilmon_procwatch_table_used Metadata-contact table entries in use.\n"
-            "# TYPE exfilmon_procwatch_table_used gauge\n"
-            "exfilmon_procwatch_table_used{table=\"hosts\"} %" PRIu32 "\n"
-            "exfilmon_procwatch_table_used{table=\"procs\"} %" PRIu32 "\n",
-            s->hosts.used, s->procs.used);
-    fprintf(f, "# HELP exfilmon_procwatch_evicted_total Metadata-contact entries evicted "
-            "(table full, oldest contact first).\n"
-            "# TYPE exfilmon_procwatch_evicted_total counter\n"
-            "exfilmon_procwatch_evicted_total{table=\"hosts\"} %" PRIu64 "\n"
-            "exfilmon_procwatch_evicted_total{table=\"procs\"} %" PRIu64 "\n",
-            s->hosts.evicted, s->procs.evicted);
+    const char *contacts = "exfilmon_procwatch_metadata_contacts_total";
+    xm_prom_head(f, contacts, "counter", "New flows to a cloud metadata address.");
+    xm_prom_u64(f, contacts, "attributed", "yes", s->contacts_attributed);
+    xm_prom_u64(f, contacts, "attributed", "no", s->contacts - s->contacts_attributed);
+    const char *used = "exfilmon_procwatch_table_used";
+    xm_prom_head(f, used, "gauge", "Metadata-contact table entries in use.");
+    xm_prom_u64(f, used, "table", "hosts", s->hosts.used);
+    xm_prom_u64(f, used, "table", "procs", s->procs.used);
+    const char *evicted = "exfilmon_procwatch_evicted_total";
+    xm_prom_head(f, evicted, "counter",
+                 "Metadata-contact entries evicted (table full, oldest contact first).");
+    xm_prom_u64(f, evicted, "table", "hosts", s->hosts.evicted);
+    xm_prom_u64(f, evicted, "table", "procs", s->procs.evicted);
 }
 
 /* ---- classifiers ------------------------------------------------------- */

@@ -1,8 +1,8 @@
 /*
- * psl.c - registrable domains (eTLD+1) through libpsl.  See regdom_* in
- * include/xm_names.h.  Called once per interned name, never per packet.
+ * psl.c - registrable domains (eTLD+1) through libpsl (xm_psl.h).
+ * Called once per interned name, never per packet.
  */
-#include "xm_names.h"
+#include "xm_psl.h"
 
 #include <libpsl.h>
 #include <stdlib.h>
