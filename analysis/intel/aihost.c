@@ -7,6 +7,7 @@
  * the head.  Eviction policy: when full, the LRU tail is dropped.
  */
 #include "xm_aihost.h"
+#include "xm_netset.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -314,43 +315,18 @@ int aihost_observe_flow(struct aihost *ah, const struct aihost_obs *o)
 
 /* ---- inventory ------------------------------------------------------ */
 
-/* Zeroes host bits past plen. */
-static void ah_mask(struct xm_addr *a, unsigned plen)
-{
-    unsigned bits = a->family == 4 ? 32 : 128;
-    for (unsigned i = plen; i < bits; i++)
-        a->b[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
-}
-
 static bool ah_in(const struct ah_inv *v, const struct xm_addr *a)
 {
-    if (v->net.family != a->family)
-        return false;
-    struct xm_addr m = *a;
-    ah_mask(&m, v->plen);
-    return memcmp(&m, &v->net, sizeof m) == 0;
+    return xm_cidr_contains(&v->net, v->plen, a);
 }
 
 static int ah_parse_cidr(const char *cidr, struct ah_inv *v)
 {
-    char buf[64];
-    if (strlen(cidr) >= sizeof buf)
+    unsigned plen;
+    if (xm_cidr_parse(cidr, strlen(cidr), &v->net, &plen) != 0)
         return -1;
-    ah_copy(buf, sizeof buf, cidr);
-    char *slash = strchr(buf, '/');
-    if (slash)
-        *slash = '\0';
-    if (xm_addr_parse(buf, &v->net) != 0)
-        return -1;
-    long max = v->net.family == 4 ? 32 : 128, plen = max;
-    if (slash) {
-        char *end = NULL;
-        plen = strtol(slash + 1, &end, 10);
-        if (end == slash + 1 || *end || plen < 0 || plen > max)
-            return -1;
-    }
     v->plen = (uint8_t)plen;
-    ah_mask(&v->net, v->plen);
+    xm_cidr_mask(&v->net, plen);
     return 0;
 }
 

@@ -11,6 +11,7 @@
  */
 #include "xm_lists.h"
 #include "xm_glob.h"
+#include "xm_netset.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -373,40 +374,25 @@ static int lists_parse_domain(struct lists_ctx *c, char *tok, size_t col, struct
     return e->text ? 0 : -1;
 }
 
-/* Zeroes the host bits beyond plen; returns true when none were set. */
-static bool lists_mask(struct xm_addr *a, unsigned plen)
-{
-    bool clean = true;
-    unsigned bits = a->family == 4 ? 32 : 128;
-    for (unsigned i = plen; i < bits; i++) {
-        uint8_t m = (uint8_t)(0x80u >> (i % 8));
-        if (a->b[i / 8] & m)
-            clean = false;
-        a->b[i / 8] &= (uint8_t)~m;
-    }
-    return clean;
-}
-
 static int lists_parse_cidr(struct lists_ctx *c, char *tok, size_t col, struct lists_entry *e)
 {
     char *slash = strchr(tok, '/');
+    unsigned plen;
+    int rc = xm_cidr_parse(tok, strlen(tok), &e->addr, &plen);
     *slash = '\0';
-    if (xm_addr_parse(tok, &e->addr) != 0) {
+    if (rc == XM_CIDR_EADDR) {
         lists_err(c, col, "invalid address '%s'", tok);
         return -1;
     }
-    unsigned max = e->addr.family == 4 ? 32 : 128;
-    char *end = NULL;
-    long plen = strtol(slash + 1, &end, 10);
-    if (!lists_all_digits(slash + 1) || plen < 0 || plen > (long)max) {
+    if (rc == XM_CIDR_EPLEN) {
         lists_err(c, col + (size_t)(slash + 1 - tok), "invalid prefix length '%s'", slash + 1);
         return -1;
     }
-    if (!lists_mask(&e->addr, (unsigned)plen)) {
-        lists_err(c, col, "host bits set in CIDR '%s/%ld'", tok, plen);
+    if (!xm_cidr_mask(&e->addr, plen)) {
+        lists_err(c, col, "host bits set in CIDR '%s/%u'", tok, plen);
         return -1;
     }
-    e->kind = plen == (long)max ? LISTS_ADDR : LISTS_CIDR;
+    e->kind = plen == (e->addr.family == 4 ? 32u : 128u) ? LISTS_ADDR : LISTS_CIDR;
     e->plen = (uint8_t)plen;
     *slash = '/';
     e->text = strdup(tok);
@@ -861,7 +847,7 @@ const struct lists_entry *lists_match_addr(const struct lists_list *l,
         if (!lists_has_len(l, a->family, (unsigned)plen))
             continue;
         struct xm_addr m = *a;
-        lists_mask(&m, (unsigned)plen);
+        xm_cidr_mask(&m, (unsigned)plen);
         memcpy(k.b, m.b, 16);
         k.plen = (uint8_t)plen;
         if ((e = lists_find_addr(l, &k)))
