@@ -59,6 +59,11 @@ void *xm_tab_find(const struct xm_tab *t, const void *key);
 void *xm_tab_upsert(struct xm_tab *t, const void *key, bool *created);
 void xm_tab_touch(struct xm_tab *t, void *e);
 void xm_tab_remove(struct xm_tab *t, void *e);
+/* Slot number of an entry (1..cap; stable while the entry lives; a
+ * freed slot is the next one reused) and the entry in a slot (NULL when
+ * out of range or not in use). */
+uint32_t xm_tab_index(const struct xm_tab *t, const void *e);
+void *xm_tab_at(const struct xm_tab *t, uint32_t i);
 /* The entry the next insertion into a full table would evict, or NULL
  * when the table is not full. */
 void *xm_tab_victim(const struct xm_tab *t);

@@ -175,6 +175,18 @@ void *xm_tab_upsert(struct xm_tab *t, const void *key, bool *created)
     return h;
 }
 
+uint32_t xm_tab_index(const struct xm_tab *t, const void *e)
+{
+    return tab_idx(t, e);
+}
+
+void *xm_tab_at(const struct xm_tab *t, uint32_t i)
+{
+    if (!t->slab || i == 0 || i > t->cap || !tab_at(t, i)->used)
+        return NULL;
+    return tab_at(t, i);
+}
+
 void *xm_tab_victim(const struct xm_tab *t)
 {
     if (!t->slab || t->free_head || t->fresh <= t->cap || !t->lru_old)
