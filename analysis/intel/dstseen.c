@@ -31,7 +31,8 @@ struct ds_ent {
 
 struct ds_tab {
     struct xm_tab t;
-    struct dstseen_table_stats *st;
+    struct xm_tab_stats *st;     /* copy in struct dstseen_stats */
+    uint64_t *hits;
 };
 
 struct dstseen {
@@ -46,9 +47,10 @@ struct dstseen {
 /* ---- table ---------------------------------------------------------- */
 
 static int ds_tab_init(struct ds_tab *t, uint32_t cap, uint64_t seed,
-                       struct dstseen_table_stats *st)
+                       struct xm_tab_stats *st, uint64_t *hits)
 {
     t->st = st;
+    t->hits = hits;
     st->cap = cap;
     return xm_tab_init_spread(&t->t, cap, sizeof(struct ds_ent), sizeof(struct ds_key), seed,
                               2);
@@ -64,10 +66,8 @@ static void ds_tab_free(struct ds_tab *t)
 static struct ds_ent *ds_upsert(struct ds_tab *t, const struct ds_key *k, bool *fresh)
 {
     struct ds_ent *e = xm_tab_upsert(&t->t, k, fresh);
-    t->st->hits += e && !*fresh;
-    t->st->used = t->t.st.used;
-    t->st->inserted = t->t.st.inserted;
-    t->st->evicted = t->t.st.evicted;
+    *t->hits += e && !*fresh;
+    *t->st = t->t.st;
     return e;
 }
 
@@ -86,8 +86,9 @@ struct dstseen *dstseen_new(const struct dstseen_limits *l, uint64_t seed)
     uint32_t np = l && l->max_pairs ? l->max_pairs : DS_DEF_PAIRS;
     uint32_t nd = l && l->max_domains ? l->max_domains : DS_DEF_DOMAINS;
     d->dom_seed = xm_hash(&seed, sizeof seed, XM_HASH_FIXED_SEED) ^ UINT64_C(0x5bd1e995);
-    if (ds_tab_init(&d->pairs, np, seed, &d->st.pairs) != 0 ||
-        ds_tab_init(&d->domains, nd, seed ^ UINT64_C(0x9e3779b97f4a7c15), &d->st.domains) != 0)
+    if (ds_tab_init(&d->pairs, np, seed, &d->st.pairs, &d->st.pair_hits) != 0 ||
+        ds_tab_init(&d->domains, nd, seed ^ UINT64_C(0x9e3779b97f4a7c15), &d->st.domains,
+                    &d->st.domain_hits) != 0)
         goto fail;
     return d;
 fail:

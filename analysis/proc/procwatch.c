@@ -30,45 +30,31 @@ struct pw_ent {
     xm_time_t t;                 /* last contact, packet time (usec) */
 };
 
-struct pw_tab {
-    struct xm_tab t;
-    struct procwatch_table_stats st;
-};
-
 struct procwatch {
-    struct pw_tab hosts, procs;
+    struct xm_tab hosts, procs;
     struct procwatch_stats st;
 };
 
 /* ---- table -------------------------------------------------------------- */
 
-static int pw_tab_init(struct pw_tab *t, uint32_t cap, uint64_t seed)
+static int pw_tab_init(struct xm_tab *t, uint32_t cap, uint64_t seed)
 {
-    cap = cap ? cap : PW_DEFAULT_CAP;
-    t->st.cap = cap;
-    return xm_tab_init(&t->t, cap, sizeof(struct pw_ent), sizeof(struct pw_key), seed);
-}
-
-static void pw_tab_free(struct pw_tab *t)
-{
-    xm_tab_free(&t->t);
+    return xm_tab_init(t, cap ? cap : PW_DEFAULT_CAP, sizeof(struct pw_ent),
+                       sizeof(struct pw_key), seed);
 }
 
 /* Records a contact at time tm (keeps the later of old and new). */
-static void pw_touch(struct pw_tab *t, const struct pw_key *k, xm_time_t tm)
+static void pw_touch(struct xm_tab *t, const struct pw_key *k, xm_time_t tm)
 {
     bool created;
-    struct pw_ent *e = xm_tab_upsert(&t->t, k, &created);
+    struct pw_ent *e = xm_tab_upsert(t, k, &created);
     if (e && (created || tm > e->t))
         e->t = tm;
-    t->st.used = t->t.st.used;
-    t->st.inserted = t->t.st.inserted;
-    t->st.evicted = t->t.st.evicted;
 }
 
-static bool pw_get(const struct pw_tab *t, const struct pw_key *k, xm_time_t *tm)
+static bool pw_get(const struct xm_tab *t, const struct pw_key *k, xm_time_t *tm)
 {
-    const struct pw_ent *e = xm_tab_find(&t->t, k);
+    const struct pw_ent *e = xm_tab_find(t, k);
     if (e)
         *tm = e->t;
     return e != NULL;
@@ -93,8 +79,8 @@ void procwatch_free(struct procwatch *w)
 {
     if (!w)
         return;
-    pw_tab_free(&w->hosts);
-    pw_tab_free(&w->procs);
+    xm_tab_free(&w->hosts);
+    xm_tab_free(&w->procs);
     free(w);
 }
 
