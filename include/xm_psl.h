@@ -20,5 +20,8 @@ void regdom_close(struct regdom *rd);
  * NUL-terminated name), or -1 when it has none (a public suffix itself,
  * an address literal, empty). */
 int regdom_offset(const struct regdom *rd, const char *lower);
+/* libpsl's registrable domain of name as is (a pointer into name, or
+ * NULL): no address-literal check, unlike regdom_offset(). */
+const char *regdom_of(const struct regdom *rd, const char *name);
 
 #endif

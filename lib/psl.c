@@ -36,6 +36,11 @@ void regdom_close(struct regdom *rd)
     free(rd);
 }
 
+const char *regdom_of(const struct regdom *rd, const char *name)
+{
+    return rd && name ? psl_registrable_domain(rd->ctx, name) : NULL;
+}
+
 int regdom_offset(const struct regdom *rd, const char *lower)
 {
     struct xm_addr lit;

@@ -21,7 +21,12 @@
  * the check is O(1) per emitted record.  With out-of-order packet times
  * the order is approximate and a record may come late by that disorder.
  *
- * Fragments: see the frag_* section below.
+ * Fragments: see the frag_* section below (an xm_tab).
+ *
+ * Why the flow table is not the base library's xm_tab: it keeps one LRU
+ * list per timeout class plus the interim list, ends flows through a
+ * callback in deadline order and hashes a direction-neutral key; xm_tab
+ * has one list and byte keys.
  */
 #include "xm_flow.h"
 #include "xm_tab.h"
