@@ -1,7 +1,8 @@
 /*
  * xm_cid.h - Community ID v1 flow hashing
  * (https://github.com/corelight/community-id-spec) and the SHA-1 and
- * base64 it needs (analysis/flow/community_id.c, lib/sha1.c).
+ * base64 it needs (lib/community_id.c, lib/sha1.c).  The flow
+ * adapter cid_flow() is declared in xm_flow.h.
  *
  * Ownership: pure functions over caller memory; nothing allocates.
  */
@@ -9,8 +10,6 @@
 #define XM_CID_H
 
 #include "xm_common.h"
-
-struct xm_flow;
 
 #define XM_SHA1_LEN 20
 /* "1:" + 28 base64 characters + NUL */
@@ -43,9 +42,5 @@ int xm_base64(const uint8_t *in, size_t len, char *out, size_t outlen);
 int cid_tuple(const struct xm_addr *src, const struct xm_addr *dst,
               uint16_t sport, uint16_t dport, uint8_t proto,
               uint16_t seed, char *out, size_t len);
-
-/* Community ID of a flow: client -> server, with the ICMP type/code of
- * the flow's first packet.  Same return contract as cid_tuple(). */
-int cid_flow(const struct xm_flow *f, uint16_t seed, char *out, size_t len);
 
 #endif

@@ -51,19 +51,17 @@
 #include "xm_common.h"
 #include "xm_flow.h"
 #include "xm_field.h"
+#include "xm_tab.h"
 
 struct dstseen_limits {
     uint32_t max_pairs;     /* 0 = 262144 */
     uint32_t max_domains;   /* 0 = 65536 */
 };
 
-struct dstseen_table_stats {
-    uint32_t cap, used;
-    uint64_t inserted, evicted, hits;
-};
 
 struct dstseen_stats {
-    struct dstseen_table_stats pairs, domains;
+    struct xm_tab_stats pairs, domains;   /* include/xm_tab.h */
+    uint64_t pair_hits, domain_hits;      /* observations of known keys */
     uint64_t observed;      /* dstseen_observe() calls */
 };
 

@@ -157,6 +157,11 @@ uint32_t flow_table_capacity(const struct flow_table *ft);
 /* Canonical key of a packet (exposed for tests and Community ID). */
 void flow_key_from_pkt(const struct xm_pkt *p, struct xm_flow_key *k);
 
+/* Community ID of a flow (analysis/flow/community_id.c over cid_tuple()
+ * of xm_cid.h): client -> server, with the ICMP type/code of the flow's
+ * first packet.  Same return contract as cid_tuple(). */
+int cid_flow(const struct xm_flow *f, uint16_t seed, char *out, size_t len);
+
 /* EVE names: "new"/"established"/"closed", "timeout"/"tcp_close"/... */
 const char *flow_state_name(enum flow_state s);
 const char *flow_reason_name(enum flow_end_reason r);

@@ -22,10 +22,12 @@
 #define XM_HOST_H
 
 #include "xm_common.h"
+#include "xm_tab.h"
 
 enum { HOST_DIR_OUT = 0, HOST_DIR_IN = 1 };   /* host sent / host received */
 
 struct xm_host {
+    struct xm_tab_hdr tab_;         /* table internals (xm_tab.h); addr is the key */
     struct xm_addr addr;
     uint64_t bytes_out, bytes_in;   /* IP-layer bytes sent / received */
     uint64_t pkts_out, pkts_in;
@@ -37,9 +39,6 @@ struct xm_host {
                                        per-host structures of other modules */
     uint32_t tags;                  /* bitmask owned by the rules/intel modules */
     xm_time_t ai_since;             /* e.g. first AI-API contact; 0 = never */
-
-    /* Table internals (indices into the slab; 0 = nil). */
-    uint32_t hnext_, lprev_, lnext_;
 };
 
 struct host_stats {

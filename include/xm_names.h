@@ -1,7 +1,7 @@
 /*
  * xm_names.h - names for addresses, learned from the traffic itself
- * (analysis/intel/names.c), and registrable domains via libpsl
- * (analysis/intel/psl.c).  No resolver is ever called.
+ * (analysis/intel/names.c); registrable domains come from lib/psl.c
+ * (include/xm_psl.h).  No resolver is ever called.
  *
  * Ownership: names_new() allocates every table once (hard caps in struct
  * names_limits) and names_free() releases them; nothing is allocated per
@@ -35,22 +35,12 @@
 
 #include "xm_common.h"
 #include "xm_dns.h"
+#include "xm_psl.h"
 
 /* Where a flow's name came from (struct xm_flow.name_src). */
 enum name_src { NAME_NONE = 0, NAME_SNI, NAME_HTTP_HOST, NAME_DNS, NAME_QUIC_SNI, NAME_SRC_MAX };
 /* "none", "sni", "http_host", "dns", "quic_sni". */
 const char *names_src_str(enum name_src s);
-
-/* ---- registrable domain (analysis/intel/psl.c, libpsl) ---- */
-struct regdom;
-/* path NULL: the newest of the system PSL (/usr/share/publicsuffix) and
- * libpsl's built-in list.  Returns NULL when nothing could be loaded. */
-struct regdom *regdom_open(const char *path);
-void regdom_close(struct regdom *rd);
-/* Offset of the registrable domain (eTLD+1) inside `lower` (a lower-case
- * NUL-terminated name), or -1 when it has none (a public suffix itself,
- * an address literal, empty). */
-int regdom_offset(const struct regdom *rd, const char *lower);
 
 /* ---- names ---- */
 struct names_limits {

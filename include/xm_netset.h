@@ -1,5 +1,8 @@
 /*
- * xm_netset.h - a set of IPv4 and IPv6 CIDR prefixes (lib/netset.c).
+ * xm_netset.h - CIDR text and CIDR sets (lib/netset.c).  The one CIDR
+ * parser of the program: home nets, list files, rule literals, rule
+ * lists and the AI-host inventory all read prefixes through
+ * xm_cidr_parse().
  *
  * Used for --home-net and for CIDR lists in rules.  Lookups are
  * allocation-free: for every prefix length present in the set there is
@@ -17,6 +20,25 @@
 
 #include "xm_common.h"
 
+/* ---- single prefixes ---- */
+enum { XM_CIDR_EADDR = -1, XM_CIDR_EPLEN = -2 };
+/*
+ * Parses "ADDR" or "ADDR/LEN" (n bytes, no blanks, no NUL needed): ADDR
+ * as xm_addr_parse() (under 64 bytes), LEN 1 to 3 decimal digits without
+ * a leading zero (except "0"), at most 32 (IPv4) or 128 (IPv6).
+ * *plen is LEN, or 32/128 without a slash; host bits are kept (see
+ * xm_cidr_mask()).  Returns 0, XM_CIDR_EADDR (reported before any
+ * length problem), or XM_CIDR_EPLEN (then *a holds the address and
+ * *plen its full length).
+ */
+int xm_cidr_parse(const char *s, size_t n, struct xm_addr *a, unsigned *plen);
+/* Zeroes the host bits past plen; true when none were set. */
+bool xm_cidr_mask(struct xm_addr *a, unsigned plen);
+/* True when a (same family) lies in net/plen; host bits of net past
+ * plen are ignored. */
+bool xm_cidr_contains(const struct xm_addr *net, unsigned plen, const struct xm_addr *a);
+
+/* ---- sets ---- */
 struct xm_netset;
 
 struct xm_netset *netset_new(void);

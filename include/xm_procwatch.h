@@ -50,21 +50,18 @@
 #include "xm_lists.h"
 #include "xm_proc.h"
 #include "xm_field.h"
+#include "xm_tab.h"
 
 struct procwatch_limits {
     uint32_t max_hosts;      /* 0 = 4096 */
     uint32_t max_procs;      /* 0 = 4096 */
 };
 
-struct procwatch_table_stats {
-    uint32_t cap, used;
-    uint64_t inserted, evicted;
-};
 
 struct procwatch_stats {
     uint64_t contacts;        /* new flows to a metadata address */
     uint64_t contacts_attributed; /* ... that had a process */
-    struct procwatch_table_stats hosts, procs;
+    struct xm_tab_stats hosts, procs;   /* include/xm_tab.h */
 };
 
 struct procwatch;

@@ -27,6 +27,7 @@
 #include "xm_field.h"
 #include "xm_flow.h"
 #include "xm_pkt.h"
+#include "xm_tab.h"
 
 /* ---- errors --------------------------------------------------------- */
 
@@ -291,14 +292,9 @@ void rules_tick(struct rules_engine *eng, xm_time_t now);
  * Call after flow_flush() (whose end callbacks evaluate flow rules). */
 void rules_flush(struct rules_engine *eng);
 
-struct rules_table_stats {
-    uint32_t cap, used;
-    uint64_t inserted, evicted, failed;
-};
-
 struct rules_engine_stats {
-    struct rules_table_stats keys[RULES_SCOPE_MAX];
-    struct rules_table_stats seen, dsts, supp;
+    struct xm_tab_stats keys[RULES_SCOPE_MAX];   /* include/xm_tab.h */
+    struct xm_tab_stats seen, dsts, supp;
     uint64_t evals;          /* key evaluations */
     uint64_t alerts, escalations, suppressed;
     size_t n_rules;

@@ -243,31 +243,67 @@ static int parse_plen(const char *s, size_t n, unsigned max)
     return v <= max ? (int)v : -1;
 }
 
+int xm_cidr_parse(const char *s, size_t n, struct xm_addr *a, unsigned *plen)
+{
+    char buf[64];
+    const char *slash = memchr(s, '/', n);
+    size_t alen = slash ? (size_t)(slash - s) : n;
+    memset(a, 0, sizeof *a);
+    if (alen == 0 || alen >= sizeof buf)
+        return XM_CIDR_EADDR;
+    memcpy(buf, s, alen);
+    buf[alen] = '\0';
+    if (xm_addr_parse(buf, a) != 0)
+        return XM_CIDR_EADDR;
+    unsigned max = a->family == 4 ? 32 : 128;
+    *plen = max;
+    if (!slash)
+        return 0;
+    int v = parse_plen(slash + 1, n - alen - 1, max);
+    if (v < 0)
+        return XM_CIDR_EPLEN;
+    *plen = (unsigned)v;
+    return 0;
+}
+
+bool xm_cidr_mask(struct xm_addr *a, unsigned plen)
+{
+    bool clean = true;
+    unsigned bits = a->family == 4 ? 32 : 128;
+    for (unsigned i = plen; i < bits; i++) {
+        uint8_t m = (uint8_t)(0x80u >> (i % 8));
+        clean = clean && !(a->b[i / 8] & m);
+        a->b[i / 8] &= (uint8_t)~m;
+    }
+    return clean;
+}
+
+bool xm_cidr_contains(const struct xm_addr *net, unsigned plen, const struct xm_addr *a)
+{
+    if (net->family != a->family)
+        return false;
+    unsigned full = plen / 8, rest = plen % 8;
+    if (memcmp(net->b, a->b, full) != 0)
+        return false;
+    if (!rest)
+        return true;
+    uint8_t mask = (uint8_t)(0xff << (8 - rest));
+    return (net->b[full] & mask) == (a->b[full] & mask);
+}
+
 /* Parses one trimmed token "ADDR[/LEN]"; reason set on failure. */
 static int parse_token(struct xm_netset *s, const char *tok, size_t n,
                        const char **reason)
 {
-    char buf[64];
-    const char *slash = memchr(tok, '/', n);
-    size_t alen = slash ? (size_t)(slash - tok) : n;
     struct xm_addr a;
-    *reason = "bad address";
-    if (alen == 0 || alen >= sizeof buf)
+    unsigned plen;
+    int rc = xm_cidr_parse(tok, n, &a, &plen);
+    if (rc != 0) {
+        *reason = rc == XM_CIDR_EADDR ? "bad address" : "bad prefix length";
         return -1;
-    memcpy(buf, tok, alen);
-    buf[alen] = '\0';
-    if (xm_addr_parse(buf, &a) != 0)
-        return -1;
-    unsigned max = a.family == 4 ? 32 : 128;
-    int plen = (int)max;
-    if (slash) {
-        *reason = "bad prefix length";
-        plen = parse_plen(slash + 1, n - alen - 1, max);
-        if (plen < 0)
-            return -1;
     }
     *reason = "out of memory";
-    return netset_add_cidr(s, &a, (unsigned)plen);
+    return netset_add_cidr(s, &a, plen);
 }
 
 static void parse_error(char *err, size_t errlen, const char *tok, size_t n,

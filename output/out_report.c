@@ -5,6 +5,7 @@
  */
 #include "sink.h"
 #include "xm_common.h"
+#include "xm_prom.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -46,20 +47,6 @@ size_t out_health(char *why, size_t len)
 
 /* ---- metrics ------------------------------------------------------------- */
 
-/* Prometheus label value: backslash, double quote and newline escaped. */
-static void prom_label(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '\\' || *s == '"')
-            fputc('\\', f);
-        if (*s == '\n') {
-            fputs("\\n", f);
-            continue;
-        }
-        fputc(*s, f);
-    }
-}
-
 struct out_metric {
     const char *name, *type, *help;
     size_t off;             /* offset of the uint64_t in out_stats */
@@ -87,20 +74,18 @@ void out_write_metrics(FILE *f)
 {
     for (size_t m = 0; m < XM_ARRAY_LEN(out_metrics); m++) {
         const struct out_metric *om = &out_metrics[m];
-        fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", om->name, om->help, om->name, om->type);
+        xm_prom_head(f, om->name, om->type, om->help);
         for (const struct out *o = out_registry; o; o = o->next_) {
             uint64_t v;
             memcpy(&v, (const char *)&o->st + om->off, sizeof v);
-            fprintf(f, "%s{output=\"", om->name);
-            prom_label(f, o->path);
-            fprintf(f, "\",kind=\"%s\"} %llu\n", o->sink->kind, (unsigned long long)v);
+            const struct xm_prom_label l[] = {{"output", o->path}, {"kind", o->sink->kind}};
+            xm_prom_sample(f, om->name, l, 2, v);
         }
     }
-    fprintf(f, "# HELP exfilmon_out_healthy 1 unless the output's last write or reopen "
-               "failed.\n# TYPE exfilmon_out_healthy gauge\n");
+    const char *healthy = "exfilmon_out_healthy";
+    xm_prom_head(f, healthy, "gauge", "1 unless the output's last write or reopen failed.");
     for (const struct out *o = out_registry; o; o = o->next_) {
-        fprintf(f, "exfilmon_out_healthy{output=\"");
-        prom_label(f, o->path);
-        fprintf(f, "\",kind=\"%s\"} %d\n", o->sink->kind, out_is_failing(o) ? 0 : 1);
+        const struct xm_prom_label l[] = {{"output", o->path}, {"kind", o->sink->kind}};
+        xm_prom_sample(f, healthy, l, 2, out_is_failing(o) ? 0 : 1);
     }
 }

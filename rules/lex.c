@@ -3,6 +3,7 @@
  * text[0, len); a NUL byte inside is an error.
  */
 #include "lex.h"
+#include "xm_netset.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -170,30 +171,16 @@ static int lex_number(struct lexer *lx, struct lex_token *t)
 /* An address or CIDR (text has ':' or '/' or is a dotted quad). */
 static int lex_address(struct lexer *lx, struct lex_token *t)
 {
-    char buf[64];
-    if (t->len >= sizeof buf)
+    unsigned plen;
+    int rc = xm_cidr_parse(t->text, t->len, &t->addr, &plen);
+    if (rc == XM_CIDR_EADDR)
         return lex_error(lx, t->line, t->col, "malformed address '%.*s'",
                          (int)t->len, t->text);
-    memcpy(buf, t->text, t->len);
-    buf[t->len] = '\0';
-    char *slash = strchr(buf, '/');
-    t->kind = LEX_ADDR;
-    if (slash) {
-        *slash = '\0';
-        char *end = NULL;
-        errno = 0;
-        long pl = strtol(slash + 1, &end, 10);
-        if (!isdigit((unsigned char)slash[1]) || *end || errno)
-            pl = -1;
-        t->kind = LEX_CIDR;
-        t->prefix = (uint8_t)(pl < 0 || pl > 128 ? 255 : pl);
-    }
-    if (xm_addr_parse(buf, &t->addr) != 0)
-        return lex_error(lx, t->line, t->col, "malformed address '%.*s'",
-                         (int)t->len, t->text);
-    if (t->kind == LEX_CIDR && t->prefix > (t->addr.family == 4 ? 32 : 128))
+    if (rc == XM_CIDR_EPLEN)
         return lex_error(lx, t->line, t->col, "bad prefix length in '%.*s'",
                          (int)t->len, t->text);
+    t->kind = memchr(t->text, '/', t->len) ? LEX_CIDR : LEX_ADDR;
+    t->prefix = (uint8_t)plen;
     return 0;
 }
 

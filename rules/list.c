@@ -4,6 +4,8 @@
  * (numbers and ranges, CIDR blocks, strings with "*.suffix").
  */
 #include "parse.h"
+#include "xm_glob.h"
+#include "xm_netset.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -39,56 +41,17 @@ static struct rlist_entry *rlist_add(struct rlist *l)
     return e;
 }
 
-/* Zeroes host bits beyond the prefix so matching is a masked compare. */
-static bool cidr_match(const struct xm_addr *net, unsigned prefix,
-                       const struct xm_addr *a)
-{
-    if (net->family != a->family)
-        return false;
-    unsigned full = prefix / 8, rest = prefix % 8;
-    if (memcmp(net->b, a->b, full) != 0)
-        return false;
-    if (!rest)
-        return true;
-    uint8_t mask = (uint8_t)(0xff << (8 - rest));
-    return (net->b[full] & mask) == (a->b[full] & mask);
-}
-
-/* Glob with '*' (any run) and '?' (one char), case-insensitive. */
-static bool glob_match(const char *pat, const char *s, size_t n)
-{
-    size_t pi = 0, si = 0, star = SIZE_MAX, mark = 0, pl = strlen(pat);
-    while (si < n) {
-        if (pi < pl && (pat[pi] == '?' ||
-                        tolower((unsigned char)pat[pi]) == tolower((unsigned char)s[si]))) {
-            pi++;
-            si++;
-        } else if (pi < pl && pat[pi] == '*') {
-            star = pi++;
-            mark = si;
-        } else if (star != SIZE_MAX) {
-            pi = star + 1;
-            si = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (pi < pl && pat[pi] == '*')
-        pi++;
-    return pi == pl;
-}
-
 static bool rlist_entry_match(const struct rlist_entry *e, enum rules_type t,
                               const union rules_value *v)
 {
     switch (e->kind) {
     case RLE_CIDR:
-        return t == RULES_T_ADDR && cidr_match(&e->addr, e->prefix, &v->addr);
+        return t == RULES_T_ADDR && xm_cidr_contains(&e->addr, e->prefix, &v->addr);
     case RLE_RANGE:
         return t != RULES_T_ADDR && t != RULES_T_STRING && t != RULES_T_BOOL &&
                v->num >= e->lo && v->num <= e->hi;
     default:
-        return t == RULES_T_STRING && glob_match(e->str, v->str.s, v->str.len);
+        return t == RULES_T_STRING && xm_glob(e->str, strlen(e->str), v->str.s, v->str.len);
     }
 }
 
@@ -106,16 +69,10 @@ static int rlist_parse_line(struct rlist *l, const char *s)
     struct rlist_entry *e = rlist_add(l);
     if (!e)
         return -1;
-    char buf[64];
-    snprintf(buf, sizeof buf, "%s", s);
-    char *slash = strchr(buf, '/');
-    long pl = slash ? strtol(slash + 1, NULL, 10) : -1;
-    if (slash)
-        *slash = '\0';
-    if (xm_addr_parse(buf, &e->addr) == 0) {
-        unsigned max = e->addr.family == 4 ? 32 : 128;
+    unsigned plen;                  /* a bad length counts as a host prefix */
+    if (xm_cidr_parse(s, strlen(s), &e->addr, &plen) != XM_CIDR_EADDR) {
         e->kind = RLE_CIDR;
-        e->prefix = (uint8_t)(pl >= 0 && (unsigned long)pl <= max ? (unsigned)pl : max);
+        e->prefix = (uint8_t)plen;
         return 0;
     }
     char *end = NULL;

@@ -7,6 +7,7 @@
  * as engine.c: no allocation, no formatting.
  */
 #include "engine.h"
+#include "xm_median.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -207,23 +208,6 @@ static void bl_add(struct rbl *b, int which, int64_t now_s, uint64_t bytes)
     b->cur += (double)bytes;
 }
 
-static void sort_floats(float *v, unsigned n)
-{
-    for (unsigned i = 1; i < n; i++) {
-        float x = v[i];
-        unsigned j = i;
-        for (; j > 0 && v[j - 1] > x; j--)
-            v[j] = v[j - 1];
-        v[j] = x;
-    }
-}
-
-static double median_of(float *v, unsigned n)
-{
-    sort_floats(v, n);
-    return n % 2 ? v[n / 2] : 0.5 * ((double)v[n / 2 - 1] + v[n / 2]);
-}
-
 int reng_baseline(const struct rules_engine *eng, const struct rkstate *k,
                   enum rules_scope s, int which, double *median_ln, double *mad,
                   double *cur, unsigned *n)
@@ -232,17 +216,18 @@ int reng_baseline(const struct rules_engine *eng, const struct rkstate *k,
     if (!off)
         return 1;
     const struct rbl *b = rk_payload(k, off);
-    float v[RBL_N_1H > RBL_N_1D ? RBL_N_1H : RBL_N_1D];
+    double v[RBL_N_1H > RBL_N_1D ? RBL_N_1H : RBL_N_1D];
     *n = b->n;
-    bool same = b->period == reng_sec_of(eng->now) / bl_period_s[which];
+    bool same = b->period == sec_of(eng->now) / bl_period_s[which];
     *cur = same ? b->cur : 0;
     if (b->n < bl_warm[which])
         return 1;
-    memcpy(v, b->hist, b->n * sizeof v[0]);
-    *median_ln = median_of(v, b->n);
     for (unsigned i = 0; i < b->n; i++)
-        v[i] = (float)fabs(b->hist[i] - *median_ln);
-    *mad = median_of(v, b->n);
+        v[i] = b->hist[i];
+    *median_ln = xm_median(v, b->n);
+    for (unsigned i = 0; i < b->n; i++)
+        v[i] = (float)fabs(b->hist[i] - *median_ln);   /* float, as stored */
+    *mad = xm_median(v, b->n);
     return 0;
 }
 

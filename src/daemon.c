@@ -8,6 +8,7 @@
 #include "xm_daemon.h"
 #include "xm_http_api.h"
 #include "xm_notify.h"
+#include "xm_prom.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -220,19 +221,17 @@ static void daemon_metrics(void *ctx, FILE *f)
     };
     const uint64_t v[] = { d->st.received, d->st.kernel_drops, d->st.iface_drops,
                            d->st.batches_full, d->st.reloads, d->st.reload_failures };
-    for (size_t i = 0; i < XM_ARRAY_LEN(v); i++)
-        fprintf(f, "# HELP exfilmon_%s %s\n# TYPE exfilmon_%s counter\nexfilmon_%s %llu\n",
-                names[2 * i], names[2 * i + 1], names[2 * i], names[2 * i],
-                (unsigned long long)v[i]);
-    fprintf(f, "# HELP exfilmon_rules_last_reload_timestamp_seconds When the rules were "
-               "last loaded (start-up or SIGHUP), Unix time.\n"
-               "# TYPE exfilmon_rules_last_reload_timestamp_seconds gauge\n"
-               "exfilmon_rules_last_reload_timestamp_seconds %lld\n"
-               "# HELP exfilmon_rules_last_reload_success 1 if the last load compiled and "
-               "is running, 0 if the previous set was kept.\n"
-               "# TYPE exfilmon_rules_last_reload_success gauge\n"
-               "exfilmon_rules_last_reload_success %d\n",
-            (long long)d->last_reload, d->last_reload_ok ? 1 : 0);
+    for (size_t i = 0; i < XM_ARRAY_LEN(v); i++) {
+        char name[80];
+        snprintf(name, sizeof name, "exfilmon_%s", names[2 * i]);
+        xm_prom_metric(f, name, "counter", names[2 * i + 1], v[i]);
+    }
+    xm_prom_metric(f, "exfilmon_rules_last_reload_timestamp_seconds", "gauge",
+                   "When the rules were last loaded (start-up or SIGHUP), Unix time.",
+                   d->last_reload > 0 ? (uint64_t)d->last_reload : 0);
+    xm_prom_metric(f, "exfilmon_rules_last_reload_success", "gauge",
+                   "1 if the last load compiled and is running, 0 if the previous set was kept.",
+                   d->last_reload_ok ? 1 : 0);
     metrics_process(f);
 }
 

@@ -6,6 +6,7 @@
 #include "xm_http_api.h"
 #include "xm_common.h"
 #include "xm_out.h"
+#include "xm_prom.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -90,15 +91,12 @@ static void http_metrics(struct http_srv *h, struct evbuffer *body)
     FILE *f = open_memstream(&text, &len);
     if (!f)
         return;
-    fprintf(f, "# HELP exfilmon_uptime_seconds Seconds since the daemon started.\n"
-               "# TYPE exfilmon_uptime_seconds gauge\n"
-               "exfilmon_uptime_seconds %.3f\n", http_mono() - h->t0);
-    fprintf(f, "# HELP exfilmon_http_requests_total HTTP requests served.\n"
-               "# TYPE exfilmon_http_requests_total counter\n"
-               "exfilmon_http_requests_total %llu\n", h->requests);
-    fprintf(f, "# HELP exfilmon_http_alerts_noted_total Alerts seen by the /alerts ring.\n"
-               "# TYPE exfilmon_http_alerts_noted_total counter\n"
-               "exfilmon_http_alerts_noted_total %llu\n", h->noted);
+    xm_prom_head(f, "exfilmon_uptime_seconds", "gauge", "Seconds since the daemon started.");
+    xm_prom_fixed(f, "exfilmon_uptime_seconds", http_mono() - h->t0, 3);
+    xm_prom_metric(f, "exfilmon_http_requests_total", "counter", "HTTP requests served.",
+                   h->requests);
+    xm_prom_metric(f, "exfilmon_http_alerts_noted_total", "counter",
+                   "Alerts seen by the /alerts ring.", h->noted);
     if (h->metrics_fn)
         h->metrics_fn(h->metrics_ctx, f);
     out_write_metrics(f);

@@ -12,33 +12,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xm_prom.h"
 #include "xm_version.h"
-
-/* A label value with \, " and newline escaped (exposition format 0.0.4). */
-static void metrics_label(FILE *f, const char *v)
-{
-    for (; *v; v++) {
-        if (*v == '\\' || *v == '"')
-            fputc('\\', f);
-        if (*v == '\n')
-            fputs("\\n", f);
-        else
-            fputc(*v, f);
-    }
-}
 
 static void metrics_build_info(FILE *f)
 {
-    fputs("# HELP exfilmon_build_info exfilmon's version and its libraries' versions.\n"
-          "# TYPE exfilmon_build_info gauge\nexfilmon_build_info{version=\"", f);
-    metrics_label(f, xm_version());
-    fputs("\",libpcap=\"", f);
-    metrics_label(f, xm_libpcap_version());
-    fputs("\",jansson=\"", f);
-    metrics_label(f, jansson_version_str());
-    fputs("\",libevent=\"", f);
-    metrics_label(f, event_get_version());
-    fputs("\"} 1\n", f);
+    const struct xm_prom_label l[] = {
+        {"version", xm_version()}, {"libpcap", xm_libpcap_version()},
+        {"jansson", jansson_version_str()}, {"libevent", event_get_version()}};
+    xm_prom_head(f, "exfilmon_build_info", "gauge",
+                 "exfilmon's version and its libraries' versions.");
+    xm_prom_sample(f, "exfilmon_build_info", l, XM_ARRAY_LEN(l), 1);
 }
 
 /* Resident set size in bytes from /proc/self/statm; 0 if unreadable. */
@@ -66,16 +50,16 @@ void metrics_process(FILE *f)
         cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
               (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     metrics_build_info(f);
-    fprintf(f, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
-               "# TYPE process_resident_memory_bytes gauge\n"
-               "process_resident_memory_bytes %llu\n", metrics_rss());
-    fprintf(f, "# HELP process_cpu_seconds_total Total user and system CPU time spent "
-               "in seconds.\n# TYPE process_cpu_seconds_total counter\n"
-               "process_cpu_seconds_total %.6f\n", cpu);
-    if (metrics_started > 0)
-        fprintf(f, "# HELP process_start_time_seconds Start time of the process since "
-                   "the Unix epoch in seconds.\n# TYPE process_start_time_seconds gauge\n"
-                   "process_start_time_seconds %.3f\n", metrics_started);
+    xm_prom_metric(f, "process_resident_memory_bytes", "gauge",
+                   "Resident memory size in bytes.", metrics_rss());
+    xm_prom_head(f, "process_cpu_seconds_total", "counter",
+                 "Total user and system CPU time spent in seconds.");
+    xm_prom_fixed(f, "process_cpu_seconds_total", cpu, 6);
+    if (metrics_started > 0) {
+        xm_prom_head(f, "process_start_time_seconds", "gauge",
+                     "Start time of the process since the Unix epoch in seconds.");
+        xm_prom_fixed(f, "process_start_time_seconds", metrics_started, 3);
+    }
 }
 
 void metrics_process_start(void)

@@ -23,6 +23,7 @@
 #include "xm_netset.h"
 #include "xm_out.h"
 #include "xm_rules.h"
+#include "xm_prom.h"
 
 struct xm_pipeline {
     const struct xm_opts *opts;
@@ -350,22 +351,23 @@ const struct flow_stats *pipe_flow_stats(const struct xm_pipeline *pl)
 static void pipe_metric(FILE *f, const char *name, const char *type, const char *help,
                         uint64_t v)
 {
-    fprintf(f, "# HELP exfilmon_%s %s\n# TYPE exfilmon_%s %s\nexfilmon_%s %" PRIu64 "\n",
-            name, help, name, type, name, v);
+    char full[80];
+    snprintf(full, sizeof full, "exfilmon_%s", name);
+    xm_prom_metric(f, full, type, help, v);
 }
 
 static void pipe_metrics_decode(const struct xm_pipeline *pl, FILE *f)
 {
-    fputs("# HELP exfilmon_decode_results_total Packets by decode outcome.\n"
-          "# TYPE exfilmon_decode_results_total counter\n", f);
+    const char *results = "exfilmon_decode_results_total";
+    xm_prom_head(f, results, "counter", "Packets by decode outcome.");
     for (int r = 0; r < DEC_RESULT_MAX; r++)
-        fprintf(f, "exfilmon_decode_results_total{result=\"%s\"} %" PRIu64 "\n",
-                dec_result_name((enum dec_result)r), pl->dec.result[r]);
-    fputs("# HELP exfilmon_decode_errors_total Packets not decoded, by reason.\n"
-          "# TYPE exfilmon_decode_errors_total counter\n", f);
+        xm_prom_u64(f, results, "result", dec_result_name((enum dec_result)r),
+                    pl->dec.result[r]);
+    const char *errors = "exfilmon_decode_errors_total";
+    xm_prom_head(f, errors, "counter", "Packets not decoded, by reason.");
     for (int r = 1; r < DR_MAX; r++)
-        fprintf(f, "exfilmon_decode_errors_total{reason=\"%s\"} %" PRIu64 "\n",
-                dec_reason_name((enum dec_reason)r), pl->dec.reason[r]);
+        xm_prom_u64(f, errors, "reason", dec_reason_name((enum dec_reason)r),
+                    pl->dec.reason[r]);
 }
 
 static void pipe_metrics_tables(const struct xm_pipeline *pl, FILE *f)
@@ -388,17 +390,16 @@ static void pipe_metrics_tables(const struct xm_pipeline *pl, FILE *f)
 static void pipe_metrics_site(const struct xm_pipeline *pl, FILE *f)
 {
     static const char *const sev[] = {"other", "critical", "high", "medium", "low"};
-    fputs("# HELP exfilmon_alerts_by_severity_total Alerts emitted, by the rule's severity.\n"
-          "# TYPE exfilmon_alerts_by_severity_total counter\n", f);
+    const char *sevm = "exfilmon_alerts_by_severity_total";
+    xm_prom_head(f, sevm, "counter", "Alerts emitted, by the rule's severity.");
     for (size_t i = 0; i < XM_ARRAY_LEN(sev); i++)
-        fprintf(f, "exfilmon_alerts_by_severity_total{severity=\"%s\"} %" PRIu64 "\n",
-                sev[i], pl->st.alerts_by_severity[i]);
-    fputs("# HELP exfilmon_egress_bytes_total IP bytes between home-net and outside "
-          "addresses, by direction (out = sent from home), added as flows end or write "
-          "interim records.\n# TYPE exfilmon_egress_bytes_total counter\n", f);
-    fprintf(f, "exfilmon_egress_bytes_total{direction=\"out\"} %" PRIu64 "\n"
-               "exfilmon_egress_bytes_total{direction=\"in\"} %" PRIu64 "\n",
-            pl->st.egress_bytes_out, pl->st.egress_bytes_in);
+        xm_prom_u64(f, sevm, "severity", sev[i], pl->st.alerts_by_severity[i]);
+    const char *egm = "exfilmon_egress_bytes_total";
+    xm_prom_head(f, egm, "counter",
+                 "IP bytes between home-net and outside addresses, by direction (out = sent "
+                 "from home), added as flows end or write interim records.");
+    xm_prom_u64(f, egm, "direction", "out", pl->st.egress_bytes_out);
+    xm_prom_u64(f, egm, "direction", "in", pl->st.egress_bytes_in);
     pipe_metric(f, "rules_loaded", "gauge", "Rules in the running set.",
                 pipe_rules_count(pl));
 }

@@ -102,8 +102,48 @@ static void test_default_home(void)
     netset_free(s);
 }
 
+static void test_cidr_helpers(void)
+{
+    struct xm_addr a, b;
+    unsigned plen = 99;
+    CHECK(xm_cidr_parse("10.1.2.3/8", 10, &a, &plen) == 0);
+    CHECK_EQ_U64(plen, 8);
+    CHECK_EQ_U64(a.family, 4);
+    CHECK(!xm_cidr_mask(&a, plen));            /* host bits were set */
+    CHECK(a.b[0] == 10 && a.b[1] == 0 && a.b[3] == 0);
+    CHECK(xm_cidr_mask(&a, plen));             /* now clean */
+    CHECK(xm_cidr_parse("2001:db8::1", 11, &a, &plen) == 0);
+    CHECK_EQ_U64(plen, 128);
+    /* Counted: the bytes after n are not read. */
+    CHECK(xm_cidr_parse("192.0.2.0/24junk", 12, &a, &plen) == 0);
+    CHECK_EQ_U64(plen, 24);
+    CHECK(xm_cidr_parse("bogus/8", 7, &a, &plen) == XM_CIDR_EADDR);
+    CHECK(xm_cidr_parse("1.2.3.999/40", 12, &a, &plen) == XM_CIDR_EADDR);  /* address first */
+    CHECK(xm_cidr_parse("", 0, &a, &plen) == XM_CIDR_EADDR);
+    CHECK(xm_cidr_parse("10.0.0.0/33", 11, &a, &plen) == XM_CIDR_EPLEN);
+    CHECK_EQ_U64(a.family, 4);                 /* address kept on EPLEN */
+    CHECK_EQ_U64(plen, 32);
+    CHECK(xm_cidr_parse("10.0.0.0/", 9, &a, &plen) == XM_CIDR_EPLEN);
+    CHECK(xm_cidr_parse("10.0.0.0/08", 11, &a, &plen) == XM_CIDR_EPLEN);
+    CHECK(xm_cidr_parse("10.0.0.0/+8", 11, &a, &plen) == XM_CIDR_EPLEN);
+    CHECK(xm_cidr_parse("::/0", 4, &a, &plen) == 0 && plen == 0);
+    CHECK(xm_cidr_parse("fc00::/7", 8, &a, &plen) == 0);
+    CHECK(xm_addr_parse("fd12::1", &b) == 0);
+    CHECK(xm_cidr_contains(&a, plen, &b));
+    CHECK(xm_addr_parse("fe00::1", &b) == 0);
+    CHECK(!xm_cidr_contains(&a, plen, &b));
+    CHECK(xm_addr_parse("10.0.0.1", &b) == 0);
+    CHECK(!xm_cidr_contains(&a, plen, &b));    /* other family */
+    CHECK(xm_cidr_parse("172.16.0.0/12", 13, &a, &plen) == 0);
+    CHECK(xm_addr_parse("172.31.255.255", &b) == 0);
+    CHECK(xm_cidr_contains(&a, plen, &b));
+    CHECK(xm_addr_parse("172.32.0.0", &b) == 0);
+    CHECK(!xm_cidr_contains(&a, plen, &b));
+}
+
 int main(void)
 {
+    test_cidr_helpers();
     test_parse_and_lookup();
     test_zero_and_long();
     test_errors();

@@ -1,6 +1,10 @@
 /*
  * reasm.c - bounded first-flight TCP reassembly.  See include/xm_reasm.h
  * for bounds, eviction policy and overlap policy.
+ *
+ * Not an xm_tab: this is an unkeyed pool of buffers whose slot ids are
+ * held by flows (the owner field detects a reused slot), not a lookup
+ * table.
  */
 #include "xm_reasm.h"
 

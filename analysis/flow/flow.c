@@ -21,9 +21,15 @@
  * the check is O(1) per emitted record.  With out-of-order packet times
  * the order is approximate and a record may come late by that disorder.
  *
- * Fragments: see the frag_* section below.
+ * Fragments: see the frag_* section below (an xm_tab).
+ *
+ * Why the flow table is not the base library's xm_tab: it keeps one LRU
+ * list per timeout class plus the interim list, ends flows through a
+ * callback in deadline order and hashes a direction-neutral key; xm_tab
+ * has one list and byte keys.
  */
 #include "xm_flow.h"
+#include "xm_tab.h"
 
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -58,20 +64,13 @@ struct frag_key {
 };
 
 struct frag_ent {
+    struct xm_tab_hdr h;      /* the key follows the header */
     struct frag_key k;
     uint16_t sport, dport;    /* ports of the first fragment, as sent */
     bool first_seen, has_ports;
     uint32_t pend_pkts;       /* later fragments held before the first */
     uint64_t pend_bytes;
     xm_time_t ts;             /* packet time of the last touch */
-    uint32_t hash, hnext, lprev, lnext;
-};
-
-struct frag_table {
-    struct frag_ent *ent;     /* cap + 1 slots, [0] = nil */
-    uint32_t *buckets;        /* cap buckets (cap is a power of two) */
-    uint32_t cap;
-    uint32_t head, tail, free_head, hwm;
 };
 
 struct idx_list {
@@ -91,7 +90,7 @@ struct flow_table {
     flow_end_fn on_end;
     void *ctx;
     struct flow_stats st;
-    struct frag_table fr;
+    struct xm_tab fr;         /* fragments (xm_tab.h), LRU = oldest touch first */
 };
 
 void flow_timeouts_default(struct flow_timeouts *t)
@@ -229,10 +228,9 @@ struct flow_table *flow_table_new(uint32_t max_flows, const struct flow_timeouts
     ft->buckets = big_alloc((size_t)nb * sizeof *ft->buckets);
     if (ft->buckets)
         memset(ft->buckets, 0, (size_t)nb * sizeof *ft->buckets);
-    ft->fr.cap = nb < 16 ? 16 : nb > FRAG_CAP ? FRAG_CAP : nb;
-    ft->fr.ent = calloc((size_t)ft->fr.cap + 1, sizeof *ft->fr.ent);
-    ft->fr.buckets = calloc(ft->fr.cap, sizeof *ft->fr.buckets);
-    if (!ft->slab || !ft->buckets || !ft->fr.ent || !ft->fr.buckets)
+    uint32_t fcap = nb < 16 ? 16 : nb > FRAG_CAP ? FRAG_CAP : nb;
+    if (!ft->slab || !ft->buckets ||
+        xm_tab_init(&ft->fr, fcap, sizeof(struct frag_ent), sizeof(struct frag_key), seed) != 0)
         goto fail;
     struct flow_timeouts def;
     flow_timeouts_default(&def);
@@ -254,8 +252,7 @@ void flow_table_free(struct flow_table *ft)
         return;
     free(ft->slab);
     free(ft->buckets);
-    free(ft->fr.ent);
-    free(ft->fr.buckets);
+    xm_tab_free(&ft->fr);
     free(ft);
 }
 
@@ -562,97 +559,33 @@ static void frag_key_make(const struct xm_pkt *p, struct frag_key *k)
     k->proto = p->proto;
 }
 
-static struct frag_ent *frag_find(struct flow_table *ft, const struct frag_key *k,
-                                  uint32_t h)
-{
-    uint32_t i = ft->fr.buckets[h & (ft->fr.cap - 1)];
-    while (i) {
-        struct frag_ent *e = &ft->fr.ent[i];
-        if (e->hash == h && memcmp(&e->k, k, sizeof *k) == 0)
-            return e;
-        i = e->hnext;
-    }
-    return NULL;
-}
-
-static void frag_lru_unlink(struct frag_table *fr, struct frag_ent *e)
-{
-    if (e->lprev)
-        fr->ent[e->lprev].lnext = e->lnext;
-    else
-        fr->head = e->lnext;
-    if (e->lnext)
-        fr->ent[e->lnext].lprev = e->lprev;
-    else
-        fr->tail = e->lprev;
-    e->lprev = e->lnext = 0;
-}
-
-static void frag_lru_push_head(struct frag_table *fr, struct frag_ent *e)
-{
-    uint32_t i = (uint32_t)(e - fr->ent);
-    e->lnext = fr->head;
-    e->lprev = 0;
-    if (fr->head)
-        fr->ent[fr->head].lprev = i;
-    else
-        fr->tail = i;
-    fr->head = i;
-}
-
 /* Drops an entry; fragments still held in it become orphans. */
 static void frag_release(struct flow_table *ft, struct frag_ent *e)
 {
-    struct frag_table *fr = &ft->fr;
-    uint32_t i = (uint32_t)(e - fr->ent);
-    uint32_t *pp = &fr->buckets[e->hash & (fr->cap - 1)];
-    while (*pp && *pp != i)
-        pp = &fr->ent[*pp].hnext;
-    if (*pp)
-        *pp = e->hnext;
-    frag_lru_unlink(fr, e);
     ft->st.frag_orphan += e->pend_pkts;
-    memset(e, 0, sizeof *e);
-    e->hnext = fr->free_head;
-    fr->free_head = i;
+    xm_tab_remove(&ft->fr, e);
 }
 
-static struct frag_ent *frag_create(struct flow_table *ft, const struct frag_key *k,
-                                    uint32_t h)
-{
-    struct frag_table *fr = &ft->fr;
-    if (!fr->free_head && fr->hwm == fr->cap) {
-        ft->st.frag_evicted++;
-        frag_release(ft, &fr->ent[fr->tail]);
-    }
-    uint32_t i = fr->free_head;
-    if (i)
-        fr->free_head = fr->ent[i].hnext;
-    else
-        i = ++fr->hwm;
-    struct frag_ent *e = &fr->ent[i];
-    memset(e, 0, sizeof *e);
-    e->k = *k;
-    e->hash = h;
-    e->hnext = fr->buckets[h & (fr->cap - 1)];
-    fr->buckets[h & (fr->cap - 1)] = i;
-    frag_lru_push_head(fr, e);
-    return e;
-}
-
+/* Finds (or creates, evicting the least recently touched entry when
+ * full) the entry of p's fragment key and touches it at p's time. */
 static struct frag_ent *frag_get(struct flow_table *ft, const struct xm_pkt *p,
                                  bool create)
 {
     struct frag_key k;
     frag_key_make(p, &k);
-    uint32_t h = (uint32_t)xm_hash(&k, sizeof k, ft->seed);
-    struct frag_ent *e = frag_find(ft, &k, h);
-    if (!e && create)
-        e = frag_create(ft, &k, h);
+    struct frag_ent *e = xm_tab_find(&ft->fr, &k);
+    if (!e && create) {
+        struct frag_ent *victim = xm_tab_victim(&ft->fr);
+        if (victim) {
+            ft->st.frag_evicted++;
+            frag_release(ft, victim);
+        }
+        bool created;
+        e = xm_tab_upsert(&ft->fr, &k, &created);
+    }
     if (e) {
         e->ts = p->ts;
-        frag_lru_unlink(&ft->fr, e);
-        frag_lru_push_head(&ft->fr, e);
+        xm_tab_touch(&ft->fr, e);
     }
     return e;
 }
@@ -687,10 +620,10 @@ static struct xm_flow *frag_later(struct flow_table *ft, const struct xm_pkt *p,
 
 static void frag_expire(struct flow_table *ft, xm_time_t now)
 {
-    struct frag_table *fr = &ft->fr;
-    while (fr->tail && now - fr->ent[fr->tail].ts >= FRAG_LIFETIME) {
+    struct frag_ent *e;
+    while ((e = xm_tab_next(&ft->fr, NULL)) && now - e->ts >= FRAG_LIFETIME) {
         ft->st.frag_expired++;
-        frag_release(ft, &fr->ent[fr->tail]);
+        frag_release(ft, e);
     }
 }
 
@@ -777,6 +710,6 @@ void flow_flush(struct flow_table *ft)
     for (int c = 0; c < CL_MAX; c++)
         while (ft->lru[c].tail)
             flow_end(ft, &ft->slab[ft->lru[c].tail], FLOW_END_SHUTDOWN);
-    while (ft->fr.tail)
-        frag_release(ft, &ft->fr.ent[ft->fr.tail]);
+    for (struct frag_ent *e; (e = xm_tab_next(&ft->fr, NULL));)
+        frag_release(ft, e);
 }

@@ -7,16 +7,18 @@
  * the head.  Eviction policy: when full, the LRU tail is dropped.
  */
 #include "xm_aihost.h"
+#include "xm_netset.h"
+#include "xm_tab.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct ah_host {
+    struct xm_tab_hdr hdr;            /* the key follows the header */
     struct xm_addr addr;
     struct aihost_evidence ev[AIHOST_MAX_EVIDENCE];
     uint8_t n;
-    uint32_t hnext, prev, next;
 };
 
 struct ah_inv {
@@ -28,9 +30,7 @@ struct ah_inv {
 
 struct aihost {
     struct aihost_config cfg;
-    struct ah_host *h;
-    uint32_t *bucket;
-    uint32_t cap, used, nbucket, head, tail;
+    struct xm_tab hosts;              /* address -> evidence, LRU */
     struct ah_inv *inv;
     uint32_t ninv;
     struct aihost_stats st;
@@ -53,18 +53,14 @@ struct aihost *aihost_new(const struct aihost_config *cfg)
     ah->cfg = *cfg;
     if (ah->cfg.decay <= 0)
         ah->cfg.decay = AIHOST_DECAY_DEFAULT;
-    ah->cap = cfg->max_hosts ? cfg->max_hosts : 4096;
-    ah->nbucket = 16;
-    while (ah->nbucket < ah->cap && ah->nbucket < (UINT32_C(1) << 30))
-        ah->nbucket <<= 1;
-    ah->h = calloc((size_t)ah->cap + 1, sizeof *ah->h);
-    ah->bucket = calloc(ah->nbucket, sizeof *ah->bucket);
+    uint32_t cap = cfg->max_hosts ? cfg->max_hosts : 4096;
     ah->inv = calloc(AIHOST_MAX_INVENTORY, sizeof *ah->inv);
-    if (!ah->h || !ah->bucket || !ah->inv) {
+    if (!ah->inv || xm_tab_init(&ah->hosts, cap, sizeof(struct ah_host), sizeof(struct xm_addr),
+                                ah->cfg.seed) != 0) {
         aihost_free(ah);
         return NULL;
     }
-    ah->st.capacity = ah->cap;
+    ah->st.capacity = cap;
     return ah;
 }
 
@@ -72,86 +68,21 @@ void aihost_free(struct aihost *ah)
 {
     if (!ah)
         return;
-    free(ah->h);
-    free(ah->bucket);
+    xm_tab_free(&ah->hosts);
     free(ah->inv);
     free(ah);
 }
 
 /* ---- host table ----------------------------------------------------- */
 
-static uint32_t ah_bucket_of(const struct aihost *ah, const struct xm_addr *a)
-{
-    return (uint32_t)(xm_hash(a, sizeof *a, ah->cfg.seed) & (ah->nbucket - 1));
-}
-
-static void ah_unlink(struct aihost *ah, uint32_t i)
-{
-    struct ah_host *e = &ah->h[i];
-    if (e->prev)
-        ah->h[e->prev].next = e->next;
-    else
-        ah->head = e->next;
-    if (e->next)
-        ah->h[e->next].prev = e->prev;
-    else
-        ah->tail = e->prev;
-    e->prev = e->next = 0;
-}
-
-static void ah_push(struct aihost *ah, uint32_t i)
-{
-    ah->h[i].prev = 0;
-    ah->h[i].next = ah->head;
-    if (ah->head)
-        ah->h[ah->head].prev = i;
-    ah->head = i;
-    if (!ah->tail)
-        ah->tail = i;
-}
-
-static uint32_t ah_find(const struct aihost *ah, const struct xm_addr *a)
-{
-    for (uint32_t i = ah->bucket[ah_bucket_of(ah, a)]; i; i = ah->h[i].hnext)
-        if (memcmp(&ah->h[i].addr, a, sizeof *a) == 0)
-            return i;
-    return 0;
-}
-
-static void ah_unhash(struct aihost *ah, uint32_t i)
-{
-    uint32_t *pp = &ah->bucket[ah_bucket_of(ah, &ah->h[i].addr)];
-    while (*pp && *pp != i)
-        pp = &ah->h[*pp].hnext;
-    if (*pp)
-        *pp = ah->h[i].hnext;
-}
-
 /* Finds or creates the host entry (evicting the LRU host when full). */
 static struct ah_host *ah_touch(struct aihost *ah, const struct xm_addr *a)
 {
-    uint32_t i = ah_find(ah, a);
-    if (i) {
-        ah_unlink(ah, i);
-        ah_push(ah, i);
-        return &ah->h[i];
-    }
-    if (ah->used < ah->cap) {
-        i = ++ah->used;
-    } else {
-        i = ah->tail;
-        ah_unlink(ah, i);
-        ah_unhash(ah, i);
-        ah->st.evicted++;
-    }
-    uint32_t b = ah_bucket_of(ah, a);
-    memset(&ah->h[i], 0, sizeof ah->h[i]);
-    ah->h[i].addr = *a;
-    ah->h[i].hnext = ah->bucket[b];
-    ah->bucket[b] = i;
-    ah_push(ah, i);
-    ah->st.hosts = ah->used;
-    return &ah->h[i];
+    bool created;
+    struct ah_host *h = xm_tab_upsert(&ah->hosts, a, &created);
+    ah->st.evicted = ah->hosts.st.evicted;
+    ah->st.hosts = ah->hosts.st.used;
+    return h;
 }
 
 /* ---- evidence ------------------------------------------------------- */
@@ -208,6 +139,8 @@ static void ah_record(struct aihost *ah, const struct xm_addr *a, enum aihost_ki
     char d[AIHOST_DETAIL_LEN];
     ah_copy(d, sizeof d, detail);
     struct ah_host *h = ah_touch(ah, a);
+    if (!h)
+        return;
     ah_prune(ah, h, now);
     for (uint8_t i = 0; i < h->n; i++) {
         struct aihost_evidence *e = &h->ev[i];
@@ -314,43 +247,18 @@ int aihost_observe_flow(struct aihost *ah, const struct aihost_obs *o)
 
 /* ---- inventory ------------------------------------------------------ */
 
-/* Zeroes host bits past plen. */
-static void ah_mask(struct xm_addr *a, unsigned plen)
-{
-    unsigned bits = a->family == 4 ? 32 : 128;
-    for (unsigned i = plen; i < bits; i++)
-        a->b[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
-}
-
 static bool ah_in(const struct ah_inv *v, const struct xm_addr *a)
 {
-    if (v->net.family != a->family)
-        return false;
-    struct xm_addr m = *a;
-    ah_mask(&m, v->plen);
-    return memcmp(&m, &v->net, sizeof m) == 0;
+    return xm_cidr_contains(&v->net, v->plen, a);
 }
 
 static int ah_parse_cidr(const char *cidr, struct ah_inv *v)
 {
-    char buf[64];
-    if (strlen(cidr) >= sizeof buf)
+    unsigned plen;
+    if (xm_cidr_parse(cidr, strlen(cidr), &v->net, &plen) != 0)
         return -1;
-    ah_copy(buf, sizeof buf, cidr);
-    char *slash = strchr(buf, '/');
-    if (slash)
-        *slash = '\0';
-    if (xm_addr_parse(buf, &v->net) != 0)
-        return -1;
-    long max = v->net.family == 4 ? 32 : 128, plen = max;
-    if (slash) {
-        char *end = NULL;
-        plen = strtol(slash + 1, &end, 10);
-        if (end == slash + 1 || *end || plen < 0 || plen > max)
-            return -1;
-    }
     v->plen = (uint8_t)plen;
-    ah_mask(&v->net, v->plen);
+    xm_cidr_mask(&v->net, plen);
     return 0;
 }
 
@@ -423,9 +331,8 @@ bool aihost_get(struct aihost *ah, const struct xm_addr *host, xm_time_t now,
                 struct aihost_view *out)
 {
     memset(out, 0, sizeof *out);
-    uint32_t i = ah_find(ah, host);
-    if (i) {
-        struct ah_host *h = &ah->h[i];
+    struct ah_host *h = xm_tab_find(&ah->hosts, host);
+    if (h) {
         ah_prune(ah, h, now);
         for (uint8_t k = 0; k < h->n; k++)
             out->ev[out->n_evidence++] = h->ev[k];
@@ -441,12 +348,10 @@ bool aihost_get(struct aihost *ah, const struct xm_addr *host, xm_time_t now,
 
 bool aihost_is_ai(struct aihost *ah, const struct xm_addr *host, xm_time_t now)
 {
-    uint32_t i = ah_find(ah, host);
-    if (i) {
-        for (uint8_t k = 0; k < ah->h[i].n; k++)
-            if (!ah_lapsed(ah, &ah->h[i].ev[k], now))
-                return true;
-    }
+    const struct ah_host *h = xm_tab_find(&ah->hosts, host);
+    for (uint8_t k = 0; h && k < h->n; k++)
+        if (!ah_lapsed(ah, &h->ev[k], now))
+            return true;
     const struct ah_inv *v = ah_inventory(ah, host);
     return v && v->ai;
 }

@@ -3,12 +3,13 @@
  * name-or-address).  Contract, eviction and the heuristic:
  * include/xm_beacon.h and docs/rules.md ("Beaconing").
  *
- * Table: fixed slab (index 0 = nil), chained buckets, LRU list (head =
- * most recently updated).  Statistics are computed at rule evaluation
+ * Table: the base library's keyed table (xm_tab.h), LRU by last update.  Statistics are computed at rule evaluation
  * (at most once per key per second of packet time) over at most
  * BEACON_RING + 1 values, with insertion sorts on the stack.
  */
 #include "xm_beacon.h"
+#include "xm_median.h"
+#include "xm_tab.h"
 
 #include <stdlib.h>
 
@@ -28,17 +29,15 @@ struct bc_conn {
 };
 
 struct bc_ent {
+    struct xm_tab_hdr h;         /* the key follows the header */
     struct bc_key key;
     struct bc_conn ring[BEACON_RING];
     uint32_t n, next;            /* valid slots, next slot to write */
-    uint32_t hash, hnext, lprev, lnext;
 };
 
 struct beacon {
-    struct bc_ent *e;
-    uint32_t *bucket;
-    uint32_t mask, head, tail;
-    uint64_t seed, dseed;
+    struct xm_tab t;
+    uint64_t dseed;
     struct beacon_stats st;
     const struct app_ctx *app;   /* borrowed, for the getters */
 };
@@ -48,16 +47,11 @@ struct beacon *beacon_new(uint32_t max_pairs, uint64_t seed)
     struct beacon *b = calloc(1, sizeof *b);
     if (!b)
         return NULL;
-    uint32_t cap = max_pairs ? max_pairs : BC_DEF_PAIRS, nb = 1;
-    while (nb < cap * 2u && nb < (1u << 30))
-        nb <<= 1;
-    b->e = calloc((size_t)cap + 1, sizeof *b->e);
-    b->bucket = calloc(nb, sizeof *b->bucket);
-    b->mask = nb - 1;
+    uint32_t cap = max_pairs ? max_pairs : BC_DEF_PAIRS;
     b->st.cap = cap;
-    b->seed = seed;
     b->dseed = xm_hash(&seed, sizeof seed, XM_HASH_FIXED_SEED) ^ UINT64_C(0x2545f4914f6cdd1d);
-    if (!b->e || !b->bucket) {
+    if (xm_tab_init_spread(&b->t, cap, sizeof(struct bc_ent), sizeof(struct bc_key), seed,
+                           2) != 0) {
         beacon_free(b);
         return NULL;
     }
@@ -68,8 +62,7 @@ void beacon_free(struct beacon *b)
 {
     if (!b)
         return;
-    free(b->e);
-    free(b->bucket);
+    xm_tab_free(&b->t);
     free(b);
 }
 
@@ -83,71 +76,16 @@ static void bc_key_of(const struct beacon *b, const struct xm_addr *local, const
     k->remote = xm_hash(key, len, b->dseed);
 }
 
-static uint32_t bc_find(const struct beacon *b, const struct bc_key *k, uint32_t h)
-{
-    for (uint32_t i = b->bucket[h & b->mask]; i; i = b->e[i].hnext)
-        if (b->e[i].hash == h && memcmp(&b->e[i].key, k, sizeof *k) == 0)
-            return i;
-    return 0;
-}
-
-static void bc_unlink(struct beacon *b, uint32_t i)
-{
-    struct bc_ent *x = &b->e[i];
-    if (x->lprev)
-        b->e[x->lprev].lnext = x->lnext;
-    else
-        b->head = x->lnext;
-    if (x->lnext)
-        b->e[x->lnext].lprev = x->lprev;
-    else
-        b->tail = x->lprev;
-    x->lprev = x->lnext = 0;
-}
-
-static void bc_front(struct beacon *b, uint32_t i)
-{
-    b->e[i].lnext = b->head;
-    b->e[i].lprev = 0;
-    if (b->head)
-        b->e[b->head].lprev = i;
-    b->head = i;
-    if (!b->tail)
-        b->tail = i;
-}
-
-/* A slot for a new key: unused, else the LRU entry (evicted, counted). */
-static uint32_t bc_slot(struct beacon *b)
-{
-    if (b->st.used < b->st.cap)
-        return ++b->st.used;
-    uint32_t i = b->tail;
-    uint32_t *pp = &b->bucket[b->e[i].hash & b->mask];
-    while (*pp != i)
-        pp = &b->e[*pp].hnext;
-    *pp = b->e[i].hnext;
-    bc_unlink(b, i);
-    b->st.evicted++;
-    return i;
-}
-
+/* Finds or inserts k as the most recently updated pair, evicting the
+ * least recently updated one when full. */
 static struct bc_ent *bc_upsert(struct beacon *b, const struct bc_key *k)
 {
-    uint32_t h = (uint32_t)xm_hash(k, sizeof *k, b->seed);
-    uint32_t i = bc_find(b, k, h);
-    if (i) {
-        bc_unlink(b, i);
-    } else {
-        i = bc_slot(b);
-        memset(&b->e[i], 0, sizeof b->e[i]);
-        b->e[i].key = *k;
-        b->e[i].hash = h;
-        b->e[i].hnext = b->bucket[h & b->mask];
-        b->bucket[h & b->mask] = i;
-        b->st.inserted++;
-    }
-    bc_front(b, i);
-    return &b->e[i];
+    bool created;
+    struct bc_ent *x = xm_tab_upsert(&b->t, k, &created);
+    b->st.used = b->t.st.used;
+    b->st.inserted = b->t.st.inserted;
+    b->st.evicted = b->t.st.evicted;
+    return x;
 }
 
 void beacon_add(struct beacon *b, const struct xm_addr *local, const void *key, size_t len,
@@ -156,6 +94,8 @@ void beacon_add(struct beacon *b, const struct xm_addr *local, const void *key, 
     struct bc_key k;
     bc_key_of(b, local, key, len, &k);
     struct bc_ent *x = bc_upsert(b, &k);
+    if (!x)
+        return;
     x->ring[x->next] = (struct bc_conn){start, bytes, flow_id};
     x->next = (x->next + 1) % BEACON_RING;
     if (x->n < BEACON_RING)
@@ -165,24 +105,6 @@ void beacon_add(struct beacon *b, const struct xm_addr *local, const void *key, 
 
 /* ---- statistics ----------------------------------------------------- */
 
-static void bc_sort(double *v, uint32_t n)
-{
-    for (uint32_t i = 1; i < n; i++) {
-        double x = v[i];
-        uint32_t j = i;
-        for (; j > 0 && v[j - 1] > x; j--)
-            v[j] = v[j - 1];
-        v[j] = x;
-    }
-}
-
-/* Median of n >= 1 values (sorts v). */
-static double bc_median(double *v, uint32_t n)
-{
-    bc_sort(v, n);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
-}
-
 /* Median interval and MAD/median of sorted start times t[0..n). */
 static void bc_spacing(const double *t, uint32_t n, struct beacon_view *v)
 {
@@ -190,10 +112,10 @@ static void bc_spacing(const double *t, uint32_t n, struct beacon_view *v)
     uint32_t m = n - 1;
     for (uint32_t i = 0; i < m; i++)
         d[i] = t[i + 1] - t[i];
-    double med = bc_median(d, m);
+    double med = xm_median(d, m);
     for (uint32_t i = 0; i < m; i++)
         dev[i] = d[i] > med ? d[i] - med : med - d[i];
-    double mad = bc_median(dev, m);
+    double mad = xm_median(dev, m);
     v->interval_s = med;
     v->jitter = med > 0 ? mad / med : 0.0;
 }
@@ -231,11 +153,11 @@ bool beacon_stats_of(const struct beacon *b, const struct xm_addr *local, const 
     struct bc_key k;
     double t[BC_MAXV];
     bc_key_of(b, local, key, len, &k);
-    uint32_t i = bc_find(b, &k, (uint32_t)xm_hash(&k, sizeof k, b->seed));
+    const struct bc_ent *x = xm_tab_find(&b->t, &k);
     memset(v, 0, sizeof *v);
-    v->count = bc_gather(i ? &b->e[i] : NULL, live, t, v);
+    v->count = bc_gather(x, live, t, v);
     if (v->count >= 3) {
-        bc_sort(t, v->count);
+        xm_sort_small(t, v->count);
         bc_spacing(t, v->count, v);
     }
     return v->count > 0;

@@ -2,11 +2,12 @@
  * dstseen.c - first-seen and prevalence of registrable domains per local
  * host and site-wide.  Contract, caps and eviction: include/xm_dstseen.h.
  *
- * Each table is a fixed slab of entries (index 0 = nil) with chained
- * buckets (power of two, 2 per entry rounded up) and an LRU list
- * (head = most recent).  Keys are 32 bytes, hashed as bytes.
+ * Each table is the base library's keyed table (xm_tab.h: fixed slab,
+ * chained buckets, 2 per entry rounded up, LRU order and eviction).
+ * Keys are 32 bytes, hashed as bytes.
  */
 #include "xm_dstseen.h"
+#include "xm_tab.h"
 
 #include <stdlib.h>
 
@@ -21,18 +22,17 @@ struct ds_key {
 };
 
 struct ds_ent {
+    struct xm_tab_hdr h;         /* the key follows the header */
     struct ds_key key;
     xm_time_t first;
     uint32_t hosts;              /* domain table: local hosts counted */
-    uint32_t hash, hnext, lprev, lnext;
+    uint32_t pad_;
 };
 
 struct ds_tab {
-    struct ds_ent *e;            /* cap + 1 entries, e[0] unused */
-    uint32_t *bucket;
-    uint32_t mask, cap, used, head, tail;
-    uint64_t seed;
-    struct dstseen_table_stats *st;
+    struct xm_tab t;
+    struct xm_tab_stats *st;     /* copy in struct dstseen_stats */
+    uint64_t *hits;
 };
 
 struct dstseen {
@@ -47,108 +47,33 @@ struct dstseen {
 /* ---- table ---------------------------------------------------------- */
 
 static int ds_tab_init(struct ds_tab *t, uint32_t cap, uint64_t seed,
-                       struct dstseen_table_stats *st)
+                       struct xm_tab_stats *st, uint64_t *hits)
 {
-    uint32_t nb = 1;
-    while (nb < cap * 2u && nb < (1u << 30))
-        nb <<= 1;
-    t->e = calloc((size_t)cap + 1, sizeof *t->e);
-    t->bucket = calloc(nb, sizeof *t->bucket);
-    t->mask = nb - 1;
-    t->cap = cap;
-    t->seed = seed;
     t->st = st;
+    t->hits = hits;
     st->cap = cap;
-    return t->e && t->bucket ? 0 : -1;
+    return xm_tab_init_spread(&t->t, cap, sizeof(struct ds_ent), sizeof(struct ds_key), seed,
+                              2);
 }
 
 static void ds_tab_free(struct ds_tab *t)
 {
-    free(t->e);
-    free(t->bucket);
+    xm_tab_free(&t->t);
 }
 
-static void ds_lru_unlink(struct ds_tab *t, uint32_t i)
-{
-    struct ds_ent *x = &t->e[i];
-    if (x->lprev)
-        t->e[x->lprev].lnext = x->lnext;
-    else
-        t->head = x->lnext;
-    if (x->lnext)
-        t->e[x->lnext].lprev = x->lprev;
-    else
-        t->tail = x->lprev;
-    x->lprev = x->lnext = 0;
-}
-
-static void ds_lru_front(struct ds_tab *t, uint32_t i)
-{
-    t->e[i].lnext = t->head;
-    t->e[i].lprev = 0;
-    if (t->head)
-        t->e[t->head].lprev = i;
-    t->head = i;
-    if (!t->tail)
-        t->tail = i;
-}
-
-static uint32_t ds_find(const struct ds_tab *t, const struct ds_key *k, uint32_t h)
-{
-    for (uint32_t i = t->bucket[h & t->mask]; i; i = t->e[i].hnext)
-        if (t->e[i].hash == h && memcmp(&t->e[i].key, k, sizeof *k) == 0)
-            return i;
-    return 0;
-}
-
-static void ds_unchain(struct ds_tab *t, uint32_t i)
-{
-    uint32_t *pp = &t->bucket[t->e[i].hash & t->mask];
-    while (*pp != i)
-        pp = &t->e[*pp].hnext;
-    *pp = t->e[i].hnext;
-}
-
-/* A free slot: the next unused one, else the least recently used entry
- * (evicted and counted). */
-static uint32_t ds_slot(struct ds_tab *t)
-{
-    if (t->used < t->cap)
-        return ++t->used;
-    uint32_t i = t->tail;
-    ds_unchain(t, i);
-    ds_lru_unlink(t, i);
-    t->st->evicted++;
-    return i;
-}
-
-/* Finds k (moving it to the LRU front) or inserts it; *fresh says which. */
+/* Finds k (making it the most recently used) or inserts it, evicting
+ * the least recently used entry when full; *fresh says which. */
 static struct ds_ent *ds_upsert(struct ds_tab *t, const struct ds_key *k, bool *fresh)
 {
-    uint32_t h = (uint32_t)xm_hash(k, sizeof *k, t->seed);
-    uint32_t i = ds_find(t, k, h);
-    *fresh = i == 0;
-    if (i) {
-        t->st->hits++;
-        ds_lru_unlink(t, i);
-    } else {
-        i = ds_slot(t);
-        memset(&t->e[i], 0, sizeof t->e[i]);
-        t->e[i].key = *k;
-        t->e[i].hash = h;
-        t->e[i].hnext = t->bucket[h & t->mask];
-        t->bucket[h & t->mask] = i;
-        t->st->inserted++;
-    }
-    ds_lru_front(t, i);
-    t->st->used = t->used;
-    return &t->e[i];
+    struct ds_ent *e = xm_tab_upsert(&t->t, k, fresh);
+    *t->hits += e && !*fresh;
+    *t->st = t->t.st;
+    return e;
 }
 
 static const struct ds_ent *ds_get(const struct ds_tab *t, const struct ds_key *k)
 {
-    uint32_t i = ds_find(t, k, (uint32_t)xm_hash(k, sizeof *k, t->seed));
-    return i ? &t->e[i] : NULL;
+    return xm_tab_find(&t->t, k);
 }
 
 /* ---- public --------------------------------------------------------- */
@@ -161,8 +86,9 @@ struct dstseen *dstseen_new(const struct dstseen_limits *l, uint64_t seed)
     uint32_t np = l && l->max_pairs ? l->max_pairs : DS_DEF_PAIRS;
     uint32_t nd = l && l->max_domains ? l->max_domains : DS_DEF_DOMAINS;
     d->dom_seed = xm_hash(&seed, sizeof seed, XM_HASH_FIXED_SEED) ^ UINT64_C(0x5bd1e995);
-    if (ds_tab_init(&d->pairs, np, seed, &d->st.pairs) != 0 ||
-        ds_tab_init(&d->domains, nd, seed ^ UINT64_C(0x9e3779b97f4a7c15), &d->st.domains) != 0)
+    if (ds_tab_init(&d->pairs, np, seed, &d->st.pairs, &d->st.pair_hits) != 0 ||
+        ds_tab_init(&d->domains, nd, seed ^ UINT64_C(0x9e3779b97f4a7c15), &d->st.domains,
+                    &d->st.domain_hits) != 0)
         goto fail;
     return d;
 fail:
@@ -219,6 +145,8 @@ void dstseen_observe(struct dstseen *d, const struct xm_addr *local, const char 
     ds_keys(d, local, dom, &pk, &dk);
     struct ds_ent *p = ds_upsert(&d->pairs, &pk, &pfresh);
     struct ds_ent *s = ds_upsert(&d->domains, &dk, &dfresh);
+    if (!p || !s)
+        return;
     if (pfresh || t < p->first)
         p->first = t;
     if (dfresh || t < s->first)

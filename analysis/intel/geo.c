@@ -2,12 +2,12 @@
  * geo.c - GeoIP lookups over several MaxMind DB files with a bounded
  * per-address LRU cache.  See include/xm_geo.h for the contract.
  *
- * Cache layout: a slab of cap+1 entries (index 0 is nil), chained hash
- * buckets (power of two >= cap) and a doubly linked LRU list, most
- * recently used at the head.  Eviction policy: when all cap entries are
- * in use, the tail (least recently used) is dropped and counted.
+ * Cache: the base library's keyed table (xm_tab.h) keyed by address.
+ * Eviction policy: when all cap entries are in use, the least recently
+ * used entry is dropped and counted.
  */
 #include "xm_geo.h"
+#include "xm_tab.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -22,9 +22,9 @@
 #define GEO_PATH_MAX 512
 
 struct geo_ent {
+    struct xm_tab_hdr h;      /* the key follows the header */
     struct xm_addr key;
     struct geo_result r;
-    uint32_t hnext, prev, next;
 };
 
 struct geo {
@@ -32,33 +32,17 @@ struct geo {
     char path[GEO_MAX_DBS][GEO_PATH_MAX];
     unsigned ndb;
 
-    struct geo_ent *ent;      /* cap + 1, [0] unused */
-    uint32_t *bucket;         /* nbucket heads */
-    uint32_t cap, used, nbucket;
-    uint32_t head, tail;      /* LRU: head = most recent */
-    uint64_t seed;
+    struct xm_tab cache;      /* address -> result */
     struct geo_stats st;
 };
-
-static uint32_t geo_pow2(uint32_t n)
-{
-    uint32_t p = 16;
-    while (p < n && p < (UINT32_C(1) << 30))
-        p <<= 1;
-    return p;
-}
 
 struct geo *geo_new(uint32_t cache_cap, uint64_t seed)
 {
     struct geo *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
-    g->cap = cache_cap < 16 ? 16 : cache_cap;
-    g->nbucket = geo_pow2(g->cap);
-    g->seed = seed;
-    g->ent = calloc((size_t)g->cap + 1, sizeof *g->ent);
-    g->bucket = calloc(g->nbucket, sizeof *g->bucket);
-    if (!g->ent || !g->bucket) {
+    uint32_t cap = cache_cap < 16 ? 16 : cache_cap;
+    if (xm_tab_init(&g->cache, cap, sizeof(struct geo_ent), sizeof(struct xm_addr), seed) != 0) {
         geo_free(g);
         return NULL;
     }
@@ -71,8 +55,7 @@ void geo_free(struct geo *g)
         return;
     for (unsigned i = 0; i < g->ndb; i++)
         MMDB_close(&g->db[i]);
-    free(g->ent);
-    free(g->bucket);
+    xm_tab_free(&g->cache);
     free(g);
 }
 
@@ -296,74 +279,13 @@ int geo_open_default(struct geo *g, const char *datadir, char *err, size_t errle
 
 /* ---- cache ---------------------------------------------------------- */
 
-static uint32_t geo_bucket_of(const struct geo *g, const struct xm_addr *a)
-{
-    return (uint32_t)(xm_hash(a, sizeof *a, g->seed) & (g->nbucket - 1));
-}
-
-static void geo_lru_unlink(struct geo *g, uint32_t i)
-{
-    struct geo_ent *e = &g->ent[i];
-    if (e->prev)
-        g->ent[e->prev].next = e->next;
-    else
-        g->head = e->next;
-    if (e->next)
-        g->ent[e->next].prev = e->prev;
-    else
-        g->tail = e->prev;
-    e->prev = e->next = 0;
-}
-
-static void geo_lru_push(struct geo *g, uint32_t i)
-{
-    g->ent[i].prev = 0;
-    g->ent[i].next = g->head;
-    if (g->head)
-        g->ent[g->head].prev = i;
-    g->head = i;
-    if (!g->tail)
-        g->tail = i;
-}
-
-static uint32_t geo_find(const struct geo *g, const struct xm_addr *a)
-{
-    for (uint32_t i = g->bucket[geo_bucket_of(g, a)]; i; i = g->ent[i].hnext)
-        if (memcmp(&g->ent[i].key, a, sizeof *a) == 0)
-            return i;
-    return 0;
-}
-
-static void geo_unhash(struct geo *g, uint32_t i)
-{
-    uint32_t *pp = &g->bucket[geo_bucket_of(g, &g->ent[i].key)];
-    while (*pp && *pp != i)
-        pp = &g->ent[*pp].hnext;
-    if (*pp)
-        *pp = g->ent[i].hnext;
-}
-
-/* Takes a free slot or evicts the least recently used entry. */
-static uint32_t geo_take_slot(struct geo *g)
-{
-    if (g->used < g->cap)
-        return ++g->used;
-    uint32_t i = g->tail;
-    geo_lru_unlink(g, i);
-    geo_unhash(g, i);
-    g->st.evicted++;
-    return i;
-}
-
 static void geo_insert(struct geo *g, const struct xm_addr *a, const struct geo_result *r)
 {
-    uint32_t i = geo_take_slot(g);
-    uint32_t b = geo_bucket_of(g, a);
-    g->ent[i].key = *a;
-    g->ent[i].r = *r;
-    g->ent[i].hnext = g->bucket[b];
-    g->bucket[b] = i;
-    geo_lru_push(g, i);
+    bool created;
+    struct geo_ent *e = xm_tab_upsert(&g->cache, a, &created);
+    if (e)
+        e->r = *r;
+    g->st.evicted = g->cache.st.evicted;
 }
 
 static bool geo_known(const struct geo_result *r)
@@ -377,12 +299,11 @@ bool geo_lookup(struct geo *g, const struct xm_addr *a, struct geo_result *out)
     memset(out, 0, sizeof *out);
     if (a->family != 4 && a->family != 6)
         return false;
-    uint32_t i = geo_find(g, a);
-    if (i) {
+    struct geo_ent *e = xm_tab_find(&g->cache, a);
+    if (e) {
         g->st.hits++;
-        geo_lru_unlink(g, i);
-        geo_lru_push(g, i);
-        *out = g->ent[i].r;
+        xm_tab_touch(&g->cache, e);
+        *out = e->r;
         return geo_known(out);
     }
     g->st.misses++;

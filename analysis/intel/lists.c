@@ -1,6 +1,7 @@
 /*
- * lists.c - intelligence list files: parser and matchers.  The file
- * format and matching order are documented in include/xm_lists.h.
+ * lists.c - intelligence list files: the parser and loader.  The file
+ * format and matching order are documented in include/xm_lists.h; the
+ * index and the matchers are in lists_index.c.
  *
  * Index: one open-addressing table (power-of-two slots, load <= 1/2,
  * linear probing) of entry numbers (+1, 0 = empty) holding every domain,
@@ -9,7 +10,8 @@
  * LISTS_MAX_ENTRIES entries and LISTS_MAX_SCAN linearly scanned entries
  * (globs, ua:, header:), and loading fails with an error past them.
  */
-#include "xm_lists.h"
+#include "lists_int.h"
+#include "xm_netset.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -21,21 +23,8 @@
 #include <sys/stat.h>
 
 #define LISTS_FILE_MAX (64u << 20)   /* bytes */
-#define LISTS_DOMAIN_MAX 253         /* RFC 1035 text form, no final dot */
 #define LISTS_LABEL_MAX 63
 
-struct lists_list {
-    char name[LISTS_NAME_LEN];
-    struct lists_entry *ent;
-    uint32_t n, cap;
-    uint32_t *slot;               /* entry index + 1, 0 = empty */
-    uint32_t nslot;               /* power of two */
-    uint32_t *scan;               /* globs, ua:, header: in file order */
-    uint32_t nscan;
-    uint64_t v4len, v6len[3];     /* bitmaps of CIDR/addr prefix lengths */
-    uint64_t seed;
-    struct lists_stats st;
-};
 
 /* Parser state for one load. */
 struct lists_ctx {
@@ -74,7 +63,6 @@ static char *lists_strndup(const char *s, size_t n)
     return d;
 }
 
-static bool lists_space(char ch) { return ch == ' ' || ch == '\t'; }
 
 static bool lists_all_digits(const char *s)
 {
@@ -100,105 +88,6 @@ const char *lists_kind_name(enum lists_kind k)
     static const char *const names[] = {"?", "domain", "glob", "addr", "cidr",
                                         "port", "ua", "header"};
     return (unsigned)k < XM_ARRAY_LEN(names) ? names[k] : "?";
-}
-
-/* ---- keys and the hash index ---------------------------------------- */
-
-struct lists_akey {                /* hashed as bytes: keep it zeroed */
-    uint8_t b[16];
-    uint8_t family, plen;
-    uint16_t port;
-};
-
-static uint64_t lists_hash_name(const struct lists_list *l, const char *s, size_t n)
-{
-    return xm_hash(s, n, l->seed ^ 0x646f6dULL);
-}
-
-static uint64_t lists_hash_addr(const struct lists_list *l, const struct lists_akey *k)
-{
-    return xm_hash(k, sizeof *k, l->seed ^ 0x616464ULL);
-}
-
-static bool lists_is_named(const struct lists_entry *e) { return e->kind == LISTS_DOMAIN; }
-
-static void lists_akey_of(const struct lists_entry *e, struct lists_akey *k)
-{
-    memset(k, 0, sizeof *k);
-    memcpy(k->b, e->addr.b, 16);
-    k->family = e->addr.family;
-    k->plen = e->plen;
-    k->port = e->port;
-}
-
-static uint64_t lists_hash_entry(const struct lists_list *l, const struct lists_entry *e)
-{
-    if (lists_is_named(e))
-        return lists_hash_name(l, e->text, strlen(e->text));
-    struct lists_akey k;
-    lists_akey_of(e, &k);
-    return lists_hash_addr(l, &k);
-}
-
-/* Finds a domain entry of exactly n bytes of name. */
-static const struct lists_entry *lists_find_name(const struct lists_list *l,
-                                                 const char *name, size_t n)
-{
-    if (!l->nslot)
-        return NULL;
-    uint32_t mask = l->nslot - 1;
-    for (uint32_t i = (uint32_t)lists_hash_name(l, name, n) & mask; l->slot[i]; i = (i + 1) & mask) {
-        const struct lists_entry *e = &l->ent[l->slot[i] - 1];
-        if (lists_is_named(e) && strncmp(e->text, name, n) == 0 && e->text[n] == '\0')
-            return e;
-    }
-    return NULL;
-}
-
-static const struct lists_entry *lists_find_addr(const struct lists_list *l,
-                                                 const struct lists_akey *k)
-{
-    if (!l->nslot)
-        return NULL;
-    uint32_t mask = l->nslot - 1;
-    for (uint32_t i = (uint32_t)lists_hash_addr(l, k) & mask; l->slot[i]; i = (i + 1) & mask) {
-        const struct lists_entry *e = &l->ent[l->slot[i] - 1];
-        struct lists_akey ek;
-        if (lists_is_named(e))
-            continue;
-        lists_akey_of(e, &ek);
-        if (memcmp(&ek, k, sizeof ek) == 0)
-            return e;
-    }
-    return NULL;
-}
-
-static void lists_slot_put(struct lists_list *l, uint32_t idx)
-{
-    uint32_t mask = l->nslot - 1;
-    uint32_t i = (uint32_t)lists_hash_entry(l, &l->ent[idx]) & mask;
-    while (l->slot[i])
-        i = (i + 1) & mask;
-    l->slot[i] = idx + 1;
-}
-
-/* Doubles the index when it would pass half full; -1 on OOM. */
-static int lists_slot_grow(struct lists_list *l)
-{
-    if (l->nslot && (l->st.entries + 1) * 2 <= l->nslot)
-        return 0;
-    uint32_t n = l->nslot ? l->nslot * 2 : 64;
-    uint32_t *ns = calloc(n, sizeof *ns);
-    if (!ns)
-        return -1;
-    uint32_t *old = l->slot, oldn = l->nslot;
-    l->slot = ns;
-    l->nslot = n;
-    for (uint32_t i = 0; i < oldn; i++)
-        if (old[i])
-            lists_slot_put(l, old[i] - 1);
-    free(old);
-    return 0;
 }
 
 /* ---- adding entries ------------------------------------------------- */
@@ -263,14 +152,7 @@ static void lists_count_kind(struct lists_list *l, const struct lists_entry *e)
 static int lists_add_indexed(struct lists_ctx *c, struct lists_entry *e)
 {
     struct lists_list *l = c->l;
-    struct lists_entry *dup = NULL;
-    if (lists_is_named(e)) {
-        dup = (struct lists_entry *)lists_find_name(l, e->text, strlen(e->text));
-    } else {
-        struct lists_akey k;
-        lists_akey_of(e, &k);
-        dup = (struct lists_entry *)lists_find_addr(l, &k);
-    }
+    struct lists_entry *dup = (struct lists_entry *)lists_find_entry(l, e);
     if (dup) {
         dup->dflags |= e->dflags;
         l->st.duplicates++;
@@ -372,40 +254,25 @@ static int lists_parse_domain(struct lists_ctx *c, char *tok, size_t col, struct
     return e->text ? 0 : -1;
 }
 
-/* Zeroes the host bits beyond plen; returns true when none were set. */
-static bool lists_mask(struct xm_addr *a, unsigned plen)
-{
-    bool clean = true;
-    unsigned bits = a->family == 4 ? 32 : 128;
-    for (unsigned i = plen; i < bits; i++) {
-        uint8_t m = (uint8_t)(0x80u >> (i % 8));
-        if (a->b[i / 8] & m)
-            clean = false;
-        a->b[i / 8] &= (uint8_t)~m;
-    }
-    return clean;
-}
-
 static int lists_parse_cidr(struct lists_ctx *c, char *tok, size_t col, struct lists_entry *e)
 {
     char *slash = strchr(tok, '/');
+    unsigned plen;
+    int rc = xm_cidr_parse(tok, strlen(tok), &e->addr, &plen);
     *slash = '\0';
-    if (xm_addr_parse(tok, &e->addr) != 0) {
+    if (rc == XM_CIDR_EADDR) {
         lists_err(c, col, "invalid address '%s'", tok);
         return -1;
     }
-    unsigned max = e->addr.family == 4 ? 32 : 128;
-    char *end = NULL;
-    long plen = strtol(slash + 1, &end, 10);
-    if (!lists_all_digits(slash + 1) || plen < 0 || plen > (long)max) {
+    if (rc == XM_CIDR_EPLEN) {
         lists_err(c, col + (size_t)(slash + 1 - tok), "invalid prefix length '%s'", slash + 1);
         return -1;
     }
-    if (!lists_mask(&e->addr, (unsigned)plen)) {
-        lists_err(c, col, "host bits set in CIDR '%s/%ld'", tok, plen);
+    if (!xm_cidr_mask(&e->addr, plen)) {
+        lists_err(c, col, "host bits set in CIDR '%s/%u'", tok, plen);
         return -1;
     }
-    e->kind = plen == (long)max ? LISTS_ADDR : LISTS_CIDR;
+    e->kind = plen == (e->addr.family == 4 ? 32u : 128u) ? LISTS_ADDR : LISTS_CIDR;
     e->plen = (uint8_t)plen;
     *slash = '/';
     e->text = strdup(tok);
@@ -772,168 +639,4 @@ uint32_t lists_count(const struct lists_list *l) { return l->n; }
 const struct lists_entry *lists_entry_at(const struct lists_list *l, uint32_t i)
 {
     return i < l->n ? &l->ent[i] : NULL;
-}
-
-/* ---- matching ------------------------------------------------------- */
-
-/* Lower-cases name into buf without a trailing dot; length or 0. */
-static size_t lists_norm_name(const char *name, char *buf, size_t blen)
-{
-    size_t n = 0;
-    for (; name[n]; n++) {
-        if (n + 1 >= blen)
-            return 0;
-        buf[n] = (char)tolower((unsigned char)name[n]);
-    }
-    if (n && buf[n - 1] == '.')
-        n--;
-    buf[n] = '\0';
-    return n;
-}
-
-/* Glob within one label (no dots on either side): '*' = 0+ chars. */
-static bool lists_glob_label(const char *p, size_t pn, const char *s, size_t sn)
-{
-    size_t pi = 0, si = 0, star = SIZE_MAX, mark = 0;
-    while (si < sn) {
-        if (pi < pn && p[pi] == '*') {
-            star = pi++;
-            mark = si;
-        } else if (pi < pn && p[pi] == s[si]) {
-            pi++;
-            si++;
-        } else if (star != SIZE_MAX) {
-            pi = star + 1;
-            si = ++mark;
-        } else {
-            return false;
-        }
-    }
-    while (pi < pn && p[pi] == '*')
-        pi++;
-    return pi == pn;
-}
-
-/* Glob over a whole name: labels must pair up one to one. */
-static bool lists_glob(const char *p, const char *s)
-{
-    for (;;) {
-        size_t pn = strcspn(p, "."), sn = strcspn(s, ".");
-        if (!lists_glob_label(p, pn, s, sn))
-            return false;
-        if (!p[pn] || !s[sn])
-            return !p[pn] && !s[sn];
-        p += pn + 1;
-        s += sn + 1;
-    }
-}
-
-const struct lists_entry *lists_match_domain(const struct lists_list *l, const char *name)
-{
-    char buf[LISTS_DOMAIN_MAX + 2];
-    size_t n = lists_norm_name(name, buf, sizeof buf);
-    if (!n)
-        return NULL;
-    const struct lists_entry *e = lists_find_name(l, buf, n);
-    if (e && (e->dflags & LISTS_D_EXACT))
-        return e;
-    for (size_t i = 0; i < n; i++) {
-        if (buf[i] != '.')
-            continue;
-        e = lists_find_name(l, buf + i + 1, n - i - 1);
-        if (e && (e->dflags & LISTS_D_SUB))
-            return e;
-    }
-    for (uint32_t i = 0; i < l->nscan; i++) {
-        e = &l->ent[l->scan[i]];
-        if (e->kind == LISTS_GLOB && lists_glob(e->text, buf))
-            return e;
-    }
-    return NULL;
-}
-
-static bool lists_has_len(const struct lists_list *l, unsigned family, unsigned plen)
-{
-    if (family == 4)
-        return (l->v4len >> plen) & 1;
-    return (l->v6len[plen / 64] >> (plen % 64)) & 1;
-}
-
-const struct lists_entry *lists_match_addr(const struct lists_list *l,
-                                           const struct xm_addr *a, uint16_t port)
-{
-    if (a->family != 4 && a->family != 6)
-        return NULL;
-    unsigned max = a->family == 4 ? 32 : 128;
-    struct lists_akey k;
-    memset(&k, 0, sizeof k);
-    memcpy(k.b, a->b, 16);
-    k.family = a->family;
-    k.plen = (uint8_t)max;
-    const struct lists_entry *e;
-    if (port) {
-        k.port = port;
-        if ((e = lists_find_addr(l, &k)))
-            return e;
-        k.port = 0;
-    }
-    for (int plen = (int)max; plen >= 0; plen--) {
-        if (!lists_has_len(l, a->family, (unsigned)plen))
-            continue;
-        struct xm_addr m = *a;
-        lists_mask(&m, (unsigned)plen);
-        memcpy(k.b, m.b, 16);
-        k.plen = (uint8_t)plen;
-        if ((e = lists_find_addr(l, &k)))
-            return e;
-    }
-    return NULL;
-}
-
-const struct lists_entry *lists_match_port(const struct lists_list *l, uint16_t port)
-{
-    struct lists_akey k;
-    memset(&k, 0, sizeof k);
-    k.port = port;
-    return port ? lists_find_addr(l, &k) : NULL;
-}
-
-/* Header value equal to want, ignoring surrounding white space. */
-static bool lists_value_eq(const char *have, const char *want)
-{
-    while (lists_space(*have))
-        have++;
-    size_t n = strlen(have), w = strlen(want);
-    while (n && lists_space(have[n - 1]))
-        n--;
-    return n == w && memcmp(have, want, n) == 0;
-}
-
-static bool lists_http_hit(const struct lists_entry *e, const struct lists_http_hdr *h)
-{
-    if (!h->name || !h->value)
-        return false;
-    if (e->kind == LISTS_UA)
-        return strcasecmp(h->name, "User-Agent") == 0 && strcasestr(h->value, e->text);
-    return strcasecmp(h->name, e->text) == 0 && (!e->value[0] || lists_value_eq(h->value, e->value));
-}
-
-const struct lists_entry *lists_match_http(const struct lists_list *l,
-                                           const struct lists_http_hdr *hdrs, size_t n)
-{
-    for (uint32_t i = 0; i < l->nscan; i++) {
-        const struct lists_entry *e = &l->ent[l->scan[i]];
-        if (e->kind != LISTS_UA && e->kind != LISTS_HEADER)
-            continue;
-        for (size_t j = 0; j < n; j++)
-            if (lists_http_hit(e, &hdrs[j]))
-                return e;
-    }
-    return NULL;
-}
-
-const struct lists_entry *lists_match_ua(const struct lists_list *l, const char *ua)
-{
-    struct lists_http_hdr h = {"User-Agent", ua};
-    return ua ? lists_match_http(l, &h, 1) : NULL;
 }

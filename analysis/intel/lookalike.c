@@ -1,11 +1,15 @@
 /*
  * lookalike.c - vendor look-alike verdicts; contract in
  * include/xm_lookalike.h.
+ *
+ * The verdict cache is direct-mapped by name id (a colliding name
+ * replaces the slot, counted in `replaced`), not an LRU xm_tab: one
+ * probe, no lists, and a stale slot is harmless (it is re-checked).
  */
 #include "xm_lookalike.h"
+#include "xm_psl.h"
 
 #include <ctype.h>
-#include <libpsl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +37,7 @@ struct lk_slot {
 #define LK_MAX_EXEMPT 256
 
 struct lookalike {
-    psl_ctx_t *psl;
-    bool psl_owned;
+    struct regdom *psl;          /* owned (lib/psl.c) */
     struct lk_vendor *v;
     uint32_t nv;
     char (*exempt)[LK_LABEL_MAX + 1]; /* words that merely contain a token */
@@ -100,7 +103,7 @@ static bool lk_norm(const char *name, char *buf, size_t blen)
 /* Registrable domain of name into buf; false when it has none. */
 static bool lk_registrable(const struct lookalike *lk, const char *name, char *buf, size_t blen)
 {
-    const char *r = psl_registrable_domain(lk->psl, name);
+    const char *r = regdom_of(lk->psl, name);
     if (!r || strlen(r) >= blen)
         return false;
     memcpy(buf, r, strlen(r) + 1);
@@ -156,10 +159,7 @@ struct lookalike *lookalike_new(const struct lists_list *vendors, uint32_t cache
         goto oom;
     lk->seed = seed;
     lk->nslot = lk_pow2(cache_slots);
-    lk->psl = psl_latest(NULL);
-    lk->psl_owned = lk->psl != NULL;
-    if (!lk->psl)
-        lk->psl = (psl_ctx_t *)psl_builtin();
+    lk->psl = regdom_open(NULL);
     lk->v = calloc(LOOKALIKE_MAX_VENDORS, sizeof *lk->v);
     lk->slot = calloc(lk->nslot, sizeof *lk->slot);
     lk->exempt = calloc(LK_MAX_EXEMPT, sizeof *lk->exempt);
@@ -190,8 +190,7 @@ void lookalike_free(struct lookalike *lk)
 {
     if (!lk)
         return;
-    if (lk->psl_owned)
-        psl_free(lk->psl);
+    regdom_close(lk->psl);
     free(lk->v);
     free(lk->slot);
     free(lk->exempt);

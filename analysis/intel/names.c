@@ -2,11 +2,13 @@
  * names.c - intern table, address-to-name cache and DNS-tunnel
  * statistics.  Contract, bounds and eviction policies: include/xm_names.h.
  *
- * All three tables share one index structure (struct names_lru): slots
- * 1..cap, chained hash buckets, a doubly linked LRU list (head = most
- * recently used) and a free list.  Payload lives in parallel arrays.
+ * All three tables are the base library's keyed table (xm_tab.h: fixed
+ * slab, LRU order and eviction) with fixed-size, zero-padded keys.  An
+ * intern id is (generation << 20) | slot; the generations live beside
+ * the table (they survive the slot's reuse).
  */
 #include "xm_names.h"
+#include "xm_tab.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -18,144 +20,34 @@
 #define NAMES_HLL_REGS 256
 #define NAMES_NO_DOMAIN 0xFF
 
-/* ---------- shared LRU hash index ---------- */
-
-struct names_lru {
-    uint32_t cap, mask;
-    uint32_t *bucket, *hnext, *prev, *next;
-    uint64_t *hash;
-    uint32_t head, tail, free_head;
-};
-
-typedef bool (*names_eq_fn)(const void *tbl, uint32_t slot, const void *key);
-
-static uint32_t names_pow2(uint32_t n)
-{
-    uint32_t p = 1;
-    while (p < n)
-        p <<= 1;
-    return p;
-}
-
-static int names_lru_init(struct names_lru *l, uint32_t cap)
-{
-    memset(l, 0, sizeof *l);
-    l->cap = cap;
-    l->mask = names_pow2(cap) - 1;
-    l->bucket = calloc((size_t)l->mask + 1, sizeof *l->bucket);
-    l->hnext = calloc((size_t)cap + 1, sizeof *l->hnext);
-    l->prev = calloc((size_t)cap + 1, sizeof *l->prev);
-    l->next = calloc((size_t)cap + 1, sizeof *l->next);
-    l->hash = calloc((size_t)cap + 1, sizeof *l->hash);
-    if (!l->bucket || !l->hnext || !l->prev || !l->next || !l->hash)
-        return -1;
-    for (uint32_t i = cap; i >= 1; i--) {
-        l->next[i] = l->free_head;
-        l->free_head = i;
-    }
-    return 0;
-}
-
-static void names_lru_fini(struct names_lru *l)
-{
-    free(l->bucket);
-    free(l->hnext);
-    free(l->prev);
-    free(l->next);
-    free(l->hash);
-}
-
-static uint32_t names_lru_find(const struct names_lru *l, uint64_t h, names_eq_fn eq,
-                               const void *tbl, const void *key)
-{
-    for (uint32_t s = l->bucket[h & l->mask]; s; s = l->hnext[s])
-        if (l->hash[s] == h && eq(tbl, s, key))
-            return s;
-    return 0;
-}
-
-static void names_lru_unlist(struct names_lru *l, uint32_t s)
-{
-    if (l->prev[s]) l->next[l->prev[s]] = l->next[s]; else l->head = l->next[s];
-    if (l->next[s]) l->prev[l->next[s]] = l->prev[s]; else l->tail = l->prev[s];
-    l->prev[s] = l->next[s] = 0;
-}
-
-static void names_lru_push(struct names_lru *l, uint32_t s)
-{
-    l->prev[s] = 0;
-    l->next[s] = l->head;
-    if (l->head) l->prev[l->head] = s; else l->tail = s;
-    l->head = s;
-}
-
-static void names_lru_touch(struct names_lru *l, uint32_t s)
-{
-    if (l->head != s) {
-        names_lru_unlist(l, s);
-        names_lru_push(l, s);
-    }
-}
-
-static void names_lru_unhash(struct names_lru *l, uint32_t s)
-{
-    uint32_t *pp = &l->bucket[l->hash[s] & l->mask];
-    while (*pp && *pp != s)
-        pp = &l->hnext[*pp];
-    if (*pp)
-        *pp = l->hnext[s];
-    l->hnext[s] = 0;
-}
-
-/* Frees slot s (unhash, unlist, push on the free list). */
-static void names_lru_remove(struct names_lru *l, uint32_t s)
-{
-    names_lru_unhash(l, s);
-    names_lru_unlist(l, s);
-    l->next[s] = l->free_head;
-    l->free_head = s;
-}
-
-/* Takes a free slot or, when full, the LRU tail (*evicted = true; the
- * caller retires the old payload first, using the returned slot). */
-static uint32_t names_lru_take(struct names_lru *l, bool *evicted)
-{
-    uint32_t s = l->free_head;
-    *evicted = s == 0;
-    if (s) {
-        l->free_head = l->next[s];
-        l->next[s] = 0;
-        return s;
-    }
-    s = l->tail;
-    names_lru_unhash(l, s);
-    names_lru_unlist(l, s);
-    return s;
-}
-
-static void names_lru_link(struct names_lru *l, uint32_t s, uint64_t h)
-{
-    l->hash[s] = h;
-    l->hnext[s] = l->bucket[h & l->mask];
-    l->bucket[h & l->mask] = s;
-    names_lru_push(l, s);
-}
-
 /* ---------- tables ---------- */
 
-struct names_entry {                  /* intern table payload */
+struct names_ikey {                   /* intern key: zero-padded name */
+    uint8_t len;
     char s[DNS_NAME_MAX + 1];
-    uint8_t len, dom_off;             /* dom_off NAMES_NO_DOMAIN = none */
-    uint16_t gen;                     /* 1..NAMES_GEN_MAX */
 };
 
-struct names_addr {                   /* address cache payload */
-    struct xm_addr addr;
+struct names_entry {                  /* intern table entry */
+    struct xm_tab_hdr h;
+    struct names_ikey k;
+    uint8_t dom_off;                  /* NAMES_NO_DOMAIN = none */
+};
+
+struct names_addr {                   /* address cache entry */
+    struct xm_tab_hdr h;
+    struct xm_addr addr;              /* key */
     uint32_t queried, canonical;
     xm_time_t expires;
 };
 
-struct names_tun {                    /* tunnel statistics payload */
+struct names_tkey {                   /* tunnel key: host, zero-padded domain */
+    struct xm_addr host;
+    char dom[DNS_NAME_MAX + 1];
+};
+
+struct names_tun {                    /* tunnel statistics entry */
+    struct xm_tab_hdr h;
+    struct names_tkey k;
     struct names_tunnel t;
     double entropy_sum;
     uint64_t entropy_n;
@@ -183,10 +75,8 @@ struct names {
     struct names_pslc pslc[NAMES_PSLC];
     struct regdom *rd;
     uint64_t seed;
-    struct names_lru ilru, alru, tlru;
-    struct names_entry *ent;
-    struct names_addr *addr;
-    struct names_tun *tun;
+    struct xm_tab itab, atab, ttab;   /* intern, address cache, tunnel */
+    uint16_t *gen;                    /* per intern slot: 1..NAMES_GEN_MAX */
     struct names_stats st;
 };
 
@@ -218,11 +108,14 @@ struct names *names_new(const struct names_limits *lim, struct regdom *rd, uint6
     n->lim = *lim;
     n->rd = rd;
     n->seed = seed;
-    n->ent = calloc((size_t)lim->max_names + 1, sizeof *n->ent);
-    n->addr = calloc((size_t)lim->max_addrs + 1, sizeof *n->addr);
-    n->tun = calloc((size_t)lim->max_tunnel + 1, sizeof *n->tun);
-    if (!n->ent || !n->addr || !n->tun || names_lru_init(&n->ilru, lim->max_names) ||
-        names_lru_init(&n->alru, lim->max_addrs) || names_lru_init(&n->tlru, lim->max_tunnel)) {
+    n->gen = calloc((size_t)lim->max_names + 1, sizeof *n->gen);
+    if (!n->gen ||
+        xm_tab_init(&n->itab, lim->max_names, sizeof(struct names_entry),
+                    sizeof(struct names_ikey), seed) != 0 ||
+        xm_tab_init(&n->atab, lim->max_addrs, sizeof(struct names_addr),
+                    sizeof(struct xm_addr), seed) != 0 ||
+        xm_tab_init(&n->ttab, lim->max_tunnel, sizeof(struct names_tun),
+                    sizeof(struct names_tkey), seed) != 0) {
         names_free(n);
         return NULL;
     }
@@ -233,12 +126,10 @@ void names_free(struct names *n)
 {
     if (!n)
         return;
-    names_lru_fini(&n->ilru);
-    names_lru_fini(&n->alru);
-    names_lru_fini(&n->tlru);
-    free(n->ent);
-    free(n->addr);
-    free(n->tun);
+    xm_tab_free(&n->itab);
+    xm_tab_free(&n->atab);
+    xm_tab_free(&n->ttab);
+    free(n->gen);
     free(n);
 }
 
@@ -257,74 +148,65 @@ static void names_lower(char *dst, const char *src, size_t len)
 
 /* ---------- intern table ---------- */
 
-struct names_key { const char *s; size_t len; };
-
-static bool names_ent_eq(const void *tbl, uint32_t slot, const void *key)
+static uint32_t names_make_id(const struct names *n, const struct names_entry *e)
 {
-    const struct names_entry *e = &((const struct names *)tbl)->ent[slot];
-    const struct names_key *k = key;
-    return e->len == k->len && memcmp(e->s, k->s, k->len) == 0;
+    uint32_t slot = xm_tab_index(&n->itab, e);
+    return ((uint32_t)n->gen[slot] << NAMES_ID_BITS) | slot;
 }
 
-static uint32_t names_make_id(const struct names *n, uint32_t slot)
+/* A new intern entry: next generation of its slot, registrable domain. */
+static void names_fill_entry(struct names *n, struct names_entry *e)
 {
-    return ((uint32_t)n->ent[slot].gen << NAMES_ID_BITS) | slot;
-}
-
-static void names_fill_entry(struct names *n, uint32_t slot, const char *low, size_t len)
-{
-    struct names_entry *e = &n->ent[slot];
-    memcpy(e->s, low, len);
-    e->s[len] = '\0';
-    e->len = (uint8_t)len;
-    e->gen = (uint16_t)(e->gen % NAMES_GEN_MAX + 1);
-    int off = regdom_offset(n->rd, e->s);
+    uint32_t slot = xm_tab_index(&n->itab, e);
+    n->gen[slot] = (uint16_t)(n->gen[slot] % NAMES_GEN_MAX + 1);
+    int off = regdom_offset(n->rd, e->k.s);
     e->dom_off = off < 0 ? NAMES_NO_DOMAIN : (uint8_t)off;
 }
 
 uint32_t names_intern(struct names *n, const char *name, size_t len)
 {
-    char low[DNS_NAME_MAX + 1];
+    struct names_ikey k;
     if (len == 0 || len > DNS_NAME_MAX) {
         n->st.intern_rejected++;
         return 0;
     }
-    names_lower(low, name, len);
-    struct names_key k = {low, len};
-    uint64_t h = xm_hash(low, len, n->seed);
-    uint32_t s = names_lru_find(&n->ilru, h, names_ent_eq, n, &k);
-    if (s) {
+    memset(&k, 0, sizeof k);
+    k.len = (uint8_t)len;
+    names_lower(k.s, name, len);
+    struct names_entry *e = xm_tab_find(&n->itab, &k);
+    if (e) {
         n->st.intern_hits++;
-        names_lru_touch(&n->ilru, s);
-        return names_make_id(n, s);
+        xm_tab_touch(&n->itab, e);
+        return names_make_id(n, e);
     }
-    bool evicted;
-    s = names_lru_take(&n->ilru, &evicted);
-    n->st.intern_evicted += evicted;
+    n->st.intern_evicted += xm_tab_victim(&n->itab) != NULL;
+    bool created;
+    if (!(e = xm_tab_upsert(&n->itab, &k, &created)))
+        return 0;
     n->st.interned++;
-    names_fill_entry(n, s, low, len);
-    names_lru_link(&n->ilru, s, h);
-    return names_make_id(n, s);
+    names_fill_entry(n, e);
+    return names_make_id(n, e);
 }
 
 static const struct names_entry *names_entry_of(const struct names *n, uint32_t id)
 {
     uint32_t slot = id & NAMES_ID_MASK;
-    if (slot == 0 || slot > n->lim.max_names || n->ent[slot].gen != id >> NAMES_ID_BITS)
+    const struct names_entry *e = xm_tab_at(&n->itab, slot);
+    if (!e || n->gen[slot] != id >> NAMES_ID_BITS)
         return NULL;
-    return &n->ent[slot];
+    return e;
 }
 
 const char *names_str(const struct names *n, uint32_t id)
 {
     const struct names_entry *e = names_entry_of(n, id);
-    return e ? e->s : NULL;
+    return e ? e->k.s : NULL;
 }
 
 const char *names_domain(const struct names *n, uint32_t id)
 {
     const struct names_entry *e = names_entry_of(n, id);
-    return (e && e->dom_off != NAMES_NO_DOMAIN) ? e->s + e->dom_off : NULL;
+    return (e && e->dom_off != NAMES_NO_DOMAIN) ? e->k.s + e->dom_off : NULL;
 }
 
 int names_reg_offset(struct names *n, const char *lower, size_t len)
@@ -351,35 +233,20 @@ int names_reg_offset(struct names *n, const char *lower, size_t len)
 
 /* ---------- address cache ---------- */
 
-static bool names_addr_eq(const void *tbl, uint32_t slot, const void *key)
-{
-    const struct names_addr *a = &((const struct names *)tbl)->addr[slot];
-    return memcmp(&a->addr, key, sizeof a->addr) == 0;
-}
-
-static uint32_t names_addr_find(const struct names *n, const struct xm_addr *a, uint64_t *h)
-{
-    *h = xm_hash(a, sizeof *a, n->seed);
-    return names_lru_find(&n->alru, *h, names_addr_eq, n, a);
-}
-
 static void names_addr_put(struct names *n, const struct xm_addr *a, uint32_t queried,
                            uint32_t canonical, xm_time_t expires)
 {
-    uint64_t h;
-    uint32_t s = names_addr_find(n, a, &h);
-    if (s) {
+    struct names_addr *e = xm_tab_find(&n->atab, a);
+    if (e) {
         n->st.addr_updated++;
-        names_lru_touch(&n->alru, s);
+        xm_tab_touch(&n->atab, e);
     } else {
-        bool evicted;
-        s = names_lru_take(&n->alru, &evicted);
-        n->st.addr_evicted += evicted;
+        n->st.addr_evicted += xm_tab_victim(&n->atab) != NULL;
+        bool created;
+        if (!(e = xm_tab_upsert(&n->atab, a, &created)))
+            return;
         n->st.addr_inserted++;
-        names_lru_link(&n->alru, s, h);
     }
-    struct names_addr *e = &n->addr[s];
-    e->addr = *a;
     e->queried = queried;
     e->canonical = canonical;
     e->expires = expires;
@@ -388,26 +255,25 @@ static void names_addr_put(struct names *n, const struct xm_addr *a, uint32_t qu
 enum names_lookup names_lookup_addr(struct names *n, const struct xm_addr *addr,
                                     xm_time_t now, uint32_t *queried, uint32_t *canonical)
 {
-    uint64_t h;
-    uint32_t s = names_addr_find(n, addr, &h);
+    struct names_addr *e = xm_tab_find(&n->atab, addr);
     *queried = *canonical = 0;
-    if (!s) {
+    if (!e) {
         n->st.addr_misses++;
         return NAMES_MISS;
     }
-    if (now >= n->addr[s].expires) {
+    if (now >= e->expires) {
         n->st.addr_expired++;
-        names_lru_remove(&n->alru, s);
+        xm_tab_remove(&n->atab, e);
         return NAMES_EXPIRED;
     }
-    if (!names_str(n, n->addr[s].queried)) {
+    if (!names_str(n, e->queried)) {
         n->st.addr_stale++;
-        names_lru_remove(&n->alru, s);
+        xm_tab_remove(&n->atab, e);
         return NAMES_MISS;
     }
     n->st.addr_hits++;
-    *queried = n->addr[s].queried;
-    *canonical = names_str(n, n->addr[s].canonical) ? n->addr[s].canonical : *queried;
+    *queried = e->queried;
+    *canonical = names_str(n, e->canonical) ? e->canonical : *queried;
     return NAMES_HIT;
 }
 
@@ -466,57 +332,46 @@ static void names_learn_answer(struct names *n, const struct dns_msg *m,
 
 /* ---------- DNS-tunnel statistics ---------- */
 
-struct names_tkey { const struct xm_addr *host; const char *dom; };
-
-static bool names_tun_eq(const void *tbl, uint32_t slot, const void *key)
+/* Zero-padded key of (host, lower-case domain of at most DNS_NAME_MAX). */
+static void names_tkey_of(struct names_tkey *k, const struct xm_addr *host, const char *dom)
 {
-    const struct names_tun *t = &((const struct names *)tbl)->tun[slot];
-    const struct names_tkey *k = key;
-    return memcmp(&t->t.host, k->host, sizeof *k->host) == 0 && strcmp(t->t.domain, k->dom) == 0;
+    memset(k, 0, sizeof *k);
+    k->host = *host;
+    memcpy(k->dom, dom, strnlen(dom, DNS_NAME_MAX));
 }
 
-static uint64_t names_tun_hash(const struct names *n, const struct xm_addr *host, const char *dom)
-{
-    return xm_hash(dom, strlen(dom), xm_hash(host, sizeof *host, n->seed));
-}
-
+/* Restarts the statistics window (the key and its copy in t stay). */
 static void names_tun_reset(struct names_tun *e, xm_time_t now)
 {
-    struct xm_addr host = e->t.host;
-    char dom[DNS_NAME_MAX + 1];
-    memcpy(dom, e->t.domain, sizeof dom);
-    memset(e, 0, sizeof *e);
-    e->t.host = host;
-    memcpy(e->t.domain, dom, sizeof dom);
+    memset(&e->t, 0, sizeof e->t);
+    e->entropy_sum = 0;
+    e->entropy_n = 0;
+    memset(e->hll, 0, sizeof e->hll);
+    e->t.host = e->k.host;
+    memcpy(e->t.domain, e->k.dom, sizeof e->t.domain);
     e->t.window_start = e->t.first = now;
 }
 
 static struct names_tun *names_tun_get(struct names *n, const struct xm_addr *host,
                                        const char *dom, xm_time_t now)
 {
-    struct names_tkey k = {host, dom};
-    uint64_t h = names_tun_hash(n, host, dom);
-    uint32_t s = names_lru_find(&n->tlru, h, names_tun_eq, n, &k);
-    if (s) {
-        names_lru_touch(&n->tlru, s);
-        struct names_tun *e = &n->tun[s];
+    struct names_tkey k;
+    names_tkey_of(&k, host, dom);
+    struct names_tun *e = xm_tab_find(&n->ttab, &k);
+    if (e) {
+        xm_tab_touch(&n->ttab, e);
         if (now - e->t.window_start >= XM_SEC(n->lim.tunnel_window_s)) {
             n->st.tunnel_window_resets++;
             names_tun_reset(e, now);
         }
         return e;
     }
-    bool evicted;
-    s = names_lru_take(&n->tlru, &evicted);
-    n->st.tunnel_evicted += evicted;
+    n->st.tunnel_evicted += xm_tab_victim(&n->ttab) != NULL;
+    bool created;
+    if (!(e = xm_tab_upsert(&n->ttab, &k, &created)))
+        return NULL;
     n->st.tunnel_created++;
-    struct names_tun *e = &n->tun[s];
-    e->t.host = *host;
-    size_t dl = strnlen(dom, DNS_NAME_MAX);
-    memcpy(e->t.domain, dom, dl);
-    e->t.domain[dl] = '\0';
     names_tun_reset(e, now);
-    names_lru_link(&n->tlru, s, h);
     return e;
 }
 
@@ -571,6 +426,8 @@ static void names_tun_query(struct names *n, const struct dns_name *q,
     int off = names_reg_offset(n, low, q->len);
     const char *dom = off < 0 ? low : low + off;
     struct names_tun *e = names_tun_get(n, host, dom, now);
+    if (!e)
+        return;
     e->t.queries++;
     e->t.last = now;
     if (q->first_label_len > e->t.longest_label) {
@@ -598,7 +455,8 @@ static void names_tun_txt(struct names *n, const struct dns_msg *m,
     names_lower(low, q->s, q->len);
     int off = names_reg_offset(n, low, q->len);
     struct names_tun *e = names_tun_get(n, host, off < 0 ? low : low + off, now);
-    e->t.txt_bytes += m->txt_bytes;
+    if (e)
+        e->t.txt_bytes += m->txt_bytes;
 }
 
 void names_learn_dns(struct names *n, const struct dns_msg *m,
@@ -626,11 +484,11 @@ bool names_tunnel_get(const struct names *n, const struct xm_addr *host,
     if (len > DNS_NAME_MAX)
         return false;
     names_lower(low, domain, len);
-    struct names_tkey k = {host, low};
-    uint32_t s = names_lru_find(&n->tlru, names_tun_hash(n, host, low), names_tun_eq, n, &k);
-    if (!s)
+    struct names_tkey k;
+    names_tkey_of(&k, host, low);
+    const struct names_tun *e = xm_tab_find(&n->ttab, &k);
+    if (!e)
         return false;
-    const struct names_tun *e = &n->tun[s];
     *out = e->t;
     out->unique_subdomains = names_hll_count(e->hll);
     out->entropy_mean = e->entropy_n ? e->entropy_sum / (double)e->entropy_n : 0;

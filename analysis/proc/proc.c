@@ -4,6 +4,7 @@
  * the life cycle of struct proc are in attribute.c.
  */
 #include "proc_int.h"
+#include "xm_prom.h"
 
 #include <stddef.h>
 #include <stdlib.h>
@@ -48,25 +49,19 @@ int proc_tab_alloc(struct proc *p)
     const struct proc_limits *l = &p->lim;
     p->nbuckets = proc_pow2(l->max_procs);
     p->icap = proc_pow2(l->max_inodes * 2);
-    p->slots = calloc((size_t)l->max_procs + 1, sizeof *p->slots);
-    p->id_bucket = calloc(p->nbuckets, sizeof *p->id_bucket);
     p->pid_bucket = calloc(p->nbuckets, sizeof *p->pid_bucket);
     p->imap = calloc(p->icap, sizeof *p->imap);
     p->pending = calloc(l->max_pending ? l->max_pending : 1, sizeof *p->pending);
     p->scan_pids = calloc(PROC_SCAN_PIDS, sizeof *p->scan_pids);
-    if (!p->slots || !p->id_bucket || !p->pid_bucket || !p->imap || !p->pending ||
-        !p->scan_pids)
+    if (!p->pid_bucket || !p->imap || !p->pending || !p->scan_pids)
         return -1;
-    for (uint32_t i = 1; i <= l->max_procs; i++)
-        p->slots[i].lru_next = i < l->max_procs ? i + 1 : 0;
-    p->free_head = 1;
-    return 0;
+    return xm_tab_init(&p->procs, l->max_procs, sizeof(struct proc_slot), sizeof(uint32_t),
+                       p->seed);
 }
 
 void proc_tab_release(struct proc *p)
 {
-    free(p->slots);
-    free(p->id_bucket);
+    xm_tab_free(&p->procs);
     free(p->pid_bucket);
     free(p->imap);
     free(p->pending);
@@ -80,78 +75,48 @@ static uint32_t proc_bucket(const struct proc *p, uint32_t key)
     return (uint32_t)xm_hash(&key, sizeof key, p->seed) & (p->nbuckets - 1);
 }
 
-static void proc_lru_unlink(struct proc *p, uint32_t s)
+static struct proc_slot *proc_slot_at(const struct proc *p, uint32_t s)
 {
-    struct proc_slot *e = &p->slots[s];
-    if (e->lru_prev)
-        p->slots[e->lru_prev].lru_next = e->lru_next;
-    else
-        p->lru_head = e->lru_next;
-    if (e->lru_next)
-        p->slots[e->lru_next].lru_prev = e->lru_prev;
-    else
-        p->lru_tail = e->lru_prev;
-    e->lru_prev = e->lru_next = 0;
+    return xm_tab_at(&p->procs, s);
 }
 
-static void proc_lru_push(struct proc *p, uint32_t s)
+/* Removes e from its pid chain. */
+static void proc_pid_unchain(struct proc *p, struct proc_slot *e)
 {
-    struct proc_slot *e = &p->slots[s];
-    e->lru_prev = 0;
-    e->lru_next = p->lru_head;
-    if (p->lru_head)
-        p->slots[p->lru_head].lru_prev = s;
-    p->lru_head = s;
-    if (!p->lru_tail)
-        p->lru_tail = s;
-}
-
-/* Removes slot s from the chain starting at *head linked through the
- * member at byte offset `off` of struct proc_slot. */
-static void proc_chain_del(struct proc *p, uint32_t *head, uint32_t s, bool by_pid)
-{
-    uint32_t *link = head;
+    uint32_t s = xm_tab_index(&p->procs, e);
+    uint32_t *link = &p->pid_bucket[proc_bucket(p, e->info.pid)];
     while (*link && *link != s)
-        link = by_pid ? &p->slots[*link].pid_next : &p->slots[*link].id_next;
+        link = &proc_slot_at(p, *link)->pid_next;
     if (*link)
-        *link = by_pid ? p->slots[s].pid_next : p->slots[s].id_next;
+        *link = e->pid_next;
 }
 
-static void proc_evict(struct proc *p)
+/* Drops the least recently used record (the table is full). */
+static void proc_evict(struct proc *p, struct proc_slot *e)
 {
-    uint32_t s = p->lru_tail;
-    struct proc_slot *e = &p->slots[s];
-    proc_lru_unlink(p, s);
-    proc_chain_del(p, &p->id_bucket[proc_bucket(p, e->info.id)], s, false);
-    proc_chain_del(p, &p->pid_bucket[proc_bucket(p, e->info.pid)], s, true);
-    e->used = false;
-    e->lru_next = p->free_head;
-    p->free_head = s;
+    proc_pid_unchain(p, e);
+    xm_tab_remove(&p->procs, e);
     p->st.procs_evicted++;
     p->st.procs_active--;
 }
 
+/* Never NULL: the table was mapped by proc_new(). */
 struct proc_info *proc_tab_add(struct proc *p, uint32_t pid, xm_time_t now)
 {
-    if (!p->free_head)
-        proc_evict(p);
-    uint32_t s = p->free_head;
-    struct proc_slot *e = &p->slots[s];
-    p->free_head = e->lru_next;
-    memset(e, 0, sizeof *e);
-    e->used = true;
-    e->info.id = p->next_id++;
+    struct proc_slot *victim = xm_tab_victim(&p->procs);
+    if (victim)
+        proc_evict(p, victim);
+    uint32_t id = p->next_id++;
     if (p->next_id == 0)
         p->next_id = 1;              /* 2^32 processes later: wrap, skip 0 */
+    bool created;
+    struct proc_slot *e = xm_tab_upsert(&p->procs, &id, &created);
+    e->info.id = id;
     e->info.pid = pid;
     e->info.first_seen = now;
-    uint32_t *ib = &p->id_bucket[proc_bucket(p, e->info.id)];
     uint32_t *pb = &p->pid_bucket[proc_bucket(p, pid)];
-    e->id_next = *ib;
-    *ib = s;
     e->pid_next = *pb;
-    *pb = s;
-    proc_lru_push(p, s);
+    *pb = xm_tab_index(&p->procs, e);
     p->st.procs_added++;
     p->st.procs_active++;
     return &e->info;
@@ -161,37 +126,25 @@ struct proc_info *proc_tab_add(struct proc *p, uint32_t pid, xm_time_t now)
 struct proc_info *proc_tab_by_pid(struct proc *p, uint32_t pid)
 {
     struct proc_info *best = NULL;
-    for (uint32_t s = p->pid_bucket[proc_bucket(p, pid)]; s; s = p->slots[s].pid_next) {
-        struct proc_info *pi = &p->slots[s].info;
+    for (uint32_t s = p->pid_bucket[proc_bucket(p, pid)]; s; s = proc_slot_at(p, s)->pid_next) {
+        struct proc_info *pi = &proc_slot_at(p, s)->info;
         if (pi->pid == pid && (!best || pi->id > best->id))
             best = pi;
     }
     return best;
 }
 
-static uint32_t proc_slot_of(const struct proc *p, uint32_t id)
-{
-    if (id == 0)
-        return 0;
-    uint32_t s = p->id_bucket[proc_bucket(p, id)];
-    while (s && p->slots[s].info.id != id)
-        s = p->slots[s].id_next;
-    return s;
-}
-
 struct proc_info *proc_tab_by_id(const struct proc *p, uint32_t id)
 {
-    uint32_t s = proc_slot_of(p, id);
-    return s ? &p->slots[s].info : NULL;
+    struct proc_slot *e = id ? xm_tab_find(&p->procs, &id) : NULL;
+    return e ? &e->info : NULL;
 }
 
 void proc_tab_touch(struct proc *p, uint32_t id)
 {
-    uint32_t s = proc_slot_of(p, id);
-    if (s && p->lru_head != s) {
-        proc_lru_unlink(p, s);
-        proc_lru_push(p, s);
-    }
+    struct proc_slot *e = id ? xm_tab_find(&p->procs, &id) : NULL;
+    if (e)
+        xm_tab_touch(&p->procs, e);
 }
 
 const struct proc_info *proc_get(const struct proc *p, uint32_t id)
@@ -243,21 +196,19 @@ void proc_write_metrics(const struct proc *p, FILE *f)
         const struct proc_metric *m = &proc_metrics[i];
         uint64_t v;
         memcpy(&v, (const char *)&p->st + m->off, sizeof v);
-        fprintf(f, "# HELP exfilmon_proc_%s_total %s\n# TYPE exfilmon_proc_%s_total counter\n"
-                "exfilmon_proc_%s_total %llu\n", m->name, m->help, m->name, m->name,
-                (unsigned long long)v);
+        char name[96];
+        snprintf(name, sizeof name, "exfilmon_proc_%s_total", m->name);
+        xm_prom_metric(f, name, "counter", m->help, v);
     }
-    fprintf(f, "# HELP exfilmon_proc_attributions_total Flows by attribution confidence.\n"
-               "# TYPE exfilmon_proc_attributions_total counter\n");
+    xm_prom_head(f, "exfilmon_proc_attributions_total", "counter",
+                 "Flows by attribution confidence.");
     for (unsigned c = 0; c < PROC_ATTR_MAX; c++)
-        fprintf(f, "exfilmon_proc_attributions_total{confidence=\"%s\"} %llu\n",
-                proc_attr_name(c), (unsigned long long)p->st.hits[c]);
-    fprintf(f, "# HELP exfilmon_proc_table_active Process records held.\n"
-               "# TYPE exfilmon_proc_table_active gauge\nexfilmon_proc_table_active %llu\n"
-               "# HELP exfilmon_proc_connector_available Process connector open (0/1).\n"
-               "# TYPE exfilmon_proc_connector_available gauge\n"
-               "exfilmon_proc_connector_available %d\n",
-               (unsigned long long)p->st.procs_active, p->cn_fd >= 0);
+        xm_prom_u64(f, "exfilmon_proc_attributions_total", "confidence", proc_attr_name(c),
+                    p->st.hits[c]);
+    xm_prom_metric(f, "exfilmon_proc_table_active", "gauge", "Process records held.",
+                   p->st.procs_active);
+    xm_prom_metric(f, "exfilmon_proc_connector_available", "gauge",
+                   "Process connector open (0/1).", p->cn_fd >= 0);
 }
 
 /* ---- EVE ------------------------------------------------------------- */

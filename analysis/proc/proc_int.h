@@ -1,8 +1,9 @@
 /*
  * proc_int.h - internals shared by analysis/proc*.c (not a public API).
  *
- * Process table: slots 1..max_procs (0 = nil), chained hash by id and by
- * pid, one LRU list.  Eviction policy: when every slot is used the least
+ * Process table: the base library's keyed table (xm_tab.h) keyed by
+ * record id, plus chains by pid through the table's slot numbers
+ * (pid_bucket, pid_next; 0 = nil).  Eviction policy: when every slot is used the least
  * recently attributed/created record is dropped (procs_evicted); a flow
  * still holding its id then gets NULL from proc_get().
  *
@@ -16,14 +17,15 @@
 #include <stdio.h>
 
 #include "xm_proc.h"
+#include "xm_tab.h"
 
 #define PROC_SCAN_PIDS 65536       /* processes one full scan reads */
 
 struct proc_slot {
+    struct xm_tab_hdr h;
+    uint32_t id;                   /* key: info.id */
+    uint32_t pid_next;             /* pid chain: slot number, 0 = end */
     struct proc_info info;
-    uint32_t lru_prev, lru_next;   /* head = most recently used */
-    uint32_t id_next, pid_next;    /* hash chains */
-    bool used;
 };
 
 struct proc_inode {
@@ -52,10 +54,10 @@ struct proc {
     uint64_t seed;
     struct proc_stats st;
 
-    struct proc_slot *slots;       /* max_procs + 1 */
-    uint32_t *id_bucket, *pid_bucket;
+    struct xm_tab procs;           /* id -> struct proc_slot, LRU */
+    uint32_t *pid_bucket;          /* heads of the pid chains */
     uint32_t nbuckets;             /* power of two */
-    uint32_t free_head, lru_head, lru_tail, next_id;
+    uint32_t next_id;
 
     struct proc_inode *imap;
     uint32_t icap, icount;

@@ -304,15 +304,16 @@ static void pl_pending_add(struct proc *p, uint32_t pid)
  * recently attributed live processes. */
 static void pl_targeted_scan(struct proc *p)
 {
-    uint32_t keep = 0, s = p->lru_head;
+    uint32_t keep = 0;
     p->st.targeted_scans++;
     for (uint32_t i = 0; i < p->npending; i++)
         if (pl_scan_pid(p, p->pending[i]) == 0)
             p->pending[keep++] = p->pending[i];
     p->npending = keep;
-    for (int n = 0; s && n < PROC_RECENT_SCAN; s = p->slots[s].lru_next) {
-        if (!p->slots[s].info.exited) {
-            pl_scan_pid(p, p->slots[s].info.pid);
+    const struct proc_slot *e = xm_tab_prev(&p->procs, NULL);   /* most recent first */
+    for (int n = 0; e && n < PROC_RECENT_SCAN; e = xm_tab_prev(&p->procs, e)) {
+        if (!e->info.exited) {
+            pl_scan_pid(p, e->info.pid);
             n++;
         }
     }

@@ -3,13 +3,14 @@
  * classifiers (interpreter, cloud agent) and the rule fields built on
  * them (see include/xm_procwatch.h for the contract).
  *
- * The two contact tables share one implementation: a fixed slab of
- * entries, chained hash buckets (indices, 0 = nil) and a doubly linked
- * list in contact order, newest at the head; when full the tail (oldest
- * contact) is evicted.  Work happens once per new flow to a metadata
+ * The two contact tables are the base library's keyed table (xm_tab.h)
+ * in contact order: a contact makes its entry the newest; when full the
+ * oldest contact is evicted.  Work happens once per new flow to a metadata
  * address, never per packet.
  */
 #include "xm_procwatch.h"
+#include "xm_prom.h"
+#include "xm_tab.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -24,138 +25,39 @@ struct pw_key {
 };
 
 struct pw_ent {
+    struct xm_tab_hdr h;         /* the key follows the header */
     struct pw_key k;
     xm_time_t t;                 /* last contact, packet time (usec) */
-    uint32_t hnext, prev, next;  /* bucket chain; contact order list */
-};
-
-struct pw_tab {
-    struct pw_ent *e;            /* e[1..cap]; e[0] unused (nil) */
-    uint32_t *bucket;            /* nbucket heads */
-    uint32_t cap, nbucket, head, tail, free_;
-    uint64_t seed;
-    struct procwatch_table_stats st;
 };
 
 struct procwatch {
-    struct pw_tab hosts, procs;
+    struct xm_tab hosts, procs;
     struct procwatch_stats st;
 };
 
 /* ---- table -------------------------------------------------------------- */
 
-static int pw_tab_init(struct pw_tab *t, uint32_t cap, uint64_t seed)
+static int pw_tab_init(struct xm_tab *t, uint32_t cap, uint64_t seed)
 {
-    t->cap = cap ? cap : PW_DEFAULT_CAP;
-    for (t->nbucket = 16; t->nbucket < t->cap; t->nbucket <<= 1)
-        ;
-    t->e = calloc((size_t)t->cap + 1, sizeof *t->e);
-    t->bucket = calloc(t->nbucket, sizeof *t->bucket);
-    if (!t->e || !t->bucket)
-        return -1;
-    for (uint32_t i = 1; i < t->cap; i++)
-        t->e[i].hnext = i + 1;
-    t->free_ = 1;
-    t->seed = seed;
-    t->st.cap = t->cap;
-    return 0;
-}
-
-static void pw_tab_free(struct pw_tab *t)
-{
-    free(t->e);
-    free(t->bucket);
-}
-
-static uint32_t pw_bucket(const struct pw_tab *t, const struct pw_key *k)
-{
-    return (uint32_t)xm_hash(k, sizeof *k, t->seed) & (t->nbucket - 1);
-}
-
-static uint32_t pw_find(const struct pw_tab *t, const struct pw_key *k)
-{
-    uint32_t i = t->bucket[pw_bucket(t, k)];
-    while (i && memcmp(&t->e[i].k, k, sizeof *k) != 0)
-        i = t->e[i].hnext;
-    return i;
-}
-
-static void pw_unlink(struct pw_tab *t, uint32_t i)
-{
-    struct pw_ent *x = &t->e[i];
-    if (x->prev)
-        t->e[x->prev].next = x->next;
-    else
-        t->head = x->next;
-    if (x->next)
-        t->e[x->next].prev = x->prev;
-    else
-        t->tail = x->prev;
-    x->prev = x->next = 0;
-}
-
-static void pw_push_head(struct pw_tab *t, uint32_t i)
-{
-    t->e[i].next = t->head;
-    t->e[i].prev = 0;
-    if (t->head)
-        t->e[t->head].prev = i;
-    t->head = i;
-    if (!t->tail)
-        t->tail = i;
-}
-
-/* Drops the oldest entry (list tail) and returns its slot. */
-static uint32_t pw_evict(struct pw_tab *t)
-{
-    uint32_t i = t->tail;
-    uint32_t *pp = &t->bucket[pw_bucket(t, &t->e[i].k)];
-    while (*pp != i)
-        pp = &t->e[*pp].hnext;
-    *pp = t->e[i].hnext;
-    pw_unlink(t, i);
-    t->st.evicted++;
-    t->st.used--;
-    return i;
-}
-
-static uint32_t pw_alloc(struct pw_tab *t)
-{
-    if (!t->free_)
-        return pw_evict(t);
-    uint32_t i = t->free_;
-    t->free_ = t->e[i].hnext;
-    return i;
+    return xm_tab_init(t, cap ? cap : PW_DEFAULT_CAP, sizeof(struct pw_ent),
+                       sizeof(struct pw_key), seed);
 }
 
 /* Records a contact at time tm (keeps the later of old and new). */
-static void pw_touch(struct pw_tab *t, const struct pw_key *k, xm_time_t tm)
+static void pw_touch(struct xm_tab *t, const struct pw_key *k, xm_time_t tm)
 {
-    uint32_t i = pw_find(t, k);
-    if (i) {
-        if (tm > t->e[i].t)
-            t->e[i].t = tm;
-        pw_unlink(t, i);
-        pw_push_head(t, i);
-        return;
-    }
-    i = pw_alloc(t);
-    uint32_t b = pw_bucket(t, k);
-    t->e[i].k = *k;
-    t->e[i].t = tm;
-    t->e[i].hnext = t->bucket[b];
-    t->bucket[b] = i;
-    pw_push_head(t, i);
-    t->st.inserted++;
-    t->st.used++;
+    bool created;
+    struct pw_ent *e = xm_tab_upsert(t, k, &created);
+    if (e && (created || tm > e->t))
+        e->t = tm;
 }
 
-static bool pw_get(const struct pw_tab *t, const struct pw_key *k, xm_time_t *tm)
+static bool pw_get(const struct xm_tab *t, const struct pw_key *k, xm_time_t *tm)
 {
-    uint32_t i = pw_find(t, k);
-    if (i)
-        *tm = t->e[i].t;
-    return i != 0;
+    const struct pw_ent *e = xm_tab_find(t, k);
+    if (e)
+        *tm = e->t;
+    return e != NULL;
 }
 
 /* ---- module ------------------------------------------------------------ */
@@ -177,8 +79,8 @@ void procwatch_free(struct procwatch *w)
 {
     if (!w)
         return;
-    pw_tab_free(&w->hosts);
-    pw_tab_free(&w->procs);
+    xm_tab_free(&w->hosts);
+    xm_tab_free(&w->procs);
     free(w);
 }
 
@@ -260,22 +162,19 @@ void procwatch_write_metrics(const struct procwatch *w, FILE *f)
     struct procwatch_stats st;
     const struct procwatch_stats *s = &st;
     procwatch_get_stats(w, &st);
-    fprintf(f, "# HELP exfilmon_procwatch_metadata_contacts_total New flows to a cloud "
-            "metadata address.\n# TYPE exfilmon_procwatch_metadata_contacts_total counter\n"
-            "exfilmon_procwatch_metadata_contacts_total{attributed=\"yes\"} %" PRIu64 "\n"
-            "exfilmon_procwatch_metadata_contacts_total{attributed=\"no\"} %" PRIu64 "\n",
-            s->contacts_attributed, s->contacts - s->contacts_attributed);
-    fprintf(f, "# HELP exfilmon_procwatch_table_used Metadata-contact table entries in use.\n"
-            "# TYPE exfilmon_procwatch_table_used gauge\n"
-            "exfilmon_procwatch_table_used{table=\"hosts\"} %" PRIu32 "\n"
-            "exfilmon_procwatch_table_used{table=\"procs\"} %" PRIu32 "\n",
-            s->hosts.used, s->procs.used);
-    fprintf(f, "# HELP exfilmon_procwatch_evicted_total Metadata-contact entries evicted "
-            "(table full, oldest contact first).\n"
-            "# TYPE exfilmon_procwatch_evicted_total counter\n"
-            "exfilmon_procwatch_evicted_total{table=\"hosts\"} %" PRIu64 "\n"
-            "exfilmon_procwatch_evicted_total{table=\"procs\"} %" PRIu64 "\n",
-            s->hosts.evicted, s->procs.evicted);
+    const char *contacts = "exfilmon_procwatch_metadata_contacts_total";
+    xm_prom_head(f, contacts, "counter", "New flows to a cloud metadata address.");
+    xm_prom_u64(f, contacts, "attributed", "yes", s->contacts_attributed);
+    xm_prom_u64(f, contacts, "attributed", "no", s->contacts - s->contacts_attributed);
+    const char *used = "exfilmon_procwatch_table_used";
+    xm_prom_head(f, used, "gauge", "Metadata-contact table entries in use.");
+    xm_prom_u64(f, used, "table", "hosts", s->hosts.used);
+    xm_prom_u64(f, used, "table", "procs", s->procs.used);
+    const char *evicted = "exfilmon_procwatch_evicted_total";
+    xm_prom_head(f, evicted, "counter",
+                 "Metadata-contact entries evicted (table full, oldest contact first).");
+    xm_prom_u64(f, evicted, "table", "hosts", s->hosts.evicted);
+    xm_prom_u64(f, evicted, "table", "procs", s->procs.evicted);
 }
 
 /* ---- classifiers ------------------------------------------------------- */

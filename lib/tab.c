@@ -1,22 +1,22 @@
 /*
- * tab.c - fixed-capacity LRU hash table (see tab.h).
+ * tab.c - the bounded keyed table with LRU eviction (xm_tab.h).
  */
-#include "tab.h"
+#include "xm_tab.h"
 
 #include <stdlib.h>
 #include <sys/mman.h>
 
-static struct rtab_hdr *tab_at(const struct rtab *t, uint32_t i)
+static struct xm_tab_hdr *tab_at(const struct xm_tab *t, uint32_t i)
 {
-    return (struct rtab_hdr *)(t->slab + (size_t)i * t->esize);
+    return (struct xm_tab_hdr *)(t->slab + (size_t)i * t->esize);
 }
 
-static uint32_t tab_idx(const struct rtab *t, const void *e)
+static uint32_t tab_idx(const struct xm_tab *t, const void *e)
 {
     return (uint32_t)(((const uint8_t *)e - t->slab) / t->esize);
 }
 
-static uint32_t tab_bucket(const struct rtab *t, const void *key)
+static uint32_t tab_bucket(const struct xm_tab *t, const void *key)
 {
     return (uint32_t)xm_hash(key, t->klen, t->seed) & t->mask;
 }
@@ -30,12 +30,17 @@ static void *tab_map(size_t len)
     return p == MAP_FAILED ? NULL : p;
 }
 
-int rtab_init(struct rtab *t, uint32_t cap, size_t esize, size_t klen, uint64_t seed)
+int xm_tab_init_spread(struct xm_tab *t, uint32_t cap, size_t esize, size_t klen,
+                       uint64_t seed, uint32_t spread)
 {
     memset(t, 0, sizeof *t);
     uint32_t nb = 16;
     while (nb < cap && nb < (1u << 30))
         nb <<= 1;
+    while (spread > 1 && nb < (1u << 30)) {
+        nb <<= 1;
+        spread >>= 1;
+    }
     t->esize = (esize + 7) & ~(size_t)7;
     t->klen = klen;
     t->cap = cap;
@@ -47,14 +52,19 @@ int rtab_init(struct rtab *t, uint32_t cap, size_t esize, size_t klen, uint64_t 
     t->slab = tab_map(t->slab_len);
     t->heads = tab_map(t->heads_len);
     if (!t->slab || !t->heads) {
-        rtab_free(t);
+        xm_tab_free(t);
         return -1;
     }
     t->fresh = 1;
     return 0;
 }
 
-void rtab_free(struct rtab *t)
+int xm_tab_init(struct xm_tab *t, uint32_t cap, size_t esize, size_t klen, uint64_t seed)
+{
+    return xm_tab_init_spread(t, cap, esize, klen, seed, 1);
+}
+
+void xm_tab_free(struct xm_tab *t)
 {
     if (t->slab)
         munmap(t->slab, t->slab_len);
@@ -64,17 +74,17 @@ void rtab_free(struct rtab *t)
     t->heads = NULL;
 }
 
-void *rtab_find(const struct rtab *t, const void *key)
+void *xm_tab_find(const struct xm_tab *t, const void *key)
 {
     if (!t->slab)
         return NULL;
     for (uint32_t i = t->heads[tab_bucket(t, key)]; i; i = tab_at(t, i)->hnext)
-        if (memcmp(RTAB_KEY(tab_at(t, i)), key, t->klen) == 0)
+        if (memcmp(XM_TAB_KEY(tab_at(t, i)), key, t->klen) == 0)
             return tab_at(t, i);
     return NULL;
 }
 
-static void lru_unlink(struct rtab *t, struct rtab_hdr *h)
+static void lru_unlink(struct xm_tab *t, struct xm_tab_hdr *h)
 {
     if (h->lprev)
         tab_at(t, h->lprev)->lnext = h->lnext;
@@ -87,7 +97,7 @@ static void lru_unlink(struct rtab *t, struct rtab_hdr *h)
     h->lprev = h->lnext = 0;
 }
 
-static void lru_push_new(struct rtab *t, struct rtab_hdr *h, uint32_t i)
+static void lru_push_new(struct xm_tab *t, struct xm_tab_hdr *h, uint32_t i)
 {
     h->lprev = t->lru_new;
     h->lnext = 0;
@@ -98,7 +108,7 @@ static void lru_push_new(struct rtab *t, struct rtab_hdr *h, uint32_t i)
     t->lru_new = i;
 }
 
-void rtab_touch(struct rtab *t, void *e)
+void xm_tab_touch(struct xm_tab *t, void *e)
 {
     uint32_t i = tab_idx(t, e);
     if (t->lru_new == i)
@@ -107,18 +117,18 @@ void rtab_touch(struct rtab *t, void *e)
     lru_push_new(t, e, i);
 }
 
-static void hash_unlink(struct rtab *t, struct rtab_hdr *h, uint32_t i)
+static void hash_unlink(struct xm_tab *t, struct xm_tab_hdr *h, uint32_t i)
 {
-    uint32_t *pp = &t->heads[tab_bucket(t, RTAB_KEY(h))];
+    uint32_t *pp = &t->heads[tab_bucket(t, XM_TAB_KEY(h))];
     while (*pp && *pp != i)
         pp = &tab_at(t, *pp)->hnext;
     if (*pp)
         *pp = h->hnext;
 }
 
-void rtab_remove(struct rtab *t, void *e)
+void xm_tab_remove(struct xm_tab *t, void *e)
 {
-    struct rtab_hdr *h = e;
+    struct xm_tab_hdr *h = e;
     uint32_t i = tab_idx(t, e);
     hash_unlink(t, h, i);
     lru_unlink(t, h);
@@ -128,20 +138,20 @@ void rtab_remove(struct rtab *t, void *e)
     t->st.used--;
 }
 
-void *rtab_upsert(struct rtab *t, const void *key, bool *created)
+void *xm_tab_upsert(struct xm_tab *t, const void *key, bool *created)
 {
     *created = false;
     if (!t->slab || !t->cap) {
         t->st.failed++;
         return NULL;
     }
-    struct rtab_hdr *h = rtab_find(t, key);
+    struct xm_tab_hdr *h = xm_tab_find(t, key);
     if (h) {
-        rtab_touch(t, h);
+        xm_tab_touch(t, h);
         return h;
     }
     if (!t->free_head && t->fresh > t->cap) {
-        rtab_remove(t, tab_at(t, t->lru_old));
+        xm_tab_remove(t, tab_at(t, t->lru_old));
         t->st.evicted++;
     }
     uint32_t i;
@@ -153,7 +163,7 @@ void *rtab_upsert(struct rtab *t, const void *key, bool *created)
     }
     h = tab_at(t, i);
     memset(h, 0, t->esize);
-    memcpy(RTAB_KEY(h), key, t->klen);
+    memcpy(XM_TAB_KEY(h), key, t->klen);
     h->used = 1;
     uint32_t b = tab_bucket(t, key);
     h->hnext = t->heads[b];
@@ -165,18 +175,37 @@ void *rtab_upsert(struct rtab *t, const void *key, bool *created)
     return h;
 }
 
-void *rtab_next(const struct rtab *t, const void *e)
+uint32_t xm_tab_index(const struct xm_tab *t, const void *e)
+{
+    return tab_idx(t, e);
+}
+
+void *xm_tab_at(const struct xm_tab *t, uint32_t i)
+{
+    if (!t->slab || i == 0 || i > t->cap || !tab_at(t, i)->used)
+        return NULL;
+    return tab_at(t, i);
+}
+
+void *xm_tab_victim(const struct xm_tab *t)
+{
+    if (!t->slab || t->free_head || t->fresh <= t->cap || !t->lru_old)
+        return NULL;
+    return tab_at(t, t->lru_old);
+}
+
+void *xm_tab_next(const struct xm_tab *t, const void *e)
 {
     if (!t->slab)
         return NULL;
-    uint32_t i = e ? ((const struct rtab_hdr *)e)->lnext : t->lru_old;
+    uint32_t i = e ? ((const struct xm_tab_hdr *)e)->lnext : t->lru_old;
     return i ? tab_at(t, i) : NULL;
 }
 
-void *rtab_prev(const struct rtab *t, const void *e)
+void *xm_tab_prev(const struct xm_tab *t, const void *e)
 {
     if (!t->slab)
         return NULL;
-    uint32_t i = e ? ((const struct rtab_hdr *)e)->lprev : t->lru_new;
+    uint32_t i = e ? ((const struct xm_tab_hdr *)e)->lprev : t->lru_new;
     return i ? tab_at(t, i) : NULL;
 }

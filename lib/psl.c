@@ -1,8 +1,8 @@
 /*
- * psl.c - registrable domains (eTLD+1) through libpsl.  See regdom_* in
- * include/xm_names.h.  Called once per interned name, never per packet.
+ * psl.c - registrable domains (eTLD+1) through libpsl (xm_psl.h).
+ * Called once per interned name, never per packet.
  */
-#include "xm_names.h"
+#include "xm_psl.h"
 
 #include <libpsl.h>
 #include <stdlib.h>
@@ -34,6 +34,11 @@ void regdom_close(struct regdom *rd)
         return;
     psl_free(rd->owned);
     free(rd);
+}
+
+const char *regdom_of(const struct regdom *rd, const char *name)
+{
+    return rd && name ? psl_registrable_domain(rd->ctx, name) : NULL;
 }
 
 int regdom_offset(const struct regdom *rd, const char *lower)

@@ -1,0 +1,134 @@
+/* test_tab.c - the bounded keyed table (lib/tab.c): insert, find, LRU
+ * touch and eviction order, removal and slot reuse, counters, victim,
+ * iteration, and an unusable table. */
+#include "xm_tab.h"
+#include "xm_test.h"
+
+struct ent {
+    struct xm_tab_hdr h;
+    uint32_t key;
+    uint32_t val;
+};
+
+static struct ent *put(struct xm_tab *t, uint32_t k, uint32_t v)
+{
+    bool created;
+    struct ent *e = xm_tab_upsert(t, &k, &created);
+    if (e && created)
+        e->val = v;
+    return e;
+}
+
+static bool has(const struct xm_tab *t, uint32_t k)
+{
+    return xm_tab_find(t, &k) != NULL;
+}
+
+static void test_basic(void)
+{
+    struct xm_tab t;
+    CHECK(xm_tab_init(&t, 4, sizeof(struct ent), sizeof(uint32_t), 1234) == 0);
+    for (uint32_t k = 1; k <= 4; k++)
+        put(&t, k, k * 10);
+    CHECK_EQ_U64(t.st.used, 4);
+    CHECK_EQ_U64(t.st.inserted, 4);
+    CHECK_EQ_U64(t.st.evicted, 0);
+    uint32_t k2 = 2;
+    struct ent *e = xm_tab_find(&t, &k2);
+    CHECK(e && e->val == 20);
+    /* A find does not touch: 1 is still the victim; an upsert does. */
+    struct ent *v = xm_tab_victim(&t);
+    CHECK(v && v->key == 1);
+    bool created;
+    uint32_t k1 = 1;
+    CHECK(xm_tab_upsert(&t, &k1, &created) != NULL && !created);
+    v = xm_tab_victim(&t);
+    CHECK(v && v->key == 2);
+    xm_tab_touch(&t, e);                       /* order now 3, 4, 1, 2 */
+    put(&t, 5, 50);                            /* evicts 3 */
+    CHECK(!has(&t, 3));
+    CHECK(has(&t, 1) && has(&t, 2) && has(&t, 4) && has(&t, 5));
+    CHECK_EQ_U64(t.st.evicted, 1);
+    CHECK_EQ_U64(t.st.used, 4);
+    /* Iteration: least to most recent, and back. */
+    uint32_t want[] = {4, 1, 2, 5}, n = 0;
+    for (struct ent *i = xm_tab_next(&t, NULL); i; i = xm_tab_next(&t, i))
+        CHECK(n < 4 && i->key == want[n++]);
+    CHECK_EQ_U64(n, 4);
+    n = 4;
+    for (struct ent *i = xm_tab_prev(&t, NULL); i; i = xm_tab_prev(&t, i))
+        CHECK(n > 0 && i->key == want[--n]);
+    xm_tab_free(&t);
+}
+
+static void test_remove_and_slots(void)
+{
+    struct xm_tab t;
+    CHECK(xm_tab_init(&t, 3, sizeof(struct ent), sizeof(uint32_t), 99) == 0);
+    struct ent *a = put(&t, 7, 1);
+    put(&t, 8, 2);
+    uint32_t sa = xm_tab_index(&t, a);
+    CHECK(sa >= 1 && sa <= 3);
+    CHECK(xm_tab_at(&t, sa) == a);
+    xm_tab_remove(&t, a);
+    CHECK(!has(&t, 7));
+    CHECK(xm_tab_at(&t, sa) == NULL);
+    CHECK(xm_tab_at(&t, 0) == NULL && xm_tab_at(&t, 4) == NULL);
+    CHECK_EQ_U64(t.st.used, 1);
+    CHECK(xm_tab_victim(&t) == NULL);          /* not full */
+    struct ent *b = put(&t, 9, 3);             /* reuses the freed slot */
+    CHECK_EQ_U64(xm_tab_index(&t, b), sa);
+    CHECK(b->val == 3);                        /* payload zeroed, then set */
+    put(&t, 10, 4);
+    CHECK_EQ_U64(t.st.used, 3);
+    CHECK_EQ_U64(t.st.evicted, 0);
+    put(&t, 11, 5);                            /* full: evicts 8 */
+    CHECK(!has(&t, 8) && has(&t, 9) && has(&t, 10) && has(&t, 11));
+    CHECK_EQ_U64(t.st.evicted, 1);
+    xm_tab_free(&t);
+}
+
+/* Many keys through a small table: only the newest cap survive, in
+ * insertion order, whatever the seed. */
+static void test_many(uint64_t seed)
+{
+    struct xm_tab t;
+    CHECK(xm_tab_init_spread(&t, 100, sizeof(struct ent), sizeof(uint32_t), seed, 2) == 0);
+    for (uint32_t k = 1; k <= 1000; k++)
+        put(&t, k * 2654435761u, k);
+    CHECK_EQ_U64(t.st.used, 100);
+    CHECK_EQ_U64(t.st.evicted, 900);
+    uint32_t expect = 901;
+    bool ordered = true;
+    for (struct ent *i = xm_tab_next(&t, NULL); i; i = xm_tab_next(&t, i))
+        ordered = ordered && i->val == expect++;
+    CHECK(ordered);
+    CHECK_EQ_U64(expect, 1001);
+    xm_tab_free(&t);
+}
+
+static void test_unusable(void)
+{
+    struct xm_tab t;
+    CHECK(xm_tab_init(&t, 0, sizeof(struct ent), sizeof(uint32_t), 1) == 0);
+    bool created = true;
+    uint32_t k = 1;
+    CHECK(xm_tab_upsert(&t, &k, &created) == NULL);
+    CHECK(!created);
+    CHECK_EQ_U64(t.st.failed, 1);
+    CHECK(xm_tab_find(&t, &k) == NULL);
+    xm_tab_free(&t);
+    struct xm_tab z;
+    memset(&z, 0, sizeof z);                   /* never initialised */
+    CHECK(xm_tab_find(&z, &k) == NULL && xm_tab_next(&z, NULL) == NULL);
+}
+
+int main(void)
+{
+    test_basic();
+    test_remove_and_slots();
+    test_many(1);
+    test_many(0xdeadbeef);
+    test_unusable();
+    return xm_test_result();
+}
