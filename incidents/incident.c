@@ -310,21 +310,27 @@ void inc_on_alert(struct inc_engine *e, const json_t *alert, xm_time_t now)
         inc_maybe_update(e, &e->tab[s], now);
 }
 
-void inc_on_flow(struct inc_engine *e, const struct xm_addr *local, const struct xm_addr *remote,
-                 uint64_t bytes_out, uint64_t bytes_in, const char *community_id, xm_time_t now)
+uint32_t inc_flow_match(const struct inc_engine *e, const struct xm_addr *local,
+                        const struct xm_addr *remote)
 {
-    for (uint32_t s = e->hbucket[inc_hbucket(e, local)]; s; s = e->tab[s].hnext) {
-        struct inc *in = &e->tab[s];
-        if (xm_addr_cmp(&in->host, local) || !inc_has_dest(in, remote))
-            continue;
-        in->flow_bytes_out += bytes_out;
-        in->flow_bytes_in += bytes_in;
-        in->last = now;
-        inc_add_cid(in, community_id);
-        e->st.flows_matched++;
-        inc_maybe_update(e, in, now);
+    for (uint32_t s = e->hbucket[inc_hbucket(e, local)]; s; s = e->tab[s].hnext)
+        if (!xm_addr_cmp(&e->tab[s].host, local) && inc_has_dest(&e->tab[s], remote))
+            return s;
+    return 0;
+}
+
+void inc_flow_add(struct inc_engine *e, uint32_t handle, uint64_t bytes_out, uint64_t bytes_in,
+                  const char *community_id, xm_time_t now)
+{
+    if (!handle || handle > e->lim.max_open || !e->tab[handle].used)
         return;
-    }
+    struct inc *in = &e->tab[handle];
+    in->flow_bytes_out += bytes_out;
+    in->flow_bytes_in += bytes_in;
+    in->last = now;
+    inc_add_cid(in, community_id);
+    e->st.flows_matched++;
+    inc_maybe_update(e, in, now);
 }
 
 void inc_tick(struct inc_engine *e, xm_time_t now)

@@ -70,11 +70,15 @@ void inc_free(struct inc_engine *e);
  * packet time now.  Alerts that name no local host are ignored. */
 void inc_on_alert(struct inc_engine *e, const json_t *alert, xm_time_t now);
 
-/* A flow between local host `local` and `remote` sent bytes_out/bytes_in
- * (IP layer) since its last report; community_id may be NULL.  Adds to
- * the open incident of that host whose destinations include `remote`. */
-void inc_on_flow(struct inc_engine *e, const struct xm_addr *local, const struct xm_addr *remote,
-                 uint64_t bytes_out, uint64_t bytes_in, const char *community_id, xm_time_t now);
+/* A flow between local host `local` and `remote`: the open incident of
+ * that host whose destinations include `remote`, as a handle (0: none).
+ * Cheap (one hash chain); call it before computing anything for the add. */
+uint32_t inc_flow_match(const struct inc_engine *e, const struct xm_addr *local,
+                        const struct xm_addr *remote);
+/* Adds a matched flow's bytes out/in (IP layer) since its last report;
+ * community_id may be NULL.  May emit a volume or severity record. */
+void inc_flow_add(struct inc_engine *e, uint32_t handle, uint64_t bytes_out, uint64_t bytes_in,
+                  const char *community_id, xm_time_t now);
 
 /* Once per second of packet time: closes quiet incidents. */
 void inc_tick(struct inc_engine *e, xm_time_t now);

@@ -34,6 +34,7 @@ struct pipe_stats {
     uint64_t out_of_order;     /* packets older than the pipeline clock */
     uint64_t alerts;           /* alerts emitted */
     uint64_t flow_records;     /* flow records emitted (incl. interim) */
+    uint64_t incident_records; /* incident records emitted */
 };
 
 /* Builds every table and opens the outputs named in opts.  live selects

@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "xm_main.h"
 #include "xm_opts.h"
 #include "xm_pipeline.h"
+#include "xm_report.h"
 #include "xm_source.h"
 
 #define EXIT_INPUT 1
@@ -60,6 +62,9 @@ static const char usage_text[] =
 "\n"
 "Output:\n"
 "      --alerts FILE       alerts as JSON lines (default '-', standard output)\n"
+"      --alert-mode MODE   incidents (one record per exfiltration episode, see\n"
+"                          docs/schema-incident.md), alerts (one record per\n"
+"                          rule hit) or both (default alerts)\n"
 "      --flows FILE        flow records as JSON lines ('-' = standard output)\n"
 "      --syslog IDENT      alerts also to syslog (RFC 5424, /dev/log)\n"
 "      --socket PATH       alerts also to a Unix socket local readers follow\n"
@@ -78,7 +83,7 @@ enum {
     OPT_HOME_NET = 256, OPT_FLOWS, OPT_ALERTS, OPT_RULES, OPT_NO_RULES,
     OPT_GEOIP, OPT_CHECK, OPT_USER, OPT_HTTP, OPT_PROCESSES,
     OPT_RECORD_PROCESSES, OPT_MAX_FLOWS, OPT_MAX_HOSTS, OPT_TIMEOUT,
-    OPT_STATS_INTERVAL, OPT_NO_PROCESS, OPT_SYSLOG, OPT_SOCKET,
+    OPT_STATS_INTERVAL, OPT_NO_PROCESS, OPT_SYSLOG, OPT_SOCKET, OPT_ALERT_MODE,
 };
 
 static const struct option long_opts[] = {
@@ -95,6 +100,7 @@ static const struct option long_opts[] = {
     {"home-net", required_argument, NULL, OPT_HOME_NET},
     {"flows", required_argument, NULL, OPT_FLOWS},
     {"alerts", required_argument, NULL, OPT_ALERTS},
+    {"alert-mode", required_argument, NULL, OPT_ALERT_MODE},
     {"rules", required_argument, NULL, OPT_RULES},
     {"no-rules", no_argument, NULL, OPT_NO_RULES},
     {"geoip", required_argument, NULL, OPT_GEOIP},
@@ -194,6 +200,7 @@ static int main_apply_opt(struct xm_opts *o, int c, const char *arg)
     case OPT_HOME_NET: o->home_net = arg; return 0;
     case OPT_FLOWS: o->flows_path = arg; return 0;
     case OPT_ALERTS: o->alerts_path = arg; return 0;
+    case OPT_ALERT_MODE: o->alert_mode = arg; return 0;
     case OPT_RULES:
         return main_add(o->rule_files, &o->n_rule_files, XM_MAX_RULE_FILES, "--rules", arg);
     case OPT_NO_RULES: o->no_rules = true; return 0;
@@ -386,6 +393,8 @@ int main(int argc, char **argv)
     char err[1024];
     int status = EXIT_USAGE;
 
+    if (argc > 1 && !strcmp(argv[1], "report"))
+        return report_main(argc - 1, argv + 1);
     int rc = main_build_opts(argc, argv, &o, &filter_buf, &mc.config_store);
     if (rc != 0) {
         status = rc == 1 ? 0 : EXIT_USAGE;

@@ -135,18 +135,18 @@ static void test_severity(void)
     struct xm_addr l, r;
     xm_addr_parse("10.0.0.23", &l);
     xm_addr_parse("104.21.33.7", &r);
-    inc_on_flow(e, &l, &r, 2 * GIB, 1000, "1:x=", T0 + XM_SEC(600));
+    inc_flow_add(e, inc_flow_match(e, &l, &r), 2 * GIB, 1000, "1:x=", T0 + XM_SEC(600));
     CHECK_EQ_U64(n_recs, 3);
     CHECK_STR(t_inc_str(2, "state"), "update");
     CHECK_STR(t_inc_str(2, "reason"), "severity");
     CHECK_STR(t_inc_str(2, "severity_name"), "high");
     CHECK_EQ_U64(t_inc_int(2, "bytes_out"), 2 * GIB);
     /* 30 more GiB: severity critical now (volume 25), one more record */
-    inc_on_flow(e, &l, &r, 30 * GIB, 1000, "1:y=", T0 + XM_SEC(1200));
+    inc_flow_add(e, inc_flow_match(e, &l, &r), 30 * GIB, 1000, "1:y=", T0 + XM_SEC(1200));
     CHECK_EQ_U64(n_recs, 4);
     CHECK_STR(t_inc_str(3, "severity_name"), "critical");
     /* a small flow adds bytes without a record */
-    inc_on_flow(e, &l, &r, 1000, 10, NULL, T0 + XM_SEC(1300));
+    inc_flow_add(e, inc_flow_match(e, &l, &r), 1000, 10, NULL, T0 + XM_SEC(1300));
     CHECK_EQ_U64(n_recs, 4);
     t_reset();
     inc_free(e);
