@@ -36,28 +36,46 @@ struct rp {
 
 /* ---- reading ------------------------------------------------------------ */
 
+static const char *rp_str(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+/* Incident ids restart with every run: the key adds the host and the
+ * opening time, so records of several runs can be read together. */
+static void rp_take_incident(struct rp *r, json_t *rec)
+{
+    const json_t *inc = json_object_get(rec, "incident");
+    char key[192];
+    snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT " %s %s",
+             json_integer_value(json_object_get(inc, "id")), rp_str(rec, "src_ip"),
+             rp_str(inc, "first_seen"));
+    if (!json_object_get(r->incidents, key))
+        json_array_append_new(r->order, json_string(key));
+    json_object_set(r->incidents, key, rec);
+}
+
+static void rp_take_alert(struct rp *r, const json_t *rec)
+{
+    const char *sig = rp_str(json_object_get(rec, "alert"), "signature");
+    json_t *n = json_object_get(r->alerts, sig);
+    json_object_set_new(r->alerts, sig, json_integer(json_integer_value(n) + 1));
+    r->n_alerts++;
+}
+
 static void rp_take(struct rp *r, json_t *rec)
 {
-    const char *type = json_string_value(json_object_get(rec, "event_type"));
+    const char *type = rp_str(rec, "event_type");
     char key[32];
-    if (type && !strcmp(type, "incident")) {
-        json_t *inc = json_object_get(rec, "incident");
-        snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT,
-                 json_integer_value(json_object_get(inc, "id")));
-        if (!json_object_get(r->incidents, key))
-            json_array_append_new(r->order, json_string(key));
-        json_object_set(r->incidents, key, rec);
-    } else if (type && !strcmp(type, "flow")) {
+    if (!strcmp(type, "incident")) {
+        rp_take_incident(r, rec);
+    } else if (!strcmp(type, "flow")) {
         snprintf(key, sizeof key, "%" JSON_INTEGER_FORMAT,
                  json_integer_value(json_object_get(rec, "flow_id")));
         json_object_set(r->flows, key, rec);
-    } else if (type && !strcmp(type, "alert")) {
-        const char *sig = json_string_value(json_object_get(json_object_get(rec, "alert"),
-                                                            "signature"));
-        json_t *n = json_object_get(r->alerts, sig ? sig : "?");
-        json_object_set_new(r->alerts, sig ? sig : "?",
-                            json_integer(json_integer_value(n) + 1));
-        r->n_alerts++;
+    } else if (!strcmp(type, "alert")) {
+        rp_take_alert(r, rec);
     }
 }
 
@@ -96,12 +114,6 @@ static int rp_read(struct rp *r, const char *path)
 /* ---- small helpers -------------------------------------------------------- */
 
 static const json_t *rp_inc(const json_t *rec) { return json_object_get(rec, "incident"); }
-
-static const char *rp_str(const json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : "";
-}
 
 static long long rp_int(const json_t *o, const char *key)
 {
@@ -365,8 +377,9 @@ static void rp_html_incident(FILE *o, const struct rp *r, const json_t *rec, str
     const json_t *inc = rp_inc(rec), *g = json_object_get(inc, "group");
     char out[32];
     rp_bytes((double)rp_int(inc, "bytes_out"), out, sizeof out);
-    fprintf(o, "<section class=\"incident sev-%s\" id=\"incident-%lld\">\n<h2>Incident %lld: ",
-            rp_str(inc, "severity_name"), rp_int(inc, "id"), rp_int(inc, "id"));
+    fprintf(o, "<section class=\"incident sev-%s\" data-incident=\"%lld\">\n"
+               "<h2>Incident %lld: ", rp_str(inc, "severity_name"), rp_int(inc, "id"),
+            rp_int(inc, "id"));
     rp_html(o, rp_str(rec, "src_ip"));
     fprintf(o, " &rarr; %s ", rp_str(g, "kind"));
     rp_html(o, rp_str(g, "value"));
