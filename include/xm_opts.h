@@ -30,6 +30,7 @@ struct xm_opts {
     const char *home_net;              /* --home-net CIDR,...; NULL = default */
     const char *flows_path;            /* --flows FILE|- ; NULL = off */
     const char *alerts_path;           /* --alerts FILE|- ; default "-" */
+    const char *alert_mode;            /* --alert-mode incidents|alerts|both */
     const char *rule_files[XM_MAX_RULE_FILES]; /* --rules FILE ... */
     size_t n_rule_files;
     bool no_rules;                     /* --no-rules */

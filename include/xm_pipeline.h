@@ -40,6 +40,7 @@ struct pipe_stats {
      * egress). */
     uint64_t egress_bytes_out, egress_bytes_in;
     uint64_t alerts_by_severity[5]; /* [1..4] critical, high, medium, low; [0] other */
+    uint64_t incident_records; /* incident records emitted */
 };
 
 /* Why pipe_new_ex() failed. */

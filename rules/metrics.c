@@ -218,7 +218,7 @@ int reng_baseline(const struct rules_engine *eng, const struct rkstate *k,
     const struct rbl *b = rk_payload(k, off);
     double v[RBL_N_1H > RBL_N_1D ? RBL_N_1H : RBL_N_1D];
     *n = b->n;
-    bool same = b->period == sec_of(eng->now) / bl_period_s[which];
+    bool same = b->period == reng_sec_of(eng->now) / bl_period_s[which];
     *cur = same ? b->cur : 0;
     if (b->n < bl_warm[which])
         return 1;

@@ -450,6 +450,7 @@ static int set_lists(struct cfg *c, const struct cfg_setting *s)
 
 static const struct cfg_setting cfg_outputs[] = {
     { "alerts", set_path, O(alerts_path), 0, 0, NULL },
+    { "alert_mode", set_word, O(alert_mode), 0, 0, NULL },
     { "flows", set_path, O(flows_path), 0, 0, NULL },
     { "syslog", set_word, O(syslog_ident), 0, 0, NULL },
     { "socket", set_path, O(socket_path), 0, 0, NULL },

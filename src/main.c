@@ -11,6 +11,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "xm_main.h"
 #include "xm_opts.h"
 #include "xm_pipeline.h"
+#include "xm_report.h"
 #include "xm_source.h"
 #include "xm_version.h"
 
@@ -181,6 +183,8 @@ int main(int argc, char **argv)
     char err[1024];
     int status = EXIT_USAGE;
 
+    if (argc > 1 && !strcmp(argv[1], "report"))
+        return report_main(argc - 1, argv + 1);
     int rc = main_build_opts(argc, argv, &o, &filter_buf, &mc.config_store);
     if (rc != 0) {
         status = rc == 1 ? 0 : EXIT_USAGE;

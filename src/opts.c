@@ -58,6 +58,9 @@ static const char usage_text[] =
 "\n"
 "Output:\n"
 "      --alerts FILE       alerts as JSON lines (default '-', standard output)\n"
+"      --alert-mode MODE   incidents (one record per exfiltration episode, see\n"
+"                          docs/schema-incident.md), alerts (one record per\n"
+"                          rule hit) or both (default alerts)\n"
 "      --flows FILE        flow records as JSON lines ('-' = standard output)\n"
 "      --syslog IDENT      alerts also to syslog (RFC 5424, /dev/log)\n"
 "      --socket PATH       alerts also to a Unix socket local readers follow\n"
@@ -80,7 +83,7 @@ enum {
     OPT_HOME_NET = 256, OPT_FLOWS, OPT_ALERTS, OPT_RULES, OPT_NO_RULES,
     OPT_GEOIP, OPT_CHECK, OPT_USER, OPT_HTTP, OPT_PROCESSES,
     OPT_RECORD_PROCESSES, OPT_MAX_FLOWS, OPT_MAX_HOSTS, OPT_TIMEOUT,
-    OPT_STATS_INTERVAL, OPT_NO_PROCESS, OPT_SYSLOG, OPT_SOCKET, OPT_COUNT,
+    OPT_STATS_INTERVAL, OPT_NO_PROCESS, OPT_SYSLOG, OPT_SOCKET, OPT_COUNT, OPT_ALERT_MODE,
 };
 
 static const struct option long_opts[] = {
@@ -97,6 +100,7 @@ static const struct option long_opts[] = {
     {"home-net", required_argument, NULL, OPT_HOME_NET},
     {"flows", required_argument, NULL, OPT_FLOWS},
     {"alerts", required_argument, NULL, OPT_ALERTS},
+    {"alert-mode", required_argument, NULL, OPT_ALERT_MODE},
     {"rules", required_argument, NULL, OPT_RULES},
     {"no-rules", no_argument, NULL, OPT_NO_RULES},
     {"geoip", required_argument, NULL, OPT_GEOIP},
@@ -229,6 +233,7 @@ static int main_apply_opt(struct xm_opts *o, int c, const char *arg)
     case OPT_HOME_NET: o->home_net = arg; return 0;
     case OPT_FLOWS: o->flows_path = arg; return 0;
     case OPT_ALERTS: o->alerts_path = arg; return 0;
+    case OPT_ALERT_MODE: o->alert_mode = arg; return 0;
     case OPT_RULES:
         return main_add(o->rule_files, &o->n_rule_files, XM_MAX_RULE_FILES, "--rules", arg);
     case OPT_NO_RULES: o->no_rules = true; return 0;

@@ -19,6 +19,8 @@
 #include "xm_enrich.h"
 #include "xm_eve.h"
 #include "xm_host.h"
+#include "xm_cid.h"
+#include "xm_incident.h"
 #include "xm_log.h"
 #include "xm_netset.h"
 #include "xm_out.h"
@@ -38,6 +40,8 @@ struct xm_pipeline {
     struct enrich *enrich;
     struct stage *stage;          /* enrich_stage(enrich): analysis */
     struct rules_engine *rules;   /* NULL with --no-rules */
+    struct inc_engine *inc;       /* NULL unless --alert-mode has incidents */
+    bool raw_alerts;              /* --alert-mode alerts|both */
     struct xm_flow *cur_flow;     /* flow whose packet is being processed */
     void (*alert_hook)(void *, const json_t *);
     void *alert_hook_ctx;
@@ -45,6 +49,21 @@ struct xm_pipeline {
     xm_time_t next_tick;    /* next once-per-second housekeeping */
     bool finished;
 };
+
+/* Hands a flow's new bytes to the open incident of its local end (the
+ * client when both are local). */
+static void pipe_inc_flow(struct xm_pipeline *pl, const struct xm_flow *f, const uint64_t db[2])
+{
+    char cid[64];
+    bool cli = f->local & FLOW_LOCAL_CLIENT;
+    if (!(f->local & (FLOW_LOCAL_CLIENT | FLOW_LOCAL_SERVER)))
+        return;
+    uint32_t h = inc_flow_match(pl->inc, cli ? &f->cli : &f->srv, cli ? &f->srv : &f->cli);
+    if (!h)
+        return;
+    const char *c = cid_flow(f, 0, cid, sizeof cid) == 0 ? cid : NULL;
+    inc_flow_add(pl->inc, h, db[cli ? 0 : 1], db[cli ? 1 : 0], c, f->last);
+}
 
 /* Adds the part of f's counters not yet accounted to its local host(s).
  * dir 0 bytes were sent by the client. */
@@ -57,6 +76,8 @@ static void pipe_account_hosts(struct xm_pipeline *pl, struct xm_flow *f)
         f->acct_bytes[d] = f->bytes[d];
         f->acct_pkts[d] = f->pkts[d];
     }
+    if (pl->inc)
+        pipe_inc_flow(pl, f, db);
     if (f->local & FLOW_LOCAL_CLIENT) {
         host_account(pl->hosts, &f->cli, f->last, db[0], dp[0], HOST_DIR_OUT);
         host_account(pl->hosts, &f->cli, f->last, db[1], dp[1], HOST_DIR_IN);
@@ -110,8 +131,18 @@ static void pipe_on_flow_end(void *ctx, struct xm_flow *f, enum flow_end_reason 
     pl->cur_flow = prev;
 }
 
+static void pipe_write_alerts(struct xm_pipeline *pl, json_t *alert);
+
+/* inc_emit_fn: incident records go where alerts go. */
+static void pipe_on_incident(void *ctx, json_t *rec)
+{
+    struct xm_pipeline *pl = ctx;
+    pl->st.incident_records++;
+    pipe_write_alerts(pl, rec);
+}
+
 /* rules_alert_fn: build the record, enrich it with what the flow in
- * hand knows, then write. */
+ * hand knows, then hand it to the incidents and/or write it. */
 static void pipe_on_alert(void *ctx, const struct rules_hit *hit)
 {
     struct xm_pipeline *pl = ctx;
@@ -126,12 +157,43 @@ static void pipe_on_alert(void *ctx, const struct rules_hit *hit)
         stage_alert_process(pl->stage, alert);
     if (pl->alert_hook)
         pl->alert_hook(pl->alert_hook_ctx, alert);
+    if (pl->inc)
+        inc_on_alert(pl->inc, alert, pl->now);
+    if (!pl->raw_alerts) {
+        json_decref(alert);
+        return;
+    }
+    pipe_write_alerts(pl, alert);
+}
+
+/* Writes a record to every alert output (takes the reference). */
+static void pipe_write_alerts(struct xm_pipeline *pl, json_t *alert)
+{
     for (size_t i = 1; i < pl->n_alert_out; i++)
         out_write(pl->alert_out[i], json_incref(alert));
     if (pl->n_alert_out)
         out_write(pl->alert_out[0], alert);
     else
         json_decref(alert);
+}
+
+/* --alert-mode: incidents (grouped), alerts (one record per rule hit),
+ * or both. */
+static int pipe_open_incidents(struct xm_pipeline *pl, char *err, size_t errlen)
+{
+    const char *mode = pl->opts->alert_mode ? pl->opts->alert_mode : "alerts";
+    bool inc = !strcmp(mode, "incidents") || !strcmp(mode, "both");
+    pl->raw_alerts = !strcmp(mode, "alerts") || !strcmp(mode, "both");
+    if (!inc && !pl->raw_alerts) {
+        snprintf(err, errlen, "--alert-mode: unknown mode '%s' (incidents, alerts or both)",
+                 mode);
+        return -1;
+    }
+    if (inc && !(pl->inc = inc_new(NULL, pl->home, pipe_on_incident, pl))) {
+        snprintf(err, errlen, "cannot allocate the incident table");
+        return -1;
+    }
+    return 0;
 }
 
 static int pipe_open_rules(struct xm_pipeline *pl, char *err, size_t errlen)
@@ -147,7 +209,7 @@ static int pipe_open_rules(struct xm_pipeline *pl, char *err, size_t errlen)
         snprintf(err, errlen, "cannot allocate the rule engine's tables");
         return -1;
     }
-    return 0;
+    return pipe_open_incidents(pl, err, errlen);
 }
 
 static bool pipe_is_local(void *ctx, const struct xm_addr *a)
@@ -249,6 +311,8 @@ static void pipe_housekeeping(struct xm_pipeline *pl)
     flow_expire(pl->flows, pl->now);
     if (pl->rules)
         rules_tick(pl->rules, pl->now);
+    if (pl->inc)
+        inc_tick(pl->inc, pl->now);
     pl->next_tick = (pl->now / XM_USEC_PER_SEC + 1) * XM_USEC_PER_SEC;
 }
 
@@ -295,6 +359,8 @@ void pipe_finish(struct xm_pipeline *pl)
     flow_flush(pl->flows);
     if (pl->rules)
         rules_flush(pl->rules);
+    if (pl->inc)
+        inc_finish(pl->inc, pl->now);
     pipe_flush_outputs(pl);
 }
 
@@ -445,6 +511,7 @@ void pipe_free(struct xm_pipeline *pl)
         return;
     flow_table_free(pl->flows);
     rules_engine_free(pl->rules);
+    inc_free(pl->inc);
     enrich_free(pl->enrich);
     host_table_free(pl->hosts);
     netset_free(pl->home);

@@ -19,6 +19,7 @@ packages=(
   publicsuffix tor-geoipdb libmaxmind-db-writer-perl mmdb-bin
   tshark python3 iproute2 curl time clang libclang-rt-14-dev
   debhelper dpkg-dev fakeroot logrotate systemd util-linux adduser strace
+  chromium
 )
 
 install_deps() {
@@ -68,13 +69,18 @@ EOF
 
 demo() {
   build build
-  local rules=()
-  echo "== exfilmon: replaying the bundled captures (alerts on standard output) ==" >&2
+  local out=build/demo
+  mkdir -p "$out"
+  rm -f "$out"/*.json
+  echo "== exfilmon: replaying the bundled captures (incident records on standard output) ==" >&2
   for f in pcaps/stealer.pcap pcaps/office_gateway.pcap; do
     [ -f "$f" ] || continue
     echo "== $f" >&2
-    ./build/src/exfilmon -q -r "$f" "${rules[@]}" || true
+    ./build/src/exfilmon -q -r "$f" --alert-mode incidents --flows "$out/flows.json" |
+      tee -a "$out/incidents.json" || true
   done
+  echo "== summary (exfilmon report; HTML in $out/report.html) ==" >&2
+  ./build/src/exfilmon report -o "$out/report.html" "$out/incidents.json" "$out/flows.json" || true
 }
 
 run_tests() {
