@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 
-#include "xm_eve.h"
+#include "xm_evew.h"
 
 static json_t *rec_time(xm_time_t t)
 {

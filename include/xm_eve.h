@@ -15,11 +15,9 @@
 
 #include <jansson.h>
 
+#include "xm_evew.h"
 #include "xm_flow.h"
 
-/* Contract version of every EVE record exfilmon writes ("schema_version").
- * Bump the minor for added fields, the major for renamed/removed ones. */
-#define XM_SCHEMA_VERSION "1.0"
 
 /* Community ID seed used by every record (default 0, as Suricata). */
 void eve_set_community_id_seed(uint16_t seed);

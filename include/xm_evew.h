@@ -27,6 +27,10 @@
 
 #include "xm_common.h"
 
+/* Contract version of every EVE record exfilmon writes ("schema_version").
+ * Bump the minor for added fields, the major for renamed/removed ones. */
+#define XM_SCHEMA_VERSION "1.0"
+
 bool eve_utf8_valid(const char *s, size_t n);
 
 /* A new object / array, or NULL with *bad set. */

@@ -4,7 +4,7 @@
 The folders form one road, each built as its own static library that may
 use only the ones below it:
 
-    lib < capture < analysis < rules < output < src
+    lib < capture < analysis < rules < incidents < output < src
 
 1. includes: no source or header of a folder includes a header of a higher
    folder.  A header in include/ belongs to the folder of the file its
@@ -23,7 +23,7 @@ import re
 import subprocess
 import sys
 
-LAYERS = ["lib", "capture", "analysis", "rules", "output", "src"]
+LAYERS = ["lib", "capture", "analysis", "rules", "incidents", "output", "src"]
 RANK = {name: i for i, name in enumerate(LAYERS)}
 # Public headers whose opening comment names no implementing file.
 HEADER_LAYER = {
@@ -32,7 +32,7 @@ HEADER_LAYER = {
     "xm_field.h": "lib",   # types only: rule-field descriptors (no .c)
 }
 MAX_LINES = 800
-PATH_RE = re.compile(r"\b(lib|capture|analysis|rules|output|src)/[A-Za-z0-9_/]*\.c\b")
+PATH_RE = re.compile(r"\b(lib|capture|analysis|rules|incidents|output|src)/[A-Za-z0-9_/]*\.c\b")
 INC_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
