@@ -50,6 +50,7 @@ struct xm_opts {
     bool quiet;                        /* -q: no progress */
     bool check;                        /* --check: validate and exit */
     bool no_process;                   /* --no-process: no attribution */
+    bool no_ebpf;                      /* --no-ebpf: sock_diag source only */
 };
 
 void xm_opts_defaults(struct xm_opts *o);

@@ -186,7 +186,12 @@ static int enrich_proc(struct enrich *e, const struct xm_opts *o, char *err, siz
     }
     if (o->processes_path)
         return proc_ledger_load(e->proc, o->processes_path, err, errlen);
-    if (proc_open_netlink(e->proc) != 0) {
+    char why[256] = "disabled by --no-ebpf";
+    if (!o->no_ebpf && proc_open_bpf(e->proc, why, sizeof why) == 0)
+        fprintf(stderr, "exfilmon: process attribution: %s\n", proc_source_name(e->proc));
+    else if (proc_open_netlink(e->proc) == 0)
+        fprintf(stderr, "exfilmon: process attribution: sock_diag (eBPF: %s)\n", why);
+    else {
         fprintf(stderr, "exfilmon: per-process attribution unavailable (sock_diag "
                 "could not be opened); accounting goes on per host\n");
         proc_free(e->proc);
@@ -330,6 +335,7 @@ void enrich_write_metrics(const struct enrich *e, FILE *f)
 
 void enrich_on_flow_end(struct enrich *e, struct xm_flow *f, enum flow_end_reason r)
 {
+    proc_flow_end(e->proc, f, r != FLOW_END_ACTIVE);
     if (r == FLOW_END_ACTIVE)
         return;
     app_on_flow_end(e->app, f);
@@ -342,8 +348,10 @@ void enrich_record(struct enrich *e, const struct xm_flow *f, xm_time_t now, jso
 {
     app_eve_add(e->app, f, rec);
     intel_eve_add(&e->intel, f, now, rec);
-    if (e->proc && f->local)
+    if (e->proc && f->local) {
         proc_eve_add(e->proc, f->proc_id, f->attribution, rec);
+        proc_eve_add_socket(f, rec);
+    }
 }
 
 /* procrules: a process-scope alert raised with no flow in hand (from

@@ -18,6 +18,7 @@ packages=(
   libpcap-dev libjansson-dev libevent-dev libmaxminddb-dev libpsl-dev libcap-dev
   publicsuffix tor-geoipdb libmaxmind-db-writer-perl mmdb-bin
   tshark python3 iproute2 curl time clang libclang-rt-14-dev
+  libbpf-dev bpftool
 )
 
 install_deps() {

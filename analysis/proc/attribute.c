@@ -59,6 +59,7 @@ void proc_free(struct proc *p)
         close(p->cn_fd);
     if (p->ledger_out)
         fclose(p->ledger_out);
+    proc_bpf_free(p);
     proc_ledger_free(p);
     proc_tab_release(p);
     free(p);
@@ -70,13 +71,15 @@ uint32_t proc_attribute(struct proc *p, const struct xm_flow *f, uint8_t *confid
 {
     uint8_t conf = PROC_ATTR_NONE;
     uint32_t id = 0;
-    if (!p->replay && p->diag_fd < 0) {
+    if (!p->replay && p->diag_fd < 0 && !p->bpf) {
         *confidence = PROC_ATTR_NONE;
         return 0;                      /* gateway / replay without ledger */
     }
     p->st.lookups++;
     if (p->replay)
         id = proc_ledger_match(p, f, &conf);
+    else if (p->bpf)
+        id = proc_bpf_attribute(p, f, &conf);  /* ledger: at flow end */
     else
         id = proc_live_attribute(p, f, &conf);
     if (id == 0)
@@ -84,7 +87,7 @@ uint32_t proc_attribute(struct proc *p, const struct xm_flow *f, uint8_t *confid
     p->st.hits[conf]++;
     if (id) {
         proc_tab_touch(p, id);
-        if (p->ledger_out && !p->replay)
+        if (p->ledger_out && !p->replay && !p->bpf)
             proc_ledger_write(p, f, id, conf);
     }
     *confidence = conf;

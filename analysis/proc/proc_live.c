@@ -138,6 +138,28 @@ static int pl_fill(struct proc *p, struct proc_info *pi)
     return 0;
 }
 
+int proc_live_read_details(struct proc *p, struct proc_info *pi, xm_time_t start_us)
+{
+    char comm[PROC_COMM_LEN], path[64], exe[PROC_PATH_LEN], buf[4096];
+    uint32_t ppid = 0;
+    xm_time_t st = 0, tick = XM_USEC_PER_SEC / p->clk_tck;
+    if (pl_stat(p, pi->pid, comm, &ppid, &st) != 0 || st > start_us + 2 * tick ||
+        st + 2 * tick < start_us)
+        return -1;                     /* gone, or the pid is reused */
+    snprintf(path, sizeof path, "/proc/%u/exe", pi->pid);
+    ssize_t n = readlink(path, exe, sizeof exe - 1);
+    if (n <= 0)
+        return -1;                     /* a zombie has no exe any more */
+    exe[n] = '\0';
+    memcpy(pi->exe, exe, sizeof pi->exe);
+    n = pl_read(pi->pid, "cmdline", buf, sizeof buf);
+    if (n > 0)                         /* empty once the mm is gone */
+        proc_cmdline_clean((const uint8_t *)buf, (size_t)n, pi->cmdline, sizeof pi->cmdline);
+    pi->ppid = ppid;
+    pl_cgroup(pi);
+    return 0;
+}
+
 /* A new record for pid read from /proc (NULL when it is gone). */
 static struct proc_info *pl_load(struct proc *p, uint32_t pid)
 {
@@ -611,7 +633,7 @@ int proc_open_netlink(struct proc *p)
 
 int proc_connector_fd(const struct proc *p)
 {
-    return p->cn_fd;
+    return p->bpf ? proc_bpf_fd(p) : p->cn_fd;
 }
 
 /* ---- connector events ------------------------------------------------ */
@@ -677,6 +699,8 @@ int proc_on_connector_readable(struct proc *p)
     uint8_t buf[4096] __attribute__((aligned(8)));
     struct proc_cn_event ev[8];
     int total = 0;
+    if (p->bpf)
+        return proc_bpf_poll(p);
     for (int i = 0; p->cn_fd >= 0 && i < PROC_CN_BATCH; i++) {
         ssize_t n = recv(p->cn_fd, buf, sizeof buf, 0);
         if (n < 0 && errno == ENOBUFS) {
