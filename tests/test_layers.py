@@ -29,6 +29,8 @@ RANK = {name: i for i, name in enumerate(LAYERS)}
 HEADER_LAYER = {
     "xm_common.h": "lib", "xm_rd.h": "lib", "xm_config.h": "lib",
     "xm_pkt.h": "capture", "xm_proc.h": "analysis", "xm_rules.h": "rules",
+    # generated at build time by analysis/proc/bpf/meson.build
+    "vmlinux.h": "analysis", "attrib.skel.h": "analysis",
 }
 MAX_LINES = 800
 PATH_RE = re.compile(r"\b(lib|capture|analysis|rules|output|src)/[A-Za-z0-9_/]*\.c\b")

@@ -7,6 +7,7 @@
  */
 #include "proc_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -92,4 +93,39 @@ uint32_t proc_attribute(struct proc *p, const struct xm_flow *f, uint8_t *confid
     }
     *confidence = conf;
     return id;
+}
+
+/* ---- sources: events, metrics ------------------------------------------ */
+
+int proc_connector_fd(const struct proc *p)
+{
+    return p->bpf ? proc_bpf_fd(p) : proc_live_cn_fd(p);
+}
+
+int proc_on_connector_readable(struct proc *p)
+{
+    return p->bpf ? proc_bpf_poll(p) : proc_live_cn_readable(p);
+}
+
+const char *proc_source_name(const struct proc *p)
+{
+    static char buf[48];
+    if (!p)
+        return "none";
+    if (p->replay)
+        return "ledger";
+    if (p->bpf) {
+        snprintf(buf, sizeof buf, "ebpf (%s)", proc_bpf_mode(p));
+        return buf;
+    }
+    return p->diag_fd >= 0 ? "sock_diag" : "none";
+}
+
+void proc_write_metrics(const struct proc *p, FILE *f)
+{
+    proc_stats_write(p, f);
+    fprintf(f, "# HELP exfilmon_proc_source_info Active attribution source (1).\n"
+               "# TYPE exfilmon_proc_source_info gauge\n"
+               "exfilmon_proc_source_info{source=\"%s\"} 1\n", proc_source_name(p));
+    proc_bpf_write_metrics(p, f);
 }

@@ -247,21 +247,7 @@ static const struct proc_metric proc_metrics[] = {
     PM(bpf_socks_evicted, "eBPF socket records evicted (table full)."),
 };
 
-const char *proc_source_name(const struct proc *p)
-{
-    static char buf[48];
-    if (!p)
-        return "none";
-    if (p->replay)
-        return "ledger";
-    if (p->bpf) {
-        snprintf(buf, sizeof buf, "ebpf (%s)", proc_bpf_mode(p));
-        return buf;
-    }
-    return p->diag_fd >= 0 ? "sock_diag" : "none";
-}
-
-void proc_write_metrics(const struct proc *p, FILE *f)
+void proc_stats_write(const struct proc *p, FILE *f)
 {
     for (size_t i = 0; i < XM_ARRAY_LEN(proc_metrics); i++) {
         const struct proc_metric *m = &proc_metrics[i];
@@ -282,10 +268,6 @@ void proc_write_metrics(const struct proc *p, FILE *f)
                "# TYPE exfilmon_proc_connector_available gauge\n"
                "exfilmon_proc_connector_available %d\n",
                (unsigned long long)p->st.procs_active, p->cn_fd >= 0);
-    fprintf(f, "# HELP exfilmon_proc_source_info Active attribution source (1).\n"
-               "# TYPE exfilmon_proc_source_info gauge\n"
-               "exfilmon_proc_source_info{source=\"%s\"} 1\n", proc_source_name(p));
-    proc_bpf_write_metrics(p, f);
 }
 
 /* ---- EVE ------------------------------------------------------------- */

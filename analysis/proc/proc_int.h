@@ -104,6 +104,13 @@ void proc_user_name(struct proc *p, uint32_t uid, char *out, size_t outlen);
  * usec, within two clock ticks); -1 when it is gone (exe unreadable). */
 int proc_live_read_details(struct proc *p, struct proc_info *pi, xm_time_t start_us);
 
+/* proc_live.c: the process connector (proc_connector_fd and
+ * proc_on_connector_readable in attribute.c choose the source). */
+int proc_live_cn_fd(const struct proc *p);
+int proc_live_cn_readable(struct proc *p);
+/* proc.c: every counter of struct proc_stats as Prometheus text. */
+void proc_stats_write(const struct proc *p, FILE *f);
+
 /* proc_bpf.c: the eBPF source (stubs without XM_HAVE_BPF). */
 void proc_bpf_free(struct proc *p);
 int proc_bpf_fd(const struct proc *p);

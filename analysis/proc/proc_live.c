@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #define PROC_RECENT_SCAN 16     /* LRU-head processes scanned on a skip */
-#define PROC_CN_BATCH 64        /* datagrams per proc_on_connector_readable */
+#define PROC_CN_BATCH 64        /* datagrams per proc_live_cn_readable */
 #define PROC_TCP_LISTEN 10      /* TCP_LISTEN in the kernel's state enum */
 
 /* ---- small file helpers ---------------------------------------------- */
@@ -467,7 +467,7 @@ static uint32_t pl_inode_pid(struct proc *p, uint64_t inode, bool *fresh)
         return pid;
     *fresh = true;
     if (p->cn_fd >= 0)
-        while (proc_on_connector_readable(p) > 0)
+        while (proc_live_cn_readable(p) > 0)
             ;
     /* New processes first: cheap, and a short-lived sender may close its
      * socket while a full scan is still walking /proc. */
@@ -631,9 +631,9 @@ int proc_open_netlink(struct proc *p)
     return 0;
 }
 
-int proc_connector_fd(const struct proc *p)
+int proc_live_cn_fd(const struct proc *p)
 {
-    return p->bpf ? proc_bpf_fd(p) : p->cn_fd;
+    return p->cn_fd;
 }
 
 /* ---- connector events ------------------------------------------------ */
@@ -694,13 +694,11 @@ static void pl_event(struct proc *p, const struct proc_cn_event *ev)
     }
 }
 
-int proc_on_connector_readable(struct proc *p)
+int proc_live_cn_readable(struct proc *p)
 {
     uint8_t buf[4096] __attribute__((aligned(8)));
     struct proc_cn_event ev[8];
     int total = 0;
-    if (p->bpf)
-        return proc_bpf_poll(p);
     for (int i = 0; p->cn_fd >= 0 && i < PROC_CN_BATCH; i++) {
         ssize_t n = recv(p->cn_fd, buf, sizeof buf, 0);
         if (n < 0 && errno == ENOBUFS) {
