@@ -17,7 +17,7 @@
 
 /* Contract version of every EVE record exfilmon writes ("schema_version").
  * Bump the minor for added fields, the major for renamed/removed ones. */
-#define XM_SCHEMA_VERSION "1.0"
+#define XM_SCHEMA_VERSION "1.1"
 
 /* Community ID seed used by every record (default 0, as Suricata). */
 void eve_set_community_id_seed(uint16_t seed);
