@@ -712,6 +712,39 @@ static int test_live(void)
             usleep(10000);                                  \
     }
 
+/* An unconnected UDP socket (sendto) is named by its local port only:
+ * port_guess, our pid. */
+static void bpf_udp_unconnected(struct proc *p)
+{
+    int rx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    CHECK(bind(rx, (struct sockaddr *)&a, sizeof a) == 0);
+    CHECK(getsockname(rx, (struct sockaddr *)&a, &al) == 0);
+    CHECK(sendto(tx, "ping", 4, 0, (struct sockaddr *)&a, sizeof a) == 4);
+    struct sockaddr_storage me, them;
+    socklen_t ml = sizeof me;
+    CHECK(getsockname(tx, (struct sockaddr *)&me, &ml) == 0);
+    memset(&them, 0, sizeof them);
+    memcpy(&them, &a, sizeof a);
+    struct xm_flow f;
+    memset(&f, 0, sizeof f);
+    sa_to_flow(&me, &f.cli, &f.cli_port);
+    sa_to_flow(&them, &f.srv, &f.srv_port);
+    xm_addr_parse("127.0.0.1", &f.cli);   /* the socket is bound to 0.0.0.0 */
+    f.proto = 17;
+    f.first = f.last = XM_SEC(1700000950);
+    f.local = FLOW_LOCAL_CLIENT;
+    uint8_t conf = 0;
+    uint32_t id = 0;
+    BPF_WAIT(p, (id = proc_attribute(p, &f, &conf)) != 0);
+    CHECK_EQ_U64(conf, PROC_ATTR_PORT_GUESS);
+    CHECK(proc_get(p, id) && proc_get(p, id)->pid == (uint32_t)getpid());
+    close(rx);
+    close(tx);
+}
+
 /* --bpf: the eBPF source names our own TCP socket from its ring-buffer
  * records, counts its bytes exactly, and writes them into the ledger at
  * the flow's end.  Exit 77 (reason printed) where BPF is refused. */
@@ -774,6 +807,7 @@ static int test_bpf(void)
     CHECK_EQ_U64(f.sock_sent, sent);
     CHECK_EQ_U64(f.sock_recv, 2);
     CHECK_EQ_U64(proc_get_stats(p)->ledger_written, 1);
+    bpf_udp_unconnected(p);
     proc_free(p);
     /* The ledger gives the same process and counts back. */
     struct proc *r = proc_new(NULL);

@@ -51,6 +51,7 @@ struct pb_sock {
     struct xm_addr laddr;        /* the socket's own end */
     uint16_t lport;
     bool has_key, closed, used;
+    bool port_only;              /* unconnected UDP: remote end unknown */
     uint32_t proc_id;
     uint64_t sent, recv;
     uint32_t sk_next, key_next;  /* chains: index + 1, 0 = end */
@@ -145,10 +146,16 @@ static void pb_set_key(struct proc *p, struct pb_sock *s, const struct xmb_event
 {
     struct proc_bpf *b = p->bpf;
     struct xm_addr r;
-    if (s->has_key || ev->sport == 0 || ev->dport == 0)
+    bool udp_any = ev->proto == IPPROTO_UDP && ev->dport == 0;
+    if (s->has_key || ev->sport == 0 || (ev->dport == 0 && !udp_any))
         return;
     pb_addr(&s->laddr, ev->family, ev->saddr);
     pb_addr(&r, ev->family, ev->daddr);
+    if (udp_any) {                   /* unconnected: keyed by its own end */
+        memset(&r, 0, sizeof r);
+        r.family = s->laddr.family;
+        s->port_only = true;
+    }
     s->lport = ev->sport;
     proc_tuple_make(&s->key, (uint8_t)ev->proto, &s->laddr, ev->sport, &r, ev->dport);
     s->has_key = true;
@@ -169,6 +176,29 @@ static struct pb_sock *pb_by_flow(struct proc *p, const struct xm_flow *f,
         if (memcmp(&s->key, &t, sizeof t) == 0 && s->lport == lp &&
             xm_addr_cmp(&s->laddr, la) == 0)
             return s;
+    }
+    return NULL;
+}
+
+/* Newest unconnected UDP socket bound to (la or the wildcard, lp). */
+static struct pb_sock *pb_by_port(struct proc *p, const struct xm_addr *la, uint16_t lp)
+{
+    struct proc_bpf *b = p->bpf;
+    struct xm_addr cand[3], zero;
+    memset(cand, 0, sizeof cand);
+    cand[0] = *la;
+    cand[1].family = 4;              /* 0.0.0.0 */
+    cand[2].family = 6;              /* :: (dual-stack) */
+    for (int c = 0; c < 3; c++) {
+        struct proc_tuple t;
+        memset(&zero, 0, sizeof zero);
+        zero.family = cand[c].family;
+        proc_tuple_make(&t, IPPROTO_UDP, &cand[c], lp, &zero, 0);
+        for (uint32_t i = b->key_bucket[pb_hkey(p, &t)]; i; i = b->socks[i - 1].key_next) {
+            struct pb_sock *s = &b->socks[i - 1];
+            if (s->port_only && memcmp(&s->key, &t, sizeof t) == 0 && s->lport == lp)
+                return s;
+        }
     }
     return NULL;
 }
@@ -461,20 +491,31 @@ void proc_bpf_write_metrics(const struct proc *p, FILE *f)
 
 /* ---- joining --------------------------------------------------------- */
 
-static struct pb_sock *pb_flow_sock(struct proc *p, const struct xm_flow *f)
+/* The socket of f's local end: its exact 5-tuple (conf bpf), else for
+ * UDP an unconnected socket on the local port (conf port_guess). */
+static struct pb_sock *pb_flow_sock(struct proc *p, const struct xm_flow *f, uint8_t *conf)
 {
     struct pb_sock *s = NULL;
+    *conf = PROC_ATTR_BPF;
     if (f->local & FLOW_LOCAL_CLIENT)
         s = pb_by_flow(p, f, &f->cli, f->cli_port);
     if (!s && (f->local & FLOW_LOCAL_SERVER))
         s = pb_by_flow(p, f, &f->srv, f->srv_port);
+    if (!s && f->proto == IPPROTO_UDP) {
+        *conf = PROC_ATTR_PORT_GUESS;
+        if (f->local & FLOW_LOCAL_CLIENT)
+            s = pb_by_port(p, &f->cli, f->cli_port);
+        if (!s && (f->local & FLOW_LOCAL_SERVER))
+            s = pb_by_port(p, &f->srv, f->srv_port);
+    }
     return s && s->proc_id ? s : NULL;
 }
 
 uint32_t proc_bpf_attribute(struct proc *p, const struct xm_flow *f, uint8_t *conf)
 {
-    struct pb_sock *s = pb_flow_sock(p, f);
-    *conf = s ? PROC_ATTR_BPF : PROC_ATTR_NONE;
+    struct pb_sock *s = pb_flow_sock(p, f, conf);
+    if (!s)
+        *conf = PROC_ATTR_NONE;
     return s ? s->proc_id : 0;
 }
 
@@ -482,16 +523,17 @@ uint32_t proc_bpf_attribute(struct proc *p, const struct xm_flow *f, uint8_t *co
 static void pb_flow_end(struct proc *p, struct xm_flow *f)
 {
     proc_bpf_poll(p);                /* a batch: the socket may just have closed */
-    struct pb_sock *s = pb_flow_sock(p, f);
+    uint8_t conf;
+    struct pb_sock *s = pb_flow_sock(p, f, &conf);
     if (!s)
         return;
     if (!f->proc_id) {
         f->proc_id = s->proc_id;
-        f->attribution = PROC_ATTR_BPF;
+        f->attribution = conf;
         p->st.bpf_late_joins++;
         if (p->st.hits[PROC_ATTR_NONE])
             p->st.hits[PROC_ATTR_NONE]--;
-        p->st.hits[PROC_ATTR_BPF]++;
+        p->st.hits[conf]++;
     }
     if (s->closed && s->proc_id == f->proc_id) {
         f->sock_known = 1;
