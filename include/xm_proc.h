@@ -258,6 +258,14 @@ struct proc_cn_event {
  * events; returns the count, or -1 when the datagram is malformed. */
 int proc_cn_decode(const uint8_t *buf, size_t len, struct proc_cn_event *ev, int max);
 
+/* Handles one eBPF ring-buffer record (struct xmb_event,
+ * analysis/proc/bpf/attrib_event.h; shorter records are counted in
+ * bpf_malformed) as if the ring buffer had delivered it.  Without a loaded
+ * eBPF source it sets up the socket table only (no kernel involved), so
+ * flows are then joined against fed records.  -1 when this build has no
+ * eBPF support or on allocation failure.  For tests and fuzzing. */
+int proc_bpf_feed(struct proc *p, const void *rec, size_t len);
+
 /* The answer to one sock_diag request. */
 struct proc_diag_sock {
     uint8_t family, state;

@@ -67,6 +67,10 @@ struct proc_bpf {
     char mode[32];
 };
 
+static void proc_bpf_free_tables(struct proc_bpf *b);
+static int pb_alloc(struct proc_bpf *b);
+static int pb_sample(void *ctx, void *data, size_t len);
+
 /* ---- socket table ---------------------------------------------------- */
 
 static uint32_t pb_hsk(const struct proc *p, uint64_t sk)
@@ -328,7 +332,7 @@ static int pb_sample(void *ctx, void *data, size_t len)
 
 int proc_bpf_poll(struct proc *p)
 {
-    if (!p->bpf)
+    if (!p->bpf || !p->bpf->rb)
         return 0;
     uint64_t before = p->st.bpf_events;
     p->bpf->batch_left = PB_BATCH;
@@ -338,7 +342,23 @@ int proc_bpf_poll(struct proc *p)
 
 int proc_bpf_fd(const struct proc *p)
 {
-    return p->bpf ? ring_buffer__epoll_fd(p->bpf->rb) : -1;
+    return p->bpf && p->bpf->rb ? ring_buffer__epoll_fd(p->bpf->rb) : -1;
+}
+
+int proc_bpf_feed(struct proc *p, const void *rec, size_t len)
+{
+    if (!p->bpf) {
+        struct proc_bpf *b = calloc(1, sizeof *b);
+        if (!b || pb_alloc(b) != 0) {
+            proc_bpf_free_tables(b);
+            return -1;
+        }
+        snprintf(b->mode, sizeof b->mode, "feed");
+        p->bpf = b;
+    }
+    p->bpf->batch_left = 2;
+    pb_sample(p, (void *)(uintptr_t)rec, len);
+    return 0;
 }
 
 /* ---- loading --------------------------------------------------------- */
@@ -407,6 +427,19 @@ static int pb_try(struct proc_bpf *b, bool btf_tp, char *why, size_t whylen)
     return 0;
 }
 
+/* Everything b owns, b included (NULL is fine). */
+static void proc_bpf_free_tables(struct proc_bpf *b)
+{
+    if (!b)
+        return;
+    ring_buffer__free(b->rb);
+    xm_attrib__destroy(b->skel);
+    free(b->socks);
+    free(b->sk_bucket);
+    free(b->key_bucket);
+    free(b);
+}
+
 static int pb_alloc(struct proc_bpf *b)
 {
     b->socks = calloc(PB_SOCKS, sizeof *b->socks);
@@ -437,27 +470,13 @@ int proc_open_bpf(struct proc *p, char *why, size_t whylen)
     p->bpf = b;
     return 0;
 fail:
-    if (b) {
-        xm_attrib__destroy(b->skel);
-        free(b->socks);
-        free(b->sk_bucket);
-        free(b->key_bucket);
-        free(b);
-    }
+    proc_bpf_free_tables(b);
     return -1;
 }
 
 void proc_bpf_free(struct proc *p)
 {
-    struct proc_bpf *b = p->bpf;
-    if (!b)
-        return;
-    ring_buffer__free(b->rb);
-    xm_attrib__destroy(b->skel);
-    free(b->socks);
-    free(b->sk_bucket);
-    free(b->key_bucket);
-    free(b);
+    proc_bpf_free_tables(p->bpf);
     p->bpf = NULL;
 }
 
@@ -481,7 +500,7 @@ static uint64_t pb_kernel_stat(const struct proc *p, uint32_t i)
 
 void proc_bpf_write_metrics(const struct proc *p, FILE *f)
 {
-    if (!p->bpf)
+    if (!p->bpf || !p->bpf->skel)
         return;
     fprintf(f, "# HELP exfilmon_proc_bpf_ring_dropped_total eBPF records lost: ring buffer full.\n"
                "# TYPE exfilmon_proc_bpf_ring_dropped_total counter\n"
@@ -570,6 +589,13 @@ int proc_open_bpf(struct proc *p, char *why, size_t whylen)
 }
 
 void proc_bpf_free(struct proc *p) { (void)p; }
+int proc_bpf_feed(struct proc *p, const void *rec, size_t len)
+{
+    (void)p;
+    (void)rec;
+    (void)len;
+    return -1;
+}
 int proc_bpf_fd(const struct proc *p) { (void)p; return -1; }
 int proc_bpf_poll(struct proc *p) { (void)p; return 0; }
 const char *proc_bpf_mode(const struct proc *p) { (void)p; return NULL; }
