@@ -190,6 +190,7 @@ void stage_on_packet(struct stage *st, const struct xm_pkt *p, struct xm_flow *f
 
 void stage_on_flow_end(struct stage *st, struct xm_flow *f, enum flow_end_reason r)
 {
+    proc_flow_end(st->cfg.proc, f, r != FLOW_END_ACTIVE);
     if (r == FLOW_END_ACTIVE)
         return;
     app_on_flow_end(st->app, f);
@@ -202,8 +203,10 @@ void stage_record(struct stage *st, const struct xm_flow *f, xm_time_t now, json
 {
     app_eve_add(st->app, f, rec);
     intel_eve_add(&st->intel, f, now, rec);
-    if (st->cfg.proc && f->local)
+    if (st->cfg.proc && f->local) {
         proc_eve_add(st->cfg.proc, f->proc_id, f->attribution, rec);
+        proc_eve_add_socket(f, rec);
+    }
 }
 
 /* procrules: a process-scope alert raised with no flow in hand (from

@@ -97,6 +97,9 @@ struct xm_flow {
     uint8_t attribution;      /* process attribution confidence */
     uint16_t app_flags;       /* app-layer bits (dns/tls/http seen...) */
     uint32_t proc_id;         /* process table id, 0 = unattributed */
+    uint8_t sock_known;       /* sock_sent/recv are the eBPF socket counts */
+    uint64_t sock_sent, sock_recv; /* payload bytes the owning socket sent /
+                                      received (analysis/proc/proc_bpf.c) */
     uint32_t app_slot;        /* app-layer state slot, 0 = none */
     uint64_t rule_fired;      /* bitmap of flow-scope rules already fired */
     uint64_t acct_bytes[2];   /* pipeline: bytes already added to host totals */

@@ -55,6 +55,7 @@ struct xm_opts {
     bool check;                        /* --check: validate and exit */
     bool no_process;                   /* --no-process: no attribution */
     bool list_ifaces;                  /* -D: list interfaces and exit */
+    bool no_ebpf;                      /* --no-ebpf: sock_diag source only */
 };
 
 void xm_opts_defaults(struct xm_opts *o);

@@ -48,6 +48,8 @@ enum proc_attr {
                                  inode map built earlier (not re-verified) */
     PROC_ATTR_PORT_GUESS,     /* "port_guess": only the local port matched
                                  (listener, unconnected UDP socket) */
+    PROC_ATTR_BPF,            /* "bpf": the eBPF source saw this socket's
+                                 connect or first send in its process */
     PROC_ATTR_MAX
 };
 const char *proc_attr_name(unsigned conf);
@@ -57,6 +59,17 @@ const char *proc_attr_name(unsigned conf);
 #define PROC_CMDLINE_LEN 256   /* cmdline, truncated, NULs shown as spaces */
 #define PROC_USER_LEN 33
 #define PROC_EVIDENCE_LEN 64
+#define PROC_CGROUP_LEN 96     /* leaf name of the cgroup v2, truncated */
+
+/* Where a process record's details came from (struct proc_info.source). */
+enum proc_source {
+    PROC_SRC_PROC = 0,        /* /proc only (sock_diag source, or a ledger) */
+    PROC_SRC_BPF_PROC,        /* "bpf+proc": eBPF event, then /proc in time */
+    PROC_SRC_BPF,             /* "bpf": eBPF event only, /proc was too late:
+                                 exe rebuilt from kernel dentries (relative
+                                 to its mount), cmdline from process memory
+                                 at connect (first 255 bytes), no ppid */
+};
 
 /* Container identity from /proc/<pid>/cgroup; empty strings = unknown. */
 struct proc_container {
@@ -78,6 +91,10 @@ struct proc_info {
     xm_time_t start;           /* process start, epoch usec (0 unknown) */
     xm_time_t first_seen;      /* when exfilmon learned of it, epoch usec */
     struct proc_container container;
+    uint8_t source;            /* enum proc_source */
+    uint32_t netns;            /* network namespace inode (eBPF; 0 unknown) */
+    uint64_t cgroup_id;        /* cgroup v2 id (eBPF; 0 unknown) */
+    char cgroup[PROC_CGROUP_LEN]; /* cgroup v2 leaf name (eBPF) */
 };
 
 struct proc_limits {
@@ -115,6 +132,12 @@ struct proc_stats {
     uint64_t proc_read_errors;         /* /proc/<pid> unreadable */
     uint64_t ledger_written, ledger_write_errors;
     uint64_t ledger_loaded, ledger_dropped; /* entries kept / over cap */
+    uint64_t bpf_events;               /* ring-buffer records read */
+    uint64_t bpf_connect, bpf_tuple, bpf_send, bpf_close; /* by type */
+    uint64_t bpf_malformed;            /* records of the wrong size/type */
+    uint64_t bpf_proc_late;            /* /proc gone: named from eBPF only */
+    uint64_t bpf_late_joins;           /* flows named at their end */
+    uint64_t bpf_socks_evicted;        /* socket table full: oldest dropped */
 };
 
 struct proc;
@@ -131,11 +154,37 @@ void proc_free(struct proc *p);
  * unavailable, counted in connector_unavailable), -1 otherwise.
  */
 int proc_open_netlink(struct proc *p);
-/* Non-blocking connector fd to register for EV_READ, or -1. */
+/*
+ * Loads and attaches the eBPF attribution programs (analysis/proc/proc_bpf.c,
+ * analysis/proc/bpf/attrib.bpf.c).  Call BEFORE dropping privileges and
+ * INSTEAD of proc_open_netlink.  Returns 0 when the eBPF source is
+ * active; -1 (reason in why) when this build has no eBPF support or the
+ * kernel refused: the caller then falls back to proc_open_netlink.
+ */
+int proc_open_bpf(struct proc *p, char *why, size_t whylen);
+/* The active source, for the start-up line and /metrics: "ebpf (tp_btf)",
+ * "ebpf (raw_tp)", "ebpf (raw_tp+kprobe)", "sock_diag", "ledger", "none". */
+const char *proc_source_name(const struct proc *p);
+/* Fd to register for EV_READ: the eBPF ring buffer's epoll fd when that
+ * source is active, else the non-blocking process connector, else -1. */
 int proc_connector_fd(const struct proc *p);
-/* Drains at most a bounded batch of connector datagrams; returns the
- * number of process events handled (call again while it returns > 0). */
+/* Drains at most a bounded batch of eBPF records or connector datagrams;
+ * returns the number of events handled (call again while it returns > 0).
+ * eBPF records are joined here, off the packet path: /proc/<pid>/exe,
+ * cmdline and cgroup are read at the process's connect event. */
 int proc_on_connector_readable(struct proc *p);
+
+/*
+ * Once per flow end (also interim, r_final false), before its record is
+ * built: with the eBPF source, names a flow the ring buffer had not yet
+ * reported when its first packet came (memory lookups only), copies the
+ * socket's byte counts into f->sock_sent/sock_recv once the socket has
+ * closed, and writes the flow's ledger line at its final end.  In replay
+ * the byte counts come from the ledger.
+ */
+void proc_flow_end(struct proc *p, struct xm_flow *f, bool final);
+/* Adds "socket": {"bytes_sent","bytes_recv"} when f carries eBPF counts. */
+void proc_eve_add_socket(const struct xm_flow *f, json_t *obj);
 
 /*
  * Names the process owning flow f's local end (f->local must say which
@@ -208,6 +257,14 @@ struct proc_cn_event {
 /* Decodes one netlink datagram from the connector into at most max
  * events; returns the count, or -1 when the datagram is malformed. */
 int proc_cn_decode(const uint8_t *buf, size_t len, struct proc_cn_event *ev, int max);
+
+/* Handles one eBPF ring-buffer record (struct xmb_event,
+ * analysis/proc/bpf/attrib_event.h; shorter records are counted in
+ * bpf_malformed) as if the ring buffer had delivered it.  Without a loaded
+ * eBPF source it sets up the socket table only (no kernel involved), so
+ * flows are then joined against fed records.  -1 when this build has no
+ * eBPF support or on allocation failure.  For tests and fuzzing. */
+int proc_bpf_feed(struct proc *p, const void *rec, size_t len);
 
 /* The answer to one sock_diag request. */
 struct proc_diag_sock {

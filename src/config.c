@@ -485,6 +485,7 @@ static const struct cfg_setting cfg_capture[] = {
 
 static const struct cfg_setting cfg_process[] = {
     { "attribution", set_not_bool, O(no_process), 0, 0, NULL },
+    { "ebpf", set_not_bool, O(no_ebpf), 0, 0, NULL },
     { "record", set_path, O(record_processes_path), 0, 0, NULL },
     { NULL, NULL, 0, 0, 0, NULL },
 };

@@ -152,7 +152,12 @@ static int enrich_proc(struct stage_config *c, const struct xm_opts *o, char *er
     }
     if (o->processes_path)
         return proc_ledger_load(c->proc, o->processes_path, err, errlen);
-    if (proc_open_netlink(c->proc) != 0) {
+    char why[256] = "disabled by --no-ebpf";
+    if (!o->no_ebpf && proc_open_bpf(c->proc, why, sizeof why) == 0)
+        xm_info("process attribution: %s", proc_source_name(c->proc));
+    else if (proc_open_netlink(c->proc) == 0)
+        xm_info("process attribution: sock_diag (eBPF: %s)", why);
+    else {
         xm_warn("per-process attribution unavailable (sock_diag "
                 "could not be opened); accounting goes on per host");
         proc_free(c->proc);

@@ -55,6 +55,7 @@ static const char usage_text[] =
 "      --processes FILE    replay: per-process attribution from a ledger\n"
 "      --record-processes FILE  live: write the socket-to-process ledger\n"
 "      --no-process        live: no per-process attribution\n"
+"      --no-ebpf           live: attribute with sock_diag, not the eBPF source\n"
 "\n"
 "Output:\n"
 "      --alerts FILE       alerts as JSON lines (default '-', standard output)\n"
@@ -83,7 +84,7 @@ enum {
     OPT_HOME_NET = 256, OPT_FLOWS, OPT_ALERTS, OPT_RULES, OPT_NO_RULES,
     OPT_GEOIP, OPT_CHECK, OPT_USER, OPT_HTTP, OPT_PROCESSES,
     OPT_RECORD_PROCESSES, OPT_MAX_FLOWS, OPT_MAX_HOSTS, OPT_TIMEOUT,
-    OPT_STATS_INTERVAL, OPT_NO_PROCESS, OPT_SYSLOG, OPT_SOCKET, OPT_COUNT, OPT_ALERT_MODE,
+    OPT_STATS_INTERVAL, OPT_NO_PROCESS, OPT_SYSLOG, OPT_SOCKET, OPT_COUNT, OPT_ALERT_MODE, OPT_NO_EBPF,
 };
 
 static const struct option long_opts[] = {
@@ -110,6 +111,7 @@ static const struct option long_opts[] = {
     {"processes", required_argument, NULL, OPT_PROCESSES},
     {"record-processes", required_argument, NULL, OPT_RECORD_PROCESSES},
     {"no-process", no_argument, NULL, OPT_NO_PROCESS},
+    {"no-ebpf", no_argument, NULL, OPT_NO_EBPF},
     {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
     {"max-hosts", required_argument, NULL, OPT_MAX_HOSTS},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
@@ -244,6 +246,7 @@ static int main_apply_opt(struct xm_opts *o, int c, const char *arg)
     case OPT_PROCESSES: o->processes_path = arg; return 0;
     case OPT_RECORD_PROCESSES: o->record_processes_path = arg; return 0;
     case OPT_NO_PROCESS: o->no_process = true; return 0;
+    case OPT_NO_EBPF: o->no_ebpf = true; return 0;
     case OPT_MAX_FLOWS: return main_parse_u32("--max-flows", arg, 16, 1u << 26, &o->max_flows);
     case OPT_MAX_HOSTS: return main_parse_u32("--max-hosts", arg, 16, 1u << 24, &o->max_hosts);
     case OPT_TIMEOUT: return main_parse_timeout(arg, &o->timeouts);

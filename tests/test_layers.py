@@ -30,6 +30,8 @@ HEADER_LAYER = {
     "xm_common.h": "lib", "xm_rd.h": "lib", "xm_config.h": "lib",
     "xm_pkt.h": "capture", "xm_proc.h": "analysis", "xm_rules.h": "rules",
     "xm_field.h": "lib",   # types only: rule-field descriptors (no .c)
+    # generated at build time by analysis/proc/bpf/meson.build
+    "vmlinux.h": "analysis", "attrib.skel.h": "analysis",
 }
 MAX_LINES = 800
 PATH_RE = re.compile(r"\b(lib|capture|analysis|rules|incidents|output|src)/[A-Za-z0-9_/]*\.c\b")

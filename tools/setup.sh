@@ -20,6 +20,7 @@ packages=(
   tshark python3 iproute2 curl time clang libclang-rt-14-dev
   debhelper dpkg-dev fakeroot logrotate systemd util-linux adduser strace
   chromium
+  libbpf-dev bpftool
 )
 
 install_deps() {

@@ -7,6 +7,7 @@
  */
 #include "proc_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,6 +60,7 @@ void proc_free(struct proc *p)
         close(p->cn_fd);
     if (p->ledger_out)
         fclose(p->ledger_out);
+    proc_bpf_free(p);
     proc_ledger_free(p);
     proc_tab_release(p);
     free(p);
@@ -70,13 +72,15 @@ uint32_t proc_attribute(struct proc *p, const struct xm_flow *f, uint8_t *confid
 {
     uint8_t conf = PROC_ATTR_NONE;
     uint32_t id = 0;
-    if (!p->replay && p->diag_fd < 0) {
+    if (!p->replay && p->diag_fd < 0 && !p->bpf) {
         *confidence = PROC_ATTR_NONE;
         return 0;                      /* gateway / replay without ledger */
     }
     p->st.lookups++;
     if (p->replay)
         id = proc_ledger_match(p, f, &conf);
+    else if (p->bpf)
+        id = proc_bpf_attribute(p, f, &conf);  /* ledger: at flow end */
     else
         id = proc_live_attribute(p, f, &conf);
     if (id == 0)
@@ -84,9 +88,44 @@ uint32_t proc_attribute(struct proc *p, const struct xm_flow *f, uint8_t *confid
     p->st.hits[conf]++;
     if (id) {
         proc_tab_touch(p, id);
-        if (p->ledger_out && !p->replay)
+        if (p->ledger_out && !p->replay && !p->bpf)
             proc_ledger_write(p, f, id, conf);
     }
     *confidence = conf;
     return id;
+}
+
+/* ---- sources: events, metrics ------------------------------------------ */
+
+int proc_connector_fd(const struct proc *p)
+{
+    return p->bpf ? proc_bpf_fd(p) : proc_live_cn_fd(p);
+}
+
+int proc_on_connector_readable(struct proc *p)
+{
+    return p->bpf ? proc_bpf_poll(p) : proc_live_cn_readable(p);
+}
+
+const char *proc_source_name(const struct proc *p)
+{
+    static char buf[48];
+    if (!p)
+        return "none";
+    if (p->replay)
+        return "ledger";
+    if (p->bpf) {
+        snprintf(buf, sizeof buf, "ebpf (%s)", proc_bpf_mode(p));
+        return buf;
+    }
+    return p->diag_fd >= 0 ? "sock_diag" : "none";
+}
+
+void proc_write_metrics(const struct proc *p, FILE *f)
+{
+    proc_stats_write(p, f);
+    fprintf(f, "# HELP exfilmon_proc_source_info Active attribution source (1).\n"
+               "# TYPE exfilmon_proc_source_info gauge\n"
+               "exfilmon_proc_source_info{source=\"%s\"} 1\n", proc_source_name(p));
+    proc_bpf_write_metrics(p, f);
 }

@@ -12,8 +12,9 @@
 #include <unistd.h>
 
 static const char *const proc_attr_names[PROC_ATTR_MAX] = {
-    "none", "exact", "cached_inode", "port_guess",
+    "none", "exact", "cached_inode", "port_guess", "bpf",
 };
+static const char *const proc_source_names[] = {"proc", "bpf+proc", "bpf"};
 
 const char *proc_attr_name(unsigned conf)
 {
@@ -188,9 +189,18 @@ static const struct proc_metric proc_metrics[] = {
     PM(ledger_written, "Ledger lines written."),
     PM(ledger_write_errors, "Ledger lines that failed to write."),
     PM(ledger_dropped, "Ledger lines ignored past the cap."),
+    PM(bpf_events, "eBPF ring-buffer records read."),
+    PM(bpf_connect, "eBPF connect records."),
+    PM(bpf_tuple, "eBPF established (5-tuple) records."),
+    PM(bpf_send, "eBPF first-send records."),
+    PM(bpf_close, "eBPF socket-close records (byte counts)."),
+    PM(bpf_malformed, "eBPF records of unexpected size or type."),
+    PM(bpf_proc_late, "Processes gone before /proc was read: named from eBPF data only."),
+    PM(bpf_late_joins, "Flows named by eBPF at their end, not their first packet."),
+    PM(bpf_socks_evicted, "eBPF socket records evicted (table full)."),
 };
 
-void proc_write_metrics(const struct proc *p, FILE *f)
+void proc_stats_write(const struct proc *p, FILE *f)
 {
     for (size_t i = 0; i < XM_ARRAY_LEN(proc_metrics); i++) {
         const struct proc_metric *m = &proc_metrics[i];
@@ -248,6 +258,20 @@ static json_t *proc_jstr(const char *s)
     return json_string(tmp);
 }
 
+/* The eBPF source's fields, only for records it made. */
+static void proc_info_json_bpf(const struct proc_info *pi, json_t *o)
+{
+    if (pi->source == PROC_SRC_PROC || pi->source >= XM_ARRAY_LEN(proc_source_names))
+        return;
+    json_object_set_new(o, "source", json_string(proc_source_names[pi->source]));
+    if (pi->cgroup_id)
+        json_object_set_new(o, "cgroup_id", json_integer((json_int_t)pi->cgroup_id));
+    if (pi->cgroup[0])
+        json_object_set_new(o, "cgroup", proc_jstr(pi->cgroup));
+    if (pi->netns)
+        json_object_set_new(o, "netns", json_integer(pi->netns));
+}
+
 json_t *proc_info_json(const struct proc_info *pi, bool ledger)
 {
     json_t *o = json_object();
@@ -268,6 +292,7 @@ json_t *proc_info_json(const struct proc_info *pi, bool ledger)
     json_object_set_new(o, "ai", json_boolean(pi->ai));
     if (pi->ai)
         json_object_set_new(o, "ai_evidence", json_string(pi->ai_evidence));
+    proc_info_json_bpf(pi, o);
     if (ledger) {
         json_object_set_new(o, "start_us", json_integer(pi->start));
         json_object_set_new(o, "first_seen_us", json_integer(pi->first_seen));

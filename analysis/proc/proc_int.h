@@ -47,7 +47,11 @@ struct proc_lentry {
     uint32_t proc_id;
     uint32_t next;                 /* bucket chain, index + 1 (0 = end) */
     uint8_t conf;
+    bool bytes_known;              /* eBPF socket counts recorded */
+    uint64_t bytes_sent, bytes_recv;
 };
+
+struct proc_bpf;                   /* analysis/proc/proc_bpf.c */
 
 struct proc {
     struct proc_limits lim;
@@ -79,6 +83,7 @@ struct proc {
     uint32_t nledger, ledger_cap;
     uint32_t *lbucket, nlbuckets;  /* chains of ledger indexes + 1 */
     bool replay;
+    struct proc_bpf *bpf;          /* eBPF source, NULL when not active */
 };
 
 /* proc.c: table. */
@@ -96,10 +101,32 @@ xm_time_t proc_wall_us(void);
 uint32_t proc_live_attribute(struct proc *p, const struct xm_flow *f, uint8_t *conf);
 void proc_user_name(struct proc *p, uint32_t uid, char *out, size_t outlen);
 
+/* Reads exe, cmdline, cgroup and ppid of pi->pid from /proc into pi when
+ * the process there is still the one that started at start_us (epoch
+ * usec, within two clock ticks); -1 when it is gone (exe unreadable). */
+int proc_live_read_details(struct proc *p, struct proc_info *pi, xm_time_t start_us);
+
+/* proc_live.c: the process connector (proc_connector_fd and
+ * proc_on_connector_readable in attribute.c choose the source). */
+int proc_live_cn_fd(const struct proc *p);
+int proc_live_cn_readable(struct proc *p);
+/* proc.c: every counter of struct proc_stats as Prometheus text. */
+void proc_stats_write(const struct proc *p, FILE *f);
+
+/* proc_bpf.c: the eBPF source (stubs without XM_HAVE_BPF). */
+void proc_bpf_free(struct proc *p);
+int proc_bpf_fd(const struct proc *p);
+int proc_bpf_poll(struct proc *p);
+uint32_t proc_bpf_attribute(struct proc *p, const struct xm_flow *f, uint8_t *conf);
+const char *proc_bpf_mode(const struct proc *p);
+void proc_bpf_write_metrics(const struct proc *p, FILE *f);
+
 /* proc_ledger.c */
 void proc_tuple_make(struct proc_tuple *t, uint8_t proto, const struct xm_addr *x,
                      uint16_t xp, const struct xm_addr *y, uint16_t yp);
 uint32_t proc_ledger_match(struct proc *p, const struct xm_flow *f, uint8_t *conf);
+/* The matched entry's eBPF socket counts; false when it has none. */
+bool proc_ledger_bytes(struct proc *p, const struct xm_flow *f, uint64_t *sent, uint64_t *recv);
 void proc_ledger_write(struct proc *p, const struct xm_flow *f, uint32_t id, uint8_t conf);
 void proc_ledger_free(struct proc *p);
 

@@ -74,6 +74,10 @@ void proc_ledger_write(struct proc *p, const struct xm_flow *f, uint32_t id, uin
     json_object_set_new(o, "dest_port", json_integer(f->srv_port));
     json_object_set_new(o, "attribution", json_string(proc_attr_name(conf)));
     json_object_set_new(o, "process", proc_info_json(pi, true));
+    if (f->sock_known) {
+        json_object_set_new(o, "bytes_sent", json_integer((json_int_t)f->sock_sent));
+        json_object_set_new(o, "bytes_recv", json_integer((json_int_t)f->sock_recv));
+    }
     if (json_dumpf(o, p->ledger_out, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0 ||
         fputc('\n', p->ledger_out) == EOF || fflush(p->ledger_out) != 0)
         p->st.ledger_write_errors++;
@@ -88,6 +92,8 @@ struct pg_rec {
     struct proc_tuple key;
     xm_time_t ts;
     uint8_t conf;
+    bool bytes_known;
+    uint64_t sent, recv;
     struct proc_info pi;
 };
 
@@ -126,6 +132,24 @@ static int pg_conf(json_t *o, uint8_t *conf)
     return -1;
 }
 
+/* The eBPF source's optional fields (see proc_info_json). */
+static int pg_bpf_fields(json_t *o, struct proc_info *pi, const char **why)
+{
+    static const char *const src[] = {"proc", "bpf+proc", "bpf"};
+    const char *s = json_string_value(json_object_get(o, "source"));
+    int64_t ns, cg;
+    if (pg_int(o, "netns", 0, UINT32_MAX, &ns, false, why) ||
+        pg_int(o, "cgroup_id", 0, INT64_MAX, &cg, false, why))
+        return -1;
+    pi->netns = (uint32_t)ns;
+    pi->cgroup_id = (uint64_t)cg;
+    pg_str(o, "cgroup", pi->cgroup, sizeof pi->cgroup);
+    for (uint8_t i = 0; s && i < XM_ARRAY_LEN(src); i++)
+        if (strcmp(s, src[i]) == 0)
+            pi->source = i;
+    return 0;
+}
+
 static int pg_process(json_t *o, struct proc_info *pi, const char **why)
 {
     int64_t v[5];
@@ -152,6 +176,8 @@ static int pg_process(json_t *o, struct proc_info *pi, const char **why)
     pg_str(o, "cmdline", pi->cmdline, sizeof pi->cmdline);
     pg_str(o, "user", pi->user, sizeof pi->user);
     pg_str(o, "ai_evidence", pi->ai_evidence, sizeof pi->ai_evidence);
+    if (pg_bpf_fields(o, pi, why) != 0)
+        return -1;
     json_t *c = json_object_get(o, "container");
     if (json_is_object(c)) {
         pg_str(c, "runtime", pi->container.runtime, sizeof pi->container.runtime);
@@ -196,6 +222,15 @@ static int pg_line(const char *line, size_t len, struct pg_rec *r, char *err, si
         snprintf(err, errlen, "missing or invalid \"%s\"", why ? why : "?");
         goto out;
     }
+    int64_t sent, recv;
+    if (pg_int(o, "bytes_sent", 0, INT64_MAX, &sent, false, &why) != 0 ||
+        pg_int(o, "bytes_recv", 0, INT64_MAX, &recv, false, &why) != 0) {
+        snprintf(err, errlen, "invalid \"%s\"", why);
+        goto out;
+    }
+    r->bytes_known = json_object_get(o, "bytes_sent") != NULL;
+    r->sent = (uint64_t)sent;
+    r->recv = (uint64_t)recv;
     if (pg_conf(o, &r->conf) != 0) {
         snprintf(err, errlen, "invalid \"attribution\"");
         goto out;
@@ -249,6 +284,9 @@ static int pg_add_entry(struct proc *p, const struct pg_rec *r, uint32_t id)
     e->ts = r->ts;
     e->proc_id = id;
     e->conf = r->conf;
+    e->bytes_known = r->bytes_known;
+    e->bytes_sent = r->sent;
+    e->bytes_recv = r->recv;
     return 0;
 }
 
@@ -353,13 +391,14 @@ void proc_ledger_free(struct proc *p)
 
 /* ---- matching -------------------------------------------------------- */
 
-uint32_t proc_ledger_match(struct proc *p, const struct xm_flow *f, uint8_t *conf)
+/* The entry for f: same tuple, nearest in time, earlier line on ties. */
+static const struct proc_lentry *pg_best(const struct proc *p, const struct xm_flow *f)
 {
     struct proc_tuple t;
     const struct proc_lentry *best = NULL;
     xm_time_t best_dt = 0;
     if (!p->nlbuckets)
-        return 0;
+        return NULL;
     pg_flow_tuple(&t, f);
     for (uint32_t i = p->lbucket[pg_lbucket(p, &t)]; i; i = p->ledger[i - 1].next) {
         const struct proc_lentry *e = &p->ledger[i - 1];
@@ -371,8 +410,24 @@ uint32_t proc_ledger_match(struct proc *p, const struct xm_flow *f, uint8_t *con
             best_dt = dt;
         }
     }
+    return best;
+}
+
+uint32_t proc_ledger_match(struct proc *p, const struct xm_flow *f, uint8_t *conf)
+{
+    const struct proc_lentry *best = pg_best(p, f);
     if (!best)
         return 0;
     *conf = best->conf;
     return best->proc_id;
+}
+
+bool proc_ledger_bytes(struct proc *p, const struct xm_flow *f, uint64_t *sent, uint64_t *recv)
+{
+    const struct proc_lentry *e = pg_best(p, f);
+    if (!e || !e->bytes_known || e->proc_id != f->proc_id)
+        return false;
+    *sent = e->bytes_sent;
+    *recv = e->bytes_recv;
+    return true;
 }

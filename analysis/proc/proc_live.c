@@ -30,7 +30,7 @@
 #include <unistd.h>
 
 #define PROC_RECENT_SCAN 16     /* LRU-head processes scanned on a skip */
-#define PROC_CN_BATCH 64        /* datagrams per proc_on_connector_readable */
+#define PROC_CN_BATCH 64        /* datagrams per proc_live_cn_readable */
 #define PROC_TCP_LISTEN 10      /* TCP_LISTEN in the kernel's state enum */
 
 /* ---- small file helpers ---------------------------------------------- */
@@ -135,6 +135,28 @@ static int pl_fill(struct proc *p, struct proc_info *pi)
     pl_cgroup(pi);
     pi->ai = proc_ai_verdict(pi->comm, pi->exe, pi->cmdline, pi->ai_evidence,
                              sizeof pi->ai_evidence);
+    return 0;
+}
+
+int proc_live_read_details(struct proc *p, struct proc_info *pi, xm_time_t start_us)
+{
+    char comm[PROC_COMM_LEN], path[64], exe[PROC_PATH_LEN], buf[4096];
+    uint32_t ppid = 0;
+    xm_time_t st = 0, tick = XM_USEC_PER_SEC / p->clk_tck;
+    if (pl_stat(p, pi->pid, comm, &ppid, &st) != 0 || st > start_us + 2 * tick ||
+        st + 2 * tick < start_us)
+        return -1;                     /* gone, or the pid is reused */
+    snprintf(path, sizeof path, "/proc/%u/exe", pi->pid);
+    ssize_t n = readlink(path, exe, sizeof exe - 1);
+    if (n <= 0)
+        return -1;                     /* a zombie has no exe any more */
+    exe[n] = '\0';
+    memcpy(pi->exe, exe, sizeof pi->exe);
+    n = pl_read(pi->pid, "cmdline", buf, sizeof buf);
+    if (n > 0)                         /* empty once the mm is gone */
+        proc_cmdline_clean((const uint8_t *)buf, (size_t)n, pi->cmdline, sizeof pi->cmdline);
+    pi->ppid = ppid;
+    pl_cgroup(pi);
     return 0;
 }
 
@@ -446,7 +468,7 @@ static uint32_t pl_inode_pid(struct proc *p, uint64_t inode, bool *fresh)
         return pid;
     *fresh = true;
     if (p->cn_fd >= 0)
-        while (proc_on_connector_readable(p) > 0)
+        while (proc_live_cn_readable(p) > 0)
             ;
     /* New processes first: cheap, and a short-lived sender may close its
      * socket while a full scan is still walking /proc. */
@@ -610,7 +632,7 @@ int proc_open_netlink(struct proc *p)
     return 0;
 }
 
-int proc_connector_fd(const struct proc *p)
+int proc_live_cn_fd(const struct proc *p)
 {
     return p->cn_fd;
 }
@@ -673,7 +695,7 @@ static void pl_event(struct proc *p, const struct proc_cn_event *ev)
     }
 }
 
-int proc_on_connector_readable(struct proc *p)
+int proc_live_cn_readable(struct proc *p)
 {
     uint8_t buf[4096] __attribute__((aligned(8)));
     struct proc_cn_event ev[8];

@@ -4,7 +4,7 @@ verdict for netns_alerts.sh.
 
 For each uploader (identified by its server port) exactly one alert of
 rule SID to that port must exist, and its `process` object must carry the
-given pid, name and exe, with attribution exact or cached_inode (live) or
+given pid, name and exe, with attribution exact, cached_inode or bpf (live) or
 exact (replay reports the ledger's).  Ports after --absent must have no
 alert of rule SID.  Prints one line per check; exit 0 pass, 1 fail.
 """
@@ -45,7 +45,7 @@ def main():
         check(p.get('pid') == pid, ':%d process.pid %s == %d' % (port, p.get('pid'), pid))
         check(p.get('name') == name, ':%d process.name %r == %r' % (port, p.get('name'), name))
         check(p.get('exe') == exe, ':%d process.exe %r == %r' % (port, p.get('exe'), exe))
-        check(got[0].get('attribution') in ('exact', 'cached_inode'),
+        check(got[0].get('attribution') in ('exact', 'cached_inode', 'bpf'),
               ':%d attribution %r' % (port, got[0].get('attribution')))
     for port in absent:
         got = [a for a in alerts if a.get('dest_port') == port]

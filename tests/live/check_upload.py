@@ -4,7 +4,7 @@ netns_upload.sh.
 
 For each uploader (identified by its server port) the EVE flow record
 from IPA to IPB:PORT must carry process.pid/name/exe as given and an
-attribution of exact or cached_inode; its bytes_toserver must equal the
+attribution of exact, cached_inode or bpf; its bytes_toserver must equal the
 sum of IPv4 total lengths of the captured packets IPA -> IPB:PORT (pcap
 written by dumpcap -P, Ethernet); the sink must have received BYTES of
 payload; the process ledger must name the same pid.  Exit 0 pass, 1 fail,
@@ -88,7 +88,7 @@ def main():
         check(p.get("pid") == pid, ":%d process.pid %s == %d" % (port, p.get("pid"), pid))
         check(p.get("name") == name, ":%d process.name %r == %r" % (port, p.get("name"), name))
         check(p.get("exe") == exe, ":%d process.exe %r == %r" % (port, p.get("exe"), exe))
-        check(r.get("attribution") in ("exact", "cached_inode"),
+        check(r.get("attribution") in ("exact", "cached_inode", "bpf"),
               ":%d attribution %r" % (port, r.get("attribution")))
         got = r.get("flow", {}).get("bytes_toserver")
         check(got == ipbytes.get(port), ":%d bytes_toserver %s == IP bytes in pcap %s"
