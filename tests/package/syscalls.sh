@@ -43,19 +43,32 @@ ip -n "$NSA" link set xmsa up
 ip -n "$NSB" link set xmsb up
 
 # ---- the filter of the unit ------------------------------------------------
-# expand GROUP: the system calls of a group, nested groups expanded
+# expand GROUP|CALL: the system calls of a group (nested groups expanded),
+# or the one call named
 expand() {
+    case $1 in @*) ;; *) echo "$1"; return ;; esac   # a single system call
     systemd-analyze syscall-filter "$1" | tail -n +2 |
         sed -n 's/^    \([@a-z0-9_-]*\)$/\1/p' | while read -r x; do
             case $x in @*) expand "$x" ;; *) echo "$x" ;; esac
         done
 }
 : > "$DIR/allowed" ; : > "$DIR/denied"
+# In order, as systemd applies them: an allow line adds its calls, a deny
+# line (~) removes its calls from what was allowed (a later allow line may
+# add a call back, e.g. bpf after ~@privileged); "denied" is what some
+# deny line named and no later allow line gave back.
 while IFS= read -r line; do
     v=${line#SystemCallFilter=}
+    : > "$DIR/these"
     case $v in
-        "~"*) for g in ${v#\~}; do expand "$g" >> "$DIR/denied"; done ;;
-        *) for g in $v; do expand "$g" >> "$DIR/allowed"; done ;;
+        "~"*) for g in ${v#\~}; do expand "$g" >> "$DIR/these"; done
+              sort -u -o "$DIR/these" "$DIR/these"
+              comm -23 "$DIR/allowed" "$DIR/these" > "$DIR/tmp"; mv "$DIR/tmp" "$DIR/allowed"
+              sort -u "$DIR/denied" "$DIR/these" -o "$DIR/denied" ;;
+        *) for g in $v; do expand "$g" >> "$DIR/these"; done
+           sort -u "$DIR/allowed" "$DIR/these" -o "$DIR/allowed"
+           sort -u -o "$DIR/these" "$DIR/these"
+           comm -23 "$DIR/denied" "$DIR/these" > "$DIR/tmp"; mv "$DIR/tmp" "$DIR/denied" ;;
     esac
 done < <(grep '^SystemCallFilter=' "$UNIT")
 sort -u -o "$DIR/allowed" "$DIR/allowed"
