@@ -22,6 +22,7 @@ command -v python3 >/dev/null 2>&1 || { echo "skip: no python3"; exit 77; }
 [ -x "$exf" ] || { echo "skip: $exf not built"; exit 77; }
 exec python3 - "$exf" "$corpus" <<'PYEOF'
 import json, subprocess, sys
+from concurrent.futures import ThreadPoolExecutor
 
 exf, corpus = sys.argv[1], sys.argv[2]
 
@@ -63,11 +64,13 @@ for line in open(corpus + "/MANIFEST.tsv"):
     f = line.split("\t")[0]
     if f != "file":
         files.append(f)
+files.sort()
+with ThreadPoolExecutor(max_workers=2) as pool:      # 2 cores shared: tshark dominates
+    wanted = list(pool.map(lambda f: tshark(corpus + "/" + f), files))
 found = matched = 0
 per_ver = {}
 misses = []
-for f in sorted(files):
-    want = tshark(corpus + "/" + f)
+for f, want in zip(files, wanted):
     if not want:
         continue
     flows = ours(corpus + "/" + f)
