@@ -40,6 +40,7 @@ void stage_config_free(struct stage_config *c)
     lists_free(c->ports);
     lists_free(c->vendors);
     lists_free(c->resolvers);
+    lists_free(c->ech_fronts);
     memset(c, 0, sizeof *c);
 }
 
@@ -50,6 +51,7 @@ static int stage_app_new(struct stage *st, char *err, size_t errlen)
     st->app = app_new(&al, st->cfg.seed);
     if (st->app) {
         app_set_resolvers(st->app, st->cfg.resolvers);
+        app_set_ech_fronts(st->app, st->cfg.ech_fronts);
         return 0;
     }
     snprintf(err, errlen, "cannot set up the app-layer parsers (out of memory, "

@@ -69,6 +69,7 @@
  * f->app_seen, one bit per row of the parser table (analysis/app/parsers.c). */
 enum {
     APP_F_DONE = 0x0001,        /* no more payload inspection */
+    APP_F_ECH_HIDDEN = 0x0002,  /* tls/quic: the SNI is a known ECH outer name */
     APP_F_ECH = 0x0010,         /* tls: ClientHello had encrypted_client_hello/ESNI */
     APP_F_NO_SNI = 0x0020,      /* tls: ClientHello without server_name */
     APP_F_LOOKED = 0x0040,      /* DNS cache consulted for the remote end */
@@ -125,9 +126,12 @@ struct app_http {
 
 /* Best name of a flow's remote end.  name NULL means unnamed; then
  * source is "unnamed" and reason one of:
- *   "ech"             ClientHello with Encrypted Client Hello / ESNI: its
- *                     SNI is the outer, public name (ech_outer), never
- *                     used as the name; only DNS or HTTP can name it,
+ *   "ech"             ClientHello with Encrypted Client Hello / ESNI whose
+ *                     SNI is absent or a known ECH public name
+ *                     (app_set_ech_fronts; ech_outer), never used as the
+ *                     name; only DNS or HTTP can name it.  With any other
+ *                     SNI the extension is taken as GREASE (RFC 9849
+ *                     6.2) and the SNI names the flow (ech still true),
  *   "tls_without_sni" ClientHello without server_name,
  *   "quic"            QUIC (RFC 9000) Initial seen but no SNI could be
  *                     decrypted from it (unknown version, Initial not
@@ -142,7 +146,7 @@ struct app_http {
  *                     private resolver not on the list). */
 struct app_name {
     const char *name, *source, *domain, *reason;
-    const char *ech_outer;     /* with ech: the outer SNI (public name), or NULL */
+    const char *ech_outer;     /* the hidden flow's outer SNI (public name), or NULL */
     bool ech;                  /* an ECH/ESNI extension was present */
 };
 
@@ -215,6 +219,10 @@ const struct pdns_stats *app_private_dns_stats(const struct app_ctx *a);
  * outlive the app ctx.  Without it only port 853 marks a host. */
 struct lists_list;
 void app_set_resolvers(struct app_ctx *a, const struct lists_list *resolvers);
+/* Public names of ECH client-facing servers (data/ech_public_names.list),
+ * borrowed like the resolvers.  Without it an ECH extension next to an
+ * SNI is always taken as GREASE. */
+void app_set_ech_fronts(struct app_ctx *a, const struct lists_list *fronts);
 struct names *app_names(struct app_ctx *a);
 const struct names *app_names_const(const struct app_ctx *a);
 

@@ -11,10 +11,13 @@ flow records, on a capture built here with tools/pcapgen.py:
             (8.8.8.8 is listed, but port 53 is not private)
                                                -> no_dns_seen
   10.0.0.8  ClientHello with encrypted_client_hello (0xfe0d), outer SNI
-            cloudflare-ech.com, to 104.16.0.1  -> unnamed, ech, outer
+            cloudflare-ech.com (data/ech_public_names.list), to 104.16.0.1
+                                               -> unnamed, ech, outer
             name kept apart in dest_name.ech_outer_name and tls.sni;
             the same after a DNS answer real.example -> 104.16.0.2
-                                               -> named by dns, ech true
+                                               -> named by dns, ech true;
+            ECH next to SNI www.example.com (not an ECH public name: GREASE)
+                                               -> named by sni, ech true
 Exit 0 pass, 1 fail."""
 import io
 import json
@@ -82,6 +85,7 @@ udp('10.0.0.8', '192.0.2.53', 40009, 53, g.dns_query(2, 'real.example'))
 udp('192.0.2.53', '10.0.0.8', 53, 40009,
     g.dns_response(2, 'real.example', 'A', [('real.example', 'A', '104.16.0.2')]), False)
 tcp_flow('10.0.0.8', '104.16.0.2', 40010, 443, with_ech(g.tls_client_hello('cloudflare-ech.com')))
+tcp_flow('10.0.0.8', '104.16.0.3', 40011, 443, with_ech(g.tls_client_hello('www.example.com')))
 
 with tempfile.TemporaryDirectory() as d:
     path = os.path.join(d, 'private.pcap')
@@ -119,4 +123,6 @@ expect(40008, 'tls', recs[40008].get('tls'), {'sni': 'cloudflare-ech.com', 'alpn
                                               'ech': True})
 expect(40010, 'name', (dn(40010).get('name'), dn(40010).get('source'), dn(40010).get('ech')),
        ('real.example', 'dns', True))
+expect(40011, 'dest_name', dn(40011), {'name': 'www.example.com', 'source': 'sni',
+                                       'domain': 'example.com', 'ech': True})
 sys.exit(1 if fails else 0)

@@ -15,6 +15,7 @@
 
 #include <stdlib.h>
 
+#include "xm_lists.h"
 #include "xm_privdns.h"
 #include "xm_quic.h"
 
@@ -148,16 +149,19 @@ struct app_rec *app_hello_apply(struct app_ctx *a, struct xm_flow *f,
                                 enum name_src src)
 {
     bool ech = h->has_ech || h->has_esni;
+    bool hidden = ech && h->has_sni && a->ech_fronts && lists_match_domain(a->ech_fronts, h->sni);
     if (ech) {
         f->app_flags |= APP_F_ECH;
         a->st.tls_ech++;
     }
+    if (hidden)
+        f->app_flags |= APP_F_ECH_HIDDEN;
     uint32_t id = h->has_sni ? names_intern(a->names, h->sni, h->sni_len) : 0;
     if (id) {
         app_private_dns(a, f, names_str(a->names, id), f->last);
         a->st.tls_sni++;
-        a->st.named_sni += !ech;
-        if (!ech)
+        a->st.named_sni += !hidden;
+        if (!hidden)
             app_set_name(f, id, src);
     } else if (complete) {
         f->app_flags |= APP_F_NO_SNI;
@@ -176,6 +180,11 @@ struct app_rec *app_hello_apply(struct app_ctx *a, struct xm_flow *f,
 void app_set_resolvers(struct app_ctx *a, const struct lists_list *resolvers)
 {
     pdns_set_list(a->pdns, resolvers);
+}
+
+void app_set_ech_fronts(struct app_ctx *a, const struct lists_list *fronts)
+{
+    a->ech_fronts = fronts;
 }
 
 void app_private_dns(struct app_ctx *a, const struct xm_flow *f, const char *name,
@@ -209,7 +218,7 @@ void app_lookup(struct app_ctx *a, struct xm_flow *f, xm_time_t now)
 
 static const char *app_unnamed_reason(const struct app_ctx *a, const struct xm_flow *f)
 {
-    if (f->app_flags & APP_F_ECH)
+    if (f->app_flags & APP_F_ECH && f->app_flags & (APP_F_NO_SNI | APP_F_ECH_HIDDEN))
         return "ech";
     if (f->name_id && !names_str(a->names, f->name_id))
         return "name_evicted";
@@ -228,7 +237,7 @@ void app_flow_name(const struct app_ctx *a, const struct xm_flow *f, struct app_
 {
     memset(out, 0, sizeof *out);
     out->ech = (f->app_flags & APP_F_ECH) != 0;
-    const struct app_rec *r = out->ech ? app_rec_get(a, f) : NULL;
+    const struct app_rec *r = (f->app_flags & APP_F_ECH_HIDDEN) ? app_rec_get(a, f) : NULL;
     if (r && (r->has_tls || r->has_quic))
         out->ech_outer = names_str(a->names, r->sni_id);
     out->name = f->name_src != NAME_NONE ? names_str(a->names, f->name_id) : NULL;

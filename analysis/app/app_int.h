@@ -94,6 +94,7 @@ struct app_ctx {
     struct reasm_pool *reasm;
     struct quic *quic;               /* QUIC Initial decryption (app_quic.c) */
     struct pdns *pdns;               /* hosts resolving privately (xm_privdns.h) */
+    const struct lists_list *ech_fronts;   /* known ECH public names, borrowed */
     struct app_rec *rec;             /* [1..max_records] */
     uint32_t free_rec, deferred_rec;
     bool dns_q_valid;
@@ -120,8 +121,9 @@ json_t *app_eve_name(const struct app_ctx *a, const struct xm_flow *f);
  * as the current one (SNI, then HTTP Host, then DNS). */
 void app_set_name(struct xm_flow *f, uint32_t id, enum name_src src);
 /* Applies a parsed ClientHello (TLS: src NAME_SNI, QUIC: NAME_QUIC_SNI):
- * the SNI names the flow unless the hello carries ECH/ESNI, whose SNI is
- * only the outer public name (kept in the record, APP_F_ECH); complete:
+ * the SNI names the flow unless the hello carries ECH/ESNI and the SNI
+ * is a known ECH public name (APP_F_ECH_HIDDEN; kept in the record as the
+ * outer name); an ECH extension next to another SNI is GREASE; complete:
  * the whole hello was parsed (so "no SNI" is a fact).  Returns the flow's
  * record (sni_id and alpn set) or NULL when none is free. */
 struct app_rec *app_hello_apply(struct app_ctx *a, struct xm_flow *f,
