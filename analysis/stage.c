@@ -39,6 +39,8 @@ void stage_config_free(struct stage_config *c)
     lists_free(c->user_agents);
     lists_free(c->ports);
     lists_free(c->vendors);
+    lists_free(c->resolvers);
+    lists_free(c->ech_fronts);
     memset(c, 0, sizeof *c);
 }
 
@@ -47,8 +49,11 @@ static int stage_app_new(struct stage *st, char *err, size_t errlen)
     struct app_limits al;
     app_limits_default(&al);
     st->app = app_new(&al, st->cfg.seed);
-    if (st->app)
+    if (st->app) {
+        app_set_resolvers(st->app, st->cfg.resolvers);
+        app_set_ech_fronts(st->app, st->cfg.ech_fronts);
         return 0;
+    }
     snprintf(err, errlen, "cannot set up the app-layer parsers (out of memory, "
              "or no Public Suffix List: install the publicsuffix package)");
     return -1;

@@ -43,9 +43,13 @@
  *    HTTP CONNECT request the tunnel's first client bytes are inspected
  *    the same way (so the SNI inside a proxy tunnel is found).
  *  - UDP ports 137/138 (NetBIOS, DNS-shaped) are never probed.
- *  - the first UDP packet of a flow that is a QUIC Initial (long header,
- *    fixed bit, version 1, 2 or a draft) marks the flow as QUIC; QUIC Initial
- *    decryption (RFC 9001 5) is not implemented, so no SNI comes from it.
+ *  - a UDP flow whose first client datagram is a QUIC long-header packet
+ *    (form and fixed bits; a version quic.c decrypts - 1, 2, drafts
+ *    23-32, T050/T051 - in any size, any other version in a datagram of
+ *    1200+ octets) is QUIC: the client's datagrams are decrypted and
+ *    their CRYPTO frames reassembled (xm_quic.h, a pooled slot per flow)
+ *    until the ClientHello is whole, for at most 12 client datagrams;
+ *    its SNI names the flow with source NAME_QUIC_SNI.
  *  - After that the flow is marked done and costs one branch per packet.
  */
 #ifndef XM_APP_H
@@ -65,6 +69,7 @@
  * f->app_seen, one bit per row of the parser table (analysis/app/parsers.c). */
 enum {
     APP_F_DONE = 0x0001,        /* no more payload inspection */
+    APP_F_ECH_HIDDEN = 0x0002,  /* tls/quic: the SNI is a known ECH outer name */
     APP_F_ECH = 0x0010,         /* tls: ClientHello had encrypted_client_hello/ESNI */
     APP_F_NO_SNI = 0x0020,      /* tls: ClientHello without server_name */
     APP_F_LOOKED = 0x0040,      /* DNS cache consulted for the remote end */
@@ -90,6 +95,7 @@ struct app_limits {
     uint32_t reasm_slots;      /* reassembly slots (default 256) */
     uint32_t reasm_bytes;      /* octets per slot (default 16384) */
     uint32_t max_segments;     /* client data segments inspected, <= 15 (8) */
+    uint32_t quic_slots;       /* QUIC CRYPTO reassembly slots (128), xm_quic.h */
     bool dns_any_udp_port;     /* probe other UDP ports for DNS (true) */
     const char *psl_path;      /* NULL: system PSL, else a .dat/.dafsa */
     struct names_limits names;
@@ -120,20 +126,34 @@ struct app_http {
 
 /* Best name of a flow's remote end.  name NULL means unnamed; then
  * source is "unnamed" and reason one of:
- *   "ech"             ClientHello with Encrypted Client Hello / ESNI and
- *                     no usable SNI,
+ *   "ech"             ClientHello with Encrypted Client Hello / ESNI whose
+ *                     SNI is absent or a known ECH public name
+ *                     (app_set_ech_fronts; ech_outer), never used as the
+ *                     name; only DNS or HTTP can name it.  With any other
+ *                     SNI the extension is taken as GREASE (RFC 9849
+ *                     6.2) and the SNI names the flow (ech still true),
  *   "tls_without_sni" ClientHello without server_name,
- *   "quic"            QUIC (RFC 9000) Initial seen; its SNI is encrypted
- *                     with keys from the connection ID and is not decoded
- *                     yet, and no DNS answer was seen,
+ *   "quic"            QUIC (RFC 9000) Initial seen but no SNI could be
+ *                     decrypted from it (unknown version, Initial not
+ *                     captured, no server_name), and no DNS answer,
  *   "dns_expired"     an answer for the address was seen, TTL ran out,
  *   "name_evicted"    a name was known but left the bounded intern table,
- *   "no_dns_seen"     no DNS answer seen for the address (DNS over
- *                     HTTPS/TLS, resolved before the capture, hard-coded
- *                     address). */
+ *   "private_dns"     no DNS answer seen for the address, and the local
+ *                     host talks to a DoH/DoT/DoQ resolver (xm_privdns.h,
+ *                     app_set_resolvers), so its answers are invisible,
+ *   "no_dns_seen"     no DNS answer seen for the address (resolved
+ *                     before the capture, hard-coded address, or a
+ *                     private resolver not on the list). */
 struct app_name {
     const char *name, *source, *domain, *reason;
+    const char *ech_outer;     /* the hidden flow's outer SNI (public name), or NULL */
     bool ech;                  /* an ECH/ESNI extension was present */
+};
+
+/* QUIC fields of a flow whose client Initial was decrypted. */
+struct app_quic {
+    uint32_t version;          /* QUIC version of the decrypted Initial */
+    const char *sni, *alpn;    /* NULL when absent (sni: with ECH the outer name) */
 };
 
 /* One DNS query seen by the last app_on_packet() call (for the rules). */
@@ -171,6 +191,8 @@ void app_flow_name(const struct app_ctx *a, const struct xm_flow *f, struct app_
 const char *app_flow_sni(const struct app_ctx *a, const struct xm_flow *f);   /* or NULL */
 const char *app_flow_alpn(const struct app_ctx *a, const struct xm_flow *f);  /* or NULL */
 const struct app_http *app_flow_http(const struct app_ctx *a, const struct xm_flow *f);
+/* False (and *out zeroed) unless a QUIC ClientHello was decrypted. */
+bool app_flow_quic(const struct app_ctx *a, const struct xm_flow *f, struct app_quic *out);
 /* The DNS query carried by the packet of the last app_on_packet() call,
  * or NULL. */
 const struct app_dns_query *app_last_dns_query(const struct app_ctx *a);
@@ -184,11 +206,23 @@ void app_set_dns_observer(struct app_ctx *a, app_dns_fn fn, void *ctx);
 bool app_dns_stats(const struct app_ctx *a, const struct xm_addr *host, const char *domain,
                    struct names_tunnel *out);
 
-/* Adds "dest_name", and "tls" / "http" when seen, to an EVE record. */
+/* Adds "dest_name", and "tls" / "quic" / "http" when seen, to an EVE record. */
 void app_eve_add(const struct app_ctx *a, const struct xm_flow *f, json_t *record);
 
 const struct app_stats *app_stats(const struct app_ctx *a);
 const struct reasm_stats *app_reasm_stats(const struct app_ctx *a);
+struct quic_stats;
+const struct quic_stats *app_quic_stats(const struct app_ctx *a);
+struct pdns_stats;
+const struct pdns_stats *app_private_dns_stats(const struct app_ctx *a);
+/* The DoH/DoT resolver list (data/dns/resolvers.list), borrowed: it must
+ * outlive the app ctx.  Without it only port 853 marks a host. */
+struct lists_list;
+void app_set_resolvers(struct app_ctx *a, const struct lists_list *resolvers);
+/* Public names of ECH client-facing servers (data/ech_public_names.list),
+ * borrowed like the resolvers.  Without it an ECH extension next to an
+ * SNI is always taken as GREASE. */
+void app_set_ech_fronts(struct app_ctx *a, const struct lists_list *fronts);
 struct names *app_names(struct app_ctx *a);
 const struct names *app_names_const(const struct app_ctx *a);
 

@@ -44,6 +44,8 @@ struct stage_config {
     struct lists_list *user_agents;         /* ai/user_agents.list */
     struct lists_list *ports;               /* ai/ports.list */
     struct lists_list *vendors;             /* vendors.list */
+    struct lists_list *resolvers;           /* dns/resolvers.list (DoH/DoT, xm_privdns.h) */
+    struct lists_list *ech_fronts;          /* ech_public_names.list */
     /* services/{filesharing,paste,tunnels,object_storage}.list */
     struct lists_list *services[STAGE_N_SERVICES];
     struct geo *geo;                        /* opened databases (maybe none) */

@@ -54,6 +54,11 @@ struct tls_hello {
 enum tls_result tls_parse_client_hello(const uint8_t *p, size_t len,
                                        struct tls_hello *h);
 
+/* Parses a ClientHello handshake message (type, 24-bit length, body)
+ * with no record layer around it, as QUIC's CRYPTO frames carry it
+ * (RFC 9001 4).  Always inits *h; record_version stays 0. */
+enum tls_result tls_parse_handshake(const uint8_t *p, size_t len, struct tls_hello *h);
+
 /* True when p starts like a TLS handshake record (0x16 0x03 0x00..0x04). */
 bool tls_record_start(const uint8_t *p, size_t len);
 

@@ -91,7 +91,9 @@ static int enrich_lists(struct stage_config *c, const struct xm_opts *o, uint64_
     if (enrich_list("ai/llm_endpoints.list", &c->endpoints, seed, err, errlen) != 0 ||
         enrich_list("ai/user_agents.list", &c->user_agents, seed, err, errlen) != 0 ||
         enrich_list("ai/ports.list", &c->ports, seed, err, errlen) != 0 ||
-        enrich_list("vendors.list", &c->vendors, seed, err, errlen) != 0)
+        enrich_list("vendors.list", &c->vendors, seed, err, errlen) != 0 ||
+        enrich_list("dns/resolvers.list", &c->resolvers, seed, err, errlen) != 0 ||
+        enrich_list("ech_public_names.list", &c->ech_fronts, seed, err, errlen) != 0)
         return -1;
     return 0;
 }

@@ -15,6 +15,10 @@
 
 #include <stdlib.h>
 
+#include "xm_lists.h"
+#include "xm_privdns.h"
+#include "xm_quic.h"
+
 void app_limits_default(struct app_limits *l)
 {
     memset(l, 0, sizeof *l);
@@ -22,6 +26,7 @@ void app_limits_default(struct app_limits *l)
     l->reasm_slots = 256;
     l->reasm_bytes = 16384;
     l->max_segments = 8;
+    l->quic_slots = 128;
     l->dns_any_udp_port = true;
     names_limits_default(&l->names);
 }
@@ -37,8 +42,10 @@ struct app_ctx *app_new(const struct app_limits *l, uint64_t seed)
     a->rd = regdom_open(l->psl_path);
     a->names = a->rd ? names_new(&l->names, a->rd, seed) : NULL;
     a->reasm = reasm_new(l->reasm_slots, l->reasm_bytes);
+    a->quic = quic_new(l->quic_slots ? l->quic_slots : 1);
+    a->pdns = pdns_new(4096, seed);
     a->rec = calloc((size_t)l->max_records + 1, sizeof *a->rec);
-    if (!a->names || !a->reasm || !a->rec) {
+    if (!a->names || !a->reasm || !a->quic || !a->pdns || !a->rec) {
         app_free(a);
         return NULL;
     }
@@ -56,6 +63,8 @@ void app_free(struct app_ctx *a)
     names_free(a->names);
     regdom_close(a->rd);
     reasm_free(a->reasm);
+    quic_free(a->quic);
+    pdns_free(a->pdns);
     free(a->rec);
     free(a);
 }
@@ -135,6 +144,56 @@ static const struct xm_addr *app_remote(const struct xm_flow *f)
     return f->local == FLOW_LOCAL_SERVER ? &f->cli : &f->srv;
 }
 
+struct app_rec *app_hello_apply(struct app_ctx *a, struct xm_flow *f,
+                                const struct tls_hello *h, bool complete,
+                                enum name_src src)
+{
+    bool ech = h->has_ech || h->has_esni;
+    bool hidden = ech && h->has_sni && a->ech_fronts && lists_match_domain(a->ech_fronts, h->sni);
+    if (ech) {
+        f->app_flags |= APP_F_ECH;
+        a->st.tls_ech++;
+    }
+    if (hidden)
+        f->app_flags |= APP_F_ECH_HIDDEN;
+    uint32_t id = h->has_sni ? names_intern(a->names, h->sni, h->sni_len) : 0;
+    if (id) {
+        app_private_dns(a, f, names_str(a->names, id), f->last);
+        a->st.tls_sni++;
+        a->st.named_sni += !hidden;
+        if (!hidden)
+            app_set_name(f, id, src);
+    } else if (complete) {
+        f->app_flags |= APP_F_NO_SNI;
+        a->st.tls_no_sni++;
+    }
+    struct app_rec *r = app_rec_new(a, f);
+    if (!r)
+        return NULL;
+    r->sni_id = id;
+    memcpy(r->alpn, h->alpn, sizeof r->alpn);
+    return r;
+}
+
+/* ---------- private DNS (DoH, DoT, DoQ) ---------- */
+
+void app_set_resolvers(struct app_ctx *a, const struct lists_list *resolvers)
+{
+    pdns_set_list(a->pdns, resolvers);
+}
+
+void app_set_ech_fronts(struct app_ctx *a, const struct lists_list *fronts)
+{
+    a->ech_fronts = fronts;
+}
+
+void app_private_dns(struct app_ctx *a, const struct xm_flow *f, const char *name,
+                     xm_time_t now)
+{
+    if (f->local == FLOW_LOCAL_CLIENT)
+        pdns_observe(a->pdns, &f->cli, &f->srv, f->srv_port, name, now);
+}
+
 void app_lookup(struct app_ctx *a, struct xm_flow *f, xm_time_t now)
 {
     uint32_t q, c;
@@ -159,7 +218,7 @@ void app_lookup(struct app_ctx *a, struct xm_flow *f, xm_time_t now)
 
 static const char *app_unnamed_reason(const struct app_ctx *a, const struct xm_flow *f)
 {
-    if (f->app_flags & APP_F_ECH && f->app_flags & APP_F_NO_SNI)
+    if (f->app_flags & APP_F_ECH && f->app_flags & (APP_F_NO_SNI | APP_F_ECH_HIDDEN))
         return "ech";
     if (f->name_id && !names_str(a->names, f->name_id))
         return "name_evicted";
@@ -169,6 +228,8 @@ static const char *app_unnamed_reason(const struct app_ctx *a, const struct xm_f
         return "quic";
     if (f->app_flags & APP_F_DNS_EXPIRED)
         return "dns_expired";
+    if (f->local == FLOW_LOCAL_CLIENT && pdns_is_private(a->pdns, &f->cli, f->last))
+        return "private_dns";
     return "no_dns_seen";
 }
 
@@ -176,6 +237,9 @@ void app_flow_name(const struct app_ctx *a, const struct xm_flow *f, struct app_
 {
     memset(out, 0, sizeof *out);
     out->ech = (f->app_flags & APP_F_ECH) != 0;
+    const struct app_rec *r = (f->app_flags & APP_F_ECH_HIDDEN) ? app_rec_get(a, f) : NULL;
+    if (r && (r->has_tls || r->has_quic))
+        out->ech_outer = names_str(a->names, r->sni_id);
     out->name = f->name_src != NAME_NONE ? names_str(a->names, f->name_id) : NULL;
     if (!out->name) {
         out->source = "unnamed";
@@ -210,6 +274,8 @@ const struct app_http *app_flow_http(const struct app_ctx *a, const struct xm_fl
 
 const struct app_stats *app_stats(const struct app_ctx *a) { return &a->st; }
 const struct reasm_stats *app_reasm_stats(const struct app_ctx *a) { return reasm_stats(a->reasm); }
+const struct quic_stats *app_quic_stats(const struct app_ctx *a) { return quic_stats(a->quic); }
+const struct pdns_stats *app_private_dns_stats(const struct app_ctx *a) { return pdns_stats(a->pdns); }
 struct names *app_names(struct app_ctx *a) { return a->names; }
 const struct names *app_names_const(const struct app_ctx *a) { return a->names; }
 
@@ -233,5 +299,7 @@ json_t *app_eve_name(const struct app_ctx *a, const struct xm_flow *f)
         json_object_set_new(o, "reason", json_string(n.reason));
     if (n.ech)
         json_object_set_new(o, "ech", json_true());
+    if (n.ech_outer)
+        json_object_set_new(o, "ech_outer_name", json_string(n.ech_outer));
     return o;
 }

@@ -14,7 +14,9 @@
  *    returns true when it is finished with it (`last`: no more bytes will
  *    come, parse what there is).  TLS ClientHello, HTTP/1.x request head.
  * eve(), when set, adds the protocol's object to a flow record when the
- * flow saw the protocol (bit `row index` of f->app_seen).
+ * flow saw the protocol (bit `row index` of f->app_seen).  end(), when
+ * set, is called when a flow that saw the protocol ends (before its
+ * record is built): a parser with pending per-flow state finishes it.
  *
  * Adding a parser: one file analysis/app/app_X.c with its functions and
  * one row in app_parsers[] (parsers.c).  Per-protocol per-flow state lives
@@ -42,6 +44,7 @@ struct app_parser {
     bool (*start)(const uint8_t *d, size_t n);
     bool (*parse)(struct app_ctx *a, struct xm_flow *f, const uint8_t *d, size_t n, bool last);
     void (*eve)(const struct app_ctx *a, const struct xm_flow *f, json_t *rec);
+    void (*end)(struct app_ctx *a, struct xm_flow *f);
 };
 
 /* The table (parsers.c); rows of the built-in parsers: enum app_row. */
@@ -52,6 +55,8 @@ extern const size_t app_parsers_len;
  * app_http.c), referenced by the table. */
 bool app_dns_packet(struct app_ctx *a, const struct xm_pkt *p, struct xm_flow *f, int dir);
 bool app_quic_packet(struct app_ctx *a, const struct xm_pkt *p, struct xm_flow *f, int dir);
+void app_quic_eve(const struct app_ctx *a, const struct xm_flow *f, json_t *rec);
+void app_quic_end(struct app_ctx *a, struct xm_flow *f);
 bool app_tls_start(const uint8_t *d, size_t n);
 bool app_tls_parse(struct app_ctx *a, struct xm_flow *f, const uint8_t *d, size_t n, bool last);
 void app_tls_eve(const struct app_ctx *a, const struct xm_flow *f, json_t *rec);
@@ -71,10 +76,12 @@ struct app_rec {
     /* DNS over TCP (app_dns.c) */
     uint32_t dns_next_seq[2];        /* next message start, per direction */
     bool dns_sync[2];
-    /* TLS (app_tls.c) */
-    bool has_tls;
+    /* TLS (app_tls.c) and QUIC (app_quic.c): the ClientHello */
+    bool has_tls, has_quic;
     uint32_t sni_id;
     char alpn[TLS_ALPN_TEXT_MAX + 1];
+    uint32_t quic_id;                /* QUIC CRYPTO slot (xm_quic.h), 0 = none */
+    uint32_t quic_version;
     /* HTTP (app_http.c) */
     bool has_http;
     struct app_http http;
@@ -85,6 +92,9 @@ struct app_ctx {
     struct regdom *rd;
     struct names *names;
     struct reasm_pool *reasm;
+    struct quic *quic;               /* QUIC Initial decryption (app_quic.c) */
+    struct pdns *pdns;               /* hosts resolving privately (xm_privdns.h) */
+    const struct lists_list *ech_fronts;   /* known ECH public names, borrowed */
     struct app_rec *rec;             /* [1..max_records] */
     uint32_t free_rec, deferred_rec;
     bool dns_q_valid;
@@ -110,6 +120,20 @@ json_t *app_eve_name(const struct app_ctx *a, const struct xm_flow *f);
 /* Offers a name for the remote end; kept when it ranks at least as high
  * as the current one (SNI, then HTTP Host, then DNS). */
 void app_set_name(struct xm_flow *f, uint32_t id, enum name_src src);
+/* Applies a parsed ClientHello (TLS: src NAME_SNI, QUIC: NAME_QUIC_SNI):
+ * the SNI names the flow unless the hello carries ECH/ESNI and the SNI
+ * is a known ECH public name (APP_F_ECH_HIDDEN; kept in the record as the
+ * outer name); an ECH extension next to another SNI is GREASE; complete:
+ * the whole hello was parsed (so "no SNI" is a fact).  Returns the flow's
+ * record (sni_id and alpn set) or NULL when none is free. */
+struct app_rec *app_hello_apply(struct app_ctx *a, struct xm_flow *f,
+                                const struct tls_hello *h, bool complete,
+                                enum name_src src);
+/* A local client's flow to (f->srv, f->srv_port), named `name` or NULL:
+ * marks the client as resolving privately when that is a DoH/DoT/DoQ
+ * resolver (xm_privdns.h). */
+void app_private_dns(struct app_ctx *a, const struct xm_flow *f, const char *name,
+                     xm_time_t now);
 /* Marks that the flow carried parser row `row` (f->app_seen). */
 static inline void app_seen_set(struct xm_flow *f, unsigned row)
 {

@@ -5,30 +5,15 @@
  */
 #include "app_int.h"
 
-/* complete: the whole ClientHello was parsed (so "no SNI" is a fact). */
+/* complete: the whole ClientHello was parsed (so "no SNI" is a fact).
+ * With ECH the SNI is the outer name and does not name the flow. */
 static void app_tls_apply(struct app_ctx *a, struct xm_flow *f, const struct tls_hello *h,
                           bool complete)
 {
     app_seen_set(f, APP_P_TLS);
-    if (h->has_ech || h->has_esni) {
-        f->app_flags |= APP_F_ECH;
-        a->st.tls_ech++;
-    }
-    uint32_t id = h->has_sni ? names_intern(a->names, h->sni, h->sni_len) : 0;
-    if (id) {
-        app_set_name(f, id, NAME_SNI);
-        a->st.tls_sni++;
-        a->st.named_sni++;
-    } else if (complete) {
-        f->app_flags |= APP_F_NO_SNI;
-        a->st.tls_no_sni++;
-    }
-    struct app_rec *r = app_rec_new(a, f);
-    if (!r)
-        return;
-    r->has_tls = true;
-    r->sni_id = id;
-    memcpy(r->alpn, h->alpn, sizeof r->alpn);
+    struct app_rec *r = app_hello_apply(a, f, h, complete, NAME_SNI);
+    if (r)
+        r->has_tls = true;
 }
 
 /* Table row parse(): a ClientHello; true when the flow is finished with. */

@@ -162,8 +162,10 @@ void app_on_packet(struct app_ctx *a, const struct xm_pkt *p, struct xm_flow *f,
     if (a->deferred_rec)
         app_release_deferred(a);
     a->st.packets++;
-    if (!(f->app_flags & APP_F_LOOKED))
+    if (!(f->app_flags & APP_F_LOOKED)) {
         app_lookup(a, f, p->ts);
+        app_private_dns(a, f, f->name_id ? names_str(a->names, f->name_id) : NULL, p->ts);
+    }
     if (p->frag == XM_FRAG_LATER || !p->has_ports || !p->l4_payload) {
         if (p->proto != APP_PROTO_TCP && p->proto != APP_PROTO_UDP)
             f->app_flags |= APP_F_DONE;
@@ -185,6 +187,9 @@ void app_on_flow_end(struct app_ctx *a, struct xm_flow *f)
         app_release_deferred(a);
     if (f->app_flags & APP_F_REASM)
         app_reasm_step(a, f, true);
+    for (size_t i = 0; i < app_parsers_len; i++)
+        if (app_parsers[i].end && app_seen(f, (unsigned)i))
+            app_parsers[i].end(a, f);
     if (f->name_src == NAME_NONE && !app_seen(f, APP_P_DNS))
         app_lookup(a, f, f->last);
     struct app_rec *r = app_rec_get(a, f);

@@ -254,3 +254,11 @@ enum tls_result tls_parse_client_hello(const uint8_t *p, size_t len, struct tls_
     xm_rd_init(&frag, buf, got);
     return tls_handshake(&frag, h);
 }
+
+enum tls_result tls_parse_handshake(const uint8_t *p, size_t len, struct tls_hello *h)
+{
+    struct xm_rd r;
+    memset(h, 0, sizeof *h);
+    xm_rd_init(&r, p, len);
+    return tls_handshake(&r, h);
+}
