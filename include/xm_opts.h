@@ -44,6 +44,10 @@ struct xm_opts {
     const char *record_processes_path; /* --record-processes FILE (live) */
     const char *syslog_ident;          /* --syslog IDENT: alerts to syslog too */
     const char *socket_path;           /* --socket PATH: alerts to a unix socket */
+    const char *redis_url;             /* --redis URL: every record to Redis streams */
+    const char *webhook_url;           /* --webhook URL: incidents POSTed */
+    const char *webhook_format;        /* --webhook-format json|slack; NULL = json */
+    uint32_t webhook_rate;             /* --webhook-rate posts/minute; 0 = default */
 
     uint32_t max_flows;                /* --max-flows, default 1048576 */
     uint32_t max_hosts;                /* --max-hosts, default 65536 */

@@ -63,6 +63,9 @@ void out_write_metrics(FILE *f);
  * privs_drop() calls it so reopening works as the unprivileged user.
  * Returns 0, or -1 if any failed. */
 int out_chown_all(uid_t uid, gid_t gid);
+/* Checks the syntax of a spec without opening anything (--check):
+ * redis and webhook URLs.  0, or -1 with err filled. */
+int out_check_spec(const char *spec, char *err, size_t errlen);
 /* Overrides the syslog socket path (default /dev/log); tests only. */
 void out_set_syslog_path(const char *path);
 

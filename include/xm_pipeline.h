@@ -65,6 +65,9 @@ void pipe_advance(struct xm_pipeline *pl, xm_time_t now);
 void pipe_finish(struct xm_pipeline *pl);
 /* Flushes outputs only. Returns -1 if an output reported a write error. */
 int pipe_flush_outputs(struct xm_pipeline *pl);
+/* The out_open() spec --webhook, --webhook-format, --webhook-rate give
+ * ("webhook:FORMAT:RATE:URL"); --check verifies it too. */
+void pipe_webhook_spec(const struct xm_opts *o, char *spec, size_t len);
 /* Reopens output files (SIGHUP, logrotate). */
 void pipe_reopen_outputs(struct xm_pipeline *pl);
 /* Recompiles rules/lists from opts aside and swaps them in only when the

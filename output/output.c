@@ -54,6 +54,8 @@ static const struct out_sink *const out_sinks[] = {
     &out_sink_stdout,   /* "-" */
     &out_sink_syslog,   /* "syslog", "syslog:IDENT" */
     &out_sink_unix,     /* "unix:PATH" */
+    &out_sink_redis,    /* "redis://[user:pass@]host[:port][/db][?opts]" */
+    &out_sink_webhook,  /* "webhook:json|slack:http://host[:port]/path" */
     &out_sink_file,     /* anything else (last: claims everything) */
 };
 
@@ -158,6 +160,12 @@ void out_close(struct out *o)
     free(o->ident);
     free(o->path);
     free(o);
+}
+
+int out_check_spec(const char *spec, char *err, size_t errlen)
+{
+    const struct out_sink *s = sink_of(spec);
+    return s->check ? s->check(spec, err, errlen) : 0;
 }
 
 /* Hands every open file and socket path to the user the daemon is about

@@ -57,6 +57,7 @@ struct out {
     char *scratch;          /* syslog/unix serialisation, OUT_SCRATCH */
     struct out_client cl[OUT_MAX_CLIENTS];
     struct out_stats st;
+    void *priv;             /* network sinks' own state; their close frees it */
     struct out *next_;      /* registry of open outputs (metrics) */
 };
 
@@ -79,10 +80,12 @@ struct out_sink {
     void (*close)(struct out *o);
     /* Hands what it created to uid:gid (privilege drop); NULL: nothing. */
     int (*chown)(const struct out *o, uid_t uid, gid_t gid);
+    /* Syntax of the spec only (--check); NULL: nothing to check. */
+    int (*check)(const char *spec, char *err, size_t errlen);
 };
 
 extern const struct out_sink out_sink_stdout, out_sink_syslog, out_sink_unix,
-    out_sink_file;
+    out_sink_redis, out_sink_webhook, out_sink_file;
 
 /* Open outputs, newest first, linked by next_ (output.c adds and removes;
  * out_report.c reads them for /metrics and /healthz). */
@@ -103,5 +106,20 @@ int buf_drain(struct out_buf *b, int fd, bool sock, uint64_t *lines, uint64_t *b
 void out_error(struct out *o, int err);
 /* Ends an error episode (reported once). */
 void out_recovered(struct out *o);
+
+/* ---- outnet.c: what the network sinks (redis, webhook) share ---------- */
+
+/* Monotonic milliseconds (retry schedules; never written to records). */
+uint64_t net_now_ms(void);
+/* Exponential backoff: *delay_ms doubles from 500 ms up to 30 s. */
+void net_backoff(uint64_t *next_ms, uint64_t *delay_ms);
+/* Splits "[user[:pass]@]host[:port]" (port default dport) into its
+ * parts; 0, or -1 with err filled. */
+int net_authority(const char *s, size_t n, char *user, size_t ul, char *pass, size_t pl,
+                  char *host, size_t hl, int *port, int dport, char *err, size_t errlen);
+/* Logs once how many records an episode dropped (the caller resets). */
+void net_log_drops(struct out *o, uint64_t *episode_drops, const char *when);
+/* The closing summary line: records, delivered, dropped. */
+void net_summary(const struct out *o);
 
 #endif

@@ -17,6 +17,8 @@
 
 #include "xm_http_api.h"
 #include "xm_log.h"
+#include "xm_out.h"
+#include "xm_pipeline.h"
 #include "xm_source.h"
 
 #define CHECK_MAX_GROUPS 256
@@ -167,6 +169,30 @@ static int check_iface(const char *iface)
     return 0;
 }
 
+/* --redis, --webhook: URL syntax only (a broker may be down at check time). */
+static int check_urls(const struct xm_opts *o)
+{
+    char err[512], spec[2048];
+    int bad = 0;
+    if (o->redis_url && out_check_spec(o->redis_url, err, sizeof err) != 0) {
+        xm_err("%s", err);
+        bad++;
+    } else if (o->redis_url && strncmp(o->redis_url, "redis://", 8) != 0) {
+        xm_err("--redis: %s: not a redis:// URL", o->redis_url);
+        bad++;
+    }
+    if (o->webhook_url) {
+        pipe_webhook_spec(o, spec, sizeof spec);
+        if (out_check_spec(spec, err, sizeof err) != 0) {
+            xm_err("%s", err);
+            bad++;
+        }
+    }
+    if (!bad && (o->redis_url || o->webhook_url))
+        printf("redis/webhook URLs: syntax ok\n");
+    return bad;
+}
+
 int check_deployment(const struct xm_opts *o)
 {
     struct check_who w;
@@ -177,6 +203,7 @@ int check_deployment(const struct xm_opts *o)
     for (size_t i = 0; i < XM_ARRAY_LEN(paths); i++)
         bad += check_output(&w, whats[i], paths[i]);
     bad += check_http(o->http_listen);
+    bad += check_urls(o);
     bad += check_iface(o->iface);
     return bad;
 }

@@ -454,6 +454,10 @@ static const struct cfg_setting cfg_outputs[] = {
     { "flows", set_path, O(flows_path), 0, 0, NULL },
     { "syslog", set_word, O(syslog_ident), 0, 0, NULL },
     { "socket", set_path, O(socket_path), 0, 0, NULL },
+    { "redis", set_word, O(redis_url), 0, 0, NULL },
+    { "webhook", set_word, O(webhook_url), 0, 0, NULL },
+    { "webhook_format", set_word, O(webhook_format), 0, 0, NULL },
+    { "webhook_rate", set_u32, O(webhook_rate), 1, 6000, NULL },
     { NULL, NULL, 0, 0, 0, NULL },
 };
 
@@ -666,6 +670,19 @@ static void dump_str(FILE *f, const char *indent, const char *name, const char *
     fputc('\n', f);
 }
 
+/* The Redis URL with its password replaced by "***" (--check prints it). */
+static void dump_redis(FILE *f, const char *url)
+{
+    char buf[1024];
+    const char *at = url && strlen(url) > 8 ? strrchr(url, '@') : NULL;
+    const char *colon = at && at > url + 8 ? memchr(url + 8, ':', (size_t)(at - url) - 8) : NULL;
+    if (colon && strlen(url) < sizeof buf - 8) {
+        snprintf(buf, sizeof buf, "%.*s:***%s", (int)(colon - url), url, at);
+        url = buf;
+    }
+    dump_str(f, "    ", "redis", url);
+}
+
 static void dump_paths(FILE *f, const char *name, const char *const *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -712,6 +729,11 @@ static void dump_blocks(const struct xm_opts *o, FILE *f)
     dump_str(f, "    ", "flows", o->flows_path);
     dump_str(f, "    ", "syslog", o->syslog_ident);
     dump_str(f, "    ", "socket", o->socket_path);
+    dump_redis(f, o->redis_url);
+    dump_str(f, "    ", "webhook", o->webhook_url);
+    dump_str(f, "    ", "webhook_format", o->webhook_format);
+    if (o->webhook_rate)
+        fprintf(f, "    webhook_rate = %u\n", o->webhook_rate);
     fprintf(f, "}\nprocess {\n    attribution = %s\n", o->no_process ? "no" : "yes");
     dump_str(f, "    ", "record", o->record_processes_path);
     fputs("}\n", f);

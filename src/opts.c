@@ -65,6 +65,12 @@ static const char usage_text[] =
 "      --flows FILE        flow records as JSON lines ('-' = standard output)\n"
 "      --syslog IDENT      alerts also to syslog (RFC 5424, /dev/log)\n"
 "      --socket PATH       alerts also to a Unix socket local readers follow\n"
+"      --redis URL         every record also to Redis streams PREFIX:TYPE\n"
+"                          (redis://[user:pass@]host[:port][/db][?maxlen=N])\n"
+"      --webhook URL       incident records (alerts with --alert-mode alerts)\n"
+"                          POSTed as JSON to an http:// URL\n"
+"      --webhook-format F  json (the record, default) or slack ({\"text\": ...})\n"
+"      --webhook-rate N    at most N webhook posts per minute (default 60)\n"
 "  -q, --quiet             no progress display\n"
 "\n"
 "Operation:\n"
@@ -84,7 +90,8 @@ enum {
     OPT_HOME_NET = 256, OPT_FLOWS, OPT_ALERTS, OPT_RULES, OPT_NO_RULES,
     OPT_GEOIP, OPT_CHECK, OPT_USER, OPT_HTTP, OPT_PROCESSES,
     OPT_RECORD_PROCESSES, OPT_MAX_FLOWS, OPT_MAX_HOSTS, OPT_TIMEOUT,
-    OPT_STATS_INTERVAL, OPT_NO_PROCESS, OPT_SYSLOG, OPT_SOCKET, OPT_COUNT, OPT_ALERT_MODE, OPT_NO_EBPF,
+    OPT_STATS_INTERVAL, OPT_NO_PROCESS, OPT_SYSLOG, OPT_SOCKET, OPT_COUNT, OPT_ALERT_MODE,
+    OPT_NO_EBPF, OPT_REDIS, OPT_WEBHOOK, OPT_WEBHOOK_FORMAT, OPT_WEBHOOK_RATE,
 };
 
 static const struct option long_opts[] = {
@@ -118,6 +125,10 @@ static const struct option long_opts[] = {
     {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
     {"syslog", required_argument, NULL, OPT_SYSLOG},
     {"socket", required_argument, NULL, OPT_SOCKET},
+    {"redis", required_argument, NULL, OPT_REDIS},
+    {"webhook", required_argument, NULL, OPT_WEBHOOK},
+    {"webhook-format", required_argument, NULL, OPT_WEBHOOK_FORMAT},
+    {"webhook-rate", required_argument, NULL, OPT_WEBHOOK_RATE},
     {"count", required_argument, NULL, OPT_COUNT},
     {"list-interfaces", no_argument, NULL, 'D'},
     {NULL, 0, NULL, 0},
@@ -252,6 +263,11 @@ static int main_apply_opt(struct xm_opts *o, int c, const char *arg)
     case OPT_TIMEOUT: return main_parse_timeout(arg, &o->timeouts);
     case OPT_SYSLOG: o->syslog_ident = arg; return 0;
     case OPT_SOCKET: o->socket_path = arg; return 0;
+    case OPT_REDIS: o->redis_url = arg; return 0;
+    case OPT_WEBHOOK: o->webhook_url = arg; return 0;
+    case OPT_WEBHOOK_FORMAT: o->webhook_format = arg; return 0;
+    case OPT_WEBHOOK_RATE:
+        return main_parse_u32("--webhook-rate", arg, 1, 6000, &o->webhook_rate);
     case OPT_COUNT: return main_parse_count(arg, &o->count);
     case OPT_STATS_INTERVAL:
         return main_parse_u32("--stats-interval", arg, 0, 86400, &o->stats_interval);

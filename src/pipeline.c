@@ -37,6 +37,8 @@ struct xm_pipeline {
     struct out *flow_out;
     struct out *alert_out[3];     /* --alerts, --syslog, --socket */
     size_t n_alert_out;
+    struct out *redis_out;        /* --redis: flow and alert/incident records */
+    struct out *hook_out;         /* --webhook: incidents (alerts in alerts mode) */
     struct enrich *enrich;
     struct stage *stage;          /* enrich_stage(enrich): analysis */
     struct rules_engine *rules;   /* NULL with --no-rules */
@@ -124,6 +126,8 @@ static void pipe_on_flow_end(void *ctx, struct xm_flow *f, enum flow_end_reason 
         json_t *rec = eve_flow_record(f, r, f->rule_fired != 0);
         if (rec) {
             stage_record(pl->stage, f, r == FLOW_END_ACTIVE ? f->last_interim : f->last, rec);
+            if (pl->redis_out)
+                out_write(pl->redis_out, json_incref(rec));
             out_write(pl->flow_out, rec);
             pl->st.flow_records++;
         }
@@ -169,6 +173,11 @@ static void pipe_on_alert(void *ctx, const struct rules_hit *hit)
 /* Writes a record to every alert output (takes the reference). */
 static void pipe_write_alerts(struct xm_pipeline *pl, json_t *alert)
 {
+    if (pl->redis_out)
+        out_write(pl->redis_out, json_incref(alert));
+    /* The webhook takes incidents, and alerts only when there are none. */
+    if (pl->hook_out && (!pl->inc || !json_object_get(alert, "alert")))
+        out_write(pl->hook_out, json_incref(alert));
     for (size_t i = 1; i < pl->n_alert_out; i++)
         out_write(pl->alert_out[i], json_incref(alert));
     if (pl->n_alert_out)
@@ -233,6 +242,34 @@ static int pipe_open_home(struct xm_pipeline *pl, char *err, size_t errlen)
     return 0;
 }
 
+/* The webhook's out_open() spec: "webhook:FORMAT:RATE:URL". */
+void pipe_webhook_spec(const struct xm_opts *o, char *spec, size_t len)
+{
+    char rate[16] = "";
+    if (o->webhook_rate)
+        snprintf(rate, sizeof rate, "%u", o->webhook_rate);
+    snprintf(spec, len, "webhook:%s:%s:%s", o->webhook_format ? o->webhook_format : "json",
+             rate, o->webhook_url);
+}
+
+/* --redis and --webhook: the sinks other sensors' consumers read. */
+static int pipe_open_fleet(struct xm_pipeline *pl, bool live, char *err, size_t errlen)
+{
+    const struct xm_opts *o = pl->opts;
+    char spec[2048];
+    if (o->redis_url && strncmp(o->redis_url, "redis://", 8) != 0) {
+        snprintf(err, errlen, "--redis: %s: not a redis:// URL", o->redis_url);
+        return -1;
+    }
+    if (o->redis_url && !(pl->redis_out = out_open(o->redis_url, !live, err, errlen)))
+        return -1;
+    if (!o->webhook_url)
+        return 0;
+    pipe_webhook_spec(o, spec, sizeof spec);
+    pl->hook_out = out_open(spec, !live, err, errlen);
+    return pl->hook_out ? 0 : -1;
+}
+
 static int pipe_open_outputs(struct xm_pipeline *pl, bool live, char *err, size_t errlen)
 {
     const struct xm_opts *o = pl->opts;
@@ -260,7 +297,7 @@ static int pipe_open_outputs(struct xm_pipeline *pl, bool live, char *err, size_
             return -1;
         pl->n_alert_out++;
     }
-    return 0;
+    return pipe_open_fleet(pl, live, err, errlen);
 }
 
 struct xm_pipeline *pipe_new(const struct xm_opts *opts, bool live,
@@ -372,6 +409,9 @@ int pipe_flush_outputs(struct xm_pipeline *pl)
     for (size_t i = 0; i < pl->n_alert_out; i++)
         if (out_flush(pl->alert_out[i]) != 0)
             rc = -1;
+    /* A down broker or receiver is not an output error: it is retried. */
+    (void)out_flush(pl->redis_out);
+    (void)out_flush(pl->hook_out);
     return rc;
 }
 
@@ -518,5 +558,7 @@ void pipe_free(struct xm_pipeline *pl)
     out_close(pl->flow_out);
     for (size_t i = 0; i < pl->n_alert_out; i++)
         out_close(pl->alert_out[i]);
+    out_close(pl->redis_out);
+    out_close(pl->hook_out);
     free(pl);
 }
