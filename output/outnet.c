@@ -98,7 +98,7 @@ void net_log_drops(struct out *o, uint64_t *episode_drops, const char *when)
 {
     if (*episode_drops == 0)
         return;
-    xm_warn("%s: %llu records dropped (queue full) %s; %llu dropped in all", o->path,
+    xm_warn("%s: %llu records dropped %s; %llu dropped in all", o->path,
             (unsigned long long)*episode_drops, when, (unsigned long long)o->st.dropped);
     *episode_drops = 0;
 }

@@ -309,7 +309,7 @@ static int rds_flush(struct out *o)
     }
     o->buf.head = o->buf.tail = 0;
     out_recovered(o);
-    net_log_drops(o, &r->episode_drops, "while Redis was unreachable or slow");
+    net_log_drops(o, &r->episode_drops, "(queue full) while Redis was unreachable or slow");
     return 0;
 }
 

@@ -295,7 +295,7 @@ static int wh_flush(struct out *o)
     }
     o->buf.head = o->buf.tail = 0;
     out_recovered(o);
-    net_log_drops(o, &w->episode_drops, "while the webhook receiver was unreachable");
+    net_log_drops(o, &w->episode_drops, "(queue full) while the receiver was unreachable");
     return 0;
 }
 
