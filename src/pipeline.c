@@ -122,13 +122,13 @@ static void pipe_on_flow_end(void *ctx, struct xm_flow *f, enum flow_end_reason 
     stage_on_flow_end(pl->stage, f, r);
     if (pl->rules)
         rules_on_flow_end(pl->rules, f, r);
-    if (pl->flow_out) {
+    if (pl->flow_out || pl->redis_out) {
         json_t *rec = eve_flow_record(f, r, f->rule_fired != 0);
         if (rec) {
             stage_record(pl->stage, f, r == FLOW_END_ACTIVE ? f->last_interim : f->last, rec);
-            if (pl->redis_out)
-                out_write(pl->redis_out, json_incref(rec));
-            out_write(pl->flow_out, rec);
+            if (pl->flow_out)
+                out_write(pl->flow_out, json_incref(rec));
+            out_write(pl->redis_out, rec);     /* NULL: out_write frees rec */
             pl->st.flow_records++;
         }
     }
