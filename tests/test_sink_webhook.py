@@ -3,8 +3,8 @@
 
 The --webhook sink against a receiver this test starts (a python3
 http.server subclass on a free loopback port):
-  1. receiver down when the replay starts and started about a second
-     later: exfilmon retries (with backoff) and the receiver gets every
+  1. receiver down when the replay starts, started once exfilmon logged
+     the failed post: exfilmon retries (with backoff) and the receiver gets every
      incident record of --alerts exactly once, in order, as the JSON body;
   2. receiver answering 503 to its first three posts: retried, each
      incident once;
@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 
 
 def free_port():
@@ -75,15 +74,20 @@ def incidents(work):
 def case_down_first(exe, pcap, work):
     port = free_port()
     p = run(exe, pcap, work, port)
-    time.sleep(1.0)
+    err = ''
+    while 'write failed' not in err:     # the first post failed: start the receiver
+        line = p.stderr.readline()
+        if not line:
+            break
+        err += line
     srv = Receiver(port)
-    _, err = p.communicate()
+    _, rest = p.communicate()
     srv.shutdown()
     exp = incidents(work)
-    ok = p.returncode == 0 and srv.bodies == exp and len(exp) > 0 and 'write failed' in err
-    return ok, 'receiver down at start: %d incidents in --alerts, %d received, ' \
-               'retried after a failed post: %s' % (len(exp), len(srv.bodies),
-                                                    'write failed' in err)
+    failed = 'write failed' in err
+    ok = p.returncode == 0 and srv.bodies == exp and len(exp) > 0 and failed
+    return ok, 'receiver down at start: %d incidents in --alerts, %d received after ' \
+               'a failed post (%s) and retries' % (len(exp), len(srv.bodies), failed)
 
 
 def case_503(exe, pcap, work):
