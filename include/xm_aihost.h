@@ -137,4 +137,12 @@ const char *aihost_kind_name(enum aihost_kind k);
 
 const struct aihost_stats *aihost_get_stats(const struct aihost *ah);
 
+/* Learned state (include/xm_state.h), component "aihost": one line per
+ * piece of evidence, hosts from least to most recently touched (LRU
+ * order, independent of the hash seed).  Inventory tags come from the
+ * configuration and are not saved.  save: 0 or -1; load: 1 absent, 0
+ * loaded, -1 ignored or partly loaded (reported). */
+int aihost_save(const struct aihost *ah, const char *dir);
+int aihost_load(struct aihost *ah, const char *dir);
+
 #endif

@@ -103,4 +103,13 @@ void dstseen_set_app(struct dstseen *d, const struct app_ctx *app);
 
 const struct dstseen_stats *dstseen_get_stats(const struct dstseen *d);
 
+/* Learned state (include/xm_state.h), component "dstseen": the domain
+ * digest secret, t0, then pairs and domains from least to most recently
+ * observed (LRU order, independent of the hash seed).  Load only into a
+ * fresh registry, before the first observation: it adopts the saved
+ * digest secret so saved digests keep matching.  save: 0 or -1; load: 1
+ * absent, 0 loaded, -1 ignored or partly loaded (reported). */
+int dstseen_save(const struct dstseen *d, const char *dir);
+int dstseen_load(struct dstseen *d, const char *dir);
+
 #endif

@@ -307,4 +307,13 @@ const struct rules_engine_stats *rules_engine_stats(struct rules_engine *eng);
 
 const char *rules_scope_name(enum rules_scope s);
 
+/* Learned state (include/xm_state.h, component "rules", rules/state.c):
+ * the clock, first-seen pairs and destination prevalence, cooldowns of
+ * host/pair/site keys, and the windows and baselines of host, pair and
+ * site keys (kept only when loaded with the same rule layout).  Load
+ * into a fresh engine before the first packet.  save: 0 or -1; load: 1
+ * absent, 0 loaded, -1 ignored or partly loaded (reported). */
+int rules_engine_save(const struct rules_engine *eng, const char *dir);
+int rules_engine_load(struct rules_engine *eng, const char *dir);
+
 #endif

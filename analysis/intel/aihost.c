@@ -8,7 +8,10 @@
  */
 #include "xm_aihost.h"
 #include "xm_netset.h"
+#include "xm_state.h"
 #include "xm_tab.h"
+
+#include <inttypes.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,4 +403,57 @@ int aihost_eve_add(struct aihost *ah, const struct xm_addr *host, xm_time_t now,
     if (!h || json_object_set_new(obj, "host", h) != 0)
         return -1;
     return 1;
+}
+
+/* ---- learned state (xm_state.h) -------------------------------------- */
+
+int aihost_save(const struct aihost *ah, const char *dir)
+{
+    struct xm_state_w w;
+    char ahex[2 * sizeof(struct xm_addr) + 1], dhex[2 * AIHOST_DETAIL_LEN + 1];
+    if (xm_state_begin(&w, dir, "aihost") != 0)
+        return -1;
+    for (const struct ah_host *h = xm_tab_next(&ah->hosts, NULL); h;
+         h = xm_tab_next(&ah->hosts, h))
+        for (uint8_t i = 0; i < h->n; i++) {
+            const struct aihost_evidence *e = &h->ev[i];
+            xm_state_line(&w, "e %s %u %" PRId64 " %" PRId64 " %" PRIu32 " %s",
+                          xm_state_hex(&h->addr, sizeof h->addr, ahex), e->kind,
+                          (int64_t)e->first, (int64_t)e->last, e->count,
+                          xm_state_hex(e->detail, strlen(e->detail), dhex));
+        }
+    return xm_state_commit(&w);
+}
+
+static int ah_load_line(void *ctx, char *line, char *err, size_t errlen)
+{
+    struct aihost *ah = ctx;
+    char ahex[2 * sizeof(struct xm_addr) + 2], dhex[2 * AIHOST_DETAIL_LEN + 2] = "";
+    struct aihost_evidence e;
+    struct xm_addr a;
+    unsigned kind;
+    int64_t first, last;
+    memset(&e, 0, sizeof e);
+    int n = sscanf(line, "e %41s %u %" SCNd64 " %" SCNd64 " %" SCNu32 " %129s", ahex, &kind,
+                   &first, &last, &e.count, dhex);
+    size_t dl = strlen(dhex) / 2;
+    if ((n != 5 && n != 6) || strlen(ahex) != 2 * sizeof a ||
+        xm_state_unhex(ahex, &a, sizeof a) != 0 || kind == AIHOST_NONE ||
+        kind > AIHOST_PROCESS || dl >= AIHOST_DETAIL_LEN || strlen(dhex) % 2 ||
+        xm_state_unhex(dhex, e.detail, dl) != 0 || last < first) {
+        snprintf(err, errlen, "not an aihost evidence line");
+        return -1;
+    }
+    e.kind = (uint8_t)kind;
+    e.first = (xm_time_t)first;
+    e.last = (xm_time_t)last;
+    struct ah_host *h = ah_touch(ah, &a);
+    if (h && h->n < AIHOST_MAX_EVIDENCE)
+        h->ev[h->n++] = e;
+    return 0;
+}
+
+int aihost_load(struct aihost *ah, const char *dir)
+{
+    return xm_state_load(dir, "aihost", ah_load_line, ah);
 }

@@ -7,8 +7,11 @@
  * Keys are 32 bytes, hashed as bytes.
  */
 #include "xm_dstseen.h"
+#include "xm_state.h"
 #include "xm_tab.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #define DS_DEF_PAIRS 262144u
@@ -246,3 +249,69 @@ static const struct xm_field_desc ds_field_defs[DS_F_MAX] = {
 const struct xm_field_list dstseen_fields = XM_FIELD_LIST(ds_field_defs);
 
 void dstseen_set_app(struct dstseen *d, const struct app_ctx *app) { d->app = app; }
+
+/* ---- learned state (xm_state.h) -------------------------------------- */
+
+static void ds_save_tab(struct xm_state_w *w, const struct ds_tab *t, char tag)
+{
+    char hex[2 * sizeof(struct ds_key) + 1];
+    for (const struct ds_ent *e = xm_tab_next(&t->t, NULL); e; e = xm_tab_next(&t->t, e))
+        xm_state_line(w, "%c %s %" PRId64 " %" PRIu32, tag,
+                      xm_state_hex(&e->key, sizeof e->key, hex), (int64_t)e->first, e->hosts);
+}
+
+int dstseen_save(const struct dstseen *d, const char *dir)
+{
+    struct xm_state_w w;
+    if (xm_state_begin(&w, dir, "dstseen") != 0)
+        return -1;
+    xm_state_line(&w, "secret %" PRIu64, d->dom_seed);
+    if (d->have_t0)
+        xm_state_line(&w, "t0 %" PRId64, (int64_t)d->t0);
+    ds_save_tab(&w, &d->pairs, 'p');
+    ds_save_tab(&w, &d->domains, 'd');
+    return xm_state_commit(&w);
+}
+
+static int ds_load_ent(struct dstseen *d, char tag, const char *hex, int64_t first,
+                       uint32_t hosts)
+{
+    struct ds_key k;
+    bool fresh;
+    if (strlen(hex) != 2 * sizeof k || xm_state_unhex(hex, &k, sizeof k) != 0)
+        return -1;
+    struct ds_ent *e = ds_upsert(tag == 'p' ? &d->pairs : &d->domains, &k, &fresh);
+    if (e) {
+        e->first = (xm_time_t)first;
+        e->hosts = hosts;
+    }
+    return 0;
+}
+
+static int ds_load_line(void *ctx, char *line, char *err, size_t errlen)
+{
+    struct dstseen *d = ctx;
+    char tag, hex[2 * sizeof(struct ds_key) + 2];
+    int64_t v;
+    uint32_t hosts;
+    uint64_t secret;
+    if (sscanf(line, "secret %" SCNu64, &secret) == 1) {
+        d->dom_seed = secret;
+        return 0;
+    }
+    if (sscanf(line, "t0 %" SCNd64, &v) == 1) {
+        d->t0 = (xm_time_t)v;
+        d->have_t0 = true;
+        return 0;
+    }
+    if (sscanf(line, "%c %65s %" SCNd64 " %" SCNu32, &tag, hex, &v, &hosts) == 4 &&
+        (tag == 'p' || tag == 'd') && ds_load_ent(d, tag, hex, v, hosts) == 0)
+        return 0;
+    snprintf(err, errlen, "not a dstseen line");
+    return -1;
+}
+
+int dstseen_load(struct dstseen *d, const char *dir)
+{
+    return xm_state_load(dir, "dstseen", ds_load_line, d);
+}
