@@ -265,3 +265,21 @@ void stage_describe(const struct stage *st, FILE *f)
     if (n == 0)
         fprintf(f, "GeoIP: no database (dst.country, dst.asn unavailable)\n");
 }
+
+int stage_state_save(const struct stage *st, const char *dir)
+{
+    int rc = 0;
+    if (st->ds && dstseen_save(st->ds, dir) != 0)
+        rc = -1;
+    if (st->ai && aihost_save(st->ai, dir) != 0)
+        rc = -1;
+    return rc;
+}
+
+int stage_state_load(struct stage *st, const char *dir)
+{
+    int n = 0;
+    n += st->ds && dstseen_load(st->ds, dir) == 0;
+    n += st->ai && aihost_load(st->ai, dir) == 0;
+    return n;
+}

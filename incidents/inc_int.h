@@ -118,6 +118,12 @@ uint8_t inc_severity(int score);
 const char *inc_sev_name(uint8_t sev);
 const char *inc_group_name(uint8_t g);
 
+/* incident.c, for state.c: an open incident restored from a saved copy
+ * (links, bucket and JSON pointers of src are ignored; the JSON objects
+ * are taken over).  Appended to the open list; 0 when the table is full. */
+uint32_t inc_restore(struct inc_engine *e, const struct inc *src, json_t *host_obj,
+                     json_t *process);
+
 /* record.c: the EVE incident record (new reference, NULL on OOM). */
 json_t *inc_record(const struct inc *in, const char *state, const char *reason, xm_time_t now);
 

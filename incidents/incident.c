@@ -202,6 +202,39 @@ static uint32_t inc_open(struct inc_engine *e, const struct inc_hit *h, xm_time_
     return s;
 }
 
+uint32_t inc_restore(struct inc_engine *e, const struct inc *src, json_t *host_obj,
+                     json_t *process)
+{
+    struct inc_hit h;
+    if (!e->free_head) {
+        json_decref(host_obj);
+        json_decref(process);
+        return 0;
+    }
+    memset(&h, 0, sizeof h);
+    h.host = src->host;
+    h.pid = src->pid;
+    h.gkind = src->gkind;
+    memcpy(h.gval, src->gval, sizeof h.gval);
+    h.gval[INC_STR - 1] = '\0';
+    uint32_t s = inc_open(e, &h, src->first);
+    struct inc *in = &e->tab[s];
+    struct inc keep = *in;
+    *in = *src;
+    in->gval[INC_STR - 1] = '\0';
+    in->used = true;
+    in->prev = keep.prev;
+    in->next = keep.next;
+    in->knext = keep.knext;
+    in->hnext = keep.hnext;
+    in->kb = keep.kb;
+    in->host_obj = host_obj;
+    in->process = process;
+    e->next_id--;                  /* inc_open numbered it; keep the saved id */
+    e->st.opened--;                /* restored, not opened */
+    return s;
+}
+
 /* ---- adding evidence ---------------------------------------------------- */
 
 static void inc_add_sig(struct inc *in, const struct inc_hit *h, xm_time_t now)

@@ -88,4 +88,15 @@ void inc_finish(struct inc_engine *e, xm_time_t now);
 
 const struct inc_stats *inc_get_stats(const struct inc_engine *e);
 
+/* Learned state (include/xm_state.h, component "incidents",
+ * incidents/state.c): the next incident id and every open incident, in
+ * order of opening, so an incident open when the program stopped goes
+ * on (same id, counts, reported severity) instead of reopening.  With
+ * state, the end of input saves open incidents instead of closing them
+ * (the caller skips inc_finish).  Load into a fresh engine before the
+ * first alert.  save: 0 or -1; load: 1 absent, 0 loaded, -1 ignored or
+ * partly loaded (reported). */
+int inc_save(const struct inc_engine *e, const char *dir);
+int inc_load(struct inc_engine *e, const char *dir);
+
 #endif

@@ -48,6 +48,8 @@ struct xm_opts {
     const char *webhook_url;           /* --webhook URL: incidents POSTed */
     const char *webhook_format;        /* --webhook-format json|slack; NULL = json */
     uint32_t webhook_rate;             /* --webhook-rate posts/minute; 0 = default */
+    const char *state_dir;             /* --state DIR: learned state; NULL = none */
+    uint32_t state_interval;           /* --state-interval SEC (live), default 300 */
 
     uint32_t max_flows;                /* --max-flows, default 1048576 */
     uint32_t max_hosts;                /* --max-hosts, default 65536 */

@@ -41,6 +41,8 @@ struct pipe_stats {
     uint64_t egress_bytes_out, egress_bytes_in;
     uint64_t alerts_by_severity[5]; /* [1..4] critical, high, medium, low; [0] other */
     uint64_t incident_records; /* incident records emitted */
+    uint64_t state_loaded;     /* state components loaded at start (--state) */
+    uint64_t state_saves, state_save_errors;  /* pipe_state_save() outcomes */
 };
 
 /* Why pipe_new_ex() failed. */
@@ -63,6 +65,12 @@ void pipe_packet(struct xm_pipeline *pl, int dlt, xm_time_t ts,
 void pipe_advance(struct xm_pipeline *pl, xm_time_t now);
 /* Ends every flow, flushes rules and outputs (end of input, SIGTERM). */
 void pipe_finish(struct xm_pipeline *pl);
+/* --state DIR: loads the learned state (called by pipe_new_ex; a
+ * missing or bad file is skipped, bad ones reported with FILE:LINE) and
+ * saves it atomically (pipe_finish saves too, and keeps open incidents
+ * open in the saved state).  No-ops without --state.  save: 0 or -1. */
+void pipe_state_load(struct xm_pipeline *pl);
+int pipe_state_save(struct xm_pipeline *pl);
 /* Flushes outputs only. Returns -1 if an output reported a write error. */
 int pipe_flush_outputs(struct xm_pipeline *pl);
 /* The out_open() spec --webhook, --webhook-format, --webhook-rate give

@@ -66,6 +66,14 @@ struct intel_ctx *stage_intel(struct stage *st);
 /* For the operator inventory (aihost_tag_inventory) at start-up. */
 struct aihost *stage_aihost(struct stage *st);
 
+/* Learned state of the analysis stage in directory dir (include/xm_state.h):
+ * domain first-seen and prevalence (dstseen) and AI-host evidence
+ * (aihost).  save: 0, or -1 when a component failed (logged).  load: the
+ * number of components loaded (absent or bad files are skipped, bad ones
+ * reported with FILE:LINE). */
+int stage_state_save(const struct stage *st, const char *dir);
+int stage_state_load(struct stage *st, const char *dir);
+
 /* One rule-field provider: its descriptor list and the owner its getters
  * receive (include/xm_field.h). */
 struct stage_field_source {

@@ -508,6 +508,8 @@ static const struct cfg_setting cfg_top[] = {
     { "user", set_word, O(user), 0, 0, NULL },
     { "http", set_word, O(http_listen), 0, 0, NULL },
     { "stats_interval", set_secs, O(stats_interval), 0, DAY, NULL },
+    { "state", set_path, O(state_dir), 0, 0, NULL },
+    { "state_interval", set_secs, O(state_interval), 1, DAY, NULL },
     { NULL, NULL, 0, 0, 0, NULL },
 };
 

@@ -29,7 +29,7 @@ struct daemon {
     struct src *s;
     const struct xm_opts *o;
     struct daemon_hooks hooks;
-    struct event *ev_cap, *ev_tick, *ev_stats, *ev_extra, *ev_wd;
+    struct event *ev_cap, *ev_tick, *ev_stats, *ev_extra, *ev_wd, *ev_state;
     struct event *ev_sig[4];            /* HUP, TERM, INT, USR1 */
     struct http_srv *http;
     struct notify nt;                   /* systemd notifications (may be off) */
@@ -146,6 +146,14 @@ static void daemon_on_stats(evutil_socket_t fd, short what, void *arg)
     daemon_poll_pcap(d);
     daemon_summary_line(d);
     daemon_capture_line(d);
+}
+
+/* --state: every state_interval seconds of wall time (the saved times
+ * themselves are packet times). */
+static void daemon_on_state(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    (void)pipe_state_save(d->pl);
 }
 
 /* ---- signals ----------------------------------------------------------- */
@@ -267,6 +275,11 @@ static int daemon_events(struct daemon *d)
         d->ev_stats = event_new(d->base, -1, EV_PERSIST, daemon_on_stats, d);
         rc |= daemon_add(d->ev_stats, &st);
     }
+    if (d->o->state_dir) {
+        struct timeval sv = { (time_t)(d->o->state_interval ? d->o->state_interval : 300), 0 };
+        d->ev_state = event_new(d->base, -1, EV_PERSIST, daemon_on_state, d);
+        rc |= daemon_add(d->ev_state, &sv);
+    }
     if (d->hooks.on_extra) {
         d->ev_extra = event_new(d->base, d->hooks.extra_fd, EV_READ | EV_PERSIST,
                                 daemon_on_extra, d);
@@ -373,7 +386,7 @@ void daemon_free(struct daemon *d)
         return;
     http_free(d->http);
     struct event *evs[] = { d->ev_cap, d->ev_tick, d->ev_stats, d->ev_extra, d->ev_wd,
-                            d->ev_sig[0], d->ev_sig[1], d->ev_sig[2], d->ev_sig[3] };
+                            d->ev_state, d->ev_sig[0], d->ev_sig[1], d->ev_sig[2], d->ev_sig[3] };
     for (size_t i = 0; i < XM_ARRAY_LEN(evs); i++)
         if (evs[i])
             event_free(evs[i]);

@@ -80,6 +80,10 @@ static const char usage_text[] =
 "      --user NAME         drop to this user after opening everything\n"
 "      --http ADDR:PORT    serve /metrics, /healthz, /alerts (live)\n"
 "      --stats-interval SEC  live: statistics line period (default 0 = off)\n"
+"      --state DIR         load learned state (first-seen, prevalence, baselines,\n"
+"                          AI-host evidence, open incidents) at start, save it\n"
+"                          at exit and periodically (see docs/operations.md)\n"
+"      --state-interval SEC  live: save the state this often (default 300)\n"
 "  -h, --help              this text\n"
 "  -V, --version           versions of exfilmon and its libraries\n"
 "\n"
@@ -92,6 +96,7 @@ enum {
     OPT_RECORD_PROCESSES, OPT_MAX_FLOWS, OPT_MAX_HOSTS, OPT_TIMEOUT,
     OPT_STATS_INTERVAL, OPT_NO_PROCESS, OPT_SYSLOG, OPT_SOCKET, OPT_COUNT, OPT_ALERT_MODE,
     OPT_NO_EBPF, OPT_REDIS, OPT_WEBHOOK, OPT_WEBHOOK_FORMAT, OPT_WEBHOOK_RATE,
+    OPT_STATE, OPT_STATE_INTERVAL,
 };
 
 static const struct option long_opts[] = {
@@ -130,6 +135,8 @@ static const struct option long_opts[] = {
     {"webhook-format", required_argument, NULL, OPT_WEBHOOK_FORMAT},
     {"webhook-rate", required_argument, NULL, OPT_WEBHOOK_RATE},
     {"count", required_argument, NULL, OPT_COUNT},
+    {"state", required_argument, NULL, OPT_STATE},
+    {"state-interval", required_argument, NULL, OPT_STATE_INTERVAL},
     {"list-interfaces", no_argument, NULL, 'D'},
     {NULL, 0, NULL, 0},
 };
@@ -143,6 +150,7 @@ void xm_opts_defaults(struct xm_opts *o)
     o->alerts_path = "-";
     o->max_flows = 1u << 20;
     o->max_hosts = 65536;
+    o->state_interval = 300;
     flow_timeouts_default(&o->timeouts);
 }
 
@@ -269,6 +277,9 @@ static int main_apply_opt(struct xm_opts *o, int c, const char *arg)
     case OPT_WEBHOOK_RATE:
         return main_parse_u32("--webhook-rate", arg, 1, 6000, &o->webhook_rate);
     case OPT_COUNT: return main_parse_count(arg, &o->count);
+    case OPT_STATE: o->state_dir = arg; return 0;
+    case OPT_STATE_INTERVAL:
+        return main_parse_u32("--state-interval", arg, 1, 86400, &o->state_interval);
     case OPT_STATS_INTERVAL:
         return main_parse_u32("--stats-interval", arg, 0, 86400, &o->stats_interval);
     default: return -1;

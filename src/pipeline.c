@@ -26,6 +26,7 @@
 #include "xm_out.h"
 #include "xm_rules.h"
 #include "xm_prom.h"
+#include "xm_stage.h"
 
 struct xm_pipeline {
     const struct xm_opts *opts;
@@ -336,6 +337,7 @@ struct xm_pipeline *pipe_new_ex(const struct xm_opts *opts, bool live, int *why,
     if (pipe_open_outputs(pl, live, err, errlen) != 0)
         goto fail;
     *why = PIPE_ERR_CONFIG;
+    pipe_state_load(pl);
     return pl;
 fail:
     pipe_free(pl);
@@ -396,9 +398,42 @@ void pipe_finish(struct xm_pipeline *pl)
     flow_flush(pl->flows);
     if (pl->rules)
         rules_flush(pl->rules);
-    if (pl->inc)
+    /* With state, open incidents are saved and go on at the next start. */
+    if (pl->inc && !pl->opts->state_dir)
         inc_finish(pl->inc, pl->now);
     pipe_flush_outputs(pl);
+    if (pl->opts->state_dir)
+        pipe_state_save(pl);
+}
+
+/* ---- learned state (--state DIR) ---------------------------------------- */
+
+void pipe_state_load(struct xm_pipeline *pl)
+{
+    const char *dir = pl->opts->state_dir;
+    if (!dir)
+        return;
+    int n = stage_state_load(pl->stage, dir);
+    n += pl->rules && rules_engine_load(pl->rules, dir) == 0;
+    n += pl->inc && inc_load(pl->inc, dir) == 0;
+    pl->st.state_loaded = (uint64_t)n;
+}
+
+int pipe_state_save(struct xm_pipeline *pl)
+{
+    const char *dir = pl->opts->state_dir;
+    int rc = 0;
+    if (!dir)
+        return 0;
+    if (stage_state_save(pl->stage, dir) != 0)
+        rc = -1;
+    if (pl->rules && rules_engine_save(pl->rules, dir) != 0)
+        rc = -1;
+    if (pl->inc && inc_save(pl->inc, dir) != 0)
+        rc = -1;
+    pl->st.state_saves += rc == 0;
+    pl->st.state_save_errors += rc != 0;
+    return rc;
 }
 
 int pipe_flush_outputs(struct xm_pipeline *pl)
@@ -524,6 +559,10 @@ void pipe_write_metrics(const struct xm_pipeline *pl, FILE *f)
     pipe_metric(f, "out_of_order_total", "counter", "Packets older than the clock.",
                 pl->st.out_of_order);
     pipe_metric(f, "alerts_total", "counter", "Alerts emitted.", pl->st.alerts);
+    pipe_metric(f, "state_saves_total", "counter", "Learned-state saves (--state).",
+                pl->st.state_saves);
+    pipe_metric(f, "state_save_errors_total", "counter", "Learned-state saves that failed.",
+                pl->st.state_save_errors);
     pipe_metrics_site(pl, f);
     pipe_metrics_decode(pl, f);
     pipe_metrics_tables(pl, f);
