@@ -417,6 +417,7 @@ void pipe_state_load(struct xm_pipeline *pl)
     n += pl->rules && rules_engine_load(pl->rules, dir) == 0;
     n += pl->inc && inc_load(pl->inc, dir) == 0;
     pl->st.state_loaded = (uint64_t)n;
+    xm_info("state: %s: %d component file%s loaded", dir, n, n == 1 ? "" : "s");
 }
 
 int pipe_state_save(struct xm_pipeline *pl)
