@@ -202,6 +202,11 @@ int check_deployment(const struct xm_opts *o)
     const char *whats[] = {"alerts", "flows", "socket", "record-processes"};
     for (size_t i = 0; i < XM_ARRAY_LEN(paths); i++)
         bad += check_output(&w, whats[i], paths[i]);
+    if (o->state_dir) {             /* --state: its files are created in DIR */
+        char sp[4096];
+        snprintf(sp, sizeof sp, "%s/rules.state", o->state_dir);
+        bad += check_output(&w, "state", sp);
+    }
     bad += check_http(o->http_listen);
     bad += check_urls(o);
     bad += check_iface(o->iface);
