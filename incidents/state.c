@@ -55,6 +55,38 @@ struct st_load {
     uint32_t last;                 /* slot of the last restored incident */
 };
 
+#define ST_TERM(a) ((a)[sizeof(a) - 1] = '\0')
+#define ST_BOOL(b) (*(uint8_t *)&(b) = *(const uint8_t *)&(b) != 0)
+
+/* A saved incident is read back as bytes: terminate every string and
+ * make every bool 0 or 1 before anything reads them. */
+static void st_sanitize(struct inc *c)
+{
+    ST_TERM(c->gval);
+    ST_TERM(c->ioc);
+    ST_TERM(c->lookalike_vendor);
+    for (size_t i = 0; i < INC_SIGS; i++) {
+        ST_TERM(c->sig[i].name);
+        ST_TERM(c->sig[i].category);
+    }
+    for (size_t i = 0; i < INC_DESTS; i++) {
+        ST_TERM(c->dst[i].name);
+        ST_TERM(c->dst[i].source);
+    }
+    for (size_t i = 0; i < INC_QNAMES; i++)
+        ST_TERM(c->qname[i]);
+    for (size_t i = 0; i < INC_CIDS; i++)
+        ST_TERM(c->cid[i]);
+    ST_BOOL(c->used);
+    ST_BOOL(c->ev.ai_host);
+    ST_BOOL(c->ev.indicator);
+    ST_BOOL(c->ev.lookalike);
+    ST_BOOL(c->ev.new_dest);
+    ST_BOOL(c->ev.unnamed);
+    ST_BOOL(c->ev.process);
+    ST_BOOL(c->ev.expected_llm);
+}
+
 static int st_restore(struct st_load *l, const char *hex)
 {
     if (strlen(hex) != 2 * sizeof *l->c || xm_state_unhex(hex, l->c, sizeof *l->c) != 0 ||
@@ -62,6 +94,7 @@ static int st_restore(struct st_load *l, const char *hex)
         l->c->n_cid > INC_CIDS || l->c->gkind >= INC_G_MAX)
         return -1;
     l->c->host_obj = l->c->process = NULL;
+    st_sanitize(l->c);
     l->last = inc_restore(l->e, l->c, NULL, NULL);
     return 0;
 }

@@ -88,16 +88,40 @@ struct st_load {
     bool warned[RULES_SCOPE_MAX];
 };
 
-/* Parses hex of a whole entry (after the header) and stores it. */
-static int st_put(struct st_load *l, struct rtab *t, const char *hex)
+/* The invariants the engine relies on when it indexes a key's rings and
+ * baselines (metrics.c): ring heads are bucket numbers >= 0, baseline
+ * counts and positions within their history. */
+static bool st_key_ok(const struct rlayout *lay, const uint8_t *k)
+{
+    static const uint16_t bl_n[2] = {RBL_N_1H, RBL_N_1D};
+    for (int r = 0; r < RWIN_NRES; r++) {
+        const struct rring *g = (const void *)(k + lay->off_ring[r]);
+        if (lay->len[r] && (g->head < 0 || g->head > INT64_MAX / 4))
+            return false;
+    }
+    for (int w = 0; w < 2; w++) {
+        const struct rbl *b = (const void *)(k + lay->off_bl[w]);
+        if (lay->off_bl[w] && (b->n > bl_n[w] || b->pos >= bl_n[w] || b->period < 0))
+            return false;
+    }
+    return true;
+}
+
+/* Parses hex of a whole entry (after the header) and stores it; lay
+ * (key tables only) checks the per-key invariants first. */
+static int st_put(struct st_load *l, struct rtab *t, const char *hex,
+                  const struct rlayout *lay)
 {
     size_t n = t->esize - ST_HDR;
     bool created;
-    if (strlen(hex) != 2 * n || xm_state_unhex(hex, l->buf, n) != 0)
+    if (strlen(hex) != 2 * n || xm_state_unhex(hex, l->buf + ST_HDR, n) != 0)
         return -1;
-    uint8_t *e = rtab_upsert(t, l->buf, &created);
+    memset(l->buf, 0, ST_HDR);
+    if (lay && !st_key_ok(lay, l->buf))
+        return -1;
+    uint8_t *e = rtab_upsert(t, l->buf + ST_HDR, &created);
     if (e)
-        memcpy(e + ST_HDR + t->klen, l->buf + t->klen, n - t->klen);
+        memcpy(e + ST_HDR + t->klen, l->buf + ST_HDR + t->klen, n - t->klen);
     return 0;
 }
 
@@ -128,10 +152,10 @@ static int st_line(void *ctx, char *line, char *err, size_t errlen)
     if (sscanf(line, "layout %d %n", &s, &off) == 1 && off)
         rc = st_layout(l, s, line + off);
     else if (sscanf(line, "k %d %n", &s, &off) == 1 && off && s >= 0 && s < RULES_SCOPE_MAX)
-        rc = l->lay_ok[s] ? st_put(l, &eng->keys[s], line + off) : 0;
+        rc = l->lay_ok[s] ? st_put(l, &eng->keys[s], line + off, &eng->lay[s]) : 0;
     else if (line[0] && line[1] == ' ' && strchr("sdu", line[0]))
         rc = st_put(l, line[0] == 's' ? &eng->seen : line[0] == 'd' ? &eng->dsts : &eng->supp,
-                    line + 2);
+                    line + 2, NULL);
     if (rc != 0)
         snprintf(err, errlen, "not a rules state line");
     return rc;
@@ -140,7 +164,7 @@ static int st_line(void *ctx, char *line, char *err, size_t errlen)
 int rules_engine_load(struct rules_engine *eng, const char *dir)
 {
     struct st_load l = {.eng = eng};
-    l.buf = malloc(st_max_esize(eng));
+    l.buf = calloc(1, st_max_esize(eng) + ST_HDR);
     if (!l.buf)
         return -1;
     int rc = xm_state_load(dir, "rules", st_line, &l);

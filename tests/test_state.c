@@ -341,6 +341,9 @@ int main(void)
     test_rules();
     test_incidents();
     rules_registry_free(reg);
-    cleanup();
+    if (!getenv("XM_TEST_KEEP"))      /* keep the files: fuzz/corpus/state seeds */
+        cleanup();
+    else
+        printf("kept %s\n", dir);
     return xm_test_result();
 }
