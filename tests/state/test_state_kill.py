@@ -5,7 +5,7 @@ kill -9 during a state save never leaves an unreadable state:
   1. for each component, XM_STATE_TEST_ABORT=<component> makes the save
      abort between fsync and rename: the previous file must still be
      there, unchanged, and load;
-  2. 40 replays with --state are SIGKILLed at random moments around the
+  2. 25 replays with --state are SIGKILLed at random moments around the
      end of the replay (where the save happens); after each, every state
      file must load (exfilmon reports 4 component files loaded and no
      state warning) and be either the previous file or a complete new one.
@@ -78,7 +78,7 @@ def main():
         subprocess.run(cmd(exe, day2, os.path.join(w, 'abort-rules')), capture_output=True)
         dur = time.monotonic() - t
         killed_mid = 0
-        for i in range(40):
+        for i in range(25):
             d = os.path.join(w, 'kill-%d' % i)
             shutil.copytree(base, d)
             p = subprocess.Popen(cmd(exe, day2, d), stdout=subprocess.DEVNULL,
@@ -93,7 +93,7 @@ def main():
                 fails += 1
                 print('FAIL kill %d (exit %d): %s' % (i, rc, why or 'files missing'))
         print('%s %d SIGKILLs around the save (%d hit a running process; replay %.2f s): '
-              'every state loaded' % ('ok  ' if not fails else 'FAIL', 40, killed_mid, dur))
+              'every state loaded' % ('ok  ' if not fails else 'FAIL', 25, killed_mid, dur))
     return 1 if fails else 0
 
 
