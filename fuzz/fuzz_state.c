@@ -45,7 +45,8 @@ static int fz_init(void)
     struct rules_error err;
     struct inc_limits il;
     char e[64];
-    struct rules_registry *reg = rules_registry_new();
+    static struct rules_registry *reg;
+    reg = rules_registry_new();
     if (!mkdtemp(fz_dir) || atexit(fz_rmdir) != 0 || !reg ||
         rules_compile_string("fuzz.rules", fz_rules, reg, &set, &err) != 0)
         return -1;
