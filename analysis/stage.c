@@ -181,6 +181,21 @@ static void stage_attribute(struct stage *st, struct xm_flow *f)
     }
 }
 
+/* AI-host evidence counts from the packet that shows it: the remote name
+ * becoming known (SNI, HTTP Host, a DNS answer naming the address), the
+ * clear-HTTP request head (User-Agent) being parsed, or the flow becoming
+ * established (a local server on an AI tool port).  Each is observed
+ * once per flow, at that packet; the rules evaluating the same packet
+ * already see the host as an AI host. */
+static void stage_ai_on_packet(struct stage *st, struct xm_flow *f, int dir,
+                               uint32_t name_before, bool http_before)
+{
+    bool established = f->pkts[dir] == 1 && f->pkts[!dir] > 0;
+    bool http_now = app_flow_http(st->app, f) != NULL;
+    if (f->local && (f->name_id != name_before || http_now != http_before || established))
+        intel_observe_flow(&st->intel, f, f->last);
+}
+
 void stage_on_packet(struct stage *st, const struct xm_pkt *p, struct xm_flow *f, int dir)
 {
     if (st->cfg.proc && f->local && f->pkts[0] + f->pkts[1] == 1)
@@ -188,9 +203,11 @@ void stage_on_packet(struct stage *st, const struct xm_pkt *p, struct xm_flow *f
     if (f->local && f->pkts[0] + f->pkts[1] == 1)
         procwatch_on_new_flow(st->pw, f);
     uint32_t name_before = f->name_id;
+    bool http_before = app_flow_http(st->app, f) != NULL;
     app_on_packet(st->app, p, f, dir);
     if (f->name_id != name_before)      /* the name became known: once */
         dstseen_on_flow(st->ds, st->app, f);
+    stage_ai_on_packet(st, f, dir, name_before, http_before);
 }
 
 void stage_on_flow_end(struct stage *st, struct xm_flow *f, enum flow_end_reason r)
@@ -198,8 +215,14 @@ void stage_on_flow_end(struct stage *st, struct xm_flow *f, enum flow_end_reason
     proc_flow_end(st->cfg.proc, f, r != FLOW_END_ACTIVE);
     if (r == FLOW_END_ACTIVE)
         return;
+    /* Only what the flow's end itself reveals (a name found by the last
+     * lookup, a request head completed from a pending reassembly) is new
+     * AI-host evidence here; the rest was observed at its packet. */
+    uint32_t name_before = f->name_id;
+    bool http_before = app_flow_http(st->app, f) != NULL;
     app_on_flow_end(st->app, f);
-    intel_observe_flow(&st->intel, f, f->last);
+    if (f->name_id != name_before || (app_flow_http(st->app, f) != NULL) != http_before)
+        intel_observe_flow(&st->intel, f, f->last);
     dstseen_on_flow(st->ds, st->app, f);
     beacon_on_flow_end(st->bc, st->app, f);
 }

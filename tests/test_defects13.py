@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""test_defects13.py SOURCE_ROOT EXFILMON CASE
+
+Regression tests for the defects listed in issue 13 ("Defects found on the
+way").  Each CASE writes a small capture with tools/pcapgen.py, replays it
+through the program with the default rule pack and checks the alerts /
+flow records; it prints what it measured and exits 1 on failure.
+Home network 10.0.0.0/8.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = sys.argv[1]
+sys.path.insert(0, os.path.join(ROOT, 'tools'))
+import pcapgen as g  # noqa: E402
+
+S, MS = g.S, g.MS
+T0 = 1776153600 * S            # 2026-04-14 08:00 UTC, fixed
+RESOLVER = g.ip('10.0.0.53')
+QID = [0x100]
+
+
+def A(x):
+    return g.ip(x)
+
+
+def dns(host, t, name, addr, qtype='A'):
+    QID[0] += 1
+    ans = [(name, qtype, addr)] if addr else []
+    return g.dns_lookup(A(host), RESOLVER, t - 30 * MS, QID[0], name, qtype, ans)
+
+
+def run(exe, work, name, streams, extra=()):
+    """Replays the capture; returns (alerts, flows) as lists of dicts."""
+    path = os.path.join(work, name + '.pcap')
+    g.write_file(path, g.DLT_EN10MB, g.merge_events(streams))
+    al, fl = os.path.join(work, name + '.alerts'), os.path.join(work, name + '.flows')
+    out = subprocess.run([exe, '-q', '--home-net', '10.0.0.0/8', '--alerts', al,
+                          '--flows', fl] + list(extra) + ['-r', path],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        print('exit %d: %s' % (out.returncode, out.stderr[-500:]))
+        sys.exit(1)
+
+    def rd(p):
+        with open(p) as f:
+            return [json.loads(x) for x in f if x.strip()]
+    return rd(al), rd(fl)
+
+
+def sids(alerts):
+    return [a['alert']['signature_id'] for a in alerts if 'alert' in a]
+
+
+# ---------------------------------------------------------------- cases
+
+def case_aihost_at_packet(exe, work):
+    """An LLM-API connection still open (60 s) when the host posts a file
+    3 s later: the post is from an AI host (rule 100103, not 100102)."""
+    h = '10.1.0.20'
+    ch = g.tls_client_hello('api.openai.com')
+    llm = g.session(A(h), A('162.159.140.245'), 41000, 443, T0, 6000, 40000, 60 * S,
+                    up_first=ch, down_first=g.tls_server_hello())
+    post = g.http_post('drop.example.net', '/u', 2000, filename='keys.tar')
+    up = g.session(A(h), A('198.51.100.7'), 41001, 80, T0 + 3 * S, len(post) + 2000, 200,
+                   S // 2, up_first=post)
+    alerts, _ = run(exe, work, 'aihost', [dns(h, T0, 'api.openai.com', '162.159.140.245'),
+                                          llm, up])
+    got = sids(alerts)
+    print('aihost_at_packet: signature ids %s (want 100103, not 100102)' % got)
+    return 100103 in got and 100102 not in got
+
+
+CASES = {k[5:]: v for k, v in globals().items() if k.startswith('case_')}
+
+
+def main():
+    exe, case = sys.argv[2], sys.argv[3]
+    with tempfile.TemporaryDirectory(prefix='xm-d13-') as work:
+        ok = CASES[case](exe, work)
+    print('ok' if ok else 'FAIL')
+    return 0 if ok else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
