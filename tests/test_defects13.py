@@ -74,6 +74,39 @@ def case_aihost_at_packet(exe, work):
     return 100103 in got and 100102 not in got
 
 
+def corpus(name):
+    path = os.path.join(ROOT, '..', 'shared', 'corpus', name)
+    if not os.path.exists(path):
+        print('SKIP: %s absent (no ../shared)' % path)
+        sys.exit(77)
+    return path
+
+
+def replay(exe, path, extra=()):
+    out = subprocess.run([exe, '-q', '--home-net', '10.0.0.0/8', '--alerts', '-',
+                          '--flows', '/dev/null'] + list(extra) + ['-r', path],
+                         capture_output=True, text=True)
+    return [json.loads(x) for x in out.stdout.splitlines() if x.strip()]
+
+
+def case_dns_per_flow(exe, work):
+    """suricata bug-1158: a DNS tunnel (10.30.28.90 -> tunnel.com) and a
+    NetBIOS broadcast evaluated after it.  DNS-tunnel alerts come only from
+    the tunnel's flow, and name its domain and a query."""
+    alerts = replay(exe, corpus('dns/suricata_bug-1158_input.pcap'))
+    tun = [a for a in alerts if a['alert'].get('category') == 'DNS Tunnel']
+    nb = [a for a in tun if a.get('src_port') == 137 or a.get('dest_port') == 137]
+    named = [a for a in tun if a.get('dns', {}).get('domain') == 'tunnel.com'
+             and a['dns'].get('query', '').endswith('.tunnel.com')]
+    print('dns_per_flow: %d DNS-tunnel alerts, %d on the NetBIOS flow (want 0), '
+          '%d naming tunnel.com and a query (want all)' % (len(tun), len(nb), len(named)))
+    inc = replay(exe, corpus('dns/suricata_bug-1158_input.pcap'), ['--alert-mode', 'incidents'])
+    groups = sorted({(i['incident']['group']['kind'], i['incident']['group']['value'])
+                     for i in inc})
+    print('dns_per_flow: incident groups %s (want only dns_tunnel tunnel.com)' % groups)
+    return tun and not nb and len(named) == len(tun) and groups == [('dns_tunnel', 'tunnel.com')]
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith('case_')}
 
 

@@ -8,10 +8,12 @@
  * information.  Strings are borrowed from the app/name tables and stay
  * valid for the evaluation.
  *
- * DNS-tunnel fields look at the DNS query carried by the packet being
- * evaluated (app_last_dns_query) and report the statistics of its
- * (querying host, registrable domain) pair; resolvers see one flow per
- * query source port, so every query of a tunnel is evaluated.
+ * DNS-tunnel fields look at the last DNS query of the flow being
+ * evaluated (app_flow_dns_query, kept in the flow's app record) and report
+ * the statistics of its (querying host, registrable domain) pair; a flow
+ * that carried no query (NetBIOS, an answer-only capture) has none.
+ * Resolvers see one flow per query source port, so every query of a
+ * tunnel is evaluated.
  */
 
 #include "xm_app.h"
@@ -65,16 +67,16 @@ static int app_get_http(const struct app_ctx *app, const struct xm_flow *f,
     }
 }
 
-static int app_get_dns(const struct app_ctx *app, enum app_field_id id,
-                       union xm_field_value *out)
+static int app_get_dns(const struct app_ctx *app, const struct xm_flow *f,
+                       enum app_field_id id, union xm_field_value *out)
 {
-    const struct app_dns_query *q = app_last_dns_query(app);
+    struct app_flow_dns q;
     struct names_tunnel t;
-    if (!q)
+    if (!app_flow_dns_query(app, f, &q))
         return 1;
     if (id == AF_DNS_DOMAIN)
-        return app_str(q->domain, out);
-    if (!app_dns_stats(app, &q->host, q->domain, &t))
+        return app_str(q.domain, out);
+    if (!app_dns_stats(app, q.host, q.domain, &t))
         return 1;
     switch (id) {
     case AF_DNS_UNIQUE: out->num = t.unique_subdomains; return 0;
@@ -103,7 +105,7 @@ static int app_field_get(const void *owner, int fid, const struct xm_field_ctx *
         return app_str(app_flow_alpn(app, f), out);
     if (id <= AF_HTTP_URL_LEN)
         return app_get_http(app, f, id, out);
-    return app_get_dns(app, id, out);
+    return app_get_dns(app, f, id, out);
 }
 
 #define AF_FLOW XM_FS_BIT(XM_FS_FLOW)
