@@ -172,6 +172,7 @@ struct app_ctx;
  * tls.sni, tls.alpn, tls.ech, http.method, http.host, http.user_agent,
  * http.content_type, http.x_filename, http.content_length,
  * http.url_length, dns.domain, dns.unique_subdomains, dns.longest_label,
+ * dns.subdomain_length,
  * dns.entropy, dns.txt_bytes, dns.queries, dns.queries_per_min (FLOW
  * scope).  The app ctx must outlive the registry they are added to. */
 extern const struct xm_field_list app_fields;

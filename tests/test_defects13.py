@@ -107,6 +107,29 @@ def case_dns_per_flow(exe, work):
     return tun and not nb and len(named) == len(tun) and groups == [('dns_tunnel', 'tunnel.com')]
 
 
+def case_dns_tunnel_labels(exe, work):
+    """dnscat2-shaped queries whose first label is the "dnscat" prefix and
+    whose data sits in later labels: under a domain
+    (dnscat.<56 hex>.<56 hex>.t.dnscat-c2.net) and in prefix mode with no
+    domain (dnscat.<62 hex>.<62 hex>.<30 hex>).  Both must raise the
+    long-label rule (100112) and name the domain."""
+    hosts = {'10.1.0.30': lambda i: 'dnscat.%056x.%056x.t.dnscat-c2.net' % (i, i * 7 + 1),
+             '10.1.0.31': lambda i: 'dnscat.%062x.%062x.%030x' % (i, i + 5, i + 9)}
+    streams = []
+    for h, mk in hosts.items():
+        for i in range(12):
+            streams.append(dns(h, T0 + i * S, mk(i + 1), None, 'TXT'))
+    alerts, flows = run(exe, work, 'dnscat', streams)
+    ok = True
+    for h in hosts:
+        mine = [a for a in alerts if a.get('src_ip') == h and
+                a['alert']['signature_id'] == 100112]
+        doms = sorted({a.get('dns', {}).get('domain') for a in mine})
+        print('dns_tunnel_labels: %s: %d long-label alerts, dns.domain %s' % (h, len(mine), doms))
+        ok &= len(mine) > 0
+    return ok
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith('case_')}
 
 

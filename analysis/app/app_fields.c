@@ -24,7 +24,7 @@ enum app_field_id {
     AF_SNI, AF_ALPN, AF_ECH,
     AF_HTTP_METHOD, AF_HTTP_HOST, AF_HTTP_UA, AF_HTTP_CTYPE, AF_HTTP_XFILE,
     AF_HTTP_CLEN, AF_HTTP_URL_LEN,
-    AF_DNS_DOMAIN, AF_DNS_UNIQUE, AF_DNS_LONGEST, AF_DNS_ENTROPY, AF_DNS_TXT,
+    AF_DNS_DOMAIN, AF_DNS_UNIQUE, AF_DNS_LONGEST, AF_DNS_SUBLEN, AF_DNS_ENTROPY, AF_DNS_TXT,
     AF_DNS_QUERIES, AF_DNS_QPM,
     AF_MAX
 };
@@ -81,6 +81,7 @@ static int app_get_dns(const struct app_ctx *app, const struct xm_flow *f,
     switch (id) {
     case AF_DNS_UNIQUE: out->num = t.unique_subdomains; return 0;
     case AF_DNS_LONGEST: out->num = t.longest_label; return 0;
+    case AF_DNS_SUBLEN: out->num = t.longest_subdomain; return 0;
     case AF_DNS_ENTROPY: out->num = t.entropy_max; return 0;
     case AF_DNS_TXT: out->num = (double)t.txt_bytes; return 0;
     case AF_DNS_QUERIES: out->num = (double)t.queries; return 0;
@@ -129,6 +130,7 @@ static const struct xm_field_desc app_field_defs[] = {
     {"dns.domain", XM_FT_STRING, AF_FLOW, AF_DNS_DOMAIN, app_field_get},
     {"dns.unique_subdomains", XM_FT_NUM, AF_FLOW, AF_DNS_UNIQUE, app_field_get},
     {"dns.longest_label", XM_FT_NUM, AF_FLOW, AF_DNS_LONGEST, app_field_get},
+    {"dns.subdomain_length", XM_FT_NUM, AF_FLOW, AF_DNS_SUBLEN, app_field_get},
     {"dns.entropy", XM_FT_NUM, AF_FLOW, AF_DNS_ENTROPY, app_field_get},
     {"dns.txt_bytes", XM_FT_BYTES, AF_FLOW, AF_DNS_TXT, app_field_get},
     {"dns.queries", XM_FT_NUM, AF_FLOW, AF_DNS_QUERIES, app_field_get},
