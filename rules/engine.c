@@ -126,6 +126,20 @@ static double primary_value(const struct rtrace *tr)
     return 0;
 }
 
+/* f->rule_fired (flow.alerted): a flow-scope rule that fires for the
+ * flow sets bit (rule index mod 63); a host, host+destination, site or
+ * process rule that fires on an evaluation triggered by one of the
+ * flow's packets sets bit 63.  Evaluations with no flow in hand (the
+ * tick, rules_flush) mark nothing. */
+static void mark_flow(struct rules_engine *eng, size_t ri, const struct rules_eval_ctx *ctx)
+{
+    struct xm_flow *f = eng->cur_flow;
+    if (!f || ctx->flow != f)
+        return;
+    unsigned bit = ctx->scope == RULES_SCOPE_FLOW ? (unsigned)(ri % 63) : 63;
+    f->rule_fired |= UINT64_C(1) << bit;
+}
+
 static void rule_fire(struct rules_engine *eng, size_t ri, const struct rules_eval_ctx *ctx,
                       const struct rtrace *tr)
 {
@@ -154,6 +168,7 @@ static void rule_fire(struct rules_engine *eng, size_t ri, const struct rules_ev
     eng->st.alerts++;
     eng->st.escalations += esc;
     eng->rule_alerts[ri]++;
+    mark_flow(eng, ri, ctx);
     struct rules_hit hit = {eng, r, ctx, tr, esc, s ? s->fires : 1};
     if (eng->cb)
         eng->cb(eng->cb_ctx, &hit);
@@ -219,6 +234,7 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p, struct xm
     eng->now = now;
     if (!eng->first)
         eng->first = now;
+    eng->cur_flow = f;
     struct pkt_info pi = {.f = f, .bytes = p->ip_bytes, .now_s = reng_sec_of(now)};
     int od;
     reng_flow_sides(f, &pi.local, &pi.remote, &pi.lport, &pi.rport, &od);
@@ -248,6 +264,7 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p, struct xm
         if (k)
             maybe_eval(eng, RULES_SCOPE_FLOW, k, f, now);
     }
+    eng->cur_flow = NULL;
 }
 
 /* Drops the flow's eval state and the suppression state of its rules. */
@@ -278,7 +295,9 @@ void rules_on_flow_end(struct rules_engine *eng, struct xm_flow *f, enum flow_en
     if (!k)
         return;
     xm_time_t now = f->last > eng->now ? f->last : eng->now;
+    eng->cur_flow = f;
     eval_key(eng, RULES_SCOPE_FLOW, k, f, now);
+    eng->cur_flow = NULL;
     if (r != FLOW_END_ACTIVE)
         flow_forget(eng, k);
 }

@@ -96,6 +96,7 @@ struct rules_engine {
     struct rlayout lay[RULES_SCOPE_MAX];
     struct rtab seen, dsts, supp;
     xm_time_t now, first;
+    struct xm_flow *cur_flow;     /* the flow whose packet/end is evaluated */
     uint64_t *rule_alerts;
     uint32_t *rule_ids;
     struct rules_engine_stats st;

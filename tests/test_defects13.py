@@ -130,6 +130,24 @@ def case_dns_tunnel_labels(exe, work):
     return ok
 
 
+def case_flow_alerted(exe, work):
+    """A clear-HTTP post naming its file (flow rule 100102) and a quiet
+    HTTPS download from the same host: the post's flow record says
+    alerted true, the download's false."""
+    h = '10.1.0.40'
+    post = g.http_post('drop.example.net', '/u', 2000, filename='db.sql')
+    up = g.session(A(h), A('198.51.100.8'), 42001, 80, T0, len(post) + 2000, 200, S // 2,
+                   up_first=post)
+    quiet = g.session(A(h), A('198.51.100.9'), 42002, 443, T0, 800, 3000, S // 2,
+                      up_first=g.tls_client_hello('www.example.org'),
+                      down_first=g.tls_server_hello())
+    alerts, flows = run(exe, work, 'alerted', [up, quiet])
+    by_port = {f['dest_port']: f['flow']['alerted'] for f in flows if f.get('src_ip') == h}
+    print('flow_alerted: signature ids %s; flow.alerted by dest port %s '
+          '(want 80 true, 443 false)' % (sids(alerts), by_port))
+    return 100102 in sids(alerts) and by_port.get(80) is True and by_port.get(443) is False
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith('case_')}
 
 
