@@ -9,8 +9,10 @@
  * allocated at start; no allocation, no formatting.  A key's rules are
  * evaluated at most once per second of packet time (so an alert may
  * trail the packet that made its condition true by up to 1 s of packet
- * time; the alert carries the time of the evaluating packet) and once
- * more at flow end (flow scope) or at rules_flush().
+ * time; the alert carries the time of the evaluating packet), on every
+ * TCP segment with FIN or RST (flow scope: a short upload is judged at its
+ * close, not when the closed flow expires), and once more at flow end
+ * (flow scope) or at rules_flush().
  */
 #include "engine.h"
 
@@ -259,9 +261,14 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p, struct xm
         reng_account(&eng->lay[s], k, &pi);
         maybe_eval(eng, (enum rules_scope)s, k, f, now);
     }
+    /* A TCP segment with FIN or RST closes the flow: evaluate it now, not
+     * when the closed flow expires (tcp_closed timeout) or a second on. */
+    bool closing = p->proto == 6 && (p->tcp_flags & 0x05);
     if (eng->set->n_scope[RULES_SCOPE_FLOW]) {
         struct rkstate *k = key_get(eng, RULES_SCOPE_FLOW, &pi, now);
-        if (k)
+        if (k && closing)
+            eval_key(eng, RULES_SCOPE_FLOW, k, f, now);
+        else if (k)
             maybe_eval(eng, RULES_SCOPE_FLOW, k, f, now);
     }
     eng->cur_flow = NULL;

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from datetime import datetime
 
 ROOT = sys.argv[1]
 sys.path.insert(0, os.path.join(ROOT, 'tools'))
@@ -49,6 +50,10 @@ def run(exe, work, name, streams, extra=()):
         with open(p) as f:
             return [json.loads(x) for x in f if x.strip()]
     return rd(al), rd(fl)
+
+
+def epoch(ts):
+    return datetime.strptime(ts, '%Y-%m-%dT%H:%M:%S.%f%z').timestamp()
 
 
 def sids(alerts):
@@ -146,6 +151,26 @@ def case_flow_alerted(exe, work):
     print('flow_alerted: signature ids %s; flow.alerted by dest port %s '
           '(want 80 true, 443 false)' % (sids(alerts), by_port))
     return 100102 in sids(alerts) and by_port.get(80) is True and by_port.get(443) is False
+
+
+def case_close_prompt(exe, work):
+    """A 150 MB upload that takes 0.8 s and closes with FIN, while other
+    traffic goes on for 30 s: the per-flow volume rule (100001) fires at
+    the close (within 1 s of the flow's last packet), not when the closed
+    flow expires 10 s later."""
+    h = '10.1.0.50'
+    up = g.bulk_session(A(h), A('198.51.100.10'), 43001, 443, T0, 150 * 1000 * 1000, 4000,
+                        800 * MS, seg=65495, up_first=g.tls_client_hello('files.example.com'),
+                        down_first=g.tls_server_hello())
+    bg = g.ping(A('10.1.0.51'), A('198.51.100.11'), T0, 7, count=30)
+    alerts, flows = run(exe, work, 'close', [up, bg])
+    fl = [f for f in flows if f.get('src_ip') == h]
+    last = epoch(fl[0]['flow']['end']) if fl else 0
+    hits = [epoch(a['timestamp']) for a in alerts if a['alert']['signature_id'] == 100001]
+    lag = (min(hits) - last) if hits and fl else None
+    print('close_prompt: 100001 alerts %d, first %s s after the flow\'s last packet '
+          '(want <= 1)' % (len(hits), 'n/a' if lag is None else '%.1f' % lag))
+    return lag is not None and lag <= 1.0
 
 
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith('case_')}
