@@ -237,17 +237,25 @@ void stage_record(struct stage *st, const struct xm_flow *f, xm_time_t now, json
     }
 }
 
-/* procrules: a process-scope alert raised with no flow in hand (from
- * rules_tick/rules_flush) names its process from exfil.key.process_id.
+/* procrules: a process-scope alert's key names the process by its pid
+ * (exfil.key.process_id, the process table's internal id, is replaced by
+ * "pid"; kept when the process is no longer known).  An alert raised with
+ * no flow in hand (rules_tick/rules_flush) also gets "process" from it.
  * Only "process" is copied: attribution is a property of a flow. */
 void stage_alert_process(struct stage *st, json_t *alert)
 {
     json_t *key = json_object_get(json_object_get(alert, "exfil"), "key");
     json_t *id = json_object_get(key, "process_id");
-    if (!st->cfg.proc || !json_is_integer(id) || json_object_get(alert, "process"))
+    if (!st->cfg.proc || !json_is_integer(id))
+        return;
+    uint32_t pid_id = (uint32_t)json_integer_value(id);
+    const struct proc_info *pi = proc_get(st->cfg.proc, pid_id);
+    if (pi && json_object_set_new(key, "pid", json_integer(pi->pid)) == 0)
+        json_object_del(key, "process_id");
+    if (json_object_get(alert, "process"))
         return;
     json_t *tmp = json_object();
-    proc_eve_add(st->cfg.proc, (uint32_t)json_integer_value(id), PROC_ATTR_NONE, tmp);
+    proc_eve_add(st->cfg.proc, pid_id, PROC_ATTR_NONE, tmp);
     json_t *p = json_object_get(tmp, "process");
     if (p)
         json_object_set(alert, "process", p);

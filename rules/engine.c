@@ -205,8 +205,8 @@ static void key_of(enum rules_scope s, const struct pkt_info *pi, struct rules_k
 {
     memset(k, 0, sizeof *k);
     k->scope = (uint8_t)s;
-    if (s == RULES_SCOPE_HOST || s == RULES_SCOPE_HOSTDST)
-        k->local = pi->local;
+    if (s == RULES_SCOPE_HOST || s == RULES_SCOPE_HOSTDST || s == RULES_SCOPE_PROCESS)
+        k->local = pi->local;         /* process: the host it runs on */
     if (s == RULES_SCOPE_HOSTDST)
         k->remote = pi->remote;
     if (s == RULES_SCOPE_FLOW)

@@ -157,8 +157,7 @@ static void pipe_on_alert(void *ctx, const struct rules_hit *hit)
     pl->st.alerts_by_severity[pipe_severity_slot(alert)]++;
     if (pl->cur_flow)
         stage_record(pl->stage, pl->cur_flow, pl->now, alert);
-    else
-        stage_alert_process(pl->stage, alert);
+    stage_alert_process(pl->stage, alert);
     if (pl->alert_hook)
         pl->alert_hook(pl->alert_hook_ctx, alert);
     if (pl->inc)

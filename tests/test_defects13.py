@@ -173,6 +173,33 @@ def case_close_prompt(exe, work):
     return lag is not None and lag <= 1.0
 
 
+def case_process_alert(exe, work):
+    """A process-scope rule on tools/gen_proc_scenarios.py's proc_interp_fire
+    (python3, pid in the ledger, uploads 50 MB): the alert carries the
+    host as src_ip and keys the process by its pid."""
+    subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'gen_proc_scenarios.py'),
+                    work], check=True, capture_output=True)
+    rules = os.path.join(work, 'proc.rules')
+    with open(rules, 'w') as f:
+        f.write('rule 900001 "Process uploaded over 10 MB in 1 hour" {\n'
+                '    scope process\n    when bytes_out[1h] > 10MB\n'
+                '    severity medium\n}\n')
+    al = os.path.join(work, 'proc.alerts')
+    subprocess.run([exe, '-q', '--home-net', '10.0.0.0/8,192.168.0.0/16', '--rules', rules,
+                    '--alerts', al, '--processes', os.path.join(work, 'proc_interp_fire.ledger'),
+                    '-r', os.path.join(work, 'proc_interp_fire.pcap')], check=True,
+                   capture_output=True)
+    with open(al) as f:
+        alerts = [json.loads(x) for x in f if x.strip()]
+    mine = [a for a in alerts if a['exfil']['scope'] == 'process']
+    for a in mine:
+        print('process_alert: src_ip %s, key %s, process.pid %s' % (
+            a.get('src_ip'), a['exfil']['key'], a.get('process', {}).get('pid')))
+    return bool(mine) and all(a.get('src_ip') and a['exfil']['key'].get('pid') ==
+                              a.get('process', {}).get('pid') and
+                              a['exfil']['key'].get('host') == a['src_ip'] for a in mine)
+
+
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith('case_')}
 
 
