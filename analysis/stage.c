@@ -262,6 +262,26 @@ void stage_alert_process(struct stage *st, json_t *alert)
     json_decref(tmp);
 }
 
+/* An alert raised with no flow in hand (the tick) for one destination:
+ * "dest_name" from the name a flow to it carried (name id and source as
+ * the flow had them; the rules' top flows keep them).  Nothing when the
+ * alert already has one or the id is 0. */
+void stage_alert_name(struct stage *st, json_t *alert, uint32_t name_id, uint8_t name_src)
+{
+    if (!name_id || json_object_get(alert, "dest_name"))
+        return;
+    struct xm_flow f;
+    memset(&f, 0, sizeof f);
+    f.name_id = name_id;
+    f.name_src = name_src;
+    json_t *tmp = json_object();
+    app_eve_add(st->app, &f, tmp);     /* app_seen 0: only "dest_name" */
+    json_t *n = json_object_get(tmp, "dest_name");
+    if (n)
+        json_object_set(alert, "dest_name", n);
+    json_decref(tmp);
+}
+
 int stage_proc_fd(const struct stage *st)
 {
     return st->cfg.proc ? proc_connector_fd(st->cfg.proc) : -1;
