@@ -183,14 +183,14 @@ static void stage_attribute(struct stage *st, struct xm_flow *f)
 
 /* AI-host evidence counts from the packet that shows it: the remote name
  * becoming known (SNI, HTTP Host, a DNS answer naming the address), the
- * clear-HTTP request head (User-Agent) being parsed, or the flow becoming
- * established (a local server on an AI tool port).  Each is observed
+ * clear-HTTP request head (User-Agent) being parsed, or a flow to a local
+ * server becoming established (an AI tool port).  Each is observed
  * once per flow, at that packet; the rules evaluating the same packet
  * already see the host as an AI host. */
 static void stage_ai_on_packet(struct stage *st, struct xm_flow *f, int dir,
                                uint32_t name_before, bool http_before)
 {
-    bool established = f->pkts[dir] == 1 && f->pkts[!dir] > 0;
+    bool established = (f->local & FLOW_LOCAL_SERVER) && f->pkts[dir] == 1 && f->pkts[!dir] > 0;
     bool http_now = app_flow_http(st->app, f) != NULL;
     if (f->local && (f->name_id != name_before || http_now != http_before || established))
         intel_observe_flow(&st->intel, f, f->last);
