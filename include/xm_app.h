@@ -198,8 +198,10 @@ bool app_flow_quic(const struct app_ctx *a, const struct xm_flow *f, struct app_
  * or NULL. */
 const struct app_dns_query *app_last_dns_query(const struct app_ctx *a);
 /* The last DNS query carried by flow f (kept per flow in its app record;
- * the name lower-cased), or false when the flow carried none or no record
- * was free (app_stats.records_full). */
+ * the name lower-cased), or false when the flow carried none.  When no
+ * record was free (app_stats.records_full) only the query of the packet
+ * in hand is known (its name as sent), and only while that packet is
+ * processed. */
 struct app_flow_dns {
     const struct xm_addr *host;   /* querier */
     const char *qname, *domain;   /* domain: registrable domain (or the name) */

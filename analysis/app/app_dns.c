@@ -33,6 +33,8 @@ static void app_note_query(struct app_ctx *a, const struct dns_msg *m,
  * and records of this flow read it, never another flow's. */
 static void app_keep_query(struct app_ctx *a, struct xm_flow *f)
 {
+    a->dns_q_flow = f;
+    a->dns_q_flow_id = f->flow_id;
     struct app_rec *r = app_rec_new(a, f);
     if (!r)
         return;
@@ -186,8 +188,14 @@ bool app_flow_dns_query(const struct app_ctx *a, const struct xm_flow *f,
                         struct app_flow_dns *out)
 {
     const struct app_rec *r = app_rec_get(a, f);
-    if (!r || !r->has_dns_q)
-        return false;
+    if (!r || !r->has_dns_q) {
+        /* No record free: the query of the packet in hand, if it is f's. */
+        if (!a->dns_q_valid || a->dns_q_flow != f || a->dns_q_flow_id != f->flow_id)
+            return false;
+        *out = (struct app_flow_dns){&a->dns_q.host, a->dns_q.qname, a->dns_q.domain,
+                                     a->dns_q.qtype};
+        return true;
+    }
     *out = (struct app_flow_dns){&r->dns_host, r->dns_qname, r->dns_qname + r->dns_dom_off,
                                  r->dns_qtype};
     return true;

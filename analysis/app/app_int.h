@@ -107,6 +107,8 @@ struct app_ctx {
     uint32_t free_rec, deferred_rec;
     bool dns_q_valid;
     struct app_dns_query dns_q;
+    const struct xm_flow *dns_q_flow;  /* the flow dns_q came from */
+    uint64_t dns_q_flow_id;
     app_dns_fn dns_fn;
     void *dns_fn_ctx;
     struct app_stats st;
