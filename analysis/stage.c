@@ -181,6 +181,21 @@ static void stage_attribute(struct stage *st, struct xm_flow *f)
     }
 }
 
+/* AI-host evidence counts from the packet that shows it: the remote name
+ * becoming known (SNI, HTTP Host, a DNS answer naming the address), the
+ * clear-HTTP request head (User-Agent) being parsed, or a flow to a local
+ * server becoming established (an AI tool port).  Each is observed
+ * once per flow, at that packet; the rules evaluating the same packet
+ * already see the host as an AI host. */
+static void stage_ai_on_packet(struct stage *st, struct xm_flow *f, int dir,
+                               uint32_t name_before, bool http_before)
+{
+    bool established = (f->local & FLOW_LOCAL_SERVER) && f->pkts[dir] == 1 && f->pkts[!dir] > 0;
+    bool http_now = app_flow_http(st->app, f) != NULL;
+    if (f->local && (f->name_id != name_before || http_now != http_before || established))
+        intel_observe_flow(&st->intel, f, f->last);
+}
+
 void stage_on_packet(struct stage *st, const struct xm_pkt *p, struct xm_flow *f, int dir)
 {
     if (st->cfg.proc && f->local && f->pkts[0] + f->pkts[1] == 1)
@@ -188,9 +203,11 @@ void stage_on_packet(struct stage *st, const struct xm_pkt *p, struct xm_flow *f
     if (f->local && f->pkts[0] + f->pkts[1] == 1)
         procwatch_on_new_flow(st->pw, f);
     uint32_t name_before = f->name_id;
+    bool http_before = app_flow_http(st->app, f) != NULL;
     app_on_packet(st->app, p, f, dir);
     if (f->name_id != name_before)      /* the name became known: once */
         dstseen_on_flow(st->ds, st->app, f);
+    stage_ai_on_packet(st, f, dir, name_before, http_before);
 }
 
 void stage_on_flow_end(struct stage *st, struct xm_flow *f, enum flow_end_reason r)
@@ -198,8 +215,14 @@ void stage_on_flow_end(struct stage *st, struct xm_flow *f, enum flow_end_reason
     proc_flow_end(st->cfg.proc, f, r != FLOW_END_ACTIVE);
     if (r == FLOW_END_ACTIVE)
         return;
+    /* Only what the flow's end itself reveals (a name found by the last
+     * lookup, a request head completed from a pending reassembly) is new
+     * AI-host evidence here; the rest was observed at its packet. */
+    uint32_t name_before = f->name_id;
+    bool http_before = app_flow_http(st->app, f) != NULL;
     app_on_flow_end(st->app, f);
-    intel_observe_flow(&st->intel, f, f->last);
+    if (f->name_id != name_before || (app_flow_http(st->app, f) != NULL) != http_before)
+        intel_observe_flow(&st->intel, f, f->last);
     dstseen_on_flow(st->ds, st->app, f);
     beacon_on_flow_end(st->bc, st->app, f);
 }
@@ -214,20 +237,48 @@ void stage_record(struct stage *st, const struct xm_flow *f, xm_time_t now, json
     }
 }
 
-/* procrules: a process-scope alert raised with no flow in hand (from
- * rules_tick/rules_flush) names its process from exfil.key.process_id.
+/* procrules: a process-scope alert's key names the process by its pid
+ * (exfil.key.process_id, the process table's internal id, is replaced by
+ * "pid"; kept when the process is no longer known).  An alert raised with
+ * no flow in hand (rules_tick/rules_flush) also gets "process" from it.
  * Only "process" is copied: attribution is a property of a flow. */
 void stage_alert_process(struct stage *st, json_t *alert)
 {
     json_t *key = json_object_get(json_object_get(alert, "exfil"), "key");
     json_t *id = json_object_get(key, "process_id");
-    if (!st->cfg.proc || !json_is_integer(id) || json_object_get(alert, "process"))
+    if (!st->cfg.proc || !json_is_integer(id))
+        return;
+    uint32_t pid_id = (uint32_t)json_integer_value(id);
+    const struct proc_info *pi = proc_get(st->cfg.proc, pid_id);
+    if (pi && json_object_set_new(key, "pid", json_integer(pi->pid)) == 0)
+        json_object_del(key, "process_id");
+    if (json_object_get(alert, "process"))
         return;
     json_t *tmp = json_object();
-    proc_eve_add(st->cfg.proc, (uint32_t)json_integer_value(id), PROC_ATTR_NONE, tmp);
+    proc_eve_add(st->cfg.proc, pid_id, PROC_ATTR_NONE, tmp);
     json_t *p = json_object_get(tmp, "process");
     if (p)
         json_object_set(alert, "process", p);
+    json_decref(tmp);
+}
+
+/* An alert raised with no flow in hand (the tick) for one destination:
+ * "dest_name" from the name a flow to it carried (name id and source as
+ * the flow had them; the rules' top flows keep them).  Nothing when the
+ * alert already has one or the id is 0. */
+void stage_alert_name(struct stage *st, json_t *alert, uint32_t name_id, uint8_t name_src)
+{
+    if (!name_id || json_object_get(alert, "dest_name"))
+        return;
+    struct xm_flow f;
+    memset(&f, 0, sizeof f);
+    f.name_id = name_id;
+    f.name_src = name_src;
+    json_t *tmp = json_object();
+    app_eve_add(st->app, &f, tmp);     /* app_seen 0: only "dest_name" */
+    json_t *n = json_object_get(tmp, "dest_name");
+    if (n)
+        json_object_set(alert, "dest_name", n);
     json_decref(tmp);
 }
 

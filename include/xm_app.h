@@ -172,6 +172,7 @@ struct app_ctx;
  * tls.sni, tls.alpn, tls.ech, http.method, http.host, http.user_agent,
  * http.content_type, http.x_filename, http.content_length,
  * http.url_length, dns.domain, dns.unique_subdomains, dns.longest_label,
+ * dns.subdomain_length,
  * dns.entropy, dns.txt_bytes, dns.queries, dns.queries_per_min (FLOW
  * scope).  The app ctx must outlive the registry they are added to. */
 extern const struct xm_field_list app_fields;
@@ -196,6 +197,18 @@ bool app_flow_quic(const struct app_ctx *a, const struct xm_flow *f, struct app_
 /* The DNS query carried by the packet of the last app_on_packet() call,
  * or NULL. */
 const struct app_dns_query *app_last_dns_query(const struct app_ctx *a);
+/* The last DNS query carried by flow f (kept per flow in its app record;
+ * the name lower-cased), or false when the flow carried none.  When no
+ * record was free (app_stats.records_full) only the query of the packet
+ * in hand is known (its name as sent), and only while that packet is
+ * processed. */
+struct app_flow_dns {
+    const struct xm_addr *host;   /* querier */
+    const char *qname, *domain;   /* domain: registrable domain (or the name) */
+    uint16_t qtype;
+};
+bool app_flow_dns_query(const struct app_ctx *a, const struct xm_flow *f,
+                        struct app_flow_dns *out);
 /* Optional observer called for every DNS message parsed (DNS_OK or
  * DNS_TRUNCATED), after the names tables learned from it.  The message
  * and packet are borrowed for the duration of the call.  NULL disables. */
@@ -206,7 +219,8 @@ void app_set_dns_observer(struct app_ctx *a, app_dns_fn fn, void *ctx);
 bool app_dns_stats(const struct app_ctx *a, const struct xm_addr *host, const char *domain,
                    struct names_tunnel *out);
 
-/* Adds "dest_name", and "tls" / "quic" / "http" when seen, to an EVE record. */
+/* Adds "dest_name", and "tls" / "quic" / "http" / "dns" when seen, to an
+ * EVE record. */
 void app_eve_add(const struct app_ctx *a, const struct xm_flow *f, json_t *record);
 
 const struct app_stats *app_stats(const struct app_ctx *a);

@@ -29,7 +29,7 @@
 
 /* Contract version of every EVE record exfilmon writes ("schema_version").
  * Bump the minor for added fields, the major for renamed/removed ones. */
-#define XM_SCHEMA_VERSION "1.1"
+#define XM_SCHEMA_VERSION "1.2"
 
 bool eve_utf8_valid(const char *s, size_t n);
 

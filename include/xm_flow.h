@@ -101,7 +101,8 @@ struct xm_flow {
     uint64_t sock_sent, sock_recv; /* payload bytes the owning socket sent /
                                       received (analysis/proc/proc_bpf.c) */
     uint32_t app_slot;        /* app-layer state slot, 0 = none */
-    uint64_t rule_fired;      /* bitmap of flow-scope rules already fired */
+    uint64_t rule_fired;      /* rules engine: non-zero once a rule fired for
+                                 this flow (bits in rules/engine.c mark_flow) */
     uint64_t acct_bytes[2];   /* pipeline: bytes already added to host totals */
     uint64_t acct_pkts[2];    /* pipeline: packets already added to host totals */
 

@@ -72,7 +72,11 @@ struct names_tunnel {
     struct xm_addr host;             /* the querying host */
     uint64_t queries;                /* in the current window */
     uint32_t unique_subdomains;      /* HLL estimate, see above */
-    uint8_t longest_label;           /* octets of the longest first label */
+    uint8_t longest_label;           /* octets of the longest label below the
+                                        registrable domain (any position) */
+    uint8_t longest_subdomain;       /* octets of the longest subdomain (all
+                                        labels below the registrable domain,
+                                        dots included) */
     char longest_label_text[64];
     double entropy_max;              /* bits per character, of the subdomain */
     double entropy_mean;             /* over queries that had a subdomain */

@@ -239,7 +239,14 @@ struct rules_hit_baseline {
 /* Top-K of a keyed scope by bytes out, in table order (unsorted); entries
  * with bytes == 0 are empty. */
 struct rules_top_dst { struct xm_addr a; uint64_t bytes; };
-struct rules_top_flow { uint64_t flow_id; struct xm_addr remote; uint16_t port; uint64_t bytes; };
+struct rules_top_flow {
+    uint64_t flow_id;
+    struct xm_addr remote;
+    uint16_t port;
+    uint8_t name_src;         /* f->name_src of the flow */
+    uint32_t name_id;         /* f->name_id of the flow, 0 = unnamed */
+    uint64_t bytes;           /* the flow's total bytes out when last seen */
+};
 struct rules_hit_top {
     struct rules_top_dst d[RULES_TOP_K];
     struct rules_top_flow f[RULES_TOP_K];

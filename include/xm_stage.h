@@ -93,6 +93,9 @@ void stage_record(struct stage *st, const struct xm_flow *f, xm_time_t now, json
 /* Alerts raised without a flow in hand (process scope from the tick):
  * adds "process" for exfil.key.process_id when known. */
 void stage_alert_process(struct stage *st, json_t *alert);
+/* Adds "dest_name" for a remote name (a flow's name_id / name_src) to an
+ * alert that has none (host+destination alerts raised by the tick). */
+void stage_alert_name(struct stage *st, json_t *alert, uint32_t name_id, uint8_t name_src);
 
 /* Process connector descriptor for the live loop (-1 when none), and
  * its handler. */

@@ -31,7 +31,8 @@ static void alert_common(json_t *o, const struct rules_eval_ctx *ctx, bool *bad)
     eve_put_time(o, "timestamp", ctx->now, bad);
     eve_put_str(o, "event_type", "alert", bad);
     eve_put_str(o, "schema_version", XM_SCHEMA_VERSION, bad);
-    if (ctx->scope == RULES_SCOPE_HOST || ctx->scope == RULES_SCOPE_HOSTDST)
+    if (ctx->scope == RULES_SCOPE_HOST || ctx->scope == RULES_SCOPE_HOSTDST ||
+        ctx->scope == RULES_SCOPE_PROCESS)
         eve_put_addr(o, "src_ip", &ctx->key->local, bad);
     if (ctx->scope == RULES_SCOPE_HOSTDST)
         eve_put_addr(o, "dest_ip", &ctx->key->remote, bad);
@@ -96,7 +97,8 @@ static json_t *j_key(const struct rules_eval_ctx *ctx, bool *bad)
     case RULES_SCOPE_HOST:
         eve_put_addr(k, "host", &ctx->key->local, bad);
         break;
-    case RULES_SCOPE_PROCESS:
+    case RULES_SCOPE_PROCESS:     /* the stage turns process_id into the pid */
+        eve_put_addr(k, "host", &ctx->key->local, bad);
         eve_put_int(k, "process_id", (json_int_t)ctx->key->id, bad);
         break;
     default:

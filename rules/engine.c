@@ -9,8 +9,10 @@
  * allocated at start; no allocation, no formatting.  A key's rules are
  * evaluated at most once per second of packet time (so an alert may
  * trail the packet that made its condition true by up to 1 s of packet
- * time; the alert carries the time of the evaluating packet) and once
- * more at flow end (flow scope) or at rules_flush().
+ * time; the alert carries the time of the evaluating packet), on every
+ * TCP segment with FIN or RST (flow scope: a short upload is judged at its
+ * close, not when the closed flow expires), and once more at flow end
+ * (flow scope) or at rules_flush().
  */
 #include "engine.h"
 
@@ -126,6 +128,20 @@ static double primary_value(const struct rtrace *tr)
     return 0;
 }
 
+/* f->rule_fired (flow.alerted): a flow-scope rule that fires for the
+ * flow sets bit (rule index mod 63); a host, host+destination, site or
+ * process rule that fires on an evaluation triggered by one of the
+ * flow's packets sets bit 63.  Evaluations with no flow in hand (the
+ * tick, rules_flush) mark nothing. */
+static void mark_flow(struct rules_engine *eng, size_t ri, const struct rules_eval_ctx *ctx)
+{
+    struct xm_flow *f = eng->cur_flow;
+    if (!f || ctx->flow != f)
+        return;
+    unsigned bit = ctx->scope == RULES_SCOPE_FLOW ? (unsigned)(ri % 63) : 63;
+    f->rule_fired |= UINT64_C(1) << bit;
+}
+
 static void rule_fire(struct rules_engine *eng, size_t ri, const struct rules_eval_ctx *ctx,
                       const struct rtrace *tr)
 {
@@ -154,6 +170,7 @@ static void rule_fire(struct rules_engine *eng, size_t ri, const struct rules_ev
     eng->st.alerts++;
     eng->st.escalations += esc;
     eng->rule_alerts[ri]++;
+    mark_flow(eng, ri, ctx);
     struct rules_hit hit = {eng, r, ctx, tr, esc, s ? s->fires : 1};
     if (eng->cb)
         eng->cb(eng->cb_ctx, &hit);
@@ -188,8 +205,8 @@ static void key_of(enum rules_scope s, const struct pkt_info *pi, struct rules_k
 {
     memset(k, 0, sizeof *k);
     k->scope = (uint8_t)s;
-    if (s == RULES_SCOPE_HOST || s == RULES_SCOPE_HOSTDST)
-        k->local = pi->local;
+    if (s == RULES_SCOPE_HOST || s == RULES_SCOPE_HOSTDST || s == RULES_SCOPE_PROCESS)
+        k->local = pi->local;         /* process: the host it runs on */
     if (s == RULES_SCOPE_HOSTDST)
         k->remote = pi->remote;
     if (s == RULES_SCOPE_FLOW)
@@ -219,6 +236,7 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p, struct xm
     eng->now = now;
     if (!eng->first)
         eng->first = now;
+    eng->cur_flow = f;
     struct pkt_info pi = {.f = f, .bytes = p->ip_bytes, .now_s = reng_sec_of(now)};
     int od;
     reng_flow_sides(f, &pi.local, &pi.remote, &pi.lport, &pi.rport, &od);
@@ -243,11 +261,17 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p, struct xm
         reng_account(&eng->lay[s], k, &pi);
         maybe_eval(eng, (enum rules_scope)s, k, f, now);
     }
+    /* A TCP segment with FIN or RST closes the flow: evaluate it now, not
+     * when the closed flow expires (tcp_closed timeout) or a second on. */
+    bool closing = p->proto == 6 && (p->tcp_flags & 0x05);
     if (eng->set->n_scope[RULES_SCOPE_FLOW]) {
         struct rkstate *k = key_get(eng, RULES_SCOPE_FLOW, &pi, now);
-        if (k)
+        if (k && closing)
+            eval_key(eng, RULES_SCOPE_FLOW, k, f, now);
+        else if (k)
             maybe_eval(eng, RULES_SCOPE_FLOW, k, f, now);
     }
+    eng->cur_flow = NULL;
 }
 
 /* Drops the flow's eval state and the suppression state of its rules. */
@@ -278,7 +302,9 @@ void rules_on_flow_end(struct rules_engine *eng, struct xm_flow *f, enum flow_en
     if (!k)
         return;
     xm_time_t now = f->last > eng->now ? f->last : eng->now;
+    eng->cur_flow = f;
     eval_key(eng, RULES_SCOPE_FLOW, k, f, now);
+    eng->cur_flow = NULL;
     if (r != FLOW_END_ACTIVE)
         flow_forget(eng, k);
 }

@@ -44,11 +44,20 @@ struct rbl {
 
 #define RTOP_K 5
 struct rtop_dst { struct xm_addr a; uint64_t bytes; };
-struct rtop_flow { uint64_t flow_id; struct xm_addr remote; uint16_t port, pad_[3]; uint64_t bytes; };
-/* Top-K by bytes out: a new entry replaces the smallest one and starts
- * from its own bytes, so every count is exact since the entry was placed
- * (a lower bound of the true total); large senders are never displaced
- * by small ones. */
+struct rtop_flow {
+    uint64_t flow_id;
+    struct xm_addr remote;
+    uint16_t port;
+    uint8_t name_src, pad_;
+    uint32_t name_id;         /* the flow's remote name (f->name_id), 0 = none */
+    uint64_t bytes;
+};
+/* Destinations: top-K by bytes out; a new entry replaces the smallest one
+ * and starts from its own bytes, so every count is exact since the entry
+ * was placed (a lower bound of the true total); large senders are never
+ * displaced by small ones.  Flows: top-K by the flow's own total bytes
+ * out since its start (live flows included, refreshed on each of their
+ * packets); a flow enters when its total passes the smallest entry's. */
 struct rtop { struct rtop_dst d[RTOP_K]; struct rtop_flow f[RTOP_K]; };
 
 #define RDSET_N 64
@@ -96,6 +105,7 @@ struct rules_engine {
     struct rlayout lay[RULES_SCOPE_MAX];
     struct rtab seen, dsts, supp;
     xm_time_t now, first;
+    struct xm_flow *cur_flow;     /* the flow whose packet/end is evaluated */
     uint64_t *rule_alerts;
     uint32_t *rule_ids;
     struct rules_engine_stats st;

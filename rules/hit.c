@@ -144,6 +144,8 @@ bool rules_hit_top(const struct rules_hit *h, struct rules_hit_top *out)
         out->f[i].remote = t->f[i].remote;
         out->f[i].port = t->f[i].port;
         out->f[i].bytes = t->f[i].bytes;
+        out->f[i].name_id = t->f[i].name_id;
+        out->f[i].name_src = t->f[i].name_src;
     }
     return true;
 }

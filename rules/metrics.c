@@ -264,22 +264,29 @@ static void top_dst_add(struct rtop *t, const struct xm_addr *a, uint64_t bytes)
     t->d[min].bytes = bytes;
 }
 
+/* The flow's own total bytes out so far (IP bytes, both counted by the
+ * flow table before the rules see the packet), so a live flow shows its
+ * true total whenever it entered the list. */
 static void top_flow_add(struct rtop *t, const struct xm_flow *f,
-                         const struct xm_addr *remote, uint16_t rport, uint64_t bytes)
+                         const struct xm_addr *remote, uint16_t rport)
 {
+    uint64_t out = xm_addr_cmp(&f->cli, remote) == 0 ? f->bytes[1] : f->bytes[0];
     unsigned min = 0;
     for (unsigned i = 0; i < RTOP_K; i++) {
         if (t->f[i].bytes && t->f[i].flow_id == f->flow_id) {
-            t->f[i].bytes += bytes;
+            t->f[i].bytes = out;
+            t->f[i].name_id = f->name_id;
+            t->f[i].name_src = f->name_src;
             return;
         }
         if (t->f[i].bytes < t->f[min].bytes)
             min = i;
     }
-    t->f[min].flow_id = f->flow_id;
-    t->f[min].remote = *remote;
-    t->f[min].port = rport;
-    t->f[min].bytes = bytes;
+    if (out <= t->f[min].bytes)
+        return;
+    t->f[min] = (struct rtop_flow){.flow_id = f->flow_id, .remote = *remote, .port = rport,
+                                   .name_src = f->name_src, .name_id = f->name_id,
+                                   .bytes = out};
 }
 
 static void dset_add(struct rdset *d, const struct xm_addr *a, int64_t now_s)
@@ -483,7 +490,7 @@ void reng_account(const struct rlayout *l, struct rkstate *k, const struct pkt_i
         return;
     struct rtop *t = rk_payload(k, l->off_top);
     top_dst_add(t, &pi->remote, pi->bytes);
-    top_flow_add(t, pi->f, &pi->remote, pi->rport, pi->bytes);
+    top_flow_add(t, pi->f, &pi->remote, pi->rport);
     if (l->off_dset)
         dset_add(rk_payload(k, l->off_dset), &pi->remote, pi->now_s);
 }

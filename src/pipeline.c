@@ -146,6 +146,21 @@ static void pipe_on_incident(void *ctx, json_t *rec)
     pipe_write_alerts(pl, rec);
 }
 
+/* A host+destination alert from the tick names its destination from the
+ * largest of its top flows that had a name. */
+static void pipe_alert_name(struct xm_pipeline *pl, const struct rules_hit *hit, json_t *alert)
+{
+    struct rules_hit_top t;
+    if (rules_hit_ctx(hit)->scope != RULES_SCOPE_HOSTDST || !rules_hit_top(hit, &t))
+        return;
+    const struct rules_top_flow *best = NULL;
+    for (unsigned i = 0; i < RULES_TOP_K; i++)
+        if (t.f[i].name_id && (!best || t.f[i].bytes > best->bytes))
+            best = &t.f[i];
+    if (best)
+        stage_alert_name(pl->stage, alert, best->name_id, best->name_src);
+}
+
 /* rules_alert_fn: build the record, enrich it with what the flow in
  * hand knows, then hand it to the incidents and/or write it. */
 static void pipe_on_alert(void *ctx, const struct rules_hit *hit)
@@ -159,7 +174,8 @@ static void pipe_on_alert(void *ctx, const struct rules_hit *hit)
     if (pl->cur_flow)
         stage_record(pl->stage, pl->cur_flow, pl->now, alert);
     else
-        stage_alert_process(pl->stage, alert);
+        pipe_alert_name(pl, hit, alert);
+    stage_alert_process(pl->stage, alert);
     if (pl->alert_hook)
         pl->alert_hook(pl->alert_hook_ctx, alert);
     if (pl->inc)

@@ -304,6 +304,16 @@ static void test_dns_ports(void)
     feed(&nb, 0, w.b, w.n, 0, t0);
     CHECK(!app_flow_saw(&nb, APP_P_DNS));
     CHECK(app_last_dns_query(a) == NULL);
+    /* the dns.* fields read the evaluated flow's own query: the
+     * NetBIOS flow has none, the DNS flow keeps its own (issue 13) */
+    struct app_flow_dns fq;
+    CHECK(!app_flow_dns_query(a, &nb, &fq));
+    CHECK(app_flow_dns_query(a, &d, &fq));
+    if (app_flow_dns_query(a, &d, &fq)) {
+        CHECK_STR(fq.qname, "abcdefgh.tun.example.com");
+        CHECK_STR(fq.domain, "example.com");
+        CHECK_EQ_U64(fq.qtype, DNS_T_TXT);
+    }
     end_flow(&nb);
     /* a QUIC v1 Initial: no name, reason "quic" */
     struct xm_flow qf;

@@ -29,8 +29,29 @@ static void app_note_query(struct app_ctx *a, const struct dns_msg *m,
     a->dns_q_valid = true;
 }
 
+/* Keeps the query just noted (a->dns_q) in the flow's record: the rules
+ * and records of this flow read it, never another flow's. */
+static void app_keep_query(struct app_ctx *a, struct xm_flow *f)
+{
+    a->dns_q_flow = f;
+    a->dns_q_flow_id = f->flow_id;
+    struct app_rec *r = app_rec_new(a, f);
+    if (!r)
+        return;
+    size_t qlen = strlen(a->dns_q.qname), dlen = strlen(a->dns_q.domain);
+    for (size_t i = 0; i <= qlen; i++) {
+        char c = a->dns_q.qname[i];
+        r->dns_qname[i] = (char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+    }
+    r->dns_dom_off = (uint8_t)(dlen <= qlen ? qlen - dlen : 0);
+    r->dns_qtype = a->dns_q.qtype;
+    r->dns_host = a->dns_q.host;
+    r->has_dns_q = true;
+}
+
 /* Feeds one parsed message (res OK or TRUNCATED) to the names tables. */
-static void app_dns_learn(struct app_ctx *a, const struct xm_pkt *p, enum dns_result res)
+static void app_dns_learn(struct app_ctx *a, const struct xm_pkt *p, struct xm_flow *f,
+                          enum dns_result res)
 {
     const struct dns_msg *m = &a->msg;
     a->st.dns_msgs++;
@@ -45,8 +66,10 @@ static void app_dns_learn(struct app_ctx *a, const struct xm_pkt *p, enum dns_re
         a->st.dns_responses++;
     } else {
         a->st.dns_queries++;
-        if (m->n_q && m->q[0].name.len)
+        if (m->n_q && m->q[0].name.len) {
             app_note_query(a, m, querier);
+            app_keep_query(a, f);
+        }
     }
     names_learn_dns(a->names, m, querier, p->ts);
     if (a->dns_fn)
@@ -126,7 +149,7 @@ static void app_dns_tcp(struct app_ctx *a, const struct xm_pkt *p, struct xm_flo
         if (mlen == 0)
             break;
         a->st.dns_tcp_msgs++;
-        app_dns_learn(a, p, res);
+        app_dns_learn(a, p, f, res);
         off += 2 + mlen;
     }
     if (r) {
@@ -144,7 +167,7 @@ bool app_dns_packet(struct app_ctx *a, const struct xm_pkt *p, struct xm_flow *f
         if (p->proto == APP_PROTO_TCP)
             app_dns_tcp(a, p, f, dir);
         else
-            app_dns_learn(a, p, dns_parse(p->l4_payload, p->l4_caplen, &a->msg));
+            app_dns_learn(a, p, f, dns_parse(p->l4_payload, p->l4_caplen, &a->msg));
         return true;
     }
     if (p->proto != APP_PROTO_UDP || !a->lim.dns_any_udp_port || f->pkts[dir] != 1 ||
@@ -152,13 +175,61 @@ bool app_dns_packet(struct app_ctx *a, const struct xm_pkt *p, struct xm_flow *f
         return false;
     app_seen_set(f, APP_P_DNS);
     a->st.dns_other_port_flows++;
-    app_dns_learn(a, p, DNS_OK);
+    app_dns_learn(a, p, f, DNS_OK);
     return true;
 }
 
 const struct app_dns_query *app_last_dns_query(const struct app_ctx *a)
 {
     return a->dns_q_valid ? &a->dns_q : NULL;
+}
+
+bool app_flow_dns_query(const struct app_ctx *a, const struct xm_flow *f,
+                        struct app_flow_dns *out)
+{
+    const struct app_rec *r = app_rec_get(a, f);
+    if (!r || !r->has_dns_q) {
+        /* No record free: the query of the packet in hand, if it is f's. */
+        if (!a->dns_q_valid || a->dns_q_flow != f || a->dns_q_flow_id != f->flow_id)
+            return false;
+        *out = (struct app_flow_dns){&a->dns_q.host, a->dns_q.qname, a->dns_q.domain,
+                                     a->dns_q.qtype};
+        return true;
+    }
+    *out = (struct app_flow_dns){&r->dns_host, r->dns_qname, r->dns_qname + r->dns_dom_off,
+                                 r->dns_qtype};
+    return true;
+}
+
+/* Query type mnemonic (RFC 1035 3.2.2, RFC 3596, RFC 9460), else
+ * "TYPEn" (RFC 3597 section 5). */
+static void app_qtype_name(uint16_t t, char *buf, size_t len)
+{
+    static const struct { uint16_t t; const char *s; } known[] = {
+        {1, "A"}, {2, "NS"}, {5, "CNAME"}, {6, "SOA"}, {10, "NULL"}, {12, "PTR"},
+        {15, "MX"}, {16, "TXT"}, {28, "AAAA"}, {33, "SRV"}, {64, "SVCB"}, {65, "HTTPS"},
+        {255, "ANY"},
+    };
+    for (size_t i = 0; i < XM_ARRAY_LEN(known); i++)
+        if (known[i].t == t) {
+            snprintf(buf, len, "%s", known[i].s);
+            return;
+        }
+    snprintf(buf, len, "TYPE%u", (unsigned)t);
+}
+
+/* Table row eve(): "dns": {"query", "domain", "qtype"} of the flow's last
+ * query (records and alerts of DNS flows; absent for answer-only flows). */
+void app_dns_eve(const struct app_ctx *a, const struct xm_flow *f, json_t *rec)
+{
+    struct app_flow_dns q;
+    char t[16];
+    if (!app_flow_dns_query(a, f, &q))
+        return;
+    app_qtype_name(q.qtype, t, sizeof t);
+    json_t *o = json_pack("{s:s, s:s, s:s}", "query", q.qname, "domain", q.domain, "qtype", t);
+    if (o)
+        json_object_set_new(rec, "dns", o);
 }
 
 bool app_dns_stats(const struct app_ctx *a, const struct xm_addr *host, const char *domain,

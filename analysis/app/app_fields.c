@@ -8,10 +8,12 @@
  * information.  Strings are borrowed from the app/name tables and stay
  * valid for the evaluation.
  *
- * DNS-tunnel fields look at the DNS query carried by the packet being
- * evaluated (app_last_dns_query) and report the statistics of its
- * (querying host, registrable domain) pair; resolvers see one flow per
- * query source port, so every query of a tunnel is evaluated.
+ * DNS-tunnel fields look at the last DNS query of the flow being
+ * evaluated (app_flow_dns_query, kept in the flow's app record) and report
+ * the statistics of its (querying host, registrable domain) pair; a flow
+ * that carried no query (NetBIOS, an answer-only capture) has none.
+ * Resolvers see one flow per query source port, so every query of a
+ * tunnel is evaluated.
  */
 
 #include "xm_app.h"
@@ -22,7 +24,7 @@ enum app_field_id {
     AF_SNI, AF_ALPN, AF_ECH,
     AF_HTTP_METHOD, AF_HTTP_HOST, AF_HTTP_UA, AF_HTTP_CTYPE, AF_HTTP_XFILE,
     AF_HTTP_CLEN, AF_HTTP_URL_LEN,
-    AF_DNS_DOMAIN, AF_DNS_UNIQUE, AF_DNS_LONGEST, AF_DNS_ENTROPY, AF_DNS_TXT,
+    AF_DNS_DOMAIN, AF_DNS_UNIQUE, AF_DNS_LONGEST, AF_DNS_SUBLEN, AF_DNS_ENTROPY, AF_DNS_TXT,
     AF_DNS_QUERIES, AF_DNS_QPM,
     AF_MAX
 };
@@ -65,20 +67,21 @@ static int app_get_http(const struct app_ctx *app, const struct xm_flow *f,
     }
 }
 
-static int app_get_dns(const struct app_ctx *app, enum app_field_id id,
-                       union xm_field_value *out)
+static int app_get_dns(const struct app_ctx *app, const struct xm_flow *f,
+                       enum app_field_id id, union xm_field_value *out)
 {
-    const struct app_dns_query *q = app_last_dns_query(app);
+    struct app_flow_dns q;
     struct names_tunnel t;
-    if (!q)
+    if (!app_flow_dns_query(app, f, &q))
         return 1;
     if (id == AF_DNS_DOMAIN)
-        return app_str(q->domain, out);
-    if (!app_dns_stats(app, &q->host, q->domain, &t))
+        return app_str(q.domain, out);
+    if (!app_dns_stats(app, q.host, q.domain, &t))
         return 1;
     switch (id) {
     case AF_DNS_UNIQUE: out->num = t.unique_subdomains; return 0;
     case AF_DNS_LONGEST: out->num = t.longest_label; return 0;
+    case AF_DNS_SUBLEN: out->num = t.longest_subdomain; return 0;
     case AF_DNS_ENTROPY: out->num = t.entropy_max; return 0;
     case AF_DNS_TXT: out->num = (double)t.txt_bytes; return 0;
     case AF_DNS_QUERIES: out->num = (double)t.queries; return 0;
@@ -103,7 +106,7 @@ static int app_field_get(const void *owner, int fid, const struct xm_field_ctx *
         return app_str(app_flow_alpn(app, f), out);
     if (id <= AF_HTTP_URL_LEN)
         return app_get_http(app, f, id, out);
-    return app_get_dns(app, id, out);
+    return app_get_dns(app, f, id, out);
 }
 
 #define AF_FLOW XM_FS_BIT(XM_FS_FLOW)
@@ -127,6 +130,7 @@ static const struct xm_field_desc app_field_defs[] = {
     {"dns.domain", XM_FT_STRING, AF_FLOW, AF_DNS_DOMAIN, app_field_get},
     {"dns.unique_subdomains", XM_FT_NUM, AF_FLOW, AF_DNS_UNIQUE, app_field_get},
     {"dns.longest_label", XM_FT_NUM, AF_FLOW, AF_DNS_LONGEST, app_field_get},
+    {"dns.subdomain_length", XM_FT_NUM, AF_FLOW, AF_DNS_SUBLEN, app_field_get},
     {"dns.entropy", XM_FT_NUM, AF_FLOW, AF_DNS_ENTROPY, app_field_get},
     {"dns.txt_bytes", XM_FT_BYTES, AF_FLOW, AF_DNS_TXT, app_field_get},
     {"dns.queries", XM_FT_NUM, AF_FLOW, AF_DNS_QUERIES, app_field_get},

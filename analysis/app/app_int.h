@@ -63,6 +63,7 @@ void app_tls_eve(const struct app_ctx *a, const struct xm_flow *f, json_t *rec);
 bool app_http_start(const uint8_t *d, size_t n);
 bool app_http_parse(struct app_ctx *a, struct xm_flow *f, const uint8_t *d, size_t n, bool last);
 void app_http_eve(const struct app_ctx *a, const struct xm_flow *f, json_t *rec);
+void app_dns_eve(const struct app_ctx *a, const struct xm_flow *f, json_t *rec);
 
 
 /* Per-flow record (one per flow that needed one; see xm_app.h bounds). */
@@ -76,6 +77,13 @@ struct app_rec {
     /* DNS over TCP (app_dns.c) */
     uint32_t dns_next_seq[2];        /* next message start, per direction */
     bool dns_sync[2];
+    /* The flow's last DNS query (app_dns.c): lower-cased name, offset of
+     * its registrable domain in it, type, querier. */
+    bool has_dns_q;
+    uint8_t dns_dom_off;
+    uint16_t dns_qtype;
+    struct xm_addr dns_host;
+    char dns_qname[DNS_NAME_MAX + 1];
     /* TLS (app_tls.c) and QUIC (app_quic.c): the ClientHello */
     bool has_tls, has_quic;
     uint32_t sni_id;
@@ -99,6 +107,8 @@ struct app_ctx {
     uint32_t free_rec, deferred_rec;
     bool dns_q_valid;
     struct app_dns_query dns_q;
+    const struct xm_flow *dns_q_flow;  /* the flow dns_q came from */
+    uint64_t dns_q_flow_id;
     app_dns_fn dns_fn;
     void *dns_fn_ctx;
     struct app_stats st;

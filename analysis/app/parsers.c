@@ -8,7 +8,7 @@
 
 /* l4 0: both TCP and UDP. */
 const struct app_parser app_parsers[] = {
-    [APP_P_DNS] = {"dns", 0, APP_STYLE_PACKET, app_dns_packet, NULL, NULL, NULL},
+    [APP_P_DNS] = {"dns", 0, APP_STYLE_PACKET, app_dns_packet, NULL, NULL, app_dns_eve, NULL},
     [APP_P_QUIC] = {"quic", APP_PROTO_UDP, APP_STYLE_PACKET, app_quic_packet, NULL, NULL,
                     app_quic_eve, app_quic_end},
     [APP_P_TLS] = {"tls", APP_PROTO_TCP, APP_STYLE_FLIGHT, NULL, app_tls_start, app_tls_parse,

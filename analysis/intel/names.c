@@ -418,6 +418,27 @@ static uint32_t names_hll_count(const uint8_t *reg)
     return (uint32_t)(est + 0.5);
 }
 
+/* The subdomain (the labels below the registrable domain, s[0..sub),
+ * case as sent) measured as a whole: its longest label, wherever it sits
+ * (dnscat2's "dnscat.<hex>" prefix puts the data in the second label).
+ * The subdomain's total length (longest_subdomain) is kept by the caller. */
+static void names_tun_labels(struct names_tunnel *t, const char *s, size_t sub)
+{
+    size_t start = 0;
+    for (size_t i = 0; i <= sub; i++) {
+        if (i < sub && s[i] != '.')
+            continue;
+        size_t len = i - start;
+        if (len > t->longest_label) {
+            t->longest_label = (uint8_t)(len < 255 ? len : 255);
+            size_t c = len < 63 ? len : 63;
+            memcpy(t->longest_label_text, s + start, c);
+            t->longest_label_text[c] = '\0';
+        }
+        start = i + 1;
+    }
+}
+
 static void names_tun_query(struct names *n, const struct dns_name *q,
                             const struct xm_addr *host, xm_time_t now)
 {
@@ -430,14 +451,13 @@ static void names_tun_query(struct names *n, const struct dns_name *q,
         return;
     e->t.queries++;
     e->t.last = now;
-    if (q->first_label_len > e->t.longest_label) {
-        e->t.longest_label = q->first_label_len;
-        size_t c = q->first_label_len < 63 ? q->first_label_len : 63;
-        memcpy(e->t.longest_label_text, q->s, c);   /* case as sent */
-        e->t.longest_label_text[c] = '\0';
-    }
+    /* No subdomain: the first label (of a name that is its own
+     * registrable domain, e.g. under an unlisted TLD) is measured. */
+    names_tun_labels(&e->t, q->s, off > 1 ? (size_t)off - 1 : q->first_label_len);
     if (off > 1) {                                  /* has a subdomain */
         size_t sub = (size_t)off - 1;
+        if (sub > e->t.longest_subdomain)
+            e->t.longest_subdomain = (uint8_t)sub;
         names_hll_add(e->hll, low, sub);
         double ent = names_entropy(q->s, sub);
         e->entropy_sum += ent;
