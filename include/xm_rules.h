@@ -36,7 +36,9 @@ struct rules_error {
     char file[256];
     int line, col;           /* 1-based; 0 when the error has no place */
     char msg[256];           /* the exact message (tests compare it) */
-    char src_line[256];      /* the source line, without its newline */
+    char src_line[256];      /* the source line, without its newline; a
+                              * long line is cut to a window around col */
+    int src_col;             /* 1-based column of the caret in src_line */
 };
 
 /* Prints "file:line:col: error: msg", the source line and a caret. */

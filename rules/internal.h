@@ -65,6 +65,11 @@ struct rlist {
     size_t n, cap;
 };
 
+/* Most parentheses and 'not' a condition may nest (together, counted along
+ * one path from the outside in); deeper input is a located compile error.
+ * Flat and/or chains are not nesting and are limited only by file size. */
+#define RULES_MAX_NEST 64
+
 enum rnode_op { RN_AND = 0, RN_OR, RN_NOT, RN_CMP, RN_IN, RN_MATCH, RN_BOOL };
 
 struct rnode {
@@ -78,7 +83,11 @@ struct rnode {
     char *lit_text;           /* literal as written, "500MB" */
     const struct rlist *list; /* RN_IN */
     struct rlist *inline_list;/* RN_IN with { ... } or a CIDR: owned */
-    struct rnode *a, *b;
+    /* RN_AND/RN_OR: nkid >= 2 operands, evaluated in order (a flat chain
+     * "a or b or c" is one node); RN_NOT: nkid == 1.  The tree is at most
+     * about 3 * RULES_MAX_NEST deep (parser limit), so walks may recurse. */
+    struct rnode **kid;
+    size_t nkid, kcap;
     int line, col;
 };
 
