@@ -41,6 +41,12 @@ struct rules_error {
     int src_col;             /* 1-based column of the caret in src_line */
 };
 
+/* Most parentheses and 'not' a condition may nest (together, counted along
+ * one path from the outside in); deeper input is a located compile error.
+ * "and"/"or" chains are not nesting: a chain is one node, limited only by
+ * the size of a rule file. */
+#define RULES_MAX_NEST 64
+
 /* Prints "file:line:col: error: msg", the source line and a caret. */
 void rules_error_print(const struct rules_error *e, FILE *f);
 

@@ -65,11 +65,6 @@ struct rlist {
     size_t n, cap;
 };
 
-/* Most parentheses and 'not' a condition may nest (together, counted along
- * one path from the outside in); deeper input is a located compile error.
- * Flat and/or chains are not nesting and are limited only by file size. */
-#define RULES_MAX_NEST 64
-
 enum rnode_op { RN_AND = 0, RN_OR, RN_NOT, RN_CMP, RN_IN, RN_MATCH, RN_BOOL };
 
 struct rnode {
