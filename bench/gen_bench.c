@@ -1,7 +1,22 @@
 /*
  * gen_bench.c - writes a large, deterministic benchmark capture.
  *
- * usage: gen_bench OUT.pcap [packets=10000000] [flows=100000] [snaplen=128]
+ * usage: gen_bench [-w mix|gateway|small|flood] OUT.pcap [packets=10000000]
+ *                  [flows=100000] [snaplen=128]
+ *
+ * Workloads (-w; default mix, which is described first):
+ *   mix      as below.
+ *   gateway  the same round-robin, but flows spread over GB_GW_HOSTS
+ *            (20,000) local hosts 10.0.0.0/8 and 2 * flows external
+ *            addresses in 44.0.0.0/8 (distinct per flow), and every fifth
+ *            TCP flow is refused: SYN, RST-ACK, then again from the next
+ *            source port (a new short flow per pair).
+ *   small    the mix's flows with minimum-size packets only (40-byte TCP
+ *            ACKs after the handshake, 28-byte UDP).
+ *   flood    one local host (10.0.0.7): two of three packets are SYNs to a
+ *            random external address and port (a new flow each), one of
+ *            three a DNS A query for a random 12-letter name under
+ *            bench.example to 10.0.0.53; `flows` is ignored.
  *
  * Ethernet/IPv4 traffic from N concurrent flows (90% TCP, 10% UDP), all
  * open at once: packets are dealt round-robin over the flows, the order
@@ -28,6 +43,10 @@
 #define GB_IP_LEN 20u
 #define GB_MAX_FRAME 1514u
 #define GB_T0 INT64_C(1774310400) /* 2026-03-24T00:00:00Z, seconds */
+#define GB_GW_HOSTS 20000u
+
+enum gb_mode { GB_MIX = 0, GB_GATEWAY, GB_SMALL, GB_FLOOD };
+static enum gb_mode gb_mode;
 
 struct gb_flow {
     uint32_t seq[2];   /* next sequence number per direction */
@@ -80,6 +99,12 @@ static uint16_t gb_fold(uint32_t acc)
  * 4096 external hosts in 198.18.0.0/15 (RFC 2544 benchmark range). */
 static void gb_addrs(uint32_t i, uint32_t *cli, uint32_t *srv)
 {
+    if (gb_mode == GB_GATEWAY) {
+        /* host i % 20000; external (i * 2 + 1) scattered over 44.0.0.0/8 */
+        *cli = UINT32_C(0x0a000000) | (1u + i % GB_GW_HOSTS);
+        *srv = UINT32_C(0x2c000000) | (((i * 2u + 1u) * 2654435761u) & 0xffffffu);
+        return;
+    }
     *cli = UINT32_C(0x0a000000) | (i & 0xffffffu);
     *srv = UINT32_C(0xc6120000) | ((i * 2654435761u) >> 20);
 }
@@ -89,6 +114,8 @@ static uint32_t gb_ip_len(int is_udp, uint32_t l4hdr)
 {
     uint64_t r = gb_rand() % 100;
 
+    if (gb_mode == GB_SMALL)
+        return GB_IP_LEN + l4hdr;
     if (r < 40 && !is_udp)
         return GB_IP_LEN + l4hdr;
     if (r < 55)
@@ -101,10 +128,15 @@ static uint32_t gb_ip_len(int is_udp, uint32_t l4hdr)
 static uint32_t gb_build(uint8_t *buf, uint32_t fi, struct gb_flow *f)
 {
     int is_udp = fi % 10 == 3;
+    int refused = gb_mode == GB_GATEWAY && fi % 5 == 4;   /* never UDP: 4 != 3 mod 5 */
     uint32_t l4hdr = is_udp ? 8u : 20u;
     int up = f->pkts < 2 ? f->pkts == 0 : (gb_rand() % 3) != 0;
     uint32_t cli, srv, sa, da, iplen, pay;
     uint16_t sport = (uint16_t)(1024 + fi % 60000), dport = 443;
+    if (gb_mode == GB_GATEWAY)
+        sport = (uint16_t)(1024 + (fi / GB_GW_HOSTS + (refused ? f->pkts / 2 * 97 : 0)) % 60000);
+    if (refused)
+        up = f->pkts % 2 == 0;
     uint8_t *ip = buf + GB_ETH_LEN, *l4 = ip + GB_IP_LEN;
     uint8_t flags = 0x10;
     uint32_t acc;
@@ -112,7 +144,8 @@ static uint32_t gb_build(uint8_t *buf, uint32_t fi, struct gb_flow *f)
     gb_addrs(fi, &cli, &srv);
     sa = up ? cli : srv;
     da = up ? srv : cli;
-    iplen = f->pkts < 2 && !is_udp ? GB_IP_LEN + l4hdr : gb_ip_len(is_udp, l4hdr);
+    iplen = (f->pkts < 2 && !is_udp) || refused ? GB_IP_LEN + l4hdr
+                                                : gb_ip_len(is_udp, l4hdr);
     pay = iplen - GB_IP_LEN - l4hdr;
     memset(buf, 0, GB_ETH_LEN + iplen);
     memcpy(buf, up ? "\x02\0\0\0\0\x02\x02\0\0\0\0\x01" : "\x02\0\0\0\0\x01\x02\0\0\0\0\x02", 12);
@@ -131,14 +164,16 @@ static uint32_t gb_build(uint8_t *buf, uint32_t fi, struct gb_flow *f)
     if (is_udp) {
         gb_put16(l4 + 4, l4hdr + pay);
     } else {
-        if (f->pkts == 0)
+        if (refused)
+            flags = up ? 0x02 : 0x14;        /* SYN, then RST-ACK */
+        else if (f->pkts == 0)
             flags = 0x02;
         else if (f->pkts == 1)
             flags = 0x12;
         else if (pay)
             flags = 0x18;
         gb_put32(l4 + 4, f->seq[!up]);
-        gb_put32(l4 + 8, f->pkts ? f->seq[up] : 0);
+        gb_put32(l4 + 8, f->pkts && !(refused && up) ? f->seq[up] : 0);
         l4[12] = 0x50;
         l4[13] = flags;
         gb_put16(l4 + 14, 502);
@@ -151,6 +186,69 @@ static uint32_t gb_build(uint8_t *buf, uint32_t fi, struct gb_flow *f)
         gb_put16(l4 + 6, 0xffff);
     f->pkts++;
     return GB_ETH_LEN + iplen;
+}
+
+/* Ethernet + IPv4 header for an outbound packet of IP length iplen. */
+static void gb_ip_hdr(uint8_t *buf, uint32_t iplen, uint8_t proto, uint32_t sa, uint32_t da,
+                      uint32_t id)
+{
+    uint8_t *ip = buf + GB_ETH_LEN;
+    memset(buf, 0, GB_ETH_LEN + iplen);
+    memcpy(buf, "\x02\0\0\0\0\x02\x02\0\0\0\0\x01", 12);
+    gb_put16(buf + 12, 0x0800);
+    ip[0] = 0x45;
+    gb_put16(ip + 2, iplen);
+    gb_put16(ip + 4, id & 0xffffu);
+    ip[8] = 64;
+    ip[9] = proto;
+    gb_put32(ip + 12, sa);
+    gb_put32(ip + 16, da);
+    gb_put16(ip + 10, gb_fold(gb_sum(ip, GB_IP_LEN, 0)));
+}
+
+/* L4 checksum over the whole segment (pseudo-header, RFC 9293 s3.1). */
+static void gb_l4_sum(uint8_t *ip, uint32_t l4len, size_t sum_off)
+{
+    uint8_t *l4 = ip + GB_IP_LEN;
+    uint32_t acc = gb_sum(ip + 12, 8, 0) + ip[9] + l4len;
+    gb_put16(l4 + sum_off, gb_fold(gb_sum(l4, l4len, acc)));
+}
+
+/* Flood packet i: a SYN to a random external address (2 of 3), or a DNS
+ * query for a random name under bench.example (1 of 3). */
+static uint32_t gb_flood(uint8_t *buf, uint64_t i)
+{
+    uint8_t *ip = buf + GB_ETH_LEN, *l4 = ip + GB_IP_LEN;
+    uint32_t host = UINT32_C(0x0a000007);
+    if (i % 3 != 2) {
+        uint32_t da = (uint32_t)gb_rand();
+        da = (da & 0x3fffffffu) | UINT32_C(0x40000000);     /* 64.0.0.0/2: public */
+        gb_ip_hdr(buf, GB_IP_LEN + 20, 6, host, da, (uint32_t)i);
+        gb_put16(l4, (uint16_t)(1024 + i % 60000));
+        gb_put16(l4 + 2, (uint16_t)(1 + gb_rand() % 65535));
+        gb_put32(l4 + 4, (uint32_t)gb_rand());
+        l4[12] = 0x50;
+        l4[13] = 0x02;
+        gb_put16(l4 + 14, 64240);
+        gb_l4_sum(ip, 20, 16);
+        return GB_ETH_LEN + GB_IP_LEN + 20;
+    }
+    static const uint8_t tail[] = "\x05" "bench" "\x07" "example" "\0" "\0\x01" "\0\x01";
+    uint32_t dnslen = 12 + 1 + 12 + (uint32_t)sizeof tail - 1, l4len = 8 + dnslen;
+    gb_ip_hdr(buf, GB_IP_LEN + l4len, 17, host, UINT32_C(0x0a000035), (uint32_t)i);
+    gb_put16(l4, (uint16_t)(1024 + i % 60000));
+    gb_put16(l4 + 2, 53);
+    gb_put16(l4 + 4, l4len);
+    uint8_t *d = l4 + 8;
+    gb_put16(d, (uint16_t)i);
+    gb_put16(d + 2, 0x0100);                 /* RD */
+    gb_put16(d + 4, 1);                      /* QDCOUNT */
+    d[12] = 12;
+    for (int k = 0; k < 12; k++)
+        d[13 + k] = (uint8_t)('a' + gb_rand() % 26);
+    memcpy(d + 25, tail, sizeof tail - 1);
+    gb_l4_sum(ip, l4len, 6);
+    return GB_ETH_LEN + GB_IP_LEN + l4len;
 }
 
 static int gb_parse(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
@@ -177,7 +275,7 @@ static int gb_write(pcap_dumper_t *d, uint64_t packets, uint32_t nflows,
         uint32_t fi = (uint32_t)((pos * mult + round * 7919) % nflows);
         struct pcap_pkthdr h;
 
-        h.len = gb_build(buf, fi, &fl[fi]);
+        h.len = gb_mode == GB_FLOOD ? gb_flood(buf, i) : gb_build(buf, fi, &fl[fi]);
         h.caplen = h.len < snaplen ? h.len : snaplen;
         h.ts.tv_sec = (time_t)(GB_T0 + (int64_t)(i / 1000000));
         h.ts.tv_usec = (suseconds_t)(i % 1000000);
@@ -193,11 +291,25 @@ int main(int argc, char **argv)
     pcap_t *p = NULL;
     pcap_dumper_t *d = NULL;
     int rc = 1;
+    static const char *const modes[] = {"mix", "gateway", "small", "flood"};
 
+    if (argc > 2 && strcmp(argv[1], "-w") == 0) {
+        size_t m = 0;
+        while (m < 4 && strcmp(argv[2], modes[m]) != 0)
+            m++;
+        if (m == 4) {
+            fprintf(stderr, "gen_bench: unknown workload '%s'\n", argv[2]);
+            return 1;
+        }
+        gb_mode = (enum gb_mode)m;
+        argc -= 2;
+        argv += 2;
+    }
     if (argc < 2 || (argc > 2 && gb_parse(argv[2], 1, UINT64_C(1) << 40, &packets)) ||
         (argc > 3 && gb_parse(argv[3], 1, UINT32_C(1) << 26, &flows)) ||
         (argc > 4 && gb_parse(argv[4], 54, GB_MAX_FRAME, &snaplen))) {
-        fprintf(stderr, "usage: gen_bench OUT.pcap [packets] [flows] [snaplen 54..1514]\n");
+        fprintf(stderr, "usage: gen_bench [-w mix|gateway|small|flood] OUT.pcap [packets] [flows] "
+                        "[snaplen 54..1514]\n");
         return 1;
     }
     fl = calloc(flows, sizeof *fl);
@@ -217,8 +329,8 @@ int main(int argc, char **argv)
     if (pcap_dump_flush(d) != 0)
         rc = 1;
     else
-        printf("%s: %" PRIu64 " packets, %" PRIu64 " flows, snaplen %" PRIu64 "\n",
-               argv[1], packets, flows, snaplen);
+        printf("%s: %s, %" PRIu64 " packets, %" PRIu64 " flows, snaplen %" PRIu64 "\n",
+               argv[1], modes[gb_mode], packets, flows, snaplen);
 out:
     if (d)
         pcap_dump_close(d);

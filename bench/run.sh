@@ -1,32 +1,53 @@
 #!/bin/sh
-# bench/run.sh [packets=10000000] [flows=100000] [snaplen=128]
+# bench/run.sh [-q] [WORKLOAD...]      WORKLOAD: mix gateway small flood (default: all)
 #
-# Builds a release tree (build-bench/), generates bench/out/bench_P_F_S.pcap
-# once (deterministic; reused when present), then runs, 3 times each and
-# alternating so drift hits every column alike:
-#   readloop FILE                                   (the libpcap baseline)
-#   exfilmon -r FILE -q --no-rules --alerts /dev/null          ("replay")
-#   exfilmon ... --flows /dev/null                  ("flows": + EVE flow output)
-#   exfilmon -r FILE -q --flows /dev/null --alerts /dev/null   ("rules": default pack)
-# and prints median wall seconds (date +%s%N around the run), packets/s, ratio to readloop's median
-# from the same run, peak RSS (/usr/bin/time -v) and bytes per flow =
-# (peak RSS exfilmon - peak RSS readloop) / flows.
-# A column whose command is missing or fails prints "n/a" (exfilmon is
-# built by the lead; until then only readloop runs).
-# Environment: BENCH_RUNS (default 3), EXFILMON (binary to use instead of
-# build-bench/src/exfilmon).
+# One command, one run: for each workload, builds a release tree
+# (build-bench/), generates bench/out/WORKLOAD_PACKETS_FLOWS_128.pcap once
+# with gen_bench (deterministic; reused when present), warms the page
+# cache, then runs on that same cached file, BENCH_RUNS times each and
+# alternating so machine drift hits every column alike:
+#   readloop   bench/readloop FILE (pcap_dispatch, 1 MiB stdio buffer): the baseline
+#   no-rules   exfilmon -r FILE -q --no-rules --alerts /dev/null --flows /dev/null
+#   rules      exfilmon -r FILE -q --alerts /dev/null --flows /dev/null (default pack)
+#   softflowd, nfpcapd, argus: each only when installed (else "not installed")
+# and prints median wall seconds, packets/s, ratio = readloop seconds /
+# tool seconds (1.00 = as fast as the read loop; higher is better), peak
+# RSS (/usr/bin/time -v, max over runs) and bytes per flow = (peak RSS -
+# readloop's peak RSS) / flows.
+#
+# Sizes (packets, flows):          full            -q (quick; 2 shared cores)
+#   mix      100k-flow mix         4M, 100k        1M, 100k
+#   gateway  20k hosts, 2 ext/flow 8M, 1M          2M, 250k
+#            20% refused TCP
+#   small    minimum-size packets  4M, 100k        1M, 100k
+#   flood    SYNs + random DNS     15M             1.5M   (flows = packets)
+# Environment: BENCH_RUNS (default 3, 1 with -q), EXFILMON (binary to use
+# instead of build-bench/src/exfilmon).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-packets=${1:-10000000}
-flows=${2:-100000}
-snaplen=${3:-128}
-runs=${BENCH_RUNS:-3}
+quick=0
+if [ "${1:-}" = -q ]; then quick=1; shift; fi
+workloads=${*:-mix gateway small flood}
+if [ "$quick" = 1 ]; then runs=${BENCH_RUNS:-1}; else runs=${BENCH_RUNS:-3}; fi
 bdir="$root/build-bench"
 out="$here/out"
-file="$out/bench_${packets}_${flows}_${snaplen}.pcap"
+snaplen=128
 
 die() { echo "run.sh: $*" >&2; exit 1; }
+
+# sizes WORKLOAD -> "packets flows"
+sizes() {
+    case "$1:$quick" in
+    mix:0|small:0) echo 4000000 100000 ;;
+    mix:1|small:1) echo 1000000 100000 ;;
+    gateway:0) echo 8000000 1000000 ;;
+    gateway:1) echo 2000000 250000 ;;
+    flood:0) echo 15000000 15000000 ;;
+    flood:1) echo 1500000 1500000 ;;
+    *) die "unknown workload '$1' (mix gateway small flood)" ;;
+    esac
+}
 
 if [ ! -x /usr/bin/time ]; then
     apt-get install -y time >/dev/null 2>&1 || die "/usr/bin/time missing (apt-get install time)"
@@ -34,23 +55,11 @@ fi
 if [ ! -d "$bdir" ]; then
     meson setup "$bdir" "$root" --buildtype=release -Dwerror=false >/dev/null || die "meson setup failed"
 fi
-ninja -C "$bdir" bench/gen_bench bench/readloop >/dev/null || die "build of gen_bench/readloop failed"
+ninja -C "$bdir" bench/gen_bench bench/readloop src/exfilmon >"$bdir/bench-build.log" 2>&1 \
+    || die "build failed (see $bdir/bench-build.log)"
+exf=${EXFILMON:-$bdir/src/exfilmon}
+[ -x "$exf" ] || die "no exfilmon at $exf"
 mkdir -p "$out"
-if [ ! -s "$file" ]; then
-    "$bdir/bench/gen_bench" "$file.tmp" "$packets" "$flows" "$snaplen" >/dev/null \
-        && mv "$file.tmp" "$file" || die "gen_bench failed"
-fi
-if [ -n "${EXFILMON:-}" ]; then
-    exf=$EXFILMON
-elif ninja -C "$bdir" src/exfilmon >"$bdir/bench-exfilmon-build.log" 2>&1; then
-    exf=$bdir/src/exfilmon
-else
-    echo "run.sh: exfilmon does not build in $bdir (see $bdir/bench-exfilmon-build.log);" \
-         "its columns print n/a" >&2
-    exf=""
-fi
-[ -n "$exf" ] && [ ! -x "$exf" ] && exf=""
-
 tmp=$(mktemp -d) || die "mktemp"
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
@@ -69,20 +78,7 @@ measure() {
     fi
 }
 
-# Warm the page cache so the first readloop run is not penalised.
-cat "$file" > /dev/null
-i=0
-while [ "$i" -lt "$runs" ]; do
-    measure readloop "$bdir/bench/readloop" "$file"
-    if [ -n "$exf" ]; then
-        measure replay "$exf" -r "$file" -q --no-rules --alerts /dev/null
-        measure flows "$exf" -r "$file" -q --no-rules --alerts /dev/null --flows /dev/null
-        measure rules "$exf" -r "$file" -q --alerts /dev/null --flows /dev/null
-    fi
-    i=$((i + 1))
-done
-
-# median FILE -> "secs rss" (median secs, max rss) or "n/a"
+# median FILE -> "secs rss" (median secs, max rss) or "n/a n/a"
 median() {
     [ -f "$1" ] && ! grep -q fail "$1" || { echo "n/a n/a"; return; }
     sort -n "$1" | awk '{ s[NR] = $1; if ($2 > r) r = $2 }
@@ -90,20 +86,58 @@ median() {
               printf "%.3f %d\n", m, r }'
 }
 
-set -- $(median "$tmp/readloop")
-base_s=$1; base_rss=$2
-echo "file: $file ($(wc -c < "$file") bytes; $packets packets, $flows flows, snaplen $snaplen)"
-echo "runs: $runs each, alternating; median wall time; peak RSS = max over runs"
-printf '%-9s %9s %12s %8s %10s %10s\n' mode seconds packets/s ratio rss_kb bytes/flow
-for m in readloop replay flows rules; do
-    set -- $(median "$tmp/$m")
-    if [ "$1" = n/a ] || [ "$base_s" = n/a ]; then
-        printf '%-9s %9s %12s %8s %10s %10s\n' "$m" n/a n/a n/a n/a n/a
-        continue
+have() { command -v "$1" >/dev/null 2>&1; }
+
+run_workload() {
+    wl=$1
+    set -- $(sizes "$wl")
+    packets=$1; flows=$2
+    file="$out/${wl}_${packets}_${flows}_${snaplen}.pcap"
+    if [ ! -s "$file" ]; then
+        "$bdir/bench/gen_bench" -w "$wl" "$file.tmp" "$packets" "$flows" "$snaplen" >/dev/null \
+            && mv "$file.tmp" "$file" || die "gen_bench failed"
     fi
-    awk -v m="$m" -v s="$1" -v r="$2" -v bs="$base_s" -v br="$base_rss" \
-        -v p="$packets" -v f="$flows" 'BEGIN {
-        pps = s > 0 ? p / s : 0; ratio = bs > 0 ? s / bs : 0
-        bpf = m == "readloop" ? "-" : sprintf("%.0f", (r - br) * 1024 / f)
-        printf "%-9s %9.3f %12.0f %8.2f %10d %10s\n", m, s, pps, ratio, r, bpf }'
+    rm -f "$tmp"/m_*
+    cat "$file" > /dev/null
+    i=0
+    while [ "$i" -lt "$runs" ]; do
+        measure m_readloop "$bdir/bench/readloop" "$file"
+        measure m_no-rules "$exf" -r "$file" -q --no-rules --alerts /dev/null --flows /dev/null
+        measure m_rules "$exf" -r "$file" -q --alerts /dev/null --flows /dev/null
+        have softflowd && measure m_softflowd softflowd -d -r "$file" -n 127.0.0.1:9
+        if have nfpcapd; then
+            rm -rf "$tmp/nf" && mkdir -p "$tmp/nf"
+            measure m_nfpcapd nfpcapd -r "$file" -w "$tmp/nf"
+        fi
+        have argus && measure m_argus argus -r "$file" -w /dev/null
+        i=$((i + 1))
+    done
+    set -- $(median "$tmp/m_readloop")
+    base_s=$1; base_rss=$2
+    echo
+    echo "== $wl: $file ($(wc -c < "$file") bytes; $packets packets, $flows flows)"
+    printf '%-10s %9s %12s %8s %10s %10s\n' tool seconds packets/s ratio rss_kb bytes/flow
+    for m in readloop no-rules rules softflowd nfpcapd argus; do
+        if [ ! -f "$tmp/m_$m" ]; then
+            printf '%-10s %s\n' "$m" "not installed"
+            continue
+        fi
+        set -- $(median "$tmp/m_$m")
+        if [ "$1" = n/a ] || [ "$base_s" = n/a ]; then
+            printf '%-10s %9s %12s %8s %10s %10s\n' "$m" n/a n/a n/a n/a n/a
+            continue
+        fi
+        awk -v m="$m" -v s="$1" -v r="$2" -v bs="$base_s" -v br="$base_rss" \
+            -v p="$packets" -v f="$flows" 'BEGIN {
+            pps = s > 0 ? p / s : 0; ratio = s > 0 ? bs / s : 0
+            bpf = m == "readloop" ? "-" : sprintf("%.0f", (r - br) * 1024 / f)
+            printf "%-10s %9.3f %12.0f %8.3f %10d %10s\n", m, s, pps, ratio, r, bpf }'
+    done
+}
+
+echo "exfilmon: $exf; runs: $runs each, alternating; median wall time; peak RSS = max over runs"
+echo "ratio = readloop seconds / tool seconds (higher is better)"
+for wl in $workloads; do
+    sizes "$wl" >/dev/null || exit 1
+    run_workload "$wl"
 done

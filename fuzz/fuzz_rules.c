@@ -3,6 +3,13 @@
  * (rules/).  Each input is a rule file: it is tokenized to the end, then
  * compiled; a set that compiles is described and run on a few synthetic
  * packets so evaluation paths are exercised too.
+ *
+ * Inputs up to FUZZ_RULES_MAX bytes are taken: enough for 100,000 nested
+ * '(' or 'not' and 100,000-term and/or chains (issue 12: the nesting
+ * limit RULES_MAX_NEST and chain length).  libFuzzer starts from short
+ * inputs; run it as  fuzz_rules -max_len=4194304 fuzz/corpus/rules  so
+ * it may grow inputs that large (the corpus has such seeds: deep_*,
+ * chain_*).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,13 +18,15 @@
 #include "xm_rules.h"
 #include "../rules/lex.h"
 
+#define FUZZ_RULES_MAX (4u << 20)
+
 static void fuzz_lex(const char *text, size_t len)
 {
     struct lexer lx;
     struct lex_token t;
     struct rules_error err;
     lex_init(&lx, "fuzz", text, len, &err);
-    for (int i = 0; i < 100000; i++)
+    for (size_t i = 0; i <= len; i++)   /* each token takes >= 1 byte */
         if (lex_next(&lx, &t) != 0 || t.kind == LEX_EOF)
             break;
 }
@@ -75,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct rules_registry *reg;
     if (!reg)
         reg = rules_registry_new();
-    if (size > 65536 || !reg)
+    if (size > FUZZ_RULES_MAX || !reg)
         return 0;
     char *text = malloc(size + 1);
     if (!text)

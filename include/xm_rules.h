@@ -36,8 +36,16 @@ struct rules_error {
     char file[256];
     int line, col;           /* 1-based; 0 when the error has no place */
     char msg[256];           /* the exact message (tests compare it) */
-    char src_line[256];      /* the source line, without its newline */
+    char src_line[256];      /* the source line, without its newline; a
+                              * long line is cut to a window around col */
+    int src_col;             /* 1-based column of the caret in src_line */
 };
+
+/* Most parentheses and 'not' a condition may nest (together, counted along
+ * one path from the outside in); deeper input is a located compile error.
+ * "and"/"or" chains are not nesting: a chain is one node, limited only by
+ * the size of a rule file. */
+#define RULES_MAX_NEST 64
 
 /* Prints "file:line:col: error: msg", the source line and a caret. */
 void rules_error_print(const struct rules_error *e, FILE *f);

@@ -189,8 +189,9 @@ static int rp_check_node(struct rparse *p, struct rrule *r, const struct rnode *
 {
     if (!n)
         return 0;
-    if (rp_check_node(p, r, n->a) != 0 || rp_check_node(p, r, n->b) != 0)
-        return -1;
+    for (size_t i = 0; i < n->nkid; i++)
+        if (rp_check_node(p, r, n->kid[i]) != 0)
+            return -1;
     if (!n->field)
         return 0;
     if (!(n->field->scopes & RULES_SCOPE_BIT(r->scope)))

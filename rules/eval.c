@@ -86,21 +86,32 @@ static bool eval_leaf(const struct rnode *n, const struct rules_eval_ctx *ctx,
     return r;
 }
 
+/* An and/or chain, left to right with short-circuit: the loop runs over
+ * the operands, so a chain of any length costs no stack. */
+static bool eval_chain(const struct rnode *n, const struct rules_eval_ctx *ctx,
+                       struct rtrace *tr)
+{
+    bool want = n->op == RN_OR;  /* the operand value that decides the chain */
+    for (size_t i = 0; i < n->nkid; i++)
+        if (rnode_eval(n->kid[i], ctx, tr) == want)
+            return want;
+    return !want;
+}
+
 bool rnode_eval(const struct rnode *n, const struct rules_eval_ctx *ctx, struct rtrace *tr)
 {
     /* Only comparisons that made the rule true stay in the trace: a false
-     * AND/OR and anything under NOT roll the trace back. */
+     * AND/OR and anything under NOT roll the trace back.  Recursion depth
+     * is the tree depth, bounded by RULES_MAX_NEST (parser). */
     size_t mark = tr ? tr->n : 0;
     bool r;
     switch (n->op) {
     case RN_AND:
-        r = rnode_eval(n->a, ctx, tr) && rnode_eval(n->b, ctx, tr);
-        break;
     case RN_OR:
-        r = rnode_eval(n->a, ctx, tr) || rnode_eval(n->b, ctx, tr);
+        r = eval_chain(n, ctx, tr);
         break;
     case RN_NOT:
-        r = !rnode_eval(n->a, ctx, tr);
+        r = !rnode_eval(n->kid[0], ctx, tr);
         if (tr)
             tr->n = mark;
         return r;

@@ -17,8 +17,9 @@ void rnode_free(struct rnode *n)
 {
     if (!n)
         return;
-    rnode_free(n->a);
-    rnode_free(n->b);
+    for (size_t i = 0; i < n->nkid; i++)
+        rnode_free(n->kid[i]);
+    free(n->kid);
     rlist_free(n->inline_list);
     free(n->owned);
     free(n->text);
@@ -35,6 +36,24 @@ static struct rnode *rp_node(enum rnode_op op, const struct lex_token *at)
         n->col = at->col;
     }
     return n;
+}
+
+/* Appends an empty operand slot to n and returns it (NULL: out of
+ * memory, error set).  The slot stays valid until the next append. */
+static struct rnode **rp_kid_slot(struct rparse *p, struct rnode *n)
+{
+    if (n->nkid == n->kcap) {
+        size_t cap = n->kcap ? n->kcap * 2 : 2;
+        struct rnode **k = realloc(n->kid, cap * sizeof *k);
+        if (!k) {
+            rp_oom(p);
+            return NULL;
+        }
+        n->kid = k;
+        n->kcap = cap;
+    }
+    n->kid[n->nkid] = NULL;
+    return &n->kid[n->nkid++];
 }
 
 /* "[" DURATION "]" after a windowed field; fills n->fref.window_s. */
@@ -229,7 +248,12 @@ static int rp_negate(struct rparse *p, struct rnode **n)
     struct rnode *x = rp_node(RN_NOT, &at);
     if (!x)
         return rp_oom(p);
-    x->a = *n;
+    struct rnode **slot = rp_kid_slot(p, x);
+    if (!slot) {
+        free(x);
+        return -1;
+    }
+    *slot = *n;
     *n = x;
     return 0;
 }
@@ -270,49 +294,77 @@ static int rp_predicate(struct rparse *p, struct rnode **out, const struct lex_t
     return 0;
 }
 
-static int rp_unary(struct rparse *p, struct rnode **out)
+static int rp_unary(struct rparse *p, struct rnode **out);
+
+/* An operand that is not "not" or "(": a predicate on a field. */
+static int rp_operand(struct rparse *p, struct rnode **out, const struct lex_token *t)
 {
-    struct lex_token t;
-    if (lex_next(p->lx, &t) != 0)
-        return -1;
-    if (lex_is(&t, "not")) {
-        struct rnode *n = rp_node(RN_NOT, &t);
-        if (!n)
-            return rp_oom(p);
-        *out = n;
-        return rp_unary(p, &n->a);
-    }
-    if (t.kind == LEX_LPAREN) {
-        if (rp_expr(p, out) != 0)
-            return -1;
-        return rp_expect(p, LEX_RPAREN, "')'", &t);
-    }
     static const char *const words[] = {"and", "or", "in", "scope", "when", "severity",
                                         "category", "mitre", "tags", "cooldown",
                                         "escalate", "rev"};
     bool reserved = false;
     for (size_t i = 0; i < XM_ARRAY_LEN(words); i++)
-        reserved = reserved || lex_is(&t, words[i]);
-    if (t.kind != LEX_IDENT || reserved)
-        return rp_err_tok(p, &t, "a condition");
-    return rp_predicate(p, out, &t);
+        reserved = reserved || lex_is(t, words[i]);
+    if (t->kind != LEX_IDENT || reserved)
+        return rp_err_tok(p, t, "a condition");
+    return rp_predicate(p, out, t);
 }
 
-/* Left-assoc chain of `word`-separated operands of `sub`. */
+/* "not" unary | "(" expr ")": one nesting level, already counted. */
+static int rp_nested(struct rparse *p, struct rnode **out, const struct lex_token *t)
+{
+    struct lex_token close;
+    if (t->kind == LEX_LPAREN)
+        return rp_expr(p, out) != 0 ? -1 : rp_expect(p, LEX_RPAREN, "')'", &close);
+    struct rnode *n = rp_node(RN_NOT, t);
+    if (!n)
+        return rp_oom(p);
+    *out = n;
+    struct rnode **slot = rp_kid_slot(p, n);
+    return slot ? rp_unary(p, slot) : -1;
+}
+
+/* The parser recurses once per "(" or "not", so it stops at
+ * RULES_MAX_NEST levels with an error at the token that goes deeper. */
+static int rp_unary(struct rparse *p, struct rnode **out)
+{
+    struct lex_token t;
+    if (lex_next(p->lx, &t) != 0)
+        return -1;
+    if (!lex_is(&t, "not") && t.kind != LEX_LPAREN)
+        return rp_operand(p, out, &t);
+    if (p->nest >= RULES_MAX_NEST)
+        return lex_error(p->lx, t.line, t.col,
+                         "condition nested too deeply (at most %d levels of '(' and 'not')",
+                         RULES_MAX_NEST);
+    p->nest++;
+    int rc = rp_nested(p, out, &t);
+    p->nest--;
+    return rc;
+}
+
+/* A chain of `word`-separated operands of `sub`: one n-ary node (built
+ * in a loop, so its length costs no stack), or the single operand. */
 static int rp_chain(struct rparse *p, struct rnode **out, const char *word,
                     enum rnode_op op, int (*sub)(struct rparse *, struct rnode **))
 {
     if (sub(p, out) != 0)
         return -1;
     struct lex_token t;
+    struct rnode *n = NULL, **slot;
     while (lex_peek(p->lx, &t) == 0 && lex_is(&t, word)) {
         lex_next(p->lx, &t);
-        struct rnode *n = rp_node(op, &t);
-        if (!n)
-            return rp_oom(p);
-        n->a = *out;
-        *out = n;
-        if (sub(p, &n->b) != 0)
+        if (!n) {
+            if (!(n = rp_node(op, &t)))
+                return rp_oom(p);
+            if (!(slot = rp_kid_slot(p, n))) {
+                free(n);
+                return -1;
+            }
+            *slot = *out;
+            *out = n;
+        }
+        if (!(slot = rp_kid_slot(p, n)) || sub(p, slot) != 0)
             return -1;
     }
     return p->lx->err && p->lx->err->msg[0] ? -1 : 0;

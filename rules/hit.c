@@ -95,8 +95,12 @@ static int hit_baseline_of(const struct rnode *n)
         return -1;
     if (n->field && rmetric_baseline(n->fref.metric))
         return n->fref.metric == RM_BL_1D_Z || n->fref.metric == RM_BL_1D_MULT;
-    int a = hit_baseline_of(n->a);
-    return a >= 0 ? a : hit_baseline_of(n->b);
+    for (size_t i = 0; i < n->nkid; i++) {
+        int a = hit_baseline_of(n->kid[i]);
+        if (a >= 0)
+            return a;
+    }
+    return -1;
 }
 
 bool rules_hit_baseline(const struct rules_hit *h, struct rules_hit_baseline *out)

@@ -78,7 +78,11 @@ struct rnode {
     char *lit_text;           /* literal as written, "500MB" */
     const struct rlist *list; /* RN_IN */
     struct rlist *inline_list;/* RN_IN with { ... } or a CIDR: owned */
-    struct rnode *a, *b;
+    /* RN_AND/RN_OR: nkid >= 2 operands, evaluated in order (a flat chain
+     * "a or b or c" is one node); RN_NOT: nkid == 1.  The tree is at most
+     * about 3 * RULES_MAX_NEST deep (parser limit), so walks may recurse. */
+    struct rnode **kid;
+    size_t nkid, kcap;
     int line, col;
 };
 

@@ -24,18 +24,32 @@ void lex_init(struct lexer *lx, const char *file, const char *text, size_t len,
     lx->err = err;
 }
 
-/* Copies source line `line` (1-based) into buf. */
-static void lex_copy_line(const struct lexer *lx, int line, char *buf, size_t n)
+/* Copies source line `line` (1-based) into buf; returns the caret's
+ * 1-based column in buf.  A line longer than buf that errs past its
+ * first half is copied from "..." plus a window centred on col. */
+static int lex_copy_line(const struct lexer *lx, int line, int col, char *buf, size_t n)
 {
-    size_t i = 0, o = 0;
+    size_t i = 0, o = 0, skip = 0;
     for (int l = 1; l < line && i < lx->len; i++)
         if (lx->text[i] == '\n')
             l++;
+    if (col > 0 && (size_t)col > n / 2 + 1) {
+        size_t end = i;
+        while (end < lx->len && lx->text[end] != '\n')
+            end++;
+        if (end - i >= n) {
+            skip = (size_t)col - 1 - n / 2 + 3;
+            memcpy(buf, "...", 3);
+            o = 3;
+            i += skip;
+        }
+    }
     while (i < lx->len && lx->text[i] != '\n' && o + 1 < n) {
         char c = lx->text[i++];
         buf[o++] = c == '\t' ? ' ' : (c == '\r' ? ' ' : c);
     }
     buf[o] = '\0';
+    return skip ? col - (int)skip + 3 : col;
 }
 
 int lex_error(struct lexer *lx, int line, int col, const char *fmt, ...)
@@ -51,7 +65,7 @@ int lex_error(struct lexer *lx, int line, int col, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
-    lex_copy_line(lx, line, e->src_line, sizeof e->src_line);
+    e->src_col = lex_copy_line(lx, line, col, e->src_line, sizeof e->src_line);
     return -1;
 }
 
@@ -62,7 +76,7 @@ void rules_error_print(const struct rules_error *e, FILE *f)
         return;
     }
     fprintf(f, "%s:%d:%d: error: %s\n    %s\n    %*s^\n", e->file, e->line,
-            e->col, e->msg, e->src_line, e->col - 1, "");
+            e->col, e->msg, e->src_line, e->src_col > 1 ? e->src_col - 1 : 0, "");
 }
 
 static int lex_ch(const struct lexer *lx, size_t ahead)

@@ -25,7 +25,8 @@ struct rparse {
     struct rules_error *err;
     struct lexer *lx;
     const char *file;
-    int depth;
+    int depth;                       /* include depth */
+    int nest;                        /* '(' and 'not' open, <= RULES_MAX_NEST */
     char *stack[RP_MAX_DEPTH + 1];   /* realpaths of files being read */
 };
 

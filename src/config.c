@@ -572,7 +572,7 @@ static void cfg_format_error(const struct rules_error *e, char *err, size_t errl
         snprintf(err, errlen, "%s: error: %s", e->file, e->msg);
     else
         snprintf(err, errlen, "%s:%d:%d: error: %s\n    %s\n    %*s^", e->file, e->line,
-                 e->col, e->msg, e->src_line, e->col - 1, "");
+                 e->col, e->msg, e->src_line, e->src_col > 1 ? e->src_col - 1 : 0, "");
 }
 
 static void cfg_set_dir(struct cfg *c, const char *file)

@@ -266,7 +266,7 @@ int enrich_compile_rules(struct enrich *e, const struct xm_opts *o,
     if (rules_compile_files(files, n, e->reg, set, &re) != 0) {
         if (re.line > 0)
             snprintf(err, errlen, "%s:%d:%d: error: %s\n    %s\n    %*s^", re.file, re.line,
-                     re.col, re.msg, re.src_line, re.col > 1 ? re.col - 1 : 0, "");
+                     re.col, re.msg, re.src_line, re.src_col > 1 ? re.src_col - 1 : 0, "");
         else
             snprintf(err, errlen, "%s: error: %s", re.file, re.msg);
         return -1;

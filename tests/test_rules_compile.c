@@ -4,7 +4,8 @@
  * list files, all-or-nothing compilation, --check output, the default
  * pack and the field registry.
  *
- * errors.tsv columns: rule text ("\n" escapes), expected "LINE:COL: msg".
+ * errors.tsv columns: rule text ("\n" escapes, "\rep{N}{TEXT}" for TEXT
+ * repeated N times), expected "LINE:COL: msg".
  * Run with --print to show what each row produces (for writing rows).
  */
 #include "xm_test.h"
@@ -18,18 +19,42 @@
 
 static struct rules_registry *reg;
 
-static void unescape(char *s)
+/* Expands a row: "\n" and "\t" escapes, and "\rep{N}{TEXT}" = TEXT (no
+ * '}' inside) N times, for rows too big to write out.  Caller frees. */
+static char *expand(const char *s)
 {
-    char *o = s;
-    for (; *s; s++) {
+    size_t cap = strlen(s) + 1, o = 0;
+    char *out = malloc(cap);
+    while (out && *s) {
+        unsigned long n = 1;
+        const char *text = s;
+        size_t tl = 1;
+        int used = 0;
         if (s[0] == '\\' && (s[1] == 'n' || s[1] == 't')) {
-            *o++ = s[1] == 'n' ? '\n' : '\t';
-            s++;
+            text = s[1] == 'n' ? "\n" : "\t";
+            s += 2;
+        } else if (sscanf(s, "\\rep{%lu}{%n", &n, &used) == 1 && used > 0) {
+            text = s + used;
+            tl = strcspn(text, "}");
+            s = text + tl + (text[tl] == '}');
         } else {
-            *o++ = *s;
+            s++;
         }
+        if (o + n * tl + 1 > cap) {
+            cap = (o + n * tl + 1) * 2;
+            char *nb = realloc(out, cap);
+            if (!nb) {
+                free(out);
+                return NULL;
+            }
+            out = nb;
+        }
+        for (unsigned long i = 0; i < n; i++, o += tl)
+            memcpy(out + o, text, tl);
     }
-    *o = '\0';
+    if (out)
+        out[o] = '\0';
+    return out;
 }
 
 static void error_table(bool print)
@@ -47,10 +72,14 @@ static void error_table(bool print)
         if (line[0] == '#' || !tab)
             continue;
         *tab = '\0';
-        unescape(line);
+        char *text = expand(line);
+        CHECK(text != NULL);
+        if (!text)
+            break;
         struct rules_set *set = (struct rules_set *)&lineno;  /* must stay untouched */
         struct rules_error err;
-        int rc = rules_compile_string("t.rules", line, reg, &set, &err);
+        int rc = rules_compile_string("t.rules", text, reg, &set, &err);
+        free(text);
         char got[512];
         snprintf(got, sizeof got, "%d:%d: %s", err.line, err.col, err.msg);
         CHECK(rc == -1);
