@@ -48,6 +48,8 @@ struct xm_opts {
     const char *webhook_url;           /* --webhook URL: incidents POSTed */
     const char *webhook_format;        /* --webhook-format json|slack; NULL = json */
     uint32_t webhook_rate;             /* --webhook-rate posts/minute; 0 = default */
+    const char *sensor;                /* --sensor NAME: EVE "host"; NULL = host name */
+    const char *suppress_path;         /* --suppress FILE: alert suppression list */
 
     uint32_t max_flows;                /* --max-flows, default 1048576 */
     uint32_t max_hosts;                /* --max-hosts, default 65536 */

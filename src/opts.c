@@ -52,6 +52,7 @@ static const char usage_text[] =
 "      --rules FILE        rule file (repeatable; default: the bundled pack)\n"
 "      --no-rules          run without rules (flow accounting only)\n"
 "      --geoip FILE        MaxMind DB file (repeatable)\n"
+"      --suppress FILE     alert suppression list (see docs/suppress.md)\n"
 "      --processes FILE    replay: per-process attribution from a ledger\n"
 "      --record-processes FILE  live: write the socket-to-process ledger\n"
 "      --no-process        live: no per-process attribution\n"
@@ -71,6 +72,8 @@ static const char usage_text[] =
 "                          POSTed as JSON to an http:// URL\n"
 "      --webhook-format F  json (the record, default) or slack ({\"text\": ...})\n"
 "      --webhook-rate N    at most N webhook posts per minute (default 60)\n"
+"      --sensor NAME       sensor name, EVE \"host\" of every record\n"
+"                          (default: this machine's host name)\n"
 "  -q, --quiet             no progress display\n"
 "\n"
 "Operation:\n"
@@ -92,6 +95,7 @@ enum {
     OPT_RECORD_PROCESSES, OPT_MAX_FLOWS, OPT_MAX_HOSTS, OPT_TIMEOUT,
     OPT_STATS_INTERVAL, OPT_NO_PROCESS, OPT_SYSLOG, OPT_SOCKET, OPT_COUNT, OPT_ALERT_MODE,
     OPT_NO_EBPF, OPT_REDIS, OPT_WEBHOOK, OPT_WEBHOOK_FORMAT, OPT_WEBHOOK_RATE,
+    OPT_SENSOR, OPT_SUPPRESS,
 };
 
 static const struct option long_opts[] = {
@@ -130,6 +134,8 @@ static const struct option long_opts[] = {
     {"webhook-format", required_argument, NULL, OPT_WEBHOOK_FORMAT},
     {"webhook-rate", required_argument, NULL, OPT_WEBHOOK_RATE},
     {"count", required_argument, NULL, OPT_COUNT},
+    {"sensor", required_argument, NULL, OPT_SENSOR},
+    {"suppress", required_argument, NULL, OPT_SUPPRESS},
     {"list-interfaces", no_argument, NULL, 'D'},
     {NULL, 0, NULL, 0},
 };
@@ -269,6 +275,8 @@ static int main_apply_opt(struct xm_opts *o, int c, const char *arg)
     case OPT_WEBHOOK_RATE:
         return main_parse_u32("--webhook-rate", arg, 1, 6000, &o->webhook_rate);
     case OPT_COUNT: return main_parse_count(arg, &o->count);
+    case OPT_SENSOR: o->sensor = arg; return 0;
+    case OPT_SUPPRESS: o->suppress_path = arg; return 0;
     case OPT_STATS_INTERVAL:
         return main_parse_u32("--stats-interval", arg, 0, 86400, &o->stats_interval);
     default: return -1;
