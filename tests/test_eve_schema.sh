@@ -1,8 +1,9 @@
 #!/bin/sh
 # test_eve_schema.sh SOURCE_ROOT EXFILMON - every record kind exfilmon
-# writes (flow, alert of every scope, with process, intel and app objects)
-# validates against Suricata's EVE JSON schema, allowing only the
-# extensions listed in docs/schema-flow.md and docs/schema-alert.md
+# writes (flow, alert of every scope, with process, intel and app objects,
+# incident) validates against Suricata's EVE JSON schema, allowing only the
+# extensions listed in docs/schema-flow.md, schema-alert.md and
+# schema-incident.md
 # ("Extensions to the EVE schema").  Records come from the bundled pcaps/
 # and every scenario of tests/regress/manifest.tsv (flows and alerts), plus
 # every capture of SOURCE_ROOT/../shared/corpus.
@@ -43,12 +44,13 @@ while IFS="$tab" read -r pcap flags expected; do
     case "$pcap" in pcaps/*) in=$root/$pcap ;; *) in=$work/$pcap ;; esac
     flags=$(printf '%s' "$flags" | sed "s|@WORK@|$work|g")
     # shellcheck disable=SC2086
-    "$exe" -q --sensor schema-test $flags -r "$in" --flows "$work/out/s$i.flows.json" \
+    "$exe" -q --sensor schema-test --alert-mode both $flags -r "$in" \
+        --flows "$work/out/s$i.flows.json" \
         --alerts "$work/out/s$i.alerts.json" 2>/dev/null || { echo "FAIL run $pcap"; exit 1; }
 done < "$root/tests/regress/manifest.tsv"
 # negative controls: the checker must refuse a wrong type, an undocumented
 # member and the schema 1.x host object
-docs="$root/docs/schema-flow.md,$root/docs/schema-alert.md"
+docs="$root/docs/schema-flow.md,$root/docs/schema-alert.md,$root/docs/schema-incident.md"
 for bad in '{"timestamp":"2026-03-24T10:11:12.123456+0000","event_type":"flow","flow_id":"1"}' \
            '{"timestamp":"2026-03-24T10:11:12.123456+0000","event_type":"flow","bytes":1}' \
            '{"timestamp":"2026-03-24T10:11:12.123456+0000","event_type":"flow","host":{"ai":true}}'; do
@@ -58,5 +60,5 @@ for bad in '{"timestamp":"2026-03-24T10:11:12.123456+0000","event_type":"flow","
     fi
 done
 echo "ok: the checker refuses 3 bad records"
-python3 "$root/tests/eve_schema_check.py" --require flow,alert "$schema" \
-    "$root/docs/schema-flow.md,$root/docs/schema-alert.md" "$work"/out/*.json
+python3 "$root/tests/eve_schema_check.py" --require flow,alert,incident "$schema" "$docs" \
+    "$work"/out/*.json
