@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xm_prom.h"
 #include "xm_rd.h"
 
 #define SUP_PROC_MAX 63
@@ -464,9 +465,12 @@ int suppress_line(const struct suppress *s, size_t i)
 
 void suppress_write_metrics(const struct suppress *s, FILE *f)
 {
-    fputs("# HELP exfilmon_suppress_hits_total Alerts suppressed, by suppression entry "
-          "(line of the file).\n# TYPE exfilmon_suppress_hits_total counter\n", f);
-    for (size_t i = 0; s && i < s->n; i++)
-        fprintf(f, "exfilmon_suppress_hits_total{line=\"%d\"} %" PRIu64 "\n", s->e[i].line,
-                s->e[i].hits);
+    static const char name[] = "exfilmon_suppress_hits_total";
+    xm_prom_head(f, name, "counter",
+                 "Alerts suppressed, by suppression entry (line of the file).");
+    for (size_t i = 0; s && i < s->n; i++) {
+        char line[16];
+        snprintf(line, sizeof line, "%d", s->e[i].line);
+        xm_prom_u64(f, name, "line", line, s->e[i].hits);
+    }
 }

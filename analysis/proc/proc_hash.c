@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "xm_prom.h"
+
 #define PH_QUEUE 64
 #define PH_CHUNK 65536
 
@@ -270,16 +272,15 @@ void proc_hash_write_metrics(struct proc_hash *h, FILE *f)
     if (!h)
         return;
     proc_hash_stats(h, &s);
-    fputs("# HELP exfilmon_proc_exe_hash_total Executable SHA-256 requests by outcome.\n"
-          "# TYPE exfilmon_proc_exe_hash_total counter\n", f);
+    static const char name[] = "exfilmon_proc_exe_hash_total";
+    xm_prom_head(f, name, "counter", "Executable SHA-256 requests by outcome.");
     const struct { const char *k; uint64_t v; } rows[] = {
         {"cache_hit", s.cache_hits}, {"hashed", s.hashed}, {"too_large", s.too_large},
         {"read_error", s.read_errors}, {"open_error", s.open_errors},
         {"dropped", s.dropped}, {"evicted", s.evicted},
     };
     for (size_t i = 0; i < XM_ARRAY_LEN(rows); i++)
-        fprintf(f, "exfilmon_proc_exe_hash_total{outcome=\"%s\"} %" PRIu64 "\n", rows[i].k,
-                rows[i].v);
+        xm_prom_u64(f, name, "outcome", rows[i].k, rows[i].v);
 }
 
 void proc_hash_free(struct proc_hash *h)
