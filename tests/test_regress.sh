@@ -24,7 +24,7 @@ rows=0
 while IFS="$tab" read -r pcap flags expected; do
     case "$pcap" in ''|'#'*) continue ;; esac
     rows=$((rows + 1))
-    name=$(basename "$pcap" .pcap)
+    name=$(basename "$expected" .json)   # unique per row (one capture may have several rows)
     # a leading pcaps/ names a bundled capture of the source tree
     case "$pcap" in pcaps/*) in=$root/$pcap ;; *) in=$work/$pcap ;; esac
     # process scenarios: @WORK@ in flags names the generated ledger
