@@ -36,6 +36,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r == HTTP1_OK && (q.head_len > size || q.head_len == 0))
         abort();
     http1_request_start(buf, size);
+    check_text(q.url, sizeof q.url);
+    struct http1_resp rs;             /* the same bytes as a response head */
+    enum http1_result rr = http1_parse_response(buf, size, &rs);
+    if ((rr == HTTP1_OK && (rs.status < 100 && rs.status != 0)) || rs.status > 999)
+        abort();
     free(buf);
     return 0;
 }

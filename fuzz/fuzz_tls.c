@@ -6,7 +6,8 @@
  * stream.  The stream is parsed whole, then fed to a reassembly slot as
  * two segments in reverse order (second half first) with an overlapping
  * retransmission, and the reassembled bytes are parsed again: both
- * parses must agree when the reassembly is complete.  Exact-size copies
+ * parses must agree when the reassembly is complete.  The bytes are also
+ * parsed as a server's first flight (ServerHello, analysis/app/tls_server.c).  Exact-size copies
  * let ASan see over-reads.  Invariants are asserted with abort().
  */
 #include "xm_reasm.h"
@@ -41,6 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct tls_hello h1, h2;
     enum tls_result r1 = tls_parse_client_hello(buf, n, &h1);
     check(&h1);
+    uint16_t v = 1;                   /* the same bytes as a server's first flight */
+    enum tls_result rs = tls_parse_server_hello(buf, n, &v);
+    char vb[8];
+    if ((rs != TLS_OK && v != 0) || strlen(tls_version_name(v, vb, sizeof vb)) > 7)
+        abort();
     if (n > 20000) {                  /* larger than the slot: parse only */
         free(buf);
         return 0;

@@ -186,7 +186,7 @@ int inc_hit_read(const json_t *alert, const struct xm_netset *home, struct inc_h
     h->community_id = js(alert, "community_id");
     h->ioc = js(intel, "ioc_list");
     h->lookalike_vendor = js(intel, "lookalike_vendor");
-    h->host_obj = jo(alert, "host");
+    h->host_obj = jo(alert, "local_host");
     h->process = jo(alert, "process");
     h->pid = (uint32_t)json_integer_value(json_object_get(h->process, "pid"));
     inc_hit_group(alert, h);

@@ -134,12 +134,14 @@ json_t *inc_record(const struct inc *in, const char *state, const char *reason, 
     json_object_set_new(r, "timestamp", rec_time(now));
     json_object_set_new(r, "event_type", json_string("incident"));
     json_object_set_new(r, "schema_version", json_string(XM_SCHEMA_VERSION));
+    if (eve_sensor_name())
+        json_object_set_new(r, "host", json_string(eve_sensor_name()));
     json_object_set_new(r, "src_ip", rec_addr(&in->host));
     if (in->n_dst)
         json_object_set_new(r, "dest_ip", rec_addr(&in->dst[0].ip));
     json_object_set_new(r, "incident", rec_body(in, state, reason, now));
     if (in->host_obj)
-        json_object_set(r, "host", in->host_obj);
+        json_object_set(r, "local_host", in->host_obj);
     if (in->process)
         json_object_set(r, "process", in->process);
     return r;

@@ -125,7 +125,7 @@ bool aihost_get(struct aihost *ah, const struct xm_addr *host, xm_time_t now,
 bool aihost_is_ai(struct aihost *ah, const struct xm_addr *host, xm_time_t now);
 
 /*
- * Adds "host": {"ai": BOOL, "evidence": [{"kind", "detail", "first_seen",
+ * Adds "local_host": {"ai": BOOL, "evidence": [{"kind", "detail", "first_seen",
  * "last_seen", "count"}...], "tags": [...]} to obj when the host has live
  * evidence or inventory tags.  Returns 1 when added, 0 when nothing is
  * known, -1 on allocation failure.  For alerts only (formats times).

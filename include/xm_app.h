@@ -60,6 +60,7 @@
 #include "xm_common.h"
 #include "xm_field.h"
 #include "xm_flow.h"
+#include "xm_http.h"
 #include "xm_names.h"
 #include "xm_pkt.h"
 #include "xm_reasm.h"
@@ -108,6 +109,8 @@ struct app_stats {
     uint64_t dns_tcp_msgs, dns_tcp_skipped, dns_other_port_flows;
     uint64_t tls_hellos, tls_partial, tls_invalid, tls_sni, tls_no_sni, tls_ech;
     uint64_t http_requests, http_partial, http_invalid, http_x_filename;
+    uint64_t http_responses;       /* response heads read (status known) */
+    uint64_t tls_server_hellos;    /* ServerHellos read (version known) */
     uint64_t records_used, records_full;  /* records_used = live now */
     uint64_t named_sni, named_http, named_dns, dns_lookup_miss, dns_lookup_expired;
 };
@@ -119,6 +122,7 @@ struct app_http {
     char user_agent[128];
     char content_type[64];
     char x_filename[64];
+    char url[HTTP1_URL_MAX + 1];  /* request target, cut at HTTP1_URL_MAX */
     uint32_t url_len;
     uint64_t content_length;
     bool has_content_length, has_x_filename;

@@ -22,9 +22,11 @@
 /* Community ID seed used by every record (default 0, as Suricata). */
 void eve_set_community_id_seed(uint16_t seed);
 
+
 /*
  * Adds the header shared by flow and alert records, in this order:
- * timestamp (ts, ISO), flow_id, event_type, schema_version, src_ip,
+ * timestamp (ts, ISO), flow_id, event_type, schema_version, host (the
+ * sensor name, when set), src_ip,
  * src_port, dest_ip, dest_port (ports only for TCP/UDP/SCTP), proto,
  * vlan ([id], only when non-zero), community_id, icmp_type, icmp_code
  * (ICMP/ICMPv6 only).  Returns 0, or -1 if any json allocation failed.

@@ -29,7 +29,20 @@
 
 /* Contract version of every EVE record exfilmon writes ("schema_version").
  * Bump the minor for added fields, the major for renamed/removed ones. */
-#define XM_SCHEMA_VERSION "1.2"
+#define XM_SCHEMA_VERSION "2.0"
+
+/* Sensor name written as "host" in every record (Suricata's EVE
+ * sensor-name): at most EVE_SENSOR_MAX bytes, no control characters.
+ * Set once at start-up (--sensor, config `sensor`, default the host name);
+ * NULL or "" leaves "host" out.  Returns 0, -1 when the name is refused
+ * (the previous name is kept).  Process-wide state (one sensor per
+ * process), written only at start-up, before any record is built. */
+#define EVE_SENSOR_MAX 255
+int eve_set_sensor_name(const char *name);
+/* The name set above, or NULL when none. */
+const char *eve_sensor_name(void);
+/* Adds "host": sensor name to o (nothing when none is set). */
+void eve_put_sensor(json_t *o, bool *bad);
 
 bool eve_utf8_valid(const char *s, size_t n);
 

@@ -65,6 +65,10 @@ enum flow_end_reason {
 /* Which end is in the home network. */
 enum { FLOW_LOCAL_NONE = 0, FLOW_LOCAL_CLIENT = 1, FLOW_LOCAL_SERVER = 2, FLOW_LOCAL_BOTH = 3 };
 
+/* flow_id width: 51 bits, as Suricata's EVE flow_id, so every id is an
+ * exact IEEE double (jq 1.6, JavaScript). */
+#define XM_FLOW_ID_MASK UINT64_C(0x7ffffffffffff)
+
 struct xm_flow {
     struct xm_flow_key key;
     /* Table internals, next to the key so a lookup reads one cache line
@@ -85,7 +89,7 @@ struct xm_flow {
     uint8_t class_, in_use_;  /* table internals */
     uint32_t interim_count;   /* interim records emitted so far */
 
-    uint64_t flow_id;         /* deterministic, 63 bits, stable across runs */
+    uint64_t flow_id;         /* deterministic, 51 bits (XM_FLOW_ID_MASK), stable */
     xm_time_t first, last;    /* packet time of first and last packet */
     xm_time_t last_interim;   /* when the last interim record went out */
     uint64_t pkts[2];         /* [0] to server, [1] to client */

@@ -23,6 +23,7 @@
 #define HTTP1_UA_MAX 127
 #define HTTP1_CTYPE_MAX 63
 #define HTTP1_FILENAME_MAX 63
+#define HTTP1_URL_MAX 255        /* request target kept (url_cut when longer) */
 #define HTTP1_HEAD_MAX 16384      /* a head longer than this is invalid */
 
 enum http1_result {
@@ -39,12 +40,13 @@ struct http1_req {
     char user_agent[HTTP1_UA_MAX + 1];
     char content_type[HTTP1_CTYPE_MAX + 1];
     char x_filename[HTTP1_FILENAME_MAX + 1];
-    uint32_t url_len;          /* octets of the request target */
+    char url[HTTP1_URL_MAX + 1];   /* request target, cut, odd bytes '?' */
+    uint32_t url_len;          /* octets of the request target (whole) */
     uint64_t content_length;   /* valid when has_content_length */
     uint8_t version_minor;     /* 0 or 1 for HTTP/1.0, HTTP/1.1 */
     bool has_host, has_user_agent, has_content_type, has_x_filename;
     bool has_content_length;
-    bool ua_cut, ctype_cut, filename_cut, host_cut;
+    bool ua_cut, ctype_cut, filename_cut, host_cut, url_cut;
     uint16_t n_headers;
     uint32_t head_len;         /* octets including the final CRLF CRLF */
 };
@@ -57,5 +59,18 @@ enum http1_result http1_parse_request(const uint8_t *p, size_t len, struct http1
 bool http1_request_start(const uint8_t *p, size_t len);
 
 const char *http1_result_name(enum http1_result r);
+
+/*
+ * Response head (analysis/app/http_resp.c) from the server's first bytes:
+ * status code and Content-Length.  Always initialises *s.  HTTP1_OK when
+ * the head ended (CRLF CRLF); NEED_MORE when the bytes end inside it (what
+ * was parsed is kept); NOT_HTTP when they do not start "HTTP/1.x ".
+ */
+struct http1_resp {
+    uint16_t status;           /* 100..999, 0 when the line was not read */
+    uint64_t content_length;   /* valid when has_content_length */
+    bool has_content_length;
+};
+enum http1_result http1_parse_response(const uint8_t *p, size_t len, struct http1_resp *s);
 
 #endif

@@ -50,6 +50,8 @@ struct xm_opts {
     uint32_t webhook_rate;             /* --webhook-rate posts/minute; 0 = default */
     const char *state_dir;             /* --state DIR: learned state; NULL = none */
     uint32_t state_interval;           /* --state-interval SEC (live), default 300 */
+    const char *sensor;                /* --sensor NAME: EVE "host"; NULL = host name */
+    const char *suppress_path;         /* --suppress FILE: alert suppression list */
 
     uint32_t max_flows;                /* --max-flows, default 1048576 */
     uint32_t max_hosts;                /* --max-hosts, default 65536 */

@@ -33,6 +33,7 @@ struct pipe_stats {
     uint64_t ip_bytes;         /* sum of IP-layer bytes of decoded packets */
     uint64_t out_of_order;     /* packets older than the pipeline clock */
     uint64_t alerts;           /* alerts emitted */
+    uint64_t alerts_suppressed; /* alerts a suppression entry held back */
     uint64_t flow_records;     /* flow records emitted (incl. interim) */
     /* Egress: IP bytes between a home-net address and one outside it,
      * out = sent by the home side; added when a flow ends or writes an
@@ -48,8 +49,19 @@ struct pipe_stats {
 /* Why pipe_new_ex() failed. */
 enum { PIPE_ERR_CONFIG = 0, PIPE_ERR_OUTPUT = 1 };
 
+/* Sets the EVE sensor name ("host") from o->sensor, else this machine's
+ * host name.  Returns 0, or -1 with err filled when the name is refused. */
+int pipe_set_sensor(const struct xm_opts *o, char *err, size_t errlen);
+
+/* Loads o->suppress_path (nothing when NULL) into a new list; on error
+ * err holds "FILE:LINE:COL: error: MSG", the line and a caret. */
+struct suppress;
+int pipe_load_suppress(const struct xm_opts *o, struct suppress **out, char *err,
+                       size_t errlen);
+
 /* Builds every table and opens the outputs named in opts.  live selects
  * non-blocking outputs.  Returns NULL and fills err on failure. */
+
 struct xm_pipeline *pipe_new(const struct xm_opts *opts, bool live,
                              char *err, size_t errlen);
 /* Same; *why tells a configuration error (home net, rules, lists) from an

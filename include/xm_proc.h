@@ -38,6 +38,7 @@
 #include "xm_common.h"
 #include "xm_field.h"
 #include "xm_flow.h"
+#include "xm_proc_hash.h"
 
 /* Attribution confidence, stored in struct xm_flow.attribution. */
 enum proc_attr {
@@ -57,6 +58,7 @@ const char *proc_attr_name(unsigned conf);
 #define PROC_COMM_LEN 16       /* kernel TASK_COMM_LEN incl. NUL */
 #define PROC_PATH_LEN 256      /* exe path, truncated */
 #define PROC_CMDLINE_LEN 256   /* cmdline, truncated, NULs shown as spaces */
+#define PROC_ARGV_LEN 256      /* arguments, NUL-separated, truncated */
 #define PROC_USER_LEN 33
 #define PROC_EVIDENCE_LEN 64
 #define PROC_CGROUP_LEN 96     /* leaf name of the cgroup v2, truncated */
@@ -86,6 +88,11 @@ struct proc_info {
     char comm[PROC_COMM_LEN];
     char exe[PROC_PATH_LEN];
     char cmdline[PROC_CMDLINE_LEN];
+    char argv[PROC_ARGV_LEN];  /* arguments separated by NUL (argv_len bytes) */
+    uint16_t argv_len;
+    bool has_sha256;           /* sha256 of the executable is known */
+    uint8_t sha256[32];
+    struct proc_exe_key exe_key; /* file identity the hash belongs to */
     char user[PROC_USER_LEN];
     char ai_evidence[PROC_EVIDENCE_LEN]; /* e.g. "cmdline:litellm" */
     xm_time_t start;           /* process start, epoch usec (0 unknown) */
@@ -238,6 +245,10 @@ int proc_stat_parse(const char *text, size_t len, char comm[PROC_COMM_LEN],
 /* Copies raw /proc/<pid>/cmdline into out (NULs and control bytes become
  * spaces, trailing spaces dropped, truncated to outlen-1). */
 void proc_cmdline_clean(const uint8_t *raw, size_t len, char *out, size_t outlen);
+/* /proc/PID/cmdline bytes -> arguments separated by single NULs in out
+ * (cap bytes; cut at cap), bytes < 0x20 other than the separators and
+ * 0x7f as '?', trailing NULs dropped.  Returns the bytes stored. */
+size_t proc_cmdline_args(const uint8_t *raw, size_t len, char *out, size_t cap);
 /* AI tooling verdict: a python interpreter (comm or exe basename starting
  * with "python") whose cmdline names litellm, openai, anthropic,
  * langchain, vllm, transformers, jupyter, ray or mlflow as a word; or an

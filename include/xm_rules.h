@@ -201,6 +201,8 @@ struct rules_hit;
  * into the engine except through the rules_hit_* accessors. */
 typedef void (*rules_alert_fn)(void *ctx, const struct rules_hit *hit);
 
+#define RULES_HIT_MAX_TACTICS 8
+
 struct rules_hit_rule {
     uint32_t id, rev;
     const char *msg;
@@ -214,6 +216,11 @@ struct rules_hit_rule {
     size_t n_mitre;
     char *const *tags;
     size_t n_tags;
+    /* ATT&CK tactics of the techniques above, in citation order, each
+     * once (rules/mitre.c); static strings; n_tactics 0 when none known. */
+    const char *tactic_id[RULES_HIT_MAX_TACTICS];     /* "TA0010" */
+    const char *tactic_name[RULES_HIT_MAX_TACTICS];   /* "Exfiltration" */
+    size_t n_tactics;
 };
 
 /* The condition terms that held, in evaluation order. */

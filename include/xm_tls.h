@@ -64,4 +64,16 @@ bool tls_record_start(const uint8_t *p, size_t len);
 
 const char *tls_result_name(enum tls_result r);
 
+/*
+ * The server's first bytes (analysis/app/tls_server.c): a ServerHello in the
+ * first record.  On TLS_OK *version is the negotiated version (the
+ * supported_versions selection, else legacy_version); otherwise 0.
+ * TLS_NEED_MORE when the bytes end inside the ServerHello.
+ */
+enum tls_result tls_parse_server_hello(const uint8_t *p, size_t len, uint16_t *version);
+
+/* Suricata's names: "SSLv2", "SSLv3", "TLS 1.0" .. "TLS 1.3"; others as
+ * "0x7f1c" in buf (>= 7 bytes). */
+const char *tls_version_name(uint16_t v, char *buf, size_t len);
+
 #endif

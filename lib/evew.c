@@ -152,3 +152,28 @@ void eve_put_time(json_t *o, const char *key, xm_time_t t, bool *bad)
     char buf[40];
     eve_put_str(o, key, xm_time_iso(t, buf, sizeof buf), bad);
 }
+
+static char sensor_name[EVE_SENSOR_MAX + 1];
+
+int eve_set_sensor_name(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n > EVE_SENSOR_MAX || !eve_utf8_valid(name ? name : "", n))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+            return -1;
+    memcpy(sensor_name, name ? name : "", n + 1);
+    return 0;
+}
+
+const char *eve_sensor_name(void)
+{
+    return sensor_name[0] ? sensor_name : NULL;
+}
+
+void eve_put_sensor(json_t *o, bool *bad)
+{
+    if (sensor_name[0])
+        eve_put_str(o, "host", sensor_name, bad);
+}

@@ -17,7 +17,7 @@
 
 /*
  * The header shared with flow records (output/eve_flow.c): timestamp,
- * flow_id, event_type, schema_version, src_ip, src_port, dest_ip,
+ * flow_id, event_type, schema_version, host, src_ip, src_port, dest_ip,
  * dest_port, proto, community_id.  Flow-scope alerts concern one flow and
  * carry its full 5-tuple; other scopes carry the key's addresses only.
  */
@@ -31,6 +31,7 @@ static void alert_common(json_t *o, const struct rules_eval_ctx *ctx, bool *bad)
     eve_put_time(o, "timestamp", ctx->now, bad);
     eve_put_str(o, "event_type", "alert", bad);
     eve_put_str(o, "schema_version", XM_SCHEMA_VERSION, bad);
+    eve_put_sensor(o, bad);
     if (ctx->scope == RULES_SCOPE_HOST || ctx->scope == RULES_SCOPE_HOSTDST ||
         ctx->scope == RULES_SCOPE_PROCESS)
         eve_put_addr(o, "src_ip", &ctx->key->local, bad);
@@ -59,6 +60,20 @@ static json_t *j_one(const char *s, bool *bad)
     return a;
 }
 
+/* Tactic ids and names as two parallel arrays; left out when none known. */
+static void alert_tactics(json_t *md, const struct rules_hit_rule *r, bool *bad)
+{
+    if (r->n_tactics == 0)
+        return;
+    json_t *ids = eve_arr(bad), *names = eve_arr(bad);
+    for (size_t i = 0; ids && names && i < r->n_tactics; i++) {
+        eve_append(ids, eve_str(r->tactic_id[i], bad), bad);
+        eve_append(names, eve_str(r->tactic_name[i], bad), bad);
+    }
+    eve_put(md, "mitre_tactic_id", ids, bad);
+    eve_put(md, "mitre_tactic_name", names, bad);
+}
+
 static json_t *alert_body(const struct rules_hit_rule *r, bool *bad)
 {
     json_t *a = eve_obj(bad), *md = eve_obj(bad);
@@ -73,6 +88,7 @@ static json_t *alert_body(const struct rules_hit_rule *r, bool *bad)
     eve_put_str(a, "signature", r->msg, bad);
     eve_put_str(a, "category", r->category ? r->category : "Exfiltration", bad);
     eve_put_int(a, "severity", r->severity, bad);
+    alert_tactics(md, r, bad);
     eve_put(md, "mitre_technique_id", j_strings(r->mitre, r->n_mitre, bad), bad);
     eve_put(md, "tags", j_strings(r->tags, r->n_tags, bad), bad);
     eve_put(md, "severity_name", j_one(r->severity_name, bad), bad);

@@ -8,6 +8,8 @@
  */
 #include "xm_eve.h"
 
+#include <string.h>
+
 #include "xm_cid.h"
 #include "xm_evew.h"
 
@@ -75,6 +77,7 @@ int eve_add_common(json_t *o, const struct xm_flow *f, xm_time_t ts,
     eve_put_u64(o, "flow_id", f->flow_id, &bad);
     eve_put_str(o, "event_type", event_type, &bad);
     eve_put_str(o, "schema_version", XM_SCHEMA_VERSION, &bad);
+    eve_put_sensor(o, &bad);
     eve_put_addr(o, "src_ip", &f->cli, &bad);
     if (ports)
         eve_put_int(o, "src_port", f->cli_port, &bad);

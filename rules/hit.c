@@ -6,6 +6,7 @@
  */
 #include "engine.h"
 #include "lex.h"
+#include "mitre.h"
 
 #include <math.h>
 #include <string.h>
@@ -14,6 +15,24 @@ const struct rules_eval_ctx *rules_hit_ctx(const struct rules_hit *h) { return h
 bool rules_hit_escalation(const struct rules_hit *h) { return h->escalation; }
 uint32_t rules_hit_fires(const struct rules_hit *h) { return h->fires; }
 size_t rules_hit_n_conditions(const struct rules_hit *h) { return h->tr->n; }
+
+/* The tactics of r's techniques into out, in citation order, each once. */
+static void hit_tactics(const struct rrule *r, struct rules_hit_rule *out)
+{
+    for (size_t i = 0; i < r->n_mitre; i++) {
+        const char *t[MITRE_MAX_TACTICS];
+        size_t n = mitre_tactics(r->mitre[i], t);
+        for (size_t k = 0; k < n && out->n_tactics < RULES_HIT_MAX_TACTICS; k++) {
+            bool dup = false;
+            for (size_t j = 0; j < out->n_tactics; j++)
+                dup |= strcmp(out->tactic_id[j], t[k]) == 0;
+            if (dup)
+                continue;
+            out->tactic_id[out->n_tactics] = t[k];
+            out->tactic_name[out->n_tactics++] = mitre_tactic_name(t[k]);
+        }
+    }
+}
 
 void rules_hit_rule(const struct rules_hit *h, struct rules_hit_rule *out)
 {
@@ -33,6 +52,7 @@ void rules_hit_rule(const struct rules_hit *h, struct rules_hit_rule *out)
     out->n_mitre = r->n_mitre;
     out->tags = r->tags;
     out->n_tags = r->n_tags;
+    hit_tactics(r, out);
 }
 
 static const char *hit_op_text(const struct rnode *n)

@@ -506,6 +506,8 @@ static const struct cfg_setting cfg_top[] = {
     { "capture", NULL, 0, 0, 0, cfg_capture },
     { "process", NULL, 0, 0, 0, cfg_process },
     { "user", set_word, O(user), 0, 0, NULL },
+    { "sensor", set_word, O(sensor), 0, 0, NULL },
+    { "suppress", set_path, O(suppress_path), 0, 0, NULL },
     { "http", set_word, O(http_listen), 0, 0, NULL },
     { "stats_interval", set_secs, O(stats_interval), 0, DAY, NULL },
     { "state", set_path, O(state_dir), 0, 0, NULL },
@@ -767,6 +769,8 @@ void config_dump(const struct xm_opts *o, const struct config_store *st, FILE *f
         fputs(i + 1 == n ? "\n}\n" : "\n", f);
     }
     dump_str(f, "", "user", o->user);
+    dump_str(f, "", "sensor", o->sensor);
+    dump_str(f, "", "suppress", o->suppress_path);
     dump_str(f, "", "http", o->http_listen);
     fprintf(f, "stats_interval = %us\n", o->stats_interval);
 }

@@ -14,7 +14,9 @@
 #include "xm_pipeline.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "xm_enrich.h"
 #include "xm_eve.h"
@@ -27,6 +29,7 @@
 #include "xm_rules.h"
 #include "xm_prom.h"
 #include "xm_stage.h"
+#include "xm_suppress_alert.h"
 
 struct xm_pipeline {
     const struct xm_opts *opts;
@@ -45,6 +48,7 @@ struct xm_pipeline {
     struct rules_engine *rules;   /* NULL with --no-rules */
     struct inc_engine *inc;       /* NULL unless --alert-mode has incidents */
     bool raw_alerts;              /* --alert-mode alerts|both */
+    struct suppress *sup;         /* NULL without --suppress */
     struct xm_flow *cur_flow;     /* flow whose packet is being processed */
     void (*alert_hook)(void *, const json_t *);
     void *alert_hook_ctx;
@@ -169,13 +173,18 @@ static void pipe_on_alert(void *ctx, const struct rules_hit *hit)
     json_t *alert = eve_alert_record(hit);
     if (!alert)
         return;
-    pl->st.alerts++;
-    pl->st.alerts_by_severity[pipe_severity_slot(alert)]++;
     if (pl->cur_flow)
         stage_record(pl->stage, pl->cur_flow, pl->now, alert);
     else
         pipe_alert_name(pl, hit, alert);
     stage_alert_process(pl->stage, alert);
+    if (pl->sup && suppress_alert(pl->sup, alert, pl->cur_flow, pl->now)) {
+        pl->st.alerts_suppressed++;       /* counted, not written */
+        json_decref(alert);
+        return;
+    }
+    pl->st.alerts++;
+    pl->st.alerts_by_severity[pipe_severity_slot(alert)]++;
     if (pl->alert_hook)
         pl->alert_hook(pl->alert_hook_ctx, alert);
     if (pl->inc)
@@ -236,6 +245,20 @@ static int pipe_open_rules(struct xm_pipeline *pl, char *err, size_t errlen)
         return -1;
     }
     return pipe_open_incidents(pl, err, errlen);
+}
+
+int pipe_load_suppress(const struct xm_opts *o, struct suppress **out, char *err,
+                       size_t errlen)
+{
+    struct suppress_error e;
+    *out = NULL;
+    if (!o->suppress_path)
+        return 0;
+    if (suppress_load_file(o->suppress_path, out, &e) != 0) {
+        suppress_error_format(&e, err, errlen);
+        return -1;
+    }
+    return 0;
 }
 
 static bool pipe_is_local(void *ctx, const struct xm_addr *a)
@@ -317,6 +340,24 @@ static int pipe_open_outputs(struct xm_pipeline *pl, bool live, char *err, size_
     return pipe_open_fleet(pl, live, err, errlen);
 }
 
+int pipe_set_sensor(const struct xm_opts *o, char *err, size_t errlen)
+{
+    char host[EVE_SENSOR_MAX + 2] = "";
+    const char *name = o->sensor;
+    if (!name) {
+        if (gethostname(host, sizeof host - 1) != 0)
+            host[0] = '\0';
+        host[sizeof host - 1] = '\0';
+        name = host;
+    }
+    if (eve_set_sensor_name(name) != 0) {
+        snprintf(err, errlen, "sensor name '%.40s...' refused: at most %d bytes, no control "
+                 "characters (--sensor, config key sensor)", name, EVE_SENSOR_MAX);
+        return -1;
+    }
+    return 0;
+}
+
 struct xm_pipeline *pipe_new(const struct xm_opts *opts, bool live,
                              char *err, size_t errlen)
 {
@@ -335,7 +376,7 @@ struct xm_pipeline *pipe_new_ex(const struct xm_opts *opts, bool live, int *why,
     }
     pl->opts = opts;
     uint64_t seed = xm_hash_random_seed();
-    if (pipe_open_home(pl, err, errlen) != 0)
+    if (pipe_set_sensor(opts, err, errlen) != 0 || pipe_open_home(pl, err, errlen) != 0)
         goto fail;
     pl->flows = flow_table_new(opts->max_flows, &opts->timeouts, seed,
                                pipe_on_flow_end, pl);
@@ -347,7 +388,8 @@ struct xm_pipeline *pipe_new_ex(const struct xm_opts *opts, bool live, int *why,
     }
     pl->enrich = enrich_new(opts, err, errlen);
     pl->stage = pl->enrich ? enrich_stage(pl->enrich) : NULL;
-    if (!pl->enrich || pipe_open_rules(pl, err, errlen) != 0)
+    if (!pl->enrich || pipe_open_rules(pl, err, errlen) != 0 ||
+        pipe_load_suppress(opts, &pl->sup, err, errlen) != 0)
         goto fail;
     *why = PIPE_ERR_OUTPUT;
     if (pipe_open_outputs(pl, live, err, errlen) != 0)
@@ -481,14 +523,21 @@ int pipe_reload(struct xm_pipeline *pl, const struct xm_opts *opts,
                 char *err, size_t errlen)
 {
     struct rules_set *set = NULL;
-    if (!pl->rules || opts->no_rules)
-        return 0;
-    if (enrich_compile_rules(pl->enrich, opts, &set, err, errlen) != 0)
-        return -1;
-    if (rules_engine_swap(pl->rules, set) != 0) {
-        snprintf(err, errlen, "out of memory while swapping the rule set");
-        return -1;
+    struct suppress *sup = NULL;
+    err[0] = '\0';
+    if (pipe_load_suppress(opts, &sup, err, errlen) != 0)
+        return -1;                        /* old list and rules kept */
+    if (pl->rules && !opts->no_rules) {
+        if (enrich_compile_rules(pl->enrich, opts, &set, err, errlen) != 0 ||
+            rules_engine_swap(pl->rules, set) != 0) {
+            if (!err[0])
+                snprintf(err, errlen, "out of memory while swapping the rule set");
+            suppress_free(sup);
+            return -1;
+        }
     }
+    suppress_free(pl->sup);               /* per-entry hits restart at 0 */
+    pl->sup = sup;
     return 0;
 }
 
@@ -580,6 +629,11 @@ void pipe_write_metrics(const struct xm_pipeline *pl, FILE *f)
                 pl->st.state_saves);
     pipe_metric(f, "state_save_errors_total", "counter", "Learned-state saves that failed.",
                 pl->st.state_save_errors);
+    pipe_metric(f, "alerts_suppressed_total", "counter",
+                "Alerts held back by the suppression list (not written).",
+                pl->st.alerts_suppressed);
+    if (pl->sup)
+        suppress_write_metrics(pl->sup, f);
     pipe_metrics_site(pl, f);
     pipe_metrics_decode(pl, f);
     pipe_metrics_tables(pl, f);
@@ -595,10 +649,14 @@ void pipe_write_summary(const struct xm_pipeline *pl, FILE *f)
     fprintf(f, "exfilmon: %" PRIu64 " packets read, %" PRIu64 " decoded, %" PRIu64
             " not IP, %" PRIu64 " unsupported link type, %" PRIu64 " truncated, %"
             PRIu64 " invalid; %" PRIu64 " flows, %" PRIu64 " evicted; %" PRIu64
-            " alerts\n",
+            " alerts",
             pl->st.packets, d->result[DEC_OK], d->result[DEC_NOT_IP],
             d->result[DEC_UNSUPPORTED_DLT], d->result[DEC_TRUNCATED],
             d->result[DEC_INVALID], fs->created, fs->evicted, pl->st.alerts);
+    if (pl->opts->suppress_path)            /* same line: one log record */
+        fprintf(f, " (%" PRIu64 " more suppressed by %s)", pl->st.alerts_suppressed,
+                pl->opts->suppress_path);
+    fputc('\n', f);
 }
 
 void pipe_free(struct xm_pipeline *pl)
@@ -608,6 +666,7 @@ void pipe_free(struct xm_pipeline *pl)
     flow_table_free(pl->flows);
     rules_engine_free(pl->rules);
     inc_free(pl->inc);
+    suppress_free(pl->sup);
     enrich_free(pl->enrich);
     host_table_free(pl->hosts);
     netset_free(pl->home);

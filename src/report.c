@@ -337,8 +337,11 @@ static void rp_html_terms(FILE *o, const json_t *inc)
 
 static void rp_html_context(FILE *o, const json_t *rec)
 {
-    const json_t *host = json_object_get(rec, "host"), *proc = json_object_get(rec, "process");
+    /* schema 2.0: local_host; 1.x records carried the object as host */
+    const json_t *host = json_object_get(rec, "local_host"), *proc = json_object_get(rec, "process");
     const json_t *e;
+    if (!host && json_is_object(json_object_get(rec, "host")))
+        host = json_object_get(rec, "host");
     size_t i;
     if (json_is_true(json_object_get(host, "ai"))) {
         fputs("<p>AI-tooling host; evidence: ", o);

@@ -11,6 +11,8 @@
 #include "xm_config_file.h"
 #include "xm_daemon.h"
 #include "xm_enrich.h"
+#include "xm_eve.h"
+#include "xm_suppress.h"
 #include "xm_http_api.h"
 #include "xm_log.h"
 #include "xm_main.h"
@@ -29,6 +31,10 @@ int main_check(const struct xm_opts *o)
         xm_err("%s", err);
         return -1;
     }
+    if (pipe_set_sensor(o, err, sizeof err) != 0) {
+        xm_err("%s", err);
+        goto out;
+    }
     if (o->config)
         config_dump(o, o->config, stdout);
     if (!o->no_rules) {
@@ -39,6 +45,15 @@ int main_check(const struct xm_opts *o)
         rules_set_describe(set, stdout);
     }
     stage_describe(enrich_stage(e), stdout);
+    struct suppress *sup = NULL;
+    if (pipe_load_suppress(o, &sup, err, sizeof err) != 0) {
+        xm_err("%s", err);
+        goto out;
+    }
+    if (sup)
+        printf("suppression list %s: %zu entries\n", o->suppress_path, suppress_count(sup));
+    suppress_free(sup);
+    printf("sensor name (EVE host): %s\n", eve_sensor_name() ? eve_sensor_name() : "(none)");
     int bad = check_deployment(o);
     if (bad) {
         xm_err("configuration loads, but %d problem%s would stop the daemon (see above)",

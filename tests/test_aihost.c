@@ -1,7 +1,7 @@
 /*
  * test_aihost.c - AI-tooling host tags: evidence from flows, bounded
  * evidence, decay at exact packet times, inventory tags, LRU eviction and
- * the EVE "host" object.  Uses the shipped data/ai lists.
+ * the EVE "local_host" object.  Uses the shipped data/ai lists.
  */
 #include <stdlib.h>
 
@@ -145,12 +145,12 @@ static void test_inventory_eve(void)
     CHECK_EQ_U64(aihost_eve_add(ah, &d, T0, o), 0);
     CHECK_EQ_U64(aihost_eve_add(ah, &b, T0, o), 1);
     char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-    CHECK_STR(s, "{\"host\":{\"ai\":false,\"evidence\":[],\"tags\":[\"lab\"]}}");
+    CHECK_STR(s, "{\"local_host\":{\"ai\":false,\"evidence\":[],\"tags\":[\"lab\"]}}");
     free(s);
     CHECK_EQ_U64(flow(ah, &a, false, true, 443, "api.groq.com", NULL, T0 + 1500000), 1);
     CHECK_EQ_U64(aihost_eve_add(ah, &a, T0 + XM_SEC(2), o), 1);
     s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-    CHECK_STR(s, "{\"host\":{\"ai\":true,\"evidence\":[{\"count\":1,\"detail\":\"api.groq.com\","
+    CHECK_STR(s, "{\"local_host\":{\"ai\":true,\"evidence\":[{\"count\":1,\"detail\":\"api.groq.com\","
                  "\"first_seen\":\"2026-03-24T10:10:01.500000+0000\",\"kind\":\"llm_endpoint\","
                  "\"last_seen\":\"2026-03-24T10:10:01.500000+0000\"}],\"tags\":[\"ai\",\"ml-train\"]}}");
     free(s);

@@ -130,7 +130,9 @@ static void test_dns_then_tls(void)
     CHECK_STR(eve_get(rec, "dest_name", "source"), "sni");
     CHECK_STR(eve_get(rec, "dest_name", "domain"), "litellm.cloud");
     CHECK_STR(eve_get(rec, "tls", "sni"), "sni.litellm.cloud");
-    CHECK_STR(eve_get(rec, "tls", "alpn"), "h2");
+    CHECK_STR(json_string_value(json_array_get(json_object_get(json_object_get(rec, "tls"),
+                                                               "client_alpns"), 0)), "h2");
+    CHECK_STR(json_string_value(json_object_get(rec, "app_proto")), "tls");
     CHECK(json_object_get(rec, "http") == NULL);
     json_decref(rec);
     CHECK_EQ_U64(app_reasm_stats(a)->opened, 1);
@@ -205,7 +207,7 @@ static void test_http_and_unnamed(void)
     CHECK_STR(eve_get(rec, "http", "http_content_type"), "application/gzip");
     CHECK_STR(eve_get(rec, "http", "x_filename"), "tpcp.tar.gz");
     json_t *http = json_object_get(rec, "http");
-    CHECK_EQ_U64(json_integer_value(json_object_get(http, "length")), 40960);
+    CHECK_EQ_U64(json_integer_value(json_object_get(http, "request_length")), 40960);
     CHECK_EQ_U64(json_integer_value(json_object_get(http, "url_length")), 3);
     json_decref(rec);
     end_flow(&h);

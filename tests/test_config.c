@@ -41,6 +41,8 @@ static const char full[] =
     "          buffer = 128MiB; promisc = no }\n"
     "process { attribution = no; record = \"ledger.jsonl\" }\n"
     "user = exfilmon\n"
+    "sensor = gw-1\n"
+    "suppress = \"suppress.conf\"\n"
     "http = \"127.0.0.1:9464\"\n"
     "stats_interval = 5m;\n";
 
@@ -81,6 +83,8 @@ static void test_full(void)
     CHECK(o.no_process);
     CHECK_STR(o.record_processes_path, "/etc/exfilmon/ledger.jsonl");
     CHECK_STR(o.user, "exfilmon");
+    CHECK_STR(o.sensor, "gw-1");
+    CHECK_STR(o.suppress_path, "/etc/exfilmon/suppress.conf");
     CHECK_STR(o.http_listen, "127.0.0.1:9464");
     CHECK_EQ_U64(o.stats_interval, 300);
 
@@ -120,6 +124,8 @@ static void test_full(void)
     CHECK_STR(o2.home_net, o.home_net);
     CHECK_STR(o2.bpf, "not port 22");
     CHECK_STR(o2.alerts_path, "/etc/exfilmon/alerts.json");
+    CHECK_STR(o2.sensor, "gw-1");
+    CHECK_STR(o2.suppress_path, "/etc/exfilmon/suppress.conf");
     CHECK_EQ_U64(o2.timeouts.tcp_established, 600);
     CHECK_EQ_U64(o2.buffer_kib, 128 * 1024);
     CHECK(o2.no_process && !o2.promisc);

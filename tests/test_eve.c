@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "xm_eve.h"
+#include "xm_evew.h"
 #include "xm_test.h"
 
 #define T0 (INT64_C(1774347072) * XM_USEC_PER_SEC + 123456)  /* 2026-03-24T10:11:12.123456Z */
@@ -47,7 +48,7 @@ static void test_tcp_outbound(void)
     char *s = dump(&f, FLOW_END_CLOSED, true);
     CHECK_STR(s,
         "{\"timestamp\":\"2026-03-24T10:11:54.623456+0000\",\"flow_id\":1234567890123,"
-        "\"event_type\":\"flow\",\"schema_version\":\"1.2\",\"src_ip\":\"10.0.0.2\","
+        "\"event_type\":\"flow\",\"schema_version\":\"2.0\",\"src_ip\":\"10.0.0.2\","
         "\"src_port\":40000,\"dest_ip\":\"93.184.216.34\",\"dest_port\":443,"
         "\"proto\":\"TCP\",\"community_id\":\"1:mlD6+ld6yARUM8H8yrB7MNCVGXY=\","
         "\"flow\":{\"pkts_toserver\":10,\"pkts_toclient\":8,\"bytes_toserver\":41234,"
@@ -82,7 +83,7 @@ static void test_inbound_interim_noports(void)
     char *s = dump(&f, FLOW_END_ACTIVE, false);
     CHECK_STR(s,
         "{\"timestamp\":\"2026-03-24T10:12:52.123456+0000\",\"flow_id\":42,"
-        "\"event_type\":\"flow\",\"schema_version\":\"1.2\",\"src_ip\":\"203.0.113.9\","
+        "\"event_type\":\"flow\",\"schema_version\":\"2.0\",\"src_ip\":\"203.0.113.9\","
         "\"dest_ip\":\"10.0.0.3\",\"proto\":\"47\",\"vlan\":[7],"
         "\"community_id\":\"1:7vri76h6bMlslB99cQX+lYK7om0=\","
         "\"flow\":{\"pkts_toserver\":3,\"pkts_toclient\":5,\"bytes_toserver\":300,"
@@ -123,7 +124,7 @@ static void test_icmp_external_and_common(void)
     CHECK(eve_add_common(o, &f, T0, "alert") == 0);
     s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     CHECK_STR(s, "{\"timestamp\":\"2026-03-24T10:11:12.123456+0000\",\"flow_id\":0,"
-                 "\"event_type\":\"alert\",\"schema_version\":\"1.2\","
+                 "\"event_type\":\"alert\",\"schema_version\":\"2.0\","
                  "\"src_ip\":\"fe80:1:203:405:607:809:a0b:c0d\","
                  "\"dest_ip\":\"fe80:1011:1213:1415:1617:1819:1a1b:1c1d\","
                  "\"proto\":\"IPv6-ICMP\",\"community_id\":\"1:0bf7hyMJUwt3fMED7z8LIfRpBeo=\","
@@ -157,8 +158,50 @@ static void test_internal(void)
     free(s);
 }
 
+/* The sensor name is EVE "host" (a string), right after schema_version;
+ * refused names keep the previous one; "" leaves "host" out. */
+static void test_sensor(void)
+{
+    struct xm_flow f;
+    memset(&f, 0, sizeof f);
+    f.cli = A("10.0.0.1");
+    f.srv = A("10.0.0.2");
+    f.proto = 17;
+    f.first = f.last = T0;
+    CHECK(eve_set_sensor_name("gw-1") == 0);
+    char *s = dump(&f, FLOW_END_TIMEOUT, false);
+    CHECK(s && strstr(s, "\"schema_version\":\"2.0\",\"host\":\"gw-1\",\"src_ip\"") != NULL);
+    free(s);
+    CHECK(eve_set_sensor_name("bad\nname") == -1);
+    char big[EVE_SENSOR_MAX + 2];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    CHECK(eve_set_sensor_name(big) == -1);
+    CHECK_STR(eve_sensor_name(), "gw-1");
+    json_t *o = json_object();
+    bool bad = false;
+    eve_put_sensor(o, &bad);
+    CHECK(!bad);
+    CHECK_STR(json_string_value(json_object_get(o, "host")), "gw-1");
+    json_decref(o);
+    CHECK(eve_set_sensor_name("") == 0);
+    CHECK(eve_sensor_name() == NULL);
+    s = dump(&f, FLOW_END_TIMEOUT, false);
+    CHECK(s && strstr(s, "\"host\"") == NULL);
+    free(s);
+}
+
+/* flow ids are 51-bit (exact as IEEE doubles, as Suricata's). */
+static void test_flow_id_width(void)
+{
+    CHECK_EQ_U64(XM_FLOW_ID_MASK, (UINT64_C(1) << 51) - 1);
+    CHECK((double)XM_FLOW_ID_MASK == 2251799813685247.0);
+}
+
 int main(void)
 {
+    test_sensor();
+    test_flow_id_width();
     test_tcp_outbound();
     test_inbound_interim_noports();
     test_icmp_external_and_common();

@@ -119,8 +119,37 @@ static void test_bad(void)
     CHECK_EQ_U64(parse("Get ", 4, &q), HTTP1_NOT_HTTP);
 }
 
+static void test_response(void)
+{
+    static const char ok[] = "HTTP/1.1 201 Created\r\nServer: x\r\nCONTENT-LENGTH:  42 \r\n\r\nbody";
+    struct http1_resp r;
+    CHECK_EQ_U64(http1_parse_response((const uint8_t *)ok, strlen(ok), &r), HTTP1_OK);
+    CHECK_EQ_U64(r.status, 201);
+    CHECK(r.has_content_length);
+    CHECK_EQ_U64(r.content_length, 42);
+    CHECK_EQ_U64(http1_parse_response((const uint8_t *)ok, 30, &r), HTTP1_NEED_MORE);
+    CHECK_EQ_U64(r.status, 201);
+    CHECK(!r.has_content_length);
+    static const char *const bad[] = {"HTTP/1.1 2x0 OK\r\n\r\n", "HTTP/1.1 020 OK\r\n\r\n",
+                                      "HTTP/1.1 200 OK\r\nContent-Length: 4a\r\n\r\n",
+                                      "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_EQ_U64(http1_parse_response((const uint8_t *)bad[i], strlen(bad[i]), &r),
+                     HTTP1_INVALID);
+    static const char *const nothttp[] = {"SSH-2.0-x\r\n", "HTTP/2 200\r\n\r\n", "\x16\x03\x03\x01\x10\x02"};
+    for (size_t i = 0; i < sizeof nothttp / sizeof nothttp[0]; i++)
+        CHECK_EQ_U64(http1_parse_response((const uint8_t *)nothttp[i], strlen(nothttp[i]), &r),
+                     HTTP1_NOT_HTTP);
+    static const char url[] = "GET /a/b?c=d HTTP/1.1\r\nHost: h\r\n\r\n";
+    struct http1_req q;
+    CHECK_EQ_U64(http1_parse_request((const uint8_t *)url, strlen(url), &q), HTTP1_OK);
+    CHECK_STR(q.url, "/a/b?c=d");
+    CHECK_EQ_U64(q.url_len, 8);
+}
+
 int main(void)
 {
+    test_response();
     test_fields();
     test_variants();
     test_bad();

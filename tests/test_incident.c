@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 
+#include "xm_evew.h"
 #include "xm_incident.h"
 #include "xm_test.h"
 
@@ -45,8 +46,8 @@ static long long t_inc_int(size_t i, const char *key)
 static json_t *t_alert(int sid, int sev, const char *dst, const char *name, const char *domain,
                        long long bytes_out, long long age)
 {
-    json_t *a = json_pack("{s:s, s:s, s:s, s:{s:i, s:s, s:s, s:i, s:{s:[s]}}, s:{s:s, s:I, s:I, s:I, s:i}}",
-        "src_ip", "10.0.0.23", "dest_ip", dst, "community_id", "1:abc=",
+    json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:{s:i, s:s, s:s, s:i, s:{s:[s]}}, s:{s:s, s:I, s:I, s:I, s:i}}",
+        "host", "sensor-a", "src_ip", "10.0.0.23", "dest_ip", dst, "community_id", "1:abc=",
         "alert", "signature_id", sid, "signature", "rule", "category", "Exfiltration",
         "severity", sev, "metadata", "tags", "volume",
         "exfil", "scope", "flow", "bytes_out", (json_int_t)bytes_out, "bytes_in", (json_int_t)0,
@@ -61,7 +62,7 @@ static json_t *t_alert(int sid, int sev, const char *dst, const char *name, cons
 
 static void t_ai(json_t *a, const char *llm)
 {
-    json_object_set_new(a, "host", json_pack("{s:b, s:[{s:s, s:s}]}", "ai", 1, "evidence",
+    json_object_set_new(a, "local_host", json_pack("{s:b, s:[{s:s, s:s}]}", "ai", 1, "evidence",
                                              "kind", "llm_endpoint", "detail", llm));
 }
 
@@ -131,6 +132,9 @@ static void test_severity(void)
     json_decref(a);
     CHECK_EQ_U64(n_recs, 2);
     CHECK_STR(t_inc_str(1, "severity_name"), "medium");   /* 30 + 10 + 10 + 5 */
+    /* EVE 2.0: host is the sensor name, the AI evidence is local_host */
+    CHECK_STR(json_string_value(json_object_get(recs[1], "host")), "sensor-a");
+    CHECK(json_is_true(json_object_get(json_object_get(recs[1], "local_host"), "ai")));
     /* the upload goes on: 2 GiB more through the flow table */
     struct xm_addr l, r;
     xm_addr_parse("10.0.0.23", &l);
@@ -219,6 +223,7 @@ static void test_foreign(void)
 
 int main(void)
 {
+    CHECK(eve_set_sensor_name("sensor-a") == 0);
     test_grouping();
     test_severity();
     test_expected_llm();

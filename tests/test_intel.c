@@ -168,7 +168,7 @@ int main(int argc, char **argv)
     CHECK_STR(json_string_value(json_object_get(in, "ioc_label")), "litellm-exfil");
     CHECK_STR(json_string_value(json_object_get(in, "http_ioc_list")), "teampcp");
     CHECK_STR(json_string_value(json_object_get(in, "lookalike")), "token");
-    json_t *host = json_object_get(rec, "host");
+    json_t *host = json_object_get(rec, "local_host");
     CHECK(json_is_true(json_object_get(host, "ai")));
     CHECK_EQ_U64(json_array_size(json_object_get(host, "evidence")), 2);
     if (c->geo)

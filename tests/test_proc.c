@@ -218,6 +218,9 @@ static void test_ledger_text(void)
         CHECK(js && strstr(js, "\"attribution\":\"exact\"") != NULL);
         CHECK(js && strstr(js, "\"start\":\"2023-11-14T22:13:10.000000+0000\"") != NULL);
         CHECK(js && strstr(js, "\"runtime\":\"docker\"") != NULL);
+        /* a string cmdline of an old ledger is split at spaces */
+        CHECK(js && strstr(js, "\"cmdline\":[\"python3\",\"-m\",\"litellm\"]") != NULL);
+        CHECK(js && strstr(js, "sha256") == NULL);
         free(js);
         json_decref(o);
     }
@@ -599,6 +602,51 @@ static void live_v6(struct live_ctx *c)
 
 /* A python child naming litellm connects, sends 40000 bytes, waits for
  * one byte and exits; it is named while alive and still after exit. */
+/* The SHA-256 of a file as lowercase hex (the reference for the live test). */
+static void sha_hex_of_file(const char *path, char hex[65])
+{
+    FILE *f = fopen(path, "rb");
+    struct xm_sha256 c;
+    uint8_t buf[4096], d[XM_SHA256_LEN];
+    size_t n;
+    xm_sha256_init(&c);
+    while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
+        xm_sha256_update(&c, buf, n);
+    if (f)
+        fclose(f);
+    xm_sha256_final(&c, d);
+    xm_sha256_hex(d, hex);
+}
+
+/* The child's record: cmdline as its 4 arguments, and (once the worker
+ * finished, polled for at most 2 s) the SHA-256 of its executable file. */
+static void live_child_record(struct live_ctx *c, uint32_t id, const char *exe,
+                              const char *port)
+{
+    char want[65];
+    sha_hex_of_file(exe, want);
+    const char *got = NULL;
+    json_t *o = NULL;
+    for (int i = 0; i < 200 && !got; i++) {
+        json_decref(o);
+        o = json_object();
+        proc_eve_add(c->p, id, PROC_ATTR_EXACT, o);
+        got = json_string_value(json_object_get(json_object_get(o, "process"), "sha256"));
+        if (!got)
+            usleep(10000);
+    }
+    CHECK(got != NULL);
+    CHECK_STR(got ? got : "", want);
+    json_t *argv = json_object_get(json_object_get(o, "process"), "cmdline");
+    CHECK_EQ_U64(json_array_size(argv), 4);
+    CHECK_STR(json_string_value(json_array_get(argv, 0)), "python3");
+    CHECK_STR(json_string_value(json_array_get(argv, 1)), "-c");
+    CHECK(strncmp(json_string_value(json_array_get(argv, 2)), "import socket,sys  # litellm",
+                  28) == 0);
+    CHECK_STR(json_string_value(json_array_get(argv, 3)), port);
+    json_decref(o);
+}
+
 static void live_child(struct live_ctx *c)
 {
     const char *py = "/usr/bin/python3";
@@ -659,6 +707,8 @@ static void live_child(struct live_ctx *c)
     CHECK_STR(pi->comm, "python3");
     CHECK(strncmp(pi->exe, "/usr/bin/python3", 16) == 0);
     CHECK(strstr(pi->cmdline, "litellm stealer") != NULL);
+    live_child_record(c, id, pi->exe, port);
+    pi = proc_get(c->p, id);
     CHECK(pi->ai);
     CHECK_STR(pi->ai_evidence, "cmdline:litellm");
     CHECK_EQ_U64(pi->ppid, (uint64_t)getpid());

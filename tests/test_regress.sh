@@ -30,9 +30,9 @@ while IFS="$tab" read -r pcap flags expected; do
     # process scenarios: @WORK@ in flags names the generated ledger
     flags=$(printf '%s' "$flags" | sed "s|@WORK@|$work|g")
     # shellcheck disable=SC2086
-    "$exe" -q $flags -r "$in" --alerts "$work/$name.1.json" || { echo "FAIL run $pcap"; fail=1; continue; }
+    "$exe" -q --sensor regress $flags -r "$in" --alerts "$work/$name.1.json" || { echo "FAIL run $pcap"; fail=1; continue; }
     # shellcheck disable=SC2086
-    "$exe" -q $flags -r "$in" --alerts "$work/$name.2.json"
+    "$exe" -q --sensor regress $flags -r "$in" --alerts "$work/$name.2.json"
     if ! cmp -s "$work/$name.1.json" "$root/tests/regress/$expected"; then
         echo "FAIL golden $pcap:"; diff "$root/tests/regress/$expected" "$work/$name.1.json" | head -20
         fail=1
@@ -45,7 +45,7 @@ while IFS="$tab" read -r pcap flags expected; do
         set -- "$work/$name".part_*.pcap
         if [ $# -eq 2 ]; then
             # shellcheck disable=SC2086
-            "$exe" -q $flags -r "$1" -r "$2" --alerts "$work/$name.split.json"
+            "$exe" -q --sensor regress $flags -r "$1" -r "$2" --alerts "$work/$name.split.json"
             cmp -s "$work/$name.1.json" "$work/$name.split.json" || { echo "FAIL split $pcap"; fail=1; }
         fi
         rm -f "$work/$name".part_*.pcap

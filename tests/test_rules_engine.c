@@ -58,7 +58,9 @@ static void test_flow_alert_json(void)
                     "\"dest_port\":443,\"proto\":\"TCP\"") != NULL);
     CHECK(strstr(d, "\"alert\":{\"action\":\"allowed\",\"gid\":1,\"signature_id\":100001,"
                     "\"rev\":3,\"signature\":\"Big upload\",\"category\":\"Exfil\","
-                    "\"severity\":3,\"metadata\":{\"mitre_technique_id\":[\"T1048\",\"T1041\"],"
+                    "\"severity\":3,\"metadata\":{\"mitre_tactic_id\":[\"TA0010\"],"
+                    "\"mitre_tactic_name\":[\"Exfiltration\"],"
+                    "\"mitre_technique_id\":[\"T1048\",\"T1041\"],"
                     "\"tags\":[\"volume\"]") != NULL);
     CHECK(strstr(d, "\"exfil\":{\"scope\":\"flow\",\"key\":{\"flow_id\":1000},"
                     "\"escalation\":false,\"alert_count\":1,\"conditions\":["

@@ -227,8 +227,58 @@ static void test_reasm_bounds(void)
     reasm_free(rp);
 }
 
+/* ServerHello (RFC 8446 4.1.3): legacy 0x0303, then supported_versions
+ * 0x0304 when ext is set; cut at n bytes. */
+static size_t server_hello(uint8_t *b, bool ext)
+{
+    size_t n = 0;
+    size_t body = 2 + 32 + 1 + 2 + 1 + (ext ? 2 + 6 : 0);
+    uint8_t rec[] = {22, 3, 3, 0, (uint8_t)(body + 4), 2, 0, 0, (uint8_t)body, 3, 3};
+    memcpy(b, rec, sizeof rec);
+    n = sizeof rec;
+    memset(b + n, 0x5a, 32);
+    n += 32;
+    uint8_t tail[] = {0, 0x13, 0x01, 0};
+    memcpy(b + n, tail, sizeof tail);
+    n += sizeof tail;
+    if (ext) {
+        uint8_t e[] = {0, 6, 0, 43, 0, 2, 3, 4};
+        memcpy(b + n, e, sizeof e);
+        n += sizeof e;
+    }
+    return n;
+}
+
+static void test_server_hello(void)
+{
+    uint8_t b[128];
+    uint16_t v = 1;
+    char buf[8];
+    size_t n = server_hello(b, true);
+    CHECK_EQ_U64(tls_parse_server_hello(b, n, &v), TLS_OK);
+    CHECK_STR(tls_version_name(v, buf, sizeof buf), "TLS 1.3");
+    n = server_hello(b, false);
+    CHECK_EQ_U64(tls_parse_server_hello(b, n, &v), TLS_OK);
+    CHECK_STR(tls_version_name(v, buf, sizeof buf), "TLS 1.2");
+    for (size_t cut = 0; cut < n; cut++) {       /* every cut is "need more" */
+        CHECK_EQ_U64(tls_parse_server_hello(b, cut, &v), TLS_NEED_MORE);
+        CHECK_EQ_U64(v, 0);
+    }
+    b[5] = 1;                                    /* a ClientHello is not one */
+    CHECK_EQ_U64(tls_parse_server_hello(b, n, &v), TLS_NOT_TLS);
+    b[5] = 2;
+    b[0] = 23;                                   /* application data */
+    CHECK_EQ_U64(tls_parse_server_hello(b, n, &v), TLS_NOT_TLS);
+    b[0] = 22;
+    b[9 + 2 + 32] = 33;                          /* session id longer than 32 */
+    CHECK_EQ_U64(tls_parse_server_hello(b, n, &v), TLS_INVALID);
+    CHECK_STR(tls_version_name(0x7f1c, buf, sizeof buf), "0x7f1c");
+    CHECK_STR(tls_version_name(0x0300, buf, sizeof buf), "SSLv3");
+}
+
 int main(void)
 {
+    test_server_hello();
     test_basic();
     test_ech_and_no_sni();
     test_multi_record();

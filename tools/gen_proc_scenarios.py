@@ -30,6 +30,7 @@ Scenarios (rule, verdict):
 
 import argparse
 import calendar
+import hashlib
 import json
 import os
 import random
@@ -52,7 +53,11 @@ SSM_EXE = '/usr/bin/amazon-ssm-agent'
 
 def proc(pid, name, exe, cmdline, start_ns, user='app', uid=1000):
     """A ledger process object; start/first_seen in epoch microseconds."""
-    return {'pid': pid, 'ppid': 1, 'name': name, 'exe': exe, 'cmdline': cmdline,
+    # schema 2.0 ledger: cmdline is the argument list; sha256 stands in for
+    # the executable's hash (the digest of its path text: test data only)
+    return {'pid': pid, 'ppid': 1, 'name': name, 'exe': exe,
+            'sha256': hashlib.sha256(exe.encode()).hexdigest(),
+            'cmdline': cmdline.split(' '),
             'user': user, 'uid': uid, 'start_us': start_ns // US,
             'first_seen_us': start_ns // US, 'exited': False}
 

@@ -27,6 +27,7 @@ while IFS="$tab" read -r pcap flags expected; do
     # process scenarios: @WORK@ in flags names the generated ledger
     flags=$(printf '%s' "$flags" | sed "s|@WORK@|$work|g")
     # shellcheck disable=SC2086  # flags is a word list on purpose
-    "$exe" -q $flags -r "$in" --alerts "$root/tests/regress/$expected"
+    # a fixed sensor name (EVE "host"), not this machine's host name
+    "$exe" -q --sensor regress $flags -r "$in" --alerts "$root/tests/regress/$expected"
     printf '%-40s %s alerts\n' "$pcap" "$(wc -l < "$root/tests/regress/$expected")"
 done

@@ -17,10 +17,18 @@ trap 'rm -rf "$work"' EXIT INT TERM
 python3 "$root/tools/gen_scenarios.py" "$work" >/dev/null
 python3 "$root/tools/gen_intel_scenarios.py" "$work" >/dev/null
 python3 "$root/tools/gen_proc_scenarios.py" "$work" >/dev/null
+# a fixed sensor name (EVE "host" since schema 2.0), not this machine's
+# host name, so snapshots taken on two machines compare; binaries older
+# than --sensor get no flag
+sensor=
+if "$exe" --help 2>/dev/null | grep -q -- '--sensor'; then
+    sensor="--sensor snapshot"
+fi
 run() {   # run NAME FLAGS... -r FILE
     name=$1; shift
     rm -f "$out/$name.flows" "$out/$name.alerts"
-    "$exe" -q "$@" --flows "$out/$name.flows" --alerts "$out/$name.alerts" \
+    # shellcheck disable=SC2086  # sensor is empty or a flag and its value
+    "$exe" -q $sensor "$@" --flows "$out/$name.flows" --alerts "$out/$name.alerts" \
         2> "$out/$name.stderr.raw"
     echo "exit $?" >> "$out/$name.stderr.raw"
     # log lines carry wall-clock time and pid: compare what follows them

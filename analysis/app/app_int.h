@@ -17,6 +17,10 @@
  * flow saw the protocol (bit `row index` of f->app_seen).  end(), when
  * set, is called when a flow that saw the protocol ends (before its
  * record is built): a parser with pending per-flow state finishes it.
+ * server(), when set, is given the server's first data segment once,
+ * after parse() finished the client's flight and asked for it
+ * (app_rec.srv_row): the negotiated TLS version, the HTTP response head.
+ * It sees that one segment only (no reassembly).
  *
  * Adding a parser: one file analysis/app/app_X.c with its functions and
  * one row in app_parsers[] (parsers.c).  Per-protocol per-flow state lives
@@ -45,6 +49,7 @@ struct app_parser {
     bool (*parse)(struct app_ctx *a, struct xm_flow *f, const uint8_t *d, size_t n, bool last);
     void (*eve)(const struct app_ctx *a, const struct xm_flow *f, json_t *rec);
     void (*end)(struct app_ctx *a, struct xm_flow *f);
+    void (*server)(struct app_ctx *a, struct xm_flow *f, const uint8_t *d, size_t n);
 };
 
 /* The table (parsers.c); rows of the built-in parsers: enum app_row. */
@@ -64,6 +69,8 @@ bool app_http_start(const uint8_t *d, size_t n);
 bool app_http_parse(struct app_ctx *a, struct xm_flow *f, const uint8_t *d, size_t n, bool last);
 void app_http_eve(const struct app_ctx *a, const struct xm_flow *f, json_t *rec);
 void app_dns_eve(const struct app_ctx *a, const struct xm_flow *f, json_t *rec);
+void app_tls_server(struct app_ctx *a, struct xm_flow *f, const uint8_t *d, size_t n);
+void app_http_server(struct app_ctx *a, struct xm_flow *f, const uint8_t *d, size_t n);
 
 
 /* Per-flow record (one per flow that needed one; see xm_app.h bounds). */
@@ -73,6 +80,8 @@ struct app_rec {
     uint32_t next_free;
     uint32_t reasm_id;
     uint8_t kind;                    /* 1 + row of the FLIGHT parser reassembling */
+    uint8_t srv_row;                 /* 1 + row whose server() wants the server's
+                                        first data segment; 0 = none */
     bool in_use;
     /* DNS over TCP (app_dns.c) */
     uint32_t dns_next_seq[2];        /* next message start, per direction */
@@ -90,9 +99,12 @@ struct app_rec {
     char alpn[TLS_ALPN_TEXT_MAX + 1];
     uint32_t quic_id;                /* QUIC CRYPTO slot (xm_quic.h), 0 = none */
     uint32_t quic_version;
+    uint16_t tls_client_version;     /* highest offered in the ClientHello */
+    uint16_t tls_version;            /* negotiated (ServerHello), 0 unknown */
     /* HTTP (app_http.c) */
-    bool has_http;
+    bool has_http, has_http_resp;
     struct app_http http;
+    struct http1_resp resp;          /* valid when has_http_resp */
 };
 
 struct app_ctx {

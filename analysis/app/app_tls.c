@@ -12,8 +12,11 @@ static void app_tls_apply(struct app_ctx *a, struct xm_flow *f, const struct tls
 {
     app_seen_set(f, APP_P_TLS);
     struct app_rec *r = app_hello_apply(a, f, h, complete, NAME_SNI);
-    if (r)
-        r->has_tls = true;
+    if (!r)
+        return;
+    r->has_tls = true;
+    r->srv_row = 1 + APP_P_TLS;
+    r->tls_client_version = h->max_version;
 }
 
 /* Table row parse(): a ClientHello; true when the flow is finished with. */
@@ -38,14 +41,48 @@ bool app_tls_start(const uint8_t *d, size_t n)
     return tls_record_start(d, n);
 }
 
+/* Table row server(): the server's first segment holds the ServerHello;
+ * its negotiated version goes into the record. */
+void app_tls_server(struct app_ctx *a, struct xm_flow *f, const uint8_t *d, size_t n)
+{
+    struct app_rec *r = app_rec_get(a, f);
+    uint16_t v = 0;
+    if (r && tls_parse_server_hello(d, n, &v) == TLS_OK) {
+        r->tls_version = v;
+        a->st.tls_server_hellos++;
+    }
+}
+
+/* "h2,http/1.1" -> ["h2", "http/1.1"] (Suricata's tls.client_alpns). */
+static json_t *app_eve_alpns(const char *alpn)
+{
+    json_t *arr = json_array();
+    const char *s = alpn;
+    while (arr && *s) {
+        size_t n = strcspn(s, ",");
+        json_array_append_new(arr, json_stringn(s, n));
+        s += n + (s[n] == ',');
+    }
+    return arr;
+}
+
 static json_t *app_eve_tls(const struct app_ctx *a, const struct xm_flow *f)
 {
     json_t *o = json_object();
     const char *sni = app_flow_sni(a, f), *alpn = app_flow_alpn(a, f);
+    const struct app_rec *r = app_rec_get(a, f);
+    char vb[8];
     if (sni)
         json_object_set_new(o, "sni", json_string(sni));
+    if (r && r->has_tls && r->tls_version)
+        json_object_set_new(o, "version", json_string(tls_version_name(r->tls_version, vb,
+                                                                        sizeof vb)));
+    if (r && r->has_tls && r->tls_client_version)
+        json_object_set_new(o, "client_handshake",
+                            json_pack("{s:s}", "version",
+                                      tls_version_name(r->tls_client_version, vb, sizeof vb)));
     if (alpn)
-        json_object_set_new(o, "alpn", json_string(alpn));
+        json_object_set_new(o, "client_alpns", app_eve_alpns(alpn));
     if (f->app_flags & APP_F_ECH)
         json_object_set_new(o, "ech", json_true());
     return o;

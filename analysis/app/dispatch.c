@@ -154,11 +154,30 @@ static void app_tcp(struct app_ctx *a, const struct xm_pkt *p, struct xm_flow *f
         app_first_data(a, p, f);
 }
 
+/* A finished flow's server data: the first segment goes, once, to the
+ * server() of the parser that asked for it (app_int.h). */
+static void app_server_first(struct app_ctx *a, const struct xm_pkt *p, struct xm_flow *f,
+                             int dir)
+{
+    if (dir != 1 || !f->app_slot || p->proto != APP_PROTO_TCP || !p->l4_payload ||
+        p->l4_caplen == 0 || p->frag == XM_FRAG_LATER)
+        return;
+    struct app_rec *r = app_rec_get(a, f);
+    if (!r || !r->srv_row)
+        return;
+    unsigned row = r->srv_row - 1u;
+    r->srv_row = 0;
+    if (app_parsers[row].server)
+        app_parsers[row].server(a, f, p->l4_payload, p->l4_caplen);
+}
+
 void app_on_packet(struct app_ctx *a, const struct xm_pkt *p, struct xm_flow *f, int dir)
 {
     a->dns_q_valid = false;
-    if (f->app_flags & APP_F_DONE)
+    if (f->app_flags & APP_F_DONE) {
+        app_server_first(a, p, f, dir);
         return;
+    }
     if (a->deferred_rec)
         app_release_deferred(a);
     a->st.packets++;
@@ -197,8 +216,22 @@ void app_on_flow_end(struct app_ctx *a, struct xm_flow *f)
         a->deferred_rec = f->app_slot;
 }
 
+/* Suricata's app_proto: the row that says most about the flow (TLS, also
+ * inside an HTTP CONNECT; then HTTP, QUIC, DNS); NULL when none. */
+static const char *app_proto_name(const struct xm_flow *f)
+{
+    static const unsigned order[] = {APP_P_TLS, APP_P_HTTP, APP_P_QUIC, APP_P_DNS};
+    for (size_t i = 0; i < XM_ARRAY_LEN(order); i++)
+        if (app_seen(f, order[i]))
+            return app_parsers[order[i]].name;
+    return NULL;
+}
+
 void app_eve_add(const struct app_ctx *a, const struct xm_flow *f, json_t *record)
 {
+    const char *proto = app_proto_name(f);
+    if (proto)
+        json_object_set_new(record, "app_proto", json_string(proto));
     json_object_set_new(record, "dest_name", app_eve_name(a, f));
     for (size_t i = 0; i < app_parsers_len; i++)
         if (app_parsers[i].eve && app_seen(f, (unsigned)i))

@@ -180,6 +180,8 @@ static enum http1_result http1_target_version(struct xm_rd *line, struct http1_r
     struct xm_rd target;
     xm_rd_sub(line, n, &target);
     q->url_len = (uint32_t)n;
+    struct xm_rd url = target;
+    q->url_cut = http1_copy_value(&url, q->url, sizeof q->url, false);
     char ver[9] = {0};
     if (n == 0 || !xm_rd_skip(line, 1) || xm_rd_left(line) != 8 || !xm_rd_copy(line, ver, 8))
         return HTTP1_NOT_HTTP;

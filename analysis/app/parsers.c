@@ -12,9 +12,9 @@ const struct app_parser app_parsers[] = {
     [APP_P_QUIC] = {"quic", APP_PROTO_UDP, APP_STYLE_PACKET, app_quic_packet, NULL, NULL,
                     app_quic_eve, app_quic_end},
     [APP_P_TLS] = {"tls", APP_PROTO_TCP, APP_STYLE_FLIGHT, NULL, app_tls_start, app_tls_parse,
-                   app_tls_eve},
+                   app_tls_eve, NULL, app_tls_server},
     [APP_P_HTTP] = {"http", APP_PROTO_TCP, APP_STYLE_FLIGHT, NULL, app_http_start,
-                    app_http_parse, app_http_eve},
+                    app_http_parse, app_http_eve, NULL, app_http_server},
 };
 const size_t app_parsers_len = XM_ARRAY_LEN(app_parsers);
 

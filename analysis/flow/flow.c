@@ -163,8 +163,10 @@ void flow_key_from_pkt(const struct xm_pkt *p, struct xm_flow_key *k)
     key_make(p, sp, dp, k);
 }
 
-/* 63-bit id from the canonical key and the first packet time (fixed
- * seed, little-endian time bytes): identical across runs and hosts. */
+/* 51-bit id from the canonical key and the first packet time (fixed
+ * seed, little-endian time bytes): identical across runs and hosts.
+ * 51 bits, as Suricata masks its EVE flow_id, so that the id is an exact
+ * IEEE double: jq 1.6 and JavaScript consumers keep it unchanged. */
 static uint64_t flow_id_of(const struct xm_flow_key *k, xm_time_t first)
 {
     uint8_t buf[sizeof *k + 8];
@@ -172,7 +174,7 @@ static uint64_t flow_id_of(const struct xm_flow_key *k, xm_time_t first)
     uint64_t t = (uint64_t)first;
     for (int i = 0; i < 8; i++)
         buf[sizeof *k + (size_t)i] = (uint8_t)(t >> (8 * i));
-    return xm_hash(buf, sizeof buf, XM_HASH_FIXED_SEED) & (uint64_t)INT64_MAX;
+    return xm_hash(buf, sizeof buf, XM_HASH_FIXED_SEED) & XM_FLOW_ID_MASK;
 }
 
 /* ---- table construction ------------------------------------------------ */

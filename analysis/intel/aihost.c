@@ -400,7 +400,7 @@ int aihost_eve_add(struct aihost *ah, const struct xm_addr *host, xm_time_t now,
     if (!v.n_evidence && !v.n_tags)
         return 0;
     json_t *h = ah_eve_host(&v);
-    if (!h || json_object_set_new(obj, "host", h) != 0)
+    if (!h || json_object_set_new(obj, "local_host", h) != 0)
         return -1;
     return 1;
 }

@@ -62,11 +62,22 @@ void proc_free(struct proc *p)
         fclose(p->ledger_out);
     proc_bpf_free(p);
     proc_ledger_free(p);
+    proc_hash_free(p->hash);
     proc_tab_release(p);
     free(p);
 }
 
 /* ---- attribution ----------------------------------------------------- */
+
+/* First attribution of a live process: its executable's hash is looked
+ * up or queued for the worker (xm_proc_hash.h), never computed here. */
+static void proc_exe_hash(struct proc *p, uint32_t id)
+{
+    struct proc_info *pi = proc_tab_by_id(p, id);
+    if (!p->hash || !pi || pi->has_sha256 || pi->exe_key.ino || pi->exited)
+        return;
+    pi->has_sha256 = proc_hash_request(p->hash, pi->pid, &pi->exe_key, pi->sha256);
+}
 
 uint32_t proc_attribute(struct proc *p, const struct xm_flow *f, uint8_t *confidence)
 {
@@ -88,6 +99,7 @@ uint32_t proc_attribute(struct proc *p, const struct xm_flow *f, uint8_t *confid
     p->st.hits[conf]++;
     if (id) {
         proc_tab_touch(p, id);
+        proc_exe_hash(p, id);
         if (p->ledger_out && !p->replay && !p->bpf)
             proc_ledger_write(p, f, id, conf);
     }

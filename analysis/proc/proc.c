@@ -219,6 +219,13 @@ void proc_stats_write(const struct proc *p, FILE *f)
                    p->st.procs_active);
     xm_prom_metric(f, "exfilmon_proc_connector_available", "gauge",
                    "Process connector open (0/1).", p->cn_fd >= 0);
+    proc_hash_write_metrics(p->hash, f);
+}
+
+void proc_sha256_refresh(const struct proc *p, struct proc_info *pi)
+{
+    if (pi && !pi->has_sha256 && p->hash)
+        pi->has_sha256 = proc_hash_get(p->hash, &pi->exe_key, pi->sha256);
 }
 
 /* ---- EVE ------------------------------------------------------------- */
@@ -272,6 +279,22 @@ static void proc_info_json_bpf(const struct proc_info *pi, json_t *o)
         json_object_set_new(o, "netns", json_integer(pi->netns));
 }
 
+/* The arguments as a JSON array (boundaries kept). */
+static json_t *proc_argv_json(const struct proc_info *pi)
+{
+    json_t *a = json_array();
+    size_t i = 0;
+    while (a && i < pi->argv_len) {
+        char arg[PROC_ARGV_LEN + 1];
+        size_t n = strnlen(pi->argv + i, pi->argv_len - i);
+        memcpy(arg, pi->argv + i, n);
+        arg[n] = '\0';
+        json_array_append_new(a, proc_jstr(arg));
+        i += n + 1;
+    }
+    return a;
+}
+
 json_t *proc_info_json(const struct proc_info *pi, bool ledger)
 {
     json_t *o = json_object();
@@ -281,7 +304,12 @@ json_t *proc_info_json(const struct proc_info *pi, bool ledger)
     json_object_set_new(o, "ppid", json_integer(pi->ppid));
     json_object_set_new(o, "name", proc_jstr(pi->comm));
     json_object_set_new(o, "exe", proc_jstr(pi->exe));
-    json_object_set_new(o, "cmdline", proc_jstr(pi->cmdline));
+    if (pi->has_sha256) {
+        char hex[2 * XM_SHA256_LEN + 1];
+        xm_sha256_hex(pi->sha256, hex);
+        json_object_set_new(o, "sha256", json_string(hex));
+    }
+    json_object_set_new(o, "cmdline", proc_argv_json(pi));
     json_object_set_new(o, "user", proc_jstr(pi->user));
     if (pi->uid_known)
         json_object_set_new(o, "uid", json_integer(pi->uid));
@@ -303,7 +331,8 @@ json_t *proc_info_json(const struct proc_info *pi, bool ledger)
 
 void proc_eve_add(const struct proc *p, uint32_t id, uint8_t conf, json_t *obj)
 {
-    const struct proc_info *pi = proc_get(p, id);
+    struct proc_info *pi = id ? proc_tab_by_id(p, id) : NULL;
+    proc_sha256_refresh(p, pi);
     if (pi)
         json_object_set_new(obj, "process", proc_info_json(pi, false));
     json_object_set_new(obj, "attribution", json_string(proc_attr_name(pi ? conf : 0)));

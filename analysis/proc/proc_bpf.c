@@ -234,6 +234,8 @@ static void pb_fill_from_event(struct proc *p, struct proc_info *pi, const struc
     proc_user_name(p, ev->uid, pi->user, sizeof pi->user);
     uint32_t alen = ev->args_len < XMB_ARGS_LEN ? ev->args_len : XMB_ARGS_LEN;
     proc_cmdline_clean((const uint8_t *)ev->args, alen, pi->cmdline, sizeof pi->cmdline);
+    pi->argv_len = (uint16_t)proc_cmdline_args((const uint8_t *)ev->args, alen, pi->argv,
+                                               sizeof pi->argv);
     pb_exe(ev, pi->exe, sizeof pi->exe);
     pi->cgroup_id = ev->cgroup_id;
     pi->netns = ev->netns;

@@ -78,6 +78,8 @@ struct proc {
 
     struct { uint32_t uid; bool used; char name[PROC_USER_LEN]; } ucache[32];
 
+    struct proc_hash *hash;        /* live only: executable SHA-256 */
+
     FILE *ledger_out;
     struct proc_lentry *ledger;
     uint32_t nledger, ledger_cap;
@@ -95,6 +97,8 @@ struct proc_info *proc_tab_by_pid(struct proc *p, uint32_t pid);
 struct proc_info *proc_tab_by_id(const struct proc *p, uint32_t id);
 void proc_tab_touch(struct proc *p, uint32_t id);
 json_t *proc_info_json(const struct proc_info *pi, bool ledger);
+/* Copies a finished executable hash into pi when one became known. */
+void proc_sha256_refresh(const struct proc *p, struct proc_info *pi);
 xm_time_t proc_wall_us(void);
 
 /* proc_live.c: kernel side. */

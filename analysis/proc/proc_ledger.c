@@ -58,6 +58,7 @@ static void pg_set_addr(json_t *o, const char *key, const struct xm_addr *a)
 void proc_ledger_write(struct proc *p, const struct xm_flow *f, uint32_t id, uint8_t conf)
 {
     const struct proc_info *pi = proc_tab_by_id(p, id);
+    proc_sha256_refresh(p, proc_tab_by_id(p, id));
     json_t *o = json_object();
     char ts[40];
     if (!o || !pi) {
@@ -121,6 +122,45 @@ static void pg_str(json_t *o, const char *k, char *out, size_t cap)
     snprintf(out, cap, "%s", s ? s : "");
 }
 
+/* "cmdline": an array of arguments (schema 2.0), or a string (ledgers
+ * written before: its boundaries are lost, arguments split at spaces). */
+static void pg_cmdline(json_t *c, struct proc_info *pi)
+{
+    char raw[PROC_ARGV_LEN];
+    size_t n = 0;
+    if (json_is_string(c)) {
+        snprintf(pi->cmdline, sizeof pi->cmdline, "%s", json_string_value(c));
+        for (const char *s = pi->cmdline; *s && n < sizeof raw; s++)
+            raw[n++] = *s == ' ' ? '\0' : *s;
+    }
+    for (size_t i = 0; json_is_array(c) && i < json_array_size(c); i++) {
+        const char *a = json_string_value(json_array_get(c, i));
+        for (size_t k = 0; a && a[k] && n < sizeof raw; k++)
+            raw[n++] = a[k];
+        if (n < sizeof raw)
+            raw[n++] = '\0';
+    }
+    pi->argv_len = (uint16_t)proc_cmdline_args((const uint8_t *)raw, n, pi->argv,
+                                               sizeof pi->argv);
+    if (json_is_array(c))
+        proc_cmdline_clean((const uint8_t *)raw, n, pi->cmdline, sizeof pi->cmdline);
+}
+
+/* 64 hex digits -> 32 bytes; false for anything else. */
+static bool pg_sha256(const char *s, uint8_t out[XM_SHA256_LEN])
+{
+    if (!s || strlen(s) != 2 * XM_SHA256_LEN)
+        return false;
+    for (size_t i = 0; i < 2 * XM_SHA256_LEN; i++) {
+        char c = s[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0)
+            return false;
+        out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | v : v << 4);
+    }
+    return true;
+}
+
 static int pg_conf(json_t *o, uint8_t *conf)
 {
     const char *s = json_string_value(json_object_get(o, "attribution"));
@@ -173,7 +213,8 @@ static int pg_process(json_t *o, struct proc_info *pi, const char **why)
     pi->ai = json_is_true(json_object_get(o, "ai"));
     pg_str(o, "name", pi->comm, sizeof pi->comm);
     pg_str(o, "exe", pi->exe, sizeof pi->exe);
-    pg_str(o, "cmdline", pi->cmdline, sizeof pi->cmdline);
+    pg_cmdline(json_object_get(o, "cmdline"), pi);
+    pi->has_sha256 = pg_sha256(json_string_value(json_object_get(o, "sha256")), pi->sha256);
     pg_str(o, "user", pi->user, sizeof pi->user);
     pg_str(o, "ai_evidence", pi->ai_evidence, sizeof pi->ai_evidence);
     if (pg_bpf_fields(o, pi, why) != 0)
@@ -253,8 +294,13 @@ static bool pg_same_proc(const struct proc_info *a, const struct proc_info *b)
 static uint32_t pg_proc_id(struct proc *p, const struct proc_info *src)
 {
     struct proc_info *pi = proc_tab_by_pid(p, src->pid);
-    if (pi && pg_same_proc(pi, src))
+    if (pi && pg_same_proc(pi, src)) {
+        if (!pi->has_sha256 && src->has_sha256) {   /* a later line knew the hash */
+            pi->has_sha256 = true;
+            memcpy(pi->sha256, src->sha256, sizeof pi->sha256);
+        }
         return pi->id;
+    }
     if (p->st.procs_active >= p->lim.max_procs)
         return 0;
     pi = proc_tab_add(p, src->pid, src->first_seen);

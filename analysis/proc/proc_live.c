@@ -113,6 +113,8 @@ static void pl_exe_cmdline(struct proc_info *pi)
     n = pl_read(pi->pid, "cmdline", buf, sizeof buf);
     proc_cmdline_clean((const uint8_t *)buf, n > 0 ? (size_t)n : 0, pi->cmdline,
                        sizeof pi->cmdline);
+    pi->argv_len = (uint16_t)proc_cmdline_args((const uint8_t *)buf, n > 0 ? (size_t)n : 0,
+                                               pi->argv, sizeof pi->argv);
 }
 
 static void pl_cgroup(struct proc_info *pi)
@@ -629,6 +631,8 @@ int proc_open_netlink(struct proc *p)
     }
     if (p->cn_fd < 0)
         pl_cn_open(p);
+    if (!p->hash)
+        p->hash = proc_hash_new(0, 0);   /* NULL: no hashes, attribution goes on */
     return 0;
 }
 

@@ -218,6 +218,22 @@ void proc_cmdline_clean(const uint8_t *raw, size_t len, char *out, size_t outlen
     out[n] = '\0';
 }
 
+size_t proc_cmdline_args(const uint8_t *raw, size_t len, char *out, size_t cap)
+{
+    size_t n = 0;
+    if (cap == 0)
+        return 0;
+    for (size_t i = 0; i < len && n < cap; i++) {
+        uint8_t c = raw[i];
+        if (c == 0 && (n == 0 || out[n - 1] == '\0'))
+            continue;                  /* no empty separators */
+        out[n++] = c == 0 ? '\0' : (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    while (n > 0 && out[n - 1] == '\0')
+        n--;
+    return n;
+}
+
 /* ---- AI tooling verdict ---------------------------------------------- */
 
 static const char *const pp_ai_modules[] = {
