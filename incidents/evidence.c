@@ -109,9 +109,9 @@ static void inc_hit_group(const json_t *alert, struct inc_hit *h)
     json_int_t asn = json_integer_value(json_object_get(geo, "asn"));
     if (h->ioc)
         inc_set_group(h, INC_G_CAMPAIGN, h->ioc);
-    else if (cat && !strcmp(cat, "DNS Tunnel") && (js(jo(alert, "dns"), "domain") || domain))
-        inc_set_group(h, INC_G_DNS_TUNNEL, js(jo(alert, "dns"), "domain") ?
-                      js(jo(alert, "dns"), "domain") : domain);
+    else if (cat && !strcmp(cat, "DNS Tunnel") && (js(jo(alert, "dns_query"), "domain") || domain))
+        inc_set_group(h, INC_G_DNS_TUNNEL, js(jo(alert, "dns_query"), "domain") ?
+                      js(jo(alert, "dns_query"), "domain") : domain);
     else if (domain)
         inc_set_group(h, INC_G_DOMAIN, domain);
     else if (asn > 0)
@@ -182,7 +182,7 @@ int inc_hit_read(const json_t *alert, const struct xm_netset *home, struct inc_h
     h->category = js(a, "category");
     h->dest_name = js(name, "name");
     h->dest_source = js(name, "source");
-    h->qname = js(jo(alert, "dns"), "query");
+    h->qname = js(jo(alert, "dns_query"), "query");
     h->community_id = js(alert, "community_id");
     h->ioc = js(intel, "ioc_list");
     h->lookalike_vendor = js(intel, "lookalike_vendor");

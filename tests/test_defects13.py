@@ -101,8 +101,8 @@ def case_dns_per_flow(exe, work):
     alerts = replay(exe, corpus('dns/suricata_bug-1158_input.pcap'))
     tun = [a for a in alerts if a['alert'].get('category') == 'DNS Tunnel']
     nb = [a for a in tun if a.get('src_port') == 137 or a.get('dest_port') == 137]
-    named = [a for a in tun if a.get('dns', {}).get('domain') == 'tunnel.com'
-             and a['dns'].get('query', '').endswith('.tunnel.com')]
+    named = [a for a in tun if a.get('dns_query', {}).get('domain') == 'tunnel.com'
+             and a['dns_query'].get('query', '').endswith('.tunnel.com')]
     print('dns_per_flow: %d DNS-tunnel alerts, %d on the NetBIOS flow (want 0), '
           '%d naming tunnel.com and a query (want all)' % (len(tun), len(nb), len(named)))
     inc = replay(exe, corpus('dns/suricata_bug-1158_input.pcap'), ['--alert-mode', 'incidents'])
@@ -129,7 +129,7 @@ def case_dns_tunnel_labels(exe, work):
     for h in hosts:
         mine = [a for a in alerts if a.get('src_ip') == h and
                 a['alert']['signature_id'] == 100112]
-        doms = sorted({a.get('dns', {}).get('domain') for a in mine})
+        doms = sorted({a.get('dns_query', {}).get('domain') for a in mine})
         print('dns_tunnel_labels: %s: %d long-label alerts, dns.domain %s' % (h, len(mine), doms))
         ok &= len(mine) > 0
     return ok

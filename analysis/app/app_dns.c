@@ -218,7 +218,7 @@ static void app_qtype_name(uint16_t t, char *buf, size_t len)
     snprintf(buf, len, "TYPE%u", (unsigned)t);
 }
 
-/* Table row eve(): "dns": {"query", "domain", "qtype"} of the flow's last
+/* Table row eve(): "dns_query": {"query", "domain", "qtype"} of the flow's last
  * query (records and alerts of DNS flows; absent for answer-only flows). */
 void app_dns_eve(const struct app_ctx *a, const struct xm_flow *f, json_t *rec)
 {
@@ -229,7 +229,7 @@ void app_dns_eve(const struct app_ctx *a, const struct xm_flow *f, json_t *rec)
     app_qtype_name(q.qtype, t, sizeof t);
     json_t *o = json_pack("{s:s, s:s, s:s}", "query", q.qname, "domain", q.domain, "qtype", t);
     if (o)
-        json_object_set_new(rec, "dns", o);
+        json_object_set_new(rec, "dns_query", o);
 }
 
 bool app_dns_stats(const struct app_ctx *a, const struct xm_addr *host, const char *domain,

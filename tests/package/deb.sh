@@ -173,8 +173,8 @@ u=$(id -u exfilmon)
 [ "$uids" = "$u $u $u $u" ] && ok "runs as exfilmon (uid $u)" || fail "uids $uids, not exfilmon's"
 amb=$(sed -n 's/^CapAmb:\t//p' "/proc/$PID/status")
 # CAP_NET_ADMIN (12) and CAP_NET_RAW (13) ambient, nothing else beyond
-# CAP_DAC_READ_SEARCH (2) and CAP_SYS_PTRACE (19)
-[ $(( 0x$amb & 0x3000 )) = $(( 0x3000 )) ] && [ $(( 0x$amb & ~0x83004 )) = 0 ] &&
+# CAP_DAC_READ_SEARCH (2), CAP_SYS_PTRACE (19), CAP_PERFMON (38) and CAP_BPF (39)
+[ $(( 0x$amb & 0x3000 )) = $(( 0x3000 )) ] && [ $(( 0x$amb & ~0xc000083004 )) = 0 ] &&
     ok "ambient capabilities 0x$amb" || fail "ambient capabilities 0x$amb"
 [ "$(stat -c %U:%G:%a $LOGS)" = exfilmon:exfilmon:750 ] && ok "$LOGS exfilmon:exfilmon 0750" ||
     fail "$LOGS is $(stat -c %U:%G:%a $LOGS)"
