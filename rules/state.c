@@ -107,6 +107,17 @@ static bool st_key_ok(const struct rlayout *lay, const uint8_t *k)
     return true;
 }
 
+/* Top flows remember their flow's name as an id of this run's names
+ * table, which is not saved: after a restart the id would name nothing or
+ * another name, so a restored top flow is unnamed. */
+static void st_forget_names(struct rtop *top)
+{
+    for (int i = 0; i < RTOP_K; i++) {
+        top->f[i].name_id = 0;
+        top->f[i].name_src = 0;
+    }
+}
+
 /* Parses hex of a whole entry (after the header) and stores it; lay
  * (key tables only) checks the per-key invariants first. */
 static int st_put(struct st_load *l, struct rtab *t, const char *hex,
@@ -120,8 +131,11 @@ static int st_put(struct st_load *l, struct rtab *t, const char *hex,
     if (lay && !st_key_ok(lay, l->buf))
         return -1;
     uint8_t *e = rtab_upsert(t, l->buf + ST_HDR, &created);
-    if (e)
-        memcpy(e + ST_HDR + t->klen, l->buf + ST_HDR + t->klen, n - t->klen);
+    if (!e)
+        return 0;
+    memcpy(e + ST_HDR + t->klen, l->buf + ST_HDR + t->klen, n - t->klen);
+    if (lay && lay->off_top)
+        st_forget_names(rk_payload((const struct rkstate *)e, lay->off_top));
     return 0;
 }
 
