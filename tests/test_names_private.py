@@ -119,8 +119,9 @@ expect(40005, 'reason', dn(40005).get('reason'), 'private_dns')
 expect(40007, 'reason', dn(40007).get('reason'), 'no_dns_seen')
 expect(40008, 'dest_name', dn(40008), {'name': None, 'source': 'unnamed', 'reason': 'ech',
                                        'ech': True, 'ech_outer_name': 'cloudflare-ech.com'})
-expect(40008, 'tls', recs[40008].get('tls'), {'sni': 'cloudflare-ech.com', 'alpn': 'h2,http/1.1',
-                                              'ech': True})
+expect(40008, 'tls', recs[40008].get('tls'), {'sni': 'cloudflare-ech.com',
+                                              'client_handshake': {'version': 'TLS 1.3'},
+                                              'client_alpns': ['h2', 'http/1.1'], 'ech': True})
 expect(40010, 'name', (dn(40010).get('name'), dn(40010).get('source'), dn(40010).get('ech')),
        ('real.example', 'dns', True))
 expect(40011, 'dest_name', dn(40011), {'name': 'www.example.com', 'source': 'sni',
