@@ -68,8 +68,8 @@ def main():
             shutil.copytree(base, d)
             env = dict(os.environ, XM_STATE_TEST_ABORT=c)
             r = subprocess.run(cmd(exe, day2, d), env=env, capture_output=True)
+            same = files(d)[c] == prev[c]      # before loads(), which saves again
             why = loads(exe, empty, d)
-            same = files(d)[c] == prev[c]
             ok = r.returncode != 0 and same and not why
             fails += not ok
             print('%s abort before rename of %s: exit %d, previous file kept: %s, loads: %s'
