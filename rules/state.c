@@ -37,13 +37,31 @@ static bool st_keep(const struct rtab *t, const uint8_t *e, bool supp)
     return !supp || st_keep_scope(k->k.scope);
 }
 
+/* Top flows remember their flow's name as an id of this run's names
+ * table, which is not saved: after a restart the id would name nothing or
+ * another name, so a restored top flow is unnamed. */
+static void st_forget_names(struct rtop *top)
+{
+    for (int i = 0; i < RTOP_K; i++) {
+        top->f[i].name_id = 0;
+        top->f[i].name_src = 0;
+    }
+}
+
+/* lay: key tables only (their top flows' name ids are not saved); copy
+ * holds one entry. */
 static void st_save_tab(struct xm_state_w *w, const struct rtab *t, const char *tag,
-                        char *hex)
+                        char *hex, const struct rlayout *lay, uint8_t *copy)
 {
     bool supp = tag[0] == 'u';
-    for (const uint8_t *e = rtab_next(t, NULL); e; e = rtab_next(t, e))
-        if (st_keep(t, e, supp))
-            xm_state_line(w, "%s %s", tag, xm_state_hex(e + ST_HDR, t->esize - ST_HDR, hex));
+    for (const uint8_t *e = rtab_next(t, NULL); e; e = rtab_next(t, e)) {
+        if (!st_keep(t, e, supp))
+            continue;
+        memcpy(copy, e, t->esize);
+        if (lay && lay->off_top)
+            st_forget_names(rk_payload((const struct rkstate *)copy, lay->off_top));
+        xm_state_line(w, "%s %s", tag, xm_state_hex(copy + ST_HDR, t->esize - ST_HDR, hex));
+    }
 }
 
 static size_t st_max_esize(const struct rules_engine *eng)
@@ -61,8 +79,10 @@ int rules_engine_save(const struct rules_engine *eng, const char *dir)
 {
     struct xm_state_w w;
     char *hex = malloc(2 * st_max_esize(eng) + 1);
-    if (!hex || xm_state_begin(&w, dir, "rules") != 0) {
+    uint8_t *copy = malloc(st_max_esize(eng));
+    if (!hex || !copy || xm_state_begin(&w, dir, "rules") != 0) {
         free(hex);
+        free(copy);
         return -1;
     }
     xm_state_line(&w, "clock %" PRId64 " %" PRId64, (int64_t)eng->now, (int64_t)eng->first);
@@ -72,12 +92,13 @@ int rules_engine_save(const struct rules_engine *eng, const char *dir)
             continue;
         xm_state_line(&w, "layout %d %s", s, xm_state_hex(&eng->lay[s], sizeof eng->lay[s], hex));
         snprintf(tag, sizeof tag, "k %d", s);
-        st_save_tab(&w, &eng->keys[s], tag, hex);
+        st_save_tab(&w, &eng->keys[s], tag, hex, &eng->lay[s], copy);
     }
-    st_save_tab(&w, &eng->seen, "s", hex);
-    st_save_tab(&w, &eng->dsts, "d", hex);
-    st_save_tab(&w, &eng->supp, "u", hex);
+    st_save_tab(&w, &eng->seen, "s", hex, NULL, copy);
+    st_save_tab(&w, &eng->dsts, "d", hex, NULL, copy);
+    st_save_tab(&w, &eng->supp, "u", hex, NULL, copy);
     free(hex);
+    free(copy);
     return xm_state_commit(&w);
 }
 
@@ -107,16 +128,6 @@ static bool st_key_ok(const struct rlayout *lay, const uint8_t *k)
     return true;
 }
 
-/* Top flows remember their flow's name as an id of this run's names
- * table, which is not saved: after a restart the id would name nothing or
- * another name, so a restored top flow is unnamed. */
-static void st_forget_names(struct rtop *top)
-{
-    for (int i = 0; i < RTOP_K; i++) {
-        top->f[i].name_id = 0;
-        top->f[i].name_src = 0;
-    }
-}
 
 /* Parses hex of a whole entry (after the header) and stores it; lay
  * (key tables only) checks the per-key invariants first. */
