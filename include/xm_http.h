@@ -61,6 +61,15 @@ bool http1_request_start(const uint8_t *p, size_t len);
 const char *http1_result_name(enum http1_result r);
 
 /*
+ * Carves the next line (without CR LF) of a request or response head out
+ * of r into *line (a view into r's bytes) and moves r past its LF.
+ * NEED_MORE when no LF is present yet; INVALID once the head passes
+ * HTTP1_HEAD_MAX bytes (RFC 9112 2.2 lets a recipient bound it).
+ */
+struct xm_rd;
+enum http1_result http1_next_line(struct xm_rd *r, struct xm_rd *line);
+
+/*
  * Response head (analysis/app/http_resp.c) from the server's first bytes:
  * status code and Content-Length.  Always initialises *s.  HTTP1_OK when
  * the head ended (CRLF CRLF); NEED_MORE when the bytes end inside it (what

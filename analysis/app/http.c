@@ -39,11 +39,8 @@ static bool http1_method_prefix(const struct xm_rd *r)
     return n == xm_rd_left(r) && n <= HTTP1_METHOD_MAX;
 }
 
-/*
- * Carves the next line (without CR LF) out of r into *line.  NEED_MORE
- * when no LF is present yet.
- */
-static enum http1_result http1_line(struct xm_rd *r, struct xm_rd *line)
+/* Contract in include/xm_http.h (shared with http_resp.c). */
+enum http1_result http1_next_line(struct xm_rd *r, struct xm_rd *line)
 {
     size_t n = 0;
     uint8_t c = 0;
@@ -196,7 +193,7 @@ static enum http1_result http1_target_version(struct xm_rd *line, struct http1_r
 static enum http1_result http1_request_line(struct xm_rd *r, struct http1_req *q)
 {
     struct xm_rd line;
-    enum http1_result res = http1_line(r, &line);
+    enum http1_result res = http1_next_line(r, &line);
     if (res == HTTP1_NEED_MORE && !http1_request_start(r->p, r->len) &&
         !http1_method_prefix(r))
         return HTTP1_NOT_HTTP;
@@ -213,7 +210,7 @@ enum http1_result http1_parse_request(const uint8_t *p, size_t len, struct http1
     xm_rd_init(&r, p, len);
     enum http1_result res = http1_request_line(&r, q);
     while (res == HTTP1_OK) {
-        res = http1_line(&r, &line);
+        res = http1_next_line(&r, &line);
         if (res != HTTP1_OK)
             break;
         if (xm_rd_left(&line) == 0) {

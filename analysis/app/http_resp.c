@@ -11,22 +11,6 @@
 
 static char http1r_lower(uint8_t c) { return (char)(c >= 'A' && c <= 'Z' ? c + 32 : c); }
 
-/* Next line without CR LF; NEED_MORE when no LF is present yet. */
-static enum http1_result http1r_line(struct xm_rd *r, struct xm_rd *line)
-{
-    size_t n = 0;
-    uint8_t c = 0;
-    while (xm_rd_peek8(r, n, &c) && c != '\n')
-        n++;
-    if (c != '\n')
-        return r->off + n > HTTP1_HEAD_MAX ? HTTP1_INVALID : HTTP1_NEED_MORE;
-    xm_rd_sub(r, n, line);
-    xm_rd_skip(r, 1);
-    if (n > 0 && xm_rd_peek8(line, n - 1, &c) && c == '\r')
-        xm_rd_init(line, line->p, n - 1);
-    return r->off > HTTP1_HEAD_MAX ? HTTP1_INVALID : HTTP1_OK;
-}
-
 /* "HTTP/1.x SP 3DIGIT" (the reason phrase is ignored); the first digit
  * is 1..9 (RFC 9110 15: 100..599, larger kept as sent). */
 static enum http1_result http1r_status(struct xm_rd *line, struct http1_resp *s)
@@ -80,13 +64,13 @@ enum http1_result http1_parse_response(const uint8_t *p, size_t len, struct http
     struct xm_rd r, line;
     memset(s, 0, sizeof *s);
     xm_rd_init(&r, p, len);
-    enum http1_result res = http1r_line(&r, &line);
+    enum http1_result res = http1_next_line(&r, &line);
     if (res == HTTP1_NEED_MORE && len >= 5 && memcmp(p, "HTTP/", 5) != 0)
         return HTTP1_NOT_HTTP;
     if (res == HTTP1_OK)
         res = http1r_status(&line, s);
     while (res == HTTP1_OK) {
-        if ((res = http1r_line(&r, &line)) != HTTP1_OK)
+        if ((res = http1_next_line(&r, &line)) != HTTP1_OK)
             break;
         if (xm_rd_left(&line) == 0)
             break;                          /* end of the head */
