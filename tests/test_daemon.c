@@ -2,7 +2,7 @@
  * test_daemon.c - src/daemon.c live on the loopback interface (root only;
  * exit 77 otherwise).  The test process runs the daemon loop; a forked
  * child plays operator and traffic source:
- *   1. five UDP datagrams of 1000 bytes from five source ports;
+ *   1. five UDP datagrams of 1000 bytes from five (ephemeral) source ports;
  *   2. waits for the 1 s timer to expire them (udp timeout 1 s): the
  *      records must appear although the wire is quiet;
  *   3. fetches /metrics (checked as Prometheus text), sends SIGUSR1;
@@ -29,7 +29,10 @@
 #include "xm_http_api.h"
 #include "xm_test.h"
 
-#define PORT 39917
+/* The UDP port the traffic goes to: the sink socket's, chosen by the
+ * kernel, so runs side by side (several build trees) never see each
+ * other's datagrams. */
+static int PORT;
 
 static char dir[] = "/tmp/xm_test_daemon.XXXXXX";
 
@@ -39,7 +42,7 @@ static void nap(long ms)
     nanosleep(&ts, NULL);
 }
 
-static void send_udp(int first_sport, int n)
+static void send_udp(int n)
 {
     char payload[1000];
     memset(payload, 'u', sizeof payload);
@@ -48,7 +51,7 @@ static void send_udp(int first_sport, int n)
     for (int i = 0; i < n; i++) {
         int fd = socket(AF_INET, SOCK_DGRAM, 0);
         struct sockaddr_in src = dst;
-        src.sin_port = htons((uint16_t)(first_sport + i));
+        src.sin_port = 0;   /* a fresh ephemeral port per datagram: one flow each */
         if (bind(fd, (struct sockaddr *)&src, sizeof src) == 0)
             sendto(fd, payload, sizeof payload, 0, (struct sockaddr *)&dst, sizeof dst);
         close(fd);
@@ -88,7 +91,7 @@ static void operator(int port)
     char a[256], b[256];
     pid_t d = getppid();
     nap(500);                           /* the loop is running */
-    send_udp(40100, 5);
+    send_udp(5);
     nap(2600);                          /* udp timeout 1 s + ticks */
     fetch_metrics(port);
     kill(d, SIGUSR1);
@@ -97,7 +100,7 @@ static void operator(int port)
     rename(a, b);
     kill(d, SIGHUP);
     nap(300);
-    send_udp(40200, 3);
+    send_udp(3);
     nap(200);
     kill(d, SIGTERM);
 }
@@ -202,8 +205,10 @@ static struct daemon *setup(struct xm_opts *o, struct src **s, struct xm_pipelin
 {
     char err[512];
     struct src_live_opts lo = { "lo", 65535, 4096, false, 100, false };  /* 4 MiB */
+    char filter[32];
+    snprintf(filter, sizeof filter, "udp port %d", PORT);
     if (src_open_live(s, &lo, err, sizeof err) != 0 ||
-        src_set_filter(*s, "udp port 39917", err, sizeof err) != 0) {
+        src_set_filter(*s, filter, err, sizeof err) != 0) {
         fprintf(stderr, "capture: %s\n", err);
         return NULL;
     }
@@ -242,9 +247,12 @@ int main(void)
     o.home_net = "127.0.0.0/8";
     o.http_listen = "127.0.0.1:0";
     int sink = socket(AF_INET, SOCK_DGRAM, 0);    /* no ICMP unreachable */
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(sink, (struct sockaddr *)&sa, sizeof sa);
+    socklen_t salen = sizeof sa;
+    CHECK(bind(sink, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+          getsockname(sink, (struct sockaddr *)&sa, &salen) == 0);
+    PORT = ntohs(sa.sin_port);
 
     int nfd = notify_listen();
     CHECK(nfd >= 0);
