@@ -13,6 +13,7 @@
 #include <linux/types.h>
 
 #include "../analysis/proc/bpf/attrib_event.h"
+#include "flow_fixture.h"
 #include "xm_test.h"
 
 #include <arpa/inet.h>
@@ -169,19 +170,6 @@ static void test_netlink_decode(void)
 
 /* ---- ledger from text ------------------------------------------------ */
 
-static void flow4(struct xm_flow *f, uint8_t proto, const char *c, uint16_t cp,
-                  const char *s, uint16_t sp, xm_time_t first)
-{
-    memset(f, 0, sizeof *f);
-    xm_addr_parse(c, &f->cli);
-    xm_addr_parse(s, &f->srv);
-    f->cli_port = cp;
-    f->srv_port = sp;
-    f->proto = proto;
-    f->first = f->last = first;
-    f->local = FLOW_LOCAL_CLIENT;
-}
-
 #define L1 "{\"ts_us\":1700000000000000,\"proto\":6,\"src_ip\":\"10.0.0.5\",\"src_port\":40000," \
            "\"dest_ip\":\"203.0.113.9\",\"dest_port\":443,\"attribution\":\"exact\"," \
            "\"process\":{\"pid\":4321,\"ppid\":1,\"name\":\"python3\",\"exe\":\"/usr/bin/python3.11\"," \
@@ -202,7 +190,7 @@ static void test_ledger_text(void)
     struct xm_flow f;
     uint8_t conf = 0;
     /* Same tuple, reversed orientation, 4 s later: within tolerance. */
-    flow4(&f, 6, "203.0.113.9", 443, "10.0.0.5", 40000, XM_SEC(1700000004));
+    xm_test_flow(&f, 6, "203.0.113.9", 443, "10.0.0.5", 40000, FLOW_LOCAL_CLIENT, XM_SEC(1700000004));
     uint32_t id = proc_attribute(p, &f, &conf);
     const struct proc_info *pi = proc_get(p, id);
     CHECK(pi != NULL);
@@ -224,10 +212,10 @@ static void test_ledger_text(void)
         free(js);
         json_decref(o);
     }
-    flow4(&f, 6, "10.0.0.5", 40000, "203.0.113.9", 443, XM_SEC(1700000006));
+    xm_test_flow(&f, 6, "10.0.0.5", 40000, "203.0.113.9", 443, FLOW_LOCAL_CLIENT, XM_SEC(1700000006));
     CHECK(proc_attribute(p, &f, &conf) == 0);          /* 6 s: too far */
     CHECK_EQ_U64(conf, PROC_ATTR_NONE);
-    flow4(&f, 17, "10.0.0.5", 5353, "10.0.0.1", 53, XM_SEC(1700000003));
+    xm_test_flow(&f, 17, "10.0.0.5", 5353, "10.0.0.1", 53, FLOW_LOCAL_CLIENT, XM_SEC(1700000003));
     id = proc_attribute(p, &f, &conf);
     CHECK_EQ_U64(conf, PROC_ATTR_PORT_GUESS);
     CHECK(proc_get(p, id) && proc_get(p, id)->pid == 99);
@@ -280,7 +268,7 @@ static void test_ledger_bpf(void)
     CHECK_STR(proc_source_name(p), "ledger");
     struct xm_flow f;
     uint8_t conf = 0;
-    flow4(&f, 6, "10.0.0.5", 41000, "198.51.100.7", 443, XM_SEC(1700000101));
+    xm_test_flow(&f, 6, "10.0.0.5", 41000, "198.51.100.7", 443, FLOW_LOCAL_CLIENT, XM_SEC(1700000101));
     f.proc_id = proc_attribute(p, &f, &conf);
     f.attribution = conf;
     CHECK_EQ_U64(conf, PROC_ATTR_BPF);
@@ -302,7 +290,7 @@ static void test_ledger_bpf(void)
     json_decref(o);
     /* A flow without the ledger's counts gets no "socket". */
     struct xm_flow g;
-    flow4(&g, 6, "10.0.0.5", 41001, "198.51.100.7", 443, XM_SEC(1700000101));
+    xm_test_flow(&g, 6, "10.0.0.5", 41001, "198.51.100.7", 443, FLOW_LOCAL_CLIENT, XM_SEC(1700000101));
     proc_flow_end(p, &g, true);
     CHECK(!g.sock_known);
     o = json_object();
@@ -377,7 +365,7 @@ static void test_bpf_feed(void)
     proc_bpf_feed(p, &e, sizeof e);
     struct xm_flow f;
     uint8_t conf = 0;
-    flow4(&f, 6, "10.0.0.5", 40000, "10.0.0.9", 443, XM_SEC(1700001000));
+    xm_test_flow(&f, 6, "10.0.0.5", 40000, "10.0.0.9", 443, FLOW_LOCAL_CLIENT, XM_SEC(1700001000));
     f.proc_id = proc_attribute(p, &f, &conf);
     f.attribution = conf;
     CHECK_EQ_U64(conf, PROC_ATTR_BPF);

@@ -8,6 +8,7 @@
 #include "xm_proc.h"
 #include "xm_proc_hash.h"
 #include "xm_sha256.h"
+#include "flow_fixture.h"
 #include "xm_test.h"
 
 #include <fcntl.h>
@@ -106,19 +107,6 @@ static void test_exe_hash(void)
     unlink(path);
 }
 
-static void flow4(struct xm_flow *f, uint8_t proto, const char *c, uint16_t cp,
-                  const char *s, uint16_t sp, xm_time_t first)
-{
-    memset(f, 0, sizeof *f);
-    xm_addr_parse(c, &f->cli);
-    xm_addr_parse(s, &f->srv);
-    f->cli_port = cp;
-    f->srv_port = sp;
-    f->proto = proto;
-    f->first = f->last = first;
-    f->local = FLOW_LOCAL_CLIENT;
-}
-
 /* Schema 2.0 ledgers: cmdline as an array (an argument with a space stays
  * one), sha256 carried; a later line of the same process adds the hash. */
 #define V1 "{\"ts_us\":1700000000000000,\"proto\":6,\"src_ip\":\"10.0.0.6\",\"src_port\":40001," \
@@ -139,7 +127,7 @@ static void test_ledger_v2(void)
     CHECK(proc_ledger_load_buf(p, "led", txt, strlen(txt), err, sizeof err) == 0);
     struct xm_flow f;
     uint8_t conf = 0;
-    flow4(&f, 6, "10.0.0.6", 40001, "203.0.113.9", 443, XM_SEC(1700000000));
+    xm_test_flow(&f, 6, "10.0.0.6", 40001, "203.0.113.9", 443, FLOW_LOCAL_CLIENT, XM_SEC(1700000000));
     uint32_t id = proc_attribute(p, &f, &conf);
     CHECK(id != 0);
     CHECK_STR(proc_get(p, id) ? proc_get(p, id)->cmdline : "", "python3 -c a b");

@@ -10,6 +10,7 @@
 
 #include "xm_procwatch.h"
 #include "xm_rules.h"
+#include "flow_fixture.h"
 #include "xm_test.h"
 #include "../src/xm_enrich.h"
 
@@ -19,19 +20,6 @@ static struct xm_addr addr(const char *s)
     memset(&a, 0, sizeof a);
     CHECK(xm_addr_parse(s, &a) == 0);
     return a;
-}
-
-static void flow4(struct xm_flow *f, const char *cli, uint16_t cp, const char *srv, uint16_t sp,
-                  uint8_t local, xm_time_t first)
-{
-    memset(f, 0, sizeof *f);
-    f->cli = addr(cli);
-    f->srv = addr(srv);
-    f->cli_port = cp;
-    f->srv_port = sp;
-    f->proto = 6;
-    f->local = local;
-    f->first = f->last = first;
 }
 
 static void test_metadata_addr(void)
@@ -85,13 +73,13 @@ static void test_tables(void)
     CHECK(w != NULL);
     if (!w)
         return;
-    flow4(&f, "10.0.0.1", 40000, "169.254.169.254", 80, FLOW_LOCAL_CLIENT, XM_SEC(100));
+    xm_test_flow(&f, 6, "10.0.0.1", 40000, "169.254.169.254", 80, FLOW_LOCAL_CLIENT, XM_SEC(100));
     f.proc_id = 7;
     procwatch_on_new_flow(w, &f);
     /* Default home networks hold 169.254/16: local on both ends. */
-    flow4(&f, "10.0.0.2", 40000, "169.254.169.254", 80, FLOW_LOCAL_BOTH, XM_SEC(110));
+    xm_test_flow(&f, 6, "10.0.0.2", 40000, "169.254.169.254", 80, FLOW_LOCAL_BOTH, XM_SEC(110));
     procwatch_on_new_flow(w, &f);
-    flow4(&f, "10.0.0.9", 40000, "203.0.113.5", 443, FLOW_LOCAL_CLIENT, XM_SEC(111));
+    xm_test_flow(&f, 6, "10.0.0.9", 40000, "203.0.113.5", 443, FLOW_LOCAL_CLIENT, XM_SEC(111));
     procwatch_on_new_flow(w, &f);                    /* not metadata */
     struct xm_addr h1 = addr("10.0.0.1"), h2 = addr("10.0.0.2"), h3 = addr("fd00::3"),
                    h9 = addr("10.0.0.9");
@@ -102,9 +90,9 @@ static void test_tables(void)
     CHECK(!procwatch_proc_contact(w, 8, &t));
     CHECK(!procwatch_proc_contact(w, 0, &t));
     /* h1 contacts again (newest), then h3 (IPv6 IMDS) evicts h2. */
-    flow4(&f, "10.0.0.1", 40001, "169.254.169.254", 80, FLOW_LOCAL_CLIENT, XM_SEC(120));
+    xm_test_flow(&f, 6, "10.0.0.1", 40001, "169.254.169.254", 80, FLOW_LOCAL_CLIENT, XM_SEC(120));
     procwatch_on_new_flow(w, &f);
-    flow4(&f, "fd00::3", 40000, "fd00:ec2::254", 80, FLOW_LOCAL_BOTH, XM_SEC(130));
+    xm_test_flow(&f, 6, "fd00::3", 40000, "fd00:ec2::254", 80, FLOW_LOCAL_BOTH, XM_SEC(130));
     procwatch_on_new_flow(w, &f);
     CHECK(procwatch_host_contact(w, &h1, &t) && t == XM_SEC(120));
     CHECK(!procwatch_host_contact(w, &h2, &t));
@@ -120,7 +108,7 @@ static void test_tables(void)
     CHECK_EQ_U64(st.procs.used, 1);
     /* Three processes into a table of two: the oldest contact goes. */
     for (uint32_t id = 20; id < 23; id++) {
-        flow4(&f, "10.0.0.4", (uint16_t)(41000 + id), "169.254.169.254", 80,
+        xm_test_flow(&f, 6, "10.0.0.4", (uint16_t)(41000 + id), "169.254.169.254", 80,
               FLOW_LOCAL_CLIENT, XM_SEC(200 + id));
         f.proc_id = id;
         procwatch_on_new_flow(w, &f);
@@ -170,7 +158,7 @@ static void test_fields(void)
     CHECK(proc_ledger_load_buf(p, "led", LEDGER, strlen(LEDGER), err, sizeof err) == 0);
     struct xm_flow f;
     uint8_t conf = 0;
-    flow4(&f, "10.0.0.5", 40000, "169.254.169.254", 80, FLOW_LOCAL_CLIENT,
+    xm_test_flow(&f, 6, "10.0.0.5", 40000, "169.254.169.254", 80, FLOW_LOCAL_CLIENT,
           XM_SEC(1700000000));
     f.proc_id = proc_attribute(p, &f, &conf);
     CHECK(f.proc_id != 0);
@@ -180,7 +168,7 @@ static void test_fields(void)
     CHECK(rules_fields_add(reg, &procwatch_fields, &pc) == 0);   /* already there */
     /* A later upload flow of the same process, 30 s on. */
     struct xm_flow up;
-    flow4(&up, "10.0.0.5", 40001, "203.0.113.7", 443, FLOW_LOCAL_CLIENT, XM_SEC(1700000030));
+    xm_test_flow(&up, 6, "10.0.0.5", 40001, "203.0.113.7", 443, FLOW_LOCAL_CLIENT, XM_SEC(1700000030));
     up.proc_id = f.proc_id;
     struct rules_eval_ctx ctx = {.scope = RULES_SCOPE_FLOW, .flow = &up,
                                  .now = XM_SEC(1700000030)};
