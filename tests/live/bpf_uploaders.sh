@@ -32,34 +32,22 @@ PORT=9000 BYTES=5000000 N=20 BATCH=5
 # Short on purpose: the tag must sit in the first 255 bytes of argv.
 UPLOAD='import socket,sys;s=socket.create_connection((sys.argv[1],int(sys.argv[2])));s.sendall(b"U"*int(sys.argv[3]))'
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, BPF)"
-for t in ip dumpcap sha256sum "$PY" "$EXFILMON"; do
-    command -v "$t" >/dev/null 2>&1 || skip "$t not found"
-done
+. "$HERE/lib.sh"
+live_require dumpcap sha256sum "$PY" "$EXFILMON"
 
 PIDS=()
 CGROOT=""
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
-    ip netns del "$NSA" 2>/dev/null
-    ip netns del "$NSB" 2>/dev/null
+    live_unpair "$NSA" "$NSB"
     if [ -n "$CGROOT" ]; then
         rmdir "$CGROOT"/*.scope "$CGROOT" 2>/dev/null
     fi
 }
 trap cleanup EXIT
 
-ip netns add "$NSA" && ip netns add "$NSB" || skip "cannot create namespaces"
-ip link add "$VA" type veth peer name "$VB" || skip "cannot create veth pair"
-ip link set "$VA" netns "$NSA" && ip link set "$VB" netns "$NSB"
-ip -n "$NSA" addr add "$IPA/24" dev "$VA"
-ip -n "$NSB" addr add "$IPB/24" dev "$VB"
-for ns in "$NSA" "$NSB"; do ip -n "$ns" link set lo up; done
-ip -n "$NSA" link set "$VA" up
-ip -n "$NSB" link set "$VB" up
-ip netns exec "$NSA" ethtool -K "$VA" tso off gso off >/dev/null 2>&1
+live_pair "$NSA" "$NSB" "$VA" "$VB" "$IPA" "$IPB"
 
 # A container-like cgroup: docker-<id>.scope under a cgroup v2 child.
 CID=-

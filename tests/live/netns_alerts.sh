@@ -29,19 +29,14 @@ NET=10.253.$(($$ % 200 + 1))
 IPA=$NET.1 IPB=$NET.2
 SID=900001
 
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces)"
-for t in ip curl dumpcap "$PY" "$EXFILMON"; do
-    command -v "$t" >/dev/null 2>&1 || skip "$t not found"
-done
-ip netns list >/dev/null 2>&1 || skip "no ip netns"
+. "$HERE/lib.sh"
+live_require curl dumpcap "$PY" "$EXFILMON"
 
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
-    ip netns del "$NSA" 2>/dev/null
-    ip netns del "$NSB" 2>/dev/null
+    live_unpair "$NSA" "$NSB"
 }
 trap cleanup EXIT
 
@@ -56,15 +51,7 @@ rule $SID "test: interpreter process uploaded over 200 KB in one flow" {
 }
 EOF
 
-ip netns add "$NSA" && ip netns add "$NSB" || skip "cannot create namespaces"
-ip link add "$VA" type veth peer name "$VB" || skip "cannot create veth pair"
-ip link set "$VA" netns "$NSA" && ip link set "$VB" netns "$NSB"
-ip -n "$NSA" addr add "$IPA/24" dev "$VA"
-ip -n "$NSB" addr add "$IPB/24" dev "$VB"
-for ns in "$NSA" "$NSB"; do ip -n "$ns" link set lo up; done
-ip -n "$NSA" link set "$VA" up
-ip -n "$NSB" link set "$VB" up
-ip netns exec "$NSA" ethtool -K "$VA" tso off gso off >/dev/null 2>&1
+live_pair "$NSA" "$NSB" "$VA" "$VB" "$IPA" "$IPB"
 
 # Sinks in B: 9000 raw, 9001 HTTP (curl), 9002 raw (the renamed binary).
 ip netns exec "$NSB" "$PY" "$HERE/sink.py" "$IPB" 9000 9001 "$WORK/sink.log" &

@@ -21,46 +21,22 @@ PROM_CHECK=${2:?usage: signals.sh EXFILMON PROM_CHECK}
 NSA=xmA$$ NSB=xmB$$
 PORT=18080 HTTP=127.0.0.1:19464
 DIR=$(mktemp -d /tmp/xm_live_signals.XXXXXX)
+HERE=$(cd "$(dirname "$0")" && pwd)
 XPID= SPID=
 FAILS=0
+. "$HERE/lib.sh"
 
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-ok() { echo "ok: $*"; }
-
-[ "$(id -u)" = 0 ] || skip "not root"
-command -v ip >/dev/null && ip netns list >/dev/null 2>&1 || skip "no ip netns"
-command -v curl >/dev/null || skip "no curl"
-command -v python3 >/dev/null || skip "no python3"
+live_require curl python3
 
 cleanup() {
     [ -n "$XPID" ] && kill -KILL "$XPID" 2>/dev/null
     [ -n "$SPID" ] && kill -KILL "$SPID" 2>/dev/null
-    ip netns del "$NSA" 2>/dev/null
-    ip netns del "$NSB" 2>/dev/null
+    live_unpair "$NSA" "$NSB"
     if [ "$FAILS" = 0 ]; then rm -rf "$DIR"; else echo "kept $DIR"; fi
 }
 trap cleanup EXIT
 
-ip netns add "$NSA" && ip netns add "$NSB" || skip "cannot create namespaces"
-ip link add xmva netns "$NSA" type veth peer name xmvb netns "$NSB" || skip "no veth"
-ip -n "$NSA" addr add 10.99.0.1/24 dev xmva
-ip -n "$NSB" addr add 10.99.0.2/24 dev xmvb
-for ns in "$NSA" "$NSB"; do ip -n "$ns" link set lo up; done
-ip -n "$NSA" link set xmva up
-ip -n "$NSB" link set xmvb up
-
-# --- the TCP sink in B --------------------------------------------------
-cat > "$DIR/sink.py" <<'PY'
-import socket, sys, threading
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.99.0.2", int(sys.argv[1]))); s.listen(64)
-def drain(c):
-    while c.recv(65536): pass
-    c.close()
-while True:
-    c, _ = s.accept(); threading.Thread(target=drain, args=(c,), daemon=True).start()
-PY
+live_pair "$NSA" "$NSB" xmva xmvb 10.99.0.1 10.99.0.2
 # --- the uploader: N connections of SIZE bytes; prints "sport size" ------
 cat > "$DIR/upload.py" <<'PY'
 import socket, sys
@@ -70,7 +46,8 @@ for i in range(n):
     c.sendall(b"x" * (size + i)); print(c.getsockname()[1], size + i)
     c.shutdown(socket.SHUT_WR); c.recv(1); c.close()
 PY
-ip netns exec "$NSB" python3 "$DIR/sink.py" $PORT & SPID=$!; disown $SPID
+ip netns exec "$NSB" python3 "$HERE/sink.py" 10.99.0.2 $PORT $((PORT + 100)) "$DIR/sink.log" &
+SPID=$!; disown $SPID
 
 cat > "$DIR/good.rules" <<'R'
 rule 900001 "Test: one flow uploaded over 10 KB" {
@@ -90,11 +67,7 @@ C
 cp "$DIR/test.conf" "$DIR/good.conf"
 
 ip netns exec "$NSA" "$EXFILMON" -q -c "$DIR/test.conf" -i xmva 2>"$DIR/err.txt" & XPID=$!
-for _ in $(seq 50); do
-    ip netns exec "$NSA" curl -sf "http://$HTTP/healthz" >/dev/null 2>&1 && break
-    kill -0 $XPID 2>/dev/null || break
-    sleep 0.1
-done
+live_wait_http "$NSA" "http://$HTTP/healthz" $XPID
 if ! kill -0 $XPID 2>/dev/null; then
     grep -Eq "not wired yet|not supported yet" "$DIR/err.txt" &&
         skip "this build has no live mode or config file support yet"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""sink.py ADDR RAWPORT HTTPPORT LOG - receivers for netns_upload.sh.
+"""sink.py ADDR RAWPORT HTTPPORT LOG - receivers for the live tests (tests/live/*.sh).
 
 RAWPORT reads each connection to EOF; HTTPPORT answers one PUT/POST per
 connection with 200 after reading Content-Length bytes (curl -T sends

@@ -16,45 +16,22 @@ EXFILMON=${1:?usage: suppress_reload.sh EXFILMON}
 NSA=xmSA$$ NSB=xmSB$$
 PORT=18081 HTTP=127.0.0.1:19465
 DIR=$(mktemp -d /tmp/xm_live_suppress.XXXXXX)
+HERE=$(cd "$(dirname "$0")" && pwd)
 XPID= SPID=
 FAILS=0
+. "$HERE/lib.sh"
 
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-ok() { echo "ok: $*"; }
-
-[ "$(id -u)" = 0 ] || skip "not root"
-command -v ip >/dev/null && ip netns list >/dev/null 2>&1 || skip "no ip netns"
-command -v curl >/dev/null || skip "no curl"
-command -v python3 >/dev/null || skip "no python3"
+live_require curl python3
 
 cleanup() {
     [ -n "$XPID" ] && kill -KILL "$XPID" 2>/dev/null
     [ -n "$SPID" ] && kill -KILL "$SPID" 2>/dev/null
-    ip netns del "$NSA" 2>/dev/null
-    ip netns del "$NSB" 2>/dev/null
+    live_unpair "$NSA" "$NSB"
     if [ "$FAILS" = 0 ]; then rm -rf "$DIR"; else echo "kept $DIR"; fi
 }
 trap cleanup EXIT
 
-ip netns add "$NSA" && ip netns add "$NSB" || skip "cannot create namespaces"
-ip link add xmsa netns "$NSA" type veth peer name xmsb netns "$NSB" || skip "no veth"
-ip -n "$NSA" addr add 10.98.0.1/24 dev xmsa
-ip -n "$NSB" addr add 10.98.0.2/24 dev xmsb
-for ns in "$NSA" "$NSB"; do ip -n "$ns" link set lo up; done
-ip -n "$NSA" link set xmsa up
-ip -n "$NSB" link set xmsb up
-
-cat > "$DIR/sink.py" <<'PY'
-import socket, sys, threading
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("10.98.0.2", int(sys.argv[1]))); s.listen(64)
-def drain(c):
-    while c.recv(65536): pass
-    c.close()
-while True:
-    c, _ = s.accept(); threading.Thread(target=drain, args=(c,), daemon=True).start()
-PY
+live_pair "$NSA" "$NSB" xmsa xmsb 10.98.0.1 10.98.0.2
 cat > "$DIR/upload.py" <<'PY'
 import socket, sys
 n, port = int(sys.argv[1]), int(sys.argv[2])
@@ -62,7 +39,8 @@ for i in range(n):
     c = socket.create_connection(("10.98.0.2", port))
     c.sendall(b"x" * 20000); c.shutdown(socket.SHUT_WR); c.recv(1); c.close()
 PY
-ip netns exec "$NSB" python3 "$DIR/sink.py" $PORT & SPID=$!; disown $SPID
+ip netns exec "$NSB" python3 "$HERE/sink.py" 10.98.0.2 $PORT $((PORT + 100)) "$DIR/sink.log" &
+SPID=$!; disown $SPID
 
 cat > "$DIR/test.rules" <<'R'
 rule 900101 "Test: one flow uploaded over 10 KB" {
@@ -89,11 +67,7 @@ metric() {   # metric NAME_WITH_LABELS -> value
     && ok "--check loads the list" || { cat "$DIR/check.txt"; fail "--check"; }
 
 ip netns exec "$NSA" "$EXFILMON" -c "$DIR/test.conf" -i xmsa 2>"$DIR/err.txt" & XPID=$!
-for _ in $(seq 50); do
-    ip netns exec "$NSA" curl -sf "http://$HTTP/healthz" >/dev/null 2>&1 && break
-    kill -0 $XPID 2>/dev/null || break
-    sleep 0.1
-done
+live_wait_http "$NSA" "http://$HTTP/healthz" $XPID
 kill -0 $XPID 2>/dev/null || { cat "$DIR/err.txt"; fail "exfilmon did not start"; exit 1; }
 
 # 1. suppressed, but counted
