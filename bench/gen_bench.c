@@ -1,8 +1,8 @@
 /*
  * gen_bench.c - writes a large, deterministic benchmark capture.
  *
- * usage: gen_bench [-w mix|gateway|small|flood] OUT.pcap [packets=10000000]
- *                  [flows=100000] [snaplen=128]
+ * usage: gen_bench [-w mix|gateway|small|flood] [-u BYTES] [-T TRUTH]
+ *                  OUT.pcap [packets=10000000] [flows=100000] [snaplen=128]
  *
  * Workloads (-w; default mix, which is described first):
  *   mix      as below.
@@ -16,7 +16,16 @@
  *   flood    one local host (10.0.0.7): two of three packets are SYNs to a
  *            random external address and port (a new flow each), one of
  *            three a DNS A query for a random 12-letter name under
- *            bench.example to 10.0.0.53; `flows` is ignored.
+ *            bench.example to 10.0.0.53; `flows` is ignored.  Hidden
+ *            in it (-u BYTES, default 3 GiB; -u 0 for none): one TCP upload
+ *            of BYTES payload from 10.0.0.7:40000 to 203.0.113.77:443 on
+ *            every fourth packet until sent (handshake, then segments of
+ *            up to GB_UP_SEG bytes as a TSO-capturing endpoint records
+ *            them, a server ACK after every eighth).
+ *   -T TRUTH (flood only) writes the generator's truth: one line per
+ *            local host, "ADDR bytes_out bytes_in pkts_out pkts_in"
+ *            (IP-layer bytes, as exfilmon counts them), then "upload
+ *            BYTES_SENT".
  *
  * Ethernet/IPv4 traffic from N concurrent flows (90% TCP, 10% UDP), all
  * open at once: packets are dealt round-robin over the flows, the order
@@ -34,6 +43,7 @@
  */
 #include <inttypes.h>
 #include <pcap/pcap.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,9 +54,25 @@
 #define GB_MAX_FRAME 1514u
 #define GB_T0 INT64_C(1774310400) /* 2026-03-24T00:00:00Z, seconds */
 #define GB_GW_HOSTS 20000u
+#define GB_UP_SEG 64000u           /* upload segment payload (TSO size) */
+#define GB_FLOOD_HOST UINT32_C(0x0a000007)   /* 10.0.0.7 */
+#define GB_FLOOD_DNS UINT32_C(0x0a000035)    /* 10.0.0.53 */
+#define GB_UP_DST UINT32_C(0xcb00714d)       /* 203.0.113.77 */
 
 enum gb_mode { GB_MIX = 0, GB_GATEWAY, GB_SMALL, GB_FLOOD };
 static enum gb_mode gb_mode;
+
+/* The flood's hidden upload and its truth (flood mode only). */
+struct gb_truth {
+    uint64_t out[2], in[2], pout[2], pin[2];   /* [0] 10.0.0.7, [1] 10.0.0.53 */
+};
+static struct gb_upload {
+    uint64_t left;         /* payload bytes still to send */
+    uint64_t sent;         /* payload bytes sent */
+    uint64_t k;            /* upload packets emitted */
+    uint32_t seq[2];       /* next sequence number: [0] client, [1] server */
+} gb_up;
+static struct gb_truth gb_tr;
 
 struct gb_flow {
     uint32_t seq[2];   /* next sequence number per direction */
@@ -214,12 +240,79 @@ static void gb_l4_sum(uint8_t *ip, uint32_t l4len, size_t sum_off)
     gb_put16(l4 + sum_off, gb_fold(gb_sum(l4, l4len, acc)));
 }
 
-/* Flood packet i: a SYN to a random external address (2 of 3), or a DNS
- * query for a random name under bench.example (1 of 3). */
+static uint32_t gb_flood_noise(uint8_t *buf, uint64_t i);
+
+/* Upload packet k of the flood's hidden upload into buf (IP length
+ * returned in *iplen; the frame may exceed GB_MAX_FRAME, so only the
+ * headers are written: the caller's snaplen is at most GB_MAX_FRAME).
+ * k 0 SYN, 1 SYN-ACK, 2 ACK, then data; every ninth later packet is the
+ * server's ACK.  Returns true for a client->server packet. */
+static bool gb_upload(uint8_t *buf, uint32_t *iplen)
+{
+    uint64_t k = gb_up.k++;
+    bool up = k != 1 && !(k >= 3 && (k - 3) % 9 == 8);
+    uint32_t pay = 0;
+    uint8_t flags = k == 0 ? 0x02 : k == 1 ? 0x12 : 0x10;
+    if (up && k >= 3) {
+        pay = gb_up.left < GB_UP_SEG ? (uint32_t)gb_up.left : GB_UP_SEG;
+        gb_up.left -= pay;
+        gb_up.sent += pay;
+        flags = 0x18;
+    }
+    *iplen = GB_IP_LEN + 20 + pay;
+    uint8_t *ip = buf + GB_ETH_LEN, *l4 = ip + GB_IP_LEN;
+    gb_ip_hdr(buf, GB_IP_LEN + 20, 6, up ? GB_FLOOD_HOST : GB_UP_DST,
+              up ? GB_UP_DST : GB_FLOOD_HOST, (uint32_t)k);
+    gb_put16(ip + 2, *iplen);
+    ip[10] = ip[11] = 0;
+    gb_put16(ip + 10, gb_fold(gb_sum(ip, GB_IP_LEN, 0)));
+    gb_put16(l4, up ? 40000 : 443);
+    gb_put16(l4 + 2, up ? 443 : 40000);
+    gb_put32(l4 + 4, gb_up.seq[!up]);
+    gb_put32(l4 + 8, k ? gb_up.seq[up] : 0);
+    l4[12] = 0x50;
+    l4[13] = flags;
+    gb_put16(l4 + 14, 64240);
+    gb_up.seq[!up] += pay + ((flags & 0x02) ? 1u : 0u);
+    return up;
+}
+
+/* Adds a packet of IP length iplen to the truth: host h (0 flooder,
+ * 1 DNS server) sent it when out, else received it. */
+static void gb_truth_add(int h, bool out, uint32_t iplen)
+{
+    if (out) {
+        gb_tr.out[h] += iplen;
+        gb_tr.pout[h]++;
+    } else {
+        gb_tr.in[h] += iplen;
+        gb_tr.pin[h]++;
+    }
+}
+
+/* Flood packet i: on every fourth packet the hidden upload while it has
+ * bytes left; otherwise a SYN to a random external address (2 of 3) or
+ * a DNS query for a random name under bench.example (1 of 3). */
 static uint32_t gb_flood(uint8_t *buf, uint64_t i)
 {
+    if (i % 4 == 3 && (gb_up.left || (gb_up.k > 0 && gb_up.k < 3))) {
+        uint32_t iplen = 0;
+        bool out = gb_upload(buf, &iplen);
+        gb_truth_add(0, out, iplen);
+        return GB_ETH_LEN + iplen;
+    }
+    uint32_t n = gb_flood_noise(buf, i);
+    gb_truth_add(0, true, n - GB_ETH_LEN);
+    if (i % 3 == 2)
+        gb_truth_add(1, false, n - GB_ETH_LEN);
+    return n;
+}
+
+/* A flood packet without the upload (see gb_flood). */
+static uint32_t gb_flood_noise(uint8_t *buf, uint64_t i)
+{
     uint8_t *ip = buf + GB_ETH_LEN, *l4 = ip + GB_IP_LEN;
-    uint32_t host = UINT32_C(0x0a000007);
+    uint32_t host = GB_FLOOD_HOST;
     if (i % 3 != 2) {
         uint32_t da = (uint32_t)gb_rand();
         da = (da & 0x3fffffffu) | UINT32_C(0x40000000);     /* 64.0.0.0/2: public */
@@ -235,7 +328,7 @@ static uint32_t gb_flood(uint8_t *buf, uint64_t i)
     }
     static const uint8_t tail[] = "\x05" "bench" "\x07" "example" "\0" "\0\x01" "\0\x01";
     uint32_t dnslen = 12 + 1 + 12 + (uint32_t)sizeof tail - 1, l4len = 8 + dnslen;
-    gb_ip_hdr(buf, GB_IP_LEN + l4len, 17, host, UINT32_C(0x0a000035), (uint32_t)i);
+    gb_ip_hdr(buf, GB_IP_LEN + l4len, 17, host, GB_FLOOD_DNS, (uint32_t)i);
     gb_put16(l4, (uint16_t)(1024 + i % 60000));
     gb_put16(l4 + 2, 53);
     gb_put16(l4 + 4, l4len);
@@ -284,6 +377,45 @@ static int gb_write(pcap_dumper_t *d, uint64_t packets, uint32_t nflows,
     return 0;
 }
 
+/* One "-X VALUE" option; -1 with a message when unknown or invalid. */
+static int gb_option(char opt, const char *val, uint64_t *upload, const char **truth)
+{
+    static const char *const modes[] = {"mix", "gateway", "small", "flood"};
+    if (opt == 'w') {
+        for (size_t m = 0; m < 4; m++)
+            if (strcmp(val, modes[m]) == 0) {
+                gb_mode = (enum gb_mode)m;
+                return 0;
+            }
+        fprintf(stderr, "gen_bench: unknown workload '%s'\n", val);
+        return -1;
+    }
+    if (opt == 'u' && gb_parse(val, 0, UINT64_C(1) << 44, upload) == 0)
+        return 0;
+    if (opt == 'T') {
+        *truth = val;
+        return 0;
+    }
+    fprintf(stderr, "gen_bench: bad option -%c %s\n", opt, val);
+    return -1;
+}
+
+/* Writes the flood's truth (see the header comment) to path. */
+static int gb_truth_write(const char *path)
+{
+    static const char *const hosts[2] = {"10.0.0.7", "10.0.0.53"};
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        return -1;
+    }
+    for (int h = 0; h < 2; h++)
+        fprintf(f, "%s %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", hosts[h],
+                gb_tr.out[h], gb_tr.in[h], gb_tr.pout[h], gb_tr.pin[h]);
+    fprintf(f, "upload %" PRIu64 "\n", gb_up.sent);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
     uint64_t packets = 10000000, flows = 100000, snaplen = 128;
@@ -293,23 +425,19 @@ int main(int argc, char **argv)
     int rc = 1;
     static const char *const modes[] = {"mix", "gateway", "small", "flood"};
 
-    if (argc > 2 && strcmp(argv[1], "-w") == 0) {
-        size_t m = 0;
-        while (m < 4 && strcmp(argv[2], modes[m]) != 0)
-            m++;
-        if (m == 4) {
-            fprintf(stderr, "gen_bench: unknown workload '%s'\n", argv[2]);
+    uint64_t upload = UINT64_C(3) << 30;
+    const char *truth = NULL;
+    while (argc > 2 && argv[1][0] == '-' && argv[1][1] && !argv[1][2]) {
+        if (gb_option(argv[1][1], argv[2], &upload, &truth) != 0)
             return 1;
-        }
-        gb_mode = (enum gb_mode)m;
         argc -= 2;
         argv += 2;
     }
     if (argc < 2 || (argc > 2 && gb_parse(argv[2], 1, UINT64_C(1) << 40, &packets)) ||
         (argc > 3 && gb_parse(argv[3], 1, UINT32_C(1) << 26, &flows)) ||
         (argc > 4 && gb_parse(argv[4], 54, GB_MAX_FRAME, &snaplen))) {
-        fprintf(stderr, "usage: gen_bench [-w mix|gateway|small|flood] OUT.pcap [packets] [flows] "
-                        "[snaplen 54..1514]\n");
+        fprintf(stderr, "usage: gen_bench [-w mix|gateway|small|flood] [-u BYTES] [-T TRUTH] "
+                        "OUT.pcap [packets] [flows] [snaplen 54..1514]\n");
         return 1;
     }
     fl = calloc(flows, sizeof *fl);
@@ -325,8 +453,11 @@ int main(int argc, char **argv)
         fl[i].seq[0] = (uint32_t)gb_rand();
         fl[i].seq[1] = (uint32_t)gb_rand();
     }
+    gb_up.left = gb_mode == GB_FLOOD ? upload : 0;
+    gb_up.seq[0] = (uint32_t)gb_rand();
+    gb_up.seq[1] = (uint32_t)gb_rand();
     rc = gb_write(d, packets, (uint32_t)flows, (uint32_t)snaplen, fl);
-    if (pcap_dump_flush(d) != 0)
+    if (pcap_dump_flush(d) != 0 || (truth && gb_truth_write(truth) != 0))
         rc = 1;
     else
         printf("%s: %s, %" PRIu64 " packets, %" PRIu64 " flows, snaplen %" PRIu64 "\n",
