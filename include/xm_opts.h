@@ -45,6 +45,7 @@ struct xm_opts {
     const char *syslog_ident;          /* --syslog IDENT: alerts to syslog too */
     const char *socket_path;           /* --socket PATH: alerts to a unix socket */
     const char *redis_url;             /* --redis URL: every record to Redis streams */
+    const char *kafka;                 /* --kafka BROKERS/TOPIC[?opts]: every record */
     const char *webhook_url;           /* --webhook URL: incidents POSTed */
     const char *webhook_format;        /* --webhook-format json|slack; NULL = json */
     uint32_t webhook_rate;             /* --webhook-rate posts/minute; 0 = default */

@@ -64,8 +64,11 @@ void out_write_metrics(FILE *f);
  * Returns 0, or -1 if any failed. */
 int out_chown_all(uid_t uid, gid_t gid);
 /* Checks the syntax of a spec without opening anything (--check):
- * redis and webhook URLs.  0, or -1 with err filled. */
+ * redis and webhook URLs, kafka brokers/topic.  0, or -1 with err filled. */
 int out_check_spec(const char *spec, char *err, size_t errlen);
+/* Whether this build has the sink of that kind ("kafka" needs librdkafka
+ * at build time, -Dkafka). */
+bool out_sink_available(const char *kind);
 /* Overrides the syslog socket path (default /dev/log); tests only. */
 void out_set_syslog_path(const char *path);
 

@@ -13,6 +13,9 @@
  *   "unix:PATH"      a listening Unix stream socket; every connected
  *                    reader follows the JSON lines from the moment it
  *                    connected (sink_socket.c)
+ *   "redis://...", "webhook:...", "kafka:..."  network sinks with
+ *                    bounded queues (sink_redis.c, sink_webhook.c,
+ *                    sink_kafka.c: only built with librdkafka)
  *   anything else    a file, opened O_APPEND|O_CREAT, mode 0640
  *                    (sink_file.c)
  *
@@ -42,6 +45,7 @@
  * out_report.c, which also writes the /metrics counters).
  */
 #include "sink.h"
+#include "xm_config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +60,9 @@ static const struct out_sink *const out_sinks[] = {
     &out_sink_unix,     /* "unix:PATH" */
     &out_sink_redis,    /* "redis://[user:pass@]host[:port][/db][?opts]" */
     &out_sink_webhook,  /* "webhook:json|slack:http://host[:port]/path" */
+#ifdef XM_HAVE_KAFKA
+    &out_sink_kafka,    /* "kafka:BROKER[,BROKER...]/TOPIC[?opts]" (-Dkafka) */
+#endif
     &out_sink_file,     /* anything else (last: claims everything) */
 };
 
@@ -160,6 +167,14 @@ void out_close(struct out *o)
     free(o->ident);
     free(o->path);
     free(o);
+}
+
+bool out_sink_available(const char *kind)
+{
+    for (size_t i = 0; i < XM_ARRAY_LEN(out_sinks); i++)
+        if (!strcmp(out_sinks[i]->kind, kind))
+            return true;
+    return false;
 }
 
 int out_check_spec(const char *spec, char *err, size_t errlen)

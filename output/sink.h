@@ -85,7 +85,7 @@ struct out_sink {
 };
 
 extern const struct out_sink out_sink_stdout, out_sink_syslog, out_sink_unix,
-    out_sink_redis, out_sink_webhook, out_sink_file;
+    out_sink_redis, out_sink_webhook, out_sink_kafka, out_sink_file;
 
 /* Open outputs, newest first, linked by next_ (output.c adds and removes;
  * out_report.c reads them for /metrics and /healthz). */

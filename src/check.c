@@ -169,7 +169,7 @@ static int check_iface(const char *iface)
     return 0;
 }
 
-/* --redis, --webhook: URL syntax only (a broker may be down at check time). */
+/* --redis, --webhook, --kafka: syntax only (a broker may be down at check time). */
 static int check_urls(const struct xm_opts *o)
 {
     char err[512], spec[2048];
@@ -188,8 +188,15 @@ static int check_urls(const struct xm_opts *o)
             bad++;
         }
     }
+    if (o->kafka && (pipe_kafka_spec(o, spec, sizeof spec, err, sizeof err) != 0 ||
+                     out_check_spec(spec, err, sizeof err) != 0)) {
+        xm_err("%s", err);
+        bad++;
+    }
     if (!bad && (o->redis_url || o->webhook_url))
         printf("redis/webhook URLs: syntax ok\n");
+    if (!bad && o->kafka)
+        printf("kafka brokers/topic: syntax ok\n");
     return bad;
 }
 

@@ -455,6 +455,7 @@ static const struct cfg_setting cfg_outputs[] = {
     { "syslog", set_word, O(syslog_ident), 0, 0, NULL },
     { "socket", set_path, O(socket_path), 0, 0, NULL },
     { "redis", set_word, O(redis_url), 0, 0, NULL },
+    { "kafka", set_word, O(kafka), 0, 0, NULL },
     { "webhook", set_word, O(webhook_url), 0, 0, NULL },
     { "webhook_format", set_word, O(webhook_format), 0, 0, NULL },
     { "webhook_rate", set_u32, O(webhook_rate), 1, 6000, NULL },
@@ -734,6 +735,7 @@ static void dump_blocks(const struct xm_opts *o, FILE *f)
     dump_str(f, "    ", "syslog", o->syslog_ident);
     dump_str(f, "    ", "socket", o->socket_path);
     dump_redis(f, o->redis_url);
+    dump_str(f, "    ", "kafka", o->kafka);
     dump_str(f, "    ", "webhook", o->webhook_url);
     dump_str(f, "    ", "webhook_format", o->webhook_format);
     if (o->webhook_rate)

@@ -68,6 +68,8 @@ static const char usage_text[] =
 "      --socket PATH       alerts also to a Unix socket local readers follow\n"
 "      --redis URL         every record also to Redis streams PREFIX:TYPE\n"
 "                          (redis://[user:pass@]host[:port][/db][?maxlen=N])\n"
+"      --kafka BROKERS/TOPIC  every record also to a Kafka topic, key = local\n"
+"                          host (host[:port],.../topic[?queue=BYTES&messages=N])\n"
 "      --webhook URL       incident records (alerts with --alert-mode alerts)\n"
 "                          POSTed as JSON to an http:// URL\n"
 "      --webhook-format F  json (the record, default) or slack ({\"text\": ...})\n"
@@ -101,7 +103,7 @@ enum {
     OPT_GEOIP, OPT_CHECK, OPT_USER, OPT_HTTP, OPT_PROCESSES,
     OPT_RECORD_PROCESSES, OPT_MAX_FLOWS, OPT_MAX_HOSTS, OPT_TIMEOUT,
     OPT_STATS_INTERVAL, OPT_NO_PROCESS, OPT_SYSLOG, OPT_SOCKET, OPT_COUNT, OPT_ALERT_MODE,
-    OPT_NO_EBPF, OPT_REDIS, OPT_WEBHOOK, OPT_WEBHOOK_FORMAT, OPT_WEBHOOK_RATE,
+    OPT_NO_EBPF, OPT_REDIS, OPT_KAFKA, OPT_WEBHOOK, OPT_WEBHOOK_FORMAT, OPT_WEBHOOK_RATE,
     OPT_STATE, OPT_STATE_INTERVAL,
     OPT_SENSOR, OPT_SUPPRESS,
 };
@@ -138,6 +140,7 @@ static const struct option long_opts[] = {
     {"syslog", required_argument, NULL, OPT_SYSLOG},
     {"socket", required_argument, NULL, OPT_SOCKET},
     {"redis", required_argument, NULL, OPT_REDIS},
+    {"kafka", required_argument, NULL, OPT_KAFKA},
     {"webhook", required_argument, NULL, OPT_WEBHOOK},
     {"webhook-format", required_argument, NULL, OPT_WEBHOOK_FORMAT},
     {"webhook-rate", required_argument, NULL, OPT_WEBHOOK_RATE},
@@ -281,6 +284,7 @@ static int main_apply_opt(struct xm_opts *o, int c, const char *arg)
     case OPT_SYSLOG: o->syslog_ident = arg; return 0;
     case OPT_SOCKET: o->socket_path = arg; return 0;
     case OPT_REDIS: o->redis_url = arg; return 0;
+    case OPT_KAFKA: o->kafka = arg; return 0;
     case OPT_WEBHOOK: o->webhook_url = arg; return 0;
     case OPT_WEBHOOK_FORMAT: o->webhook_format = arg; return 0;
     case OPT_WEBHOOK_RATE:

@@ -43,6 +43,7 @@ struct xm_pipeline {
     size_t n_alert_out;
     struct out *redis_out;        /* --redis: flow and alert/incident records */
     struct out *hook_out;         /* --webhook: incidents (alerts in alerts mode) */
+    struct out *kafka_out;        /* --kafka: flow and alert/incident records */
     struct enrich *enrich;
     struct stage *stage;          /* enrich_stage(enrich): analysis */
     struct rules_engine *rules;   /* NULL with --no-rules */
@@ -127,12 +128,13 @@ static void pipe_on_flow_end(void *ctx, struct xm_flow *f, enum flow_end_reason 
     stage_on_flow_end(pl->stage, f, r);
     if (pl->rules)
         rules_on_flow_end(pl->rules, f, r);
-    if (pl->flow_out || pl->redis_out) {
+    if (pl->flow_out || pl->redis_out || pl->kafka_out) {
         json_t *rec = eve_flow_record(f, r, f->rule_fired != 0);
         if (rec) {
             stage_record(pl->stage, f, r == FLOW_END_ACTIVE ? f->last_interim : f->last, rec);
             if (pl->flow_out)
                 out_write(pl->flow_out, json_incref(rec));
+            out_write(pl->kafka_out, json_incref(rec));
             out_write(pl->redis_out, rec);     /* NULL: out_write frees rec */
             pl->st.flow_records++;
         }
@@ -201,6 +203,8 @@ static void pipe_write_alerts(struct xm_pipeline *pl, json_t *alert)
 {
     if (pl->redis_out)
         out_write(pl->redis_out, json_incref(alert));
+    if (pl->kafka_out)
+        out_write(pl->kafka_out, json_incref(alert));
     /* The webhook takes incidents, and alerts only when there are none. */
     if (pl->hook_out && (!pl->inc || !json_object_get(alert, "alert")))
         out_write(pl->hook_out, json_incref(alert));
@@ -292,11 +296,25 @@ void pipe_webhook_spec(const struct xm_opts *o, char *spec, size_t len)
              rate, o->webhook_url);
 }
 
-/* --redis and --webhook: the sinks other sensors' consumers read. */
+int pipe_kafka_spec(const struct xm_opts *o, char *spec, size_t len, char *err, size_t errlen)
+{
+    if (!out_sink_available("kafka")) {
+        snprintf(err, errlen, "--kafka: this exfilmon was built without Kafka support "
+                 "(install librdkafka-dev and rebuild; meson -Dkafka=enabled)");
+        return -1;
+    }
+    snprintf(spec, len, "kafka:%s", o->kafka);
+    return 0;
+}
+
+/* --redis, --kafka and --webhook: the sinks other sensors' consumers read. */
 static int pipe_open_fleet(struct xm_pipeline *pl, bool live, char *err, size_t errlen)
 {
     const struct xm_opts *o = pl->opts;
     char spec[2048];
+    if (o->kafka && (pipe_kafka_spec(o, spec, sizeof spec, err, errlen) != 0 ||
+                     !(pl->kafka_out = out_open(spec, !live, err, errlen))))
+        return -1;
     if (o->redis_url && strncmp(o->redis_url, "redis://", 8) != 0) {
         snprintf(err, errlen, "--redis: %s: not a redis:// URL", o->redis_url);
         return -1;
@@ -505,6 +523,7 @@ int pipe_flush_outputs(struct xm_pipeline *pl)
             rc = -1;
     /* A down broker or receiver is not an output error: it is retried. */
     (void)out_flush(pl->redis_out);
+    (void)out_flush(pl->kafka_out);
     (void)out_flush(pl->hook_out);
     return rc;
 }
@@ -674,6 +693,7 @@ void pipe_free(struct xm_pipeline *pl)
     for (size_t i = 0; i < pl->n_alert_out; i++)
         out_close(pl->alert_out[i]);
     out_close(pl->redis_out);
+    out_close(pl->kafka_out);
     out_close(pl->hook_out);
     free(pl);
 }
