@@ -13,6 +13,10 @@
 
 #include "xm_config.h"
 
+#ifdef XM_HAVE_KAFKA
+#include <librdkafka/rdkafka.h>
+#endif
+
 const char *xm_version(void) { return XM_VERSION; }
 const char *xm_libpcap_version(void) { return pcap_lib_version(); }
 
@@ -24,4 +28,7 @@ void xm_version_print(FILE *f)
     fprintf(f, "  libevent %s\n", event_get_version());
     fprintf(f, "  libmaxminddb %s\n", MMDB_lib_version());
     fprintf(f, "  libpsl %s\n", psl_get_version());
+#ifdef XM_HAVE_KAFKA
+    fprintf(f, "  librdkafka %s\n", rd_kafka_version_str());   /* --kafka */
+#endif
 }

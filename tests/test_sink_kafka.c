@@ -14,6 +14,9 @@
  *   3. blocking (replay) mode (?messages=10): 500 records through a
  *      10-record queue, none dropped; with the brokers down, 30 written:
  *      exactly 20 dropped, the 10 queued delivered once they are up.
+ * test_sink_kafka --serve: prints the mock cluster's bootstrap list and
+ * keeps it up until standard input closes (a broker for
+ * test_sink_kafka_broker.py: XM_KAFKA_BROKERS=...).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -420,11 +423,20 @@ int main(int argc, char **argv)
         printf("SKIP: librdkafka's mock cluster did not start\n");
         return 77;
     }
+    if (argc > 1 && !strcmp(argv[1], "--serve")) {
+        printf("%s\n", boot);
+        fflush(stdout);
+        while (getchar() != EOF)
+            ;
+        argc = 0;
+    }
     printf("mock cluster: %s\n", boot);
     if (argc > 1)
         test_replay(argv[1]);
-    test_outage_live();
-    test_blocking();
+    if (argc > 0) {
+        test_outage_live();
+        test_blocking();
+    }
     rd_kafka_mock_cluster_destroy(mc);
     rd_kafka_destroy(rk);
     char cmd[128];

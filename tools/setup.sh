@@ -17,6 +17,7 @@ packages=(
   build-essential meson ninja-build pkg-config git
   libpcap-dev libjansson-dev libevent-dev libmaxminddb-dev libpsl-dev libcap-dev libssl-dev
   libhiredis-dev redis-server redis-tools
+  librdkafka-dev kcat
   publicsuffix tor-geoipdb libmaxmind-db-writer-perl mmdb-bin
   tshark python3 iproute2 curl time clang libclang-rt-14-dev jq
   debhelper dpkg-dev fakeroot logrotate systemd util-linux adduser strace
