@@ -89,7 +89,8 @@ int pipe_flush_outputs(struct xm_pipeline *pl);
  * ("webhook:FORMAT:RATE:URL"); --check verifies it too. */
 void pipe_webhook_spec(const struct xm_opts *o, char *spec, size_t len);
 /* The out_open() spec of --kafka ("kafka:BROKERS/TOPIC[?opts]"); 0, or
- * -1 with err filled when this build has no Kafka sink (-Dkafka). */
+ * -1 with err filled when this build has no Kafka sink (-Dkafka) or the
+ * spec's syntax is wrong (a configuration error: exit 2). */
 int pipe_kafka_spec(const struct xm_opts *o, char *spec, size_t len, char *err, size_t errlen);
 /* Reopens output files (SIGHUP, logrotate). */
 void pipe_reopen_outputs(struct xm_pipeline *pl);

@@ -188,8 +188,7 @@ static int check_urls(const struct xm_opts *o)
             bad++;
         }
     }
-    if (o->kafka && (pipe_kafka_spec(o, spec, sizeof spec, err, sizeof err) != 0 ||
-                     out_check_spec(spec, err, sizeof err) != 0)) {
+    if (o->kafka && pipe_kafka_spec(o, spec, sizeof spec, err, sizeof err) != 0) {
         xm_err("%s", err);
         bad++;
     }

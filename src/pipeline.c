@@ -304,7 +304,7 @@ int pipe_kafka_spec(const struct xm_opts *o, char *spec, size_t len, char *err, 
         return -1;
     }
     snprintf(spec, len, "kafka:%s", o->kafka);
-    return 0;
+    return out_check_spec(spec, err, errlen);
 }
 
 /* --redis, --kafka and --webhook: the sinks other sensors' consumers read. */
@@ -406,8 +406,10 @@ struct xm_pipeline *pipe_new_ex(const struct xm_opts *opts, bool live, int *why,
     }
     pl->enrich = enrich_new(opts, err, errlen);
     pl->stage = pl->enrich ? enrich_stage(pl->enrich) : NULL;
+    char kspec[2048];
     if (!pl->enrich || pipe_open_rules(pl, err, errlen) != 0 ||
-        pipe_load_suppress(opts, &pl->sup, err, errlen) != 0)
+        pipe_load_suppress(opts, &pl->sup, err, errlen) != 0 ||
+        (opts->kafka && pipe_kafka_spec(opts, kspec, sizeof kspec, err, errlen) != 0))
         goto fail;
     *why = PIPE_ERR_OUTPUT;
     if (pipe_open_outputs(pl, live, err, errlen) != 0)
