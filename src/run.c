@@ -187,6 +187,7 @@ static void main_startup_line(const struct xm_pipeline *pl, const struct xm_opts
                                                               : o->flows_path);
     main_put(outs, sizeof outs, &n, "syslog as", o->syslog_ident);
     main_put(outs, sizeof outs, &n, "socket", o->socket_path);
+    main_put(outs, sizeof outs, &n, "kafka", o->kafka);
     main_put(outs, sizeof outs, &n, "process ledger to", o->record_processes_path);
     main_put(outs, sizeof outs, &n, "http on", o->http_listen);
     xm_info("exfilmon %s capturing on %s (filter %s%s%s; snaplen %d, buffer %d KiB%s); "
