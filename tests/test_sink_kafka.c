@@ -10,7 +10,7 @@
  *   2. outage, live mode (?messages=100): 50 delivered, all brokers
  *      down, 300 written: exactly 200 dropped at once; brokers up: the
  *      100 queued are delivered, in order, none twice; one log line
- *      gives the 200;
+ *      gives the 200, /metrics the 200 and 150;
  *   3. blocking (replay) mode (?messages=10): 500 records through a
  *      10-record queue, none dropped; with the brokers down, 30 written:
  *      exactly 20 dropped, the 10 queued delivered once they are up.
@@ -325,6 +325,25 @@ static int count_in(const char *path, const char *needle)
     return c;
 }
 
+/* /metrics names the output with kind="kafka" and its 200 drops. */
+static void check_metrics(const struct out *o)
+{
+    char *buf = NULL, want[1024];
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f || !o)
+        return;
+    out_write_metrics(f);
+    fclose(f);
+    snprintf(want, sizeof want, "exfilmon_out_dropped_total{output=\"%s\",kind=\"kafka\"} 200\n",
+             out_path(o));
+    CHECK(strstr(buf, want) != NULL);
+    snprintf(want, sizeof want, "exfilmon_out_written_total{output=\"%s\",kind=\"kafka\"} 150\n",
+             out_path(o));
+    CHECK(strstr(buf, want) != NULL);
+    free(buf);
+}
+
 static void test_outage_live(void)
 {
     char spec[512], err[256], logp[300];
@@ -345,6 +364,7 @@ static void test_outage_live(void)
     uint64_t dropped_down = o ? out_get_stats(o)->dropped : 0;
     brokers(true);
     wait_written(o, 150);
+    check_metrics(o);
     const struct out_stats st = o ? *out_get_stats(o) : (struct out_stats){0};
     out_close(o);
     fflush(stderr);
