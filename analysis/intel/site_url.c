@@ -1,0 +1,144 @@
+/*
+ * site_url.c - "redis://[user[:pass]@]host[:port][/db][?opts]" for
+ * --site-redis (include/xm_site.h).  Options: prefix=NAME (default
+ * exfilmon:site), ttl=SEC (hash TTL, default 30 days), sync=N (replay
+ * barrier over N sensors, default 0 = none), wait=SEC (barrier timeout,
+ * default 60), maxlen=N (log stream entries, default 100000).
+ * Syntax only: nothing is resolved or connected.
+ */
+#include "site_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Copies n bytes of s into dst (cap bytes); -1 when it does not fit. */
+static int su_copy(char *dst, size_t cap, const char *s, size_t n)
+{
+    if (n >= cap)
+        return -1;
+    memcpy(dst, s, n);
+    dst[n] = '\0';
+    return 0;
+}
+
+/* Decimal in [lo, hi] of exactly n bytes; -1 otherwise. */
+static int su_num(const char *s, size_t n, unsigned long lo, unsigned long hi,
+                  unsigned long *out)
+{
+    unsigned long v = 0;
+    if (n == 0 || n > 10)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (unsigned long)(s[i] - '0');
+    }
+    if (v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* "[user[:pass]@]host[:port]" (host may be "[v6]"). */
+static int su_authority(struct site_url *u, const char *a, size_t n)
+{
+    const char *at = memchr(a, '@', n);
+    if (at) {
+        const char *colon = memchr(a, ':', (size_t)(at - a));
+        size_t un = colon ? (size_t)(colon - a) : (size_t)(at - a);
+        if (su_copy(u->user, sizeof u->user, a, un) != 0 ||
+            (colon && su_copy(u->pass, sizeof u->pass, colon + 1, (size_t)(at - colon - 1))))
+            return -1;
+        if (!colon) {           /* "redis://pass@host", as redis-cli -u */
+            memcpy(u->pass, u->user, sizeof u->pass < sizeof u->user ? sizeof u->pass
+                                                                        : sizeof u->user);
+            u->user[0] = '\0';
+        }
+        n -= (size_t)(at + 1 - a);
+        a = at + 1;
+    }
+    const char *hs = a, *he;
+    if (*a == '[') {
+        he = memchr(a, ']', n);
+        if (!he)
+            return -1;
+        hs = a + 1;
+    } else {
+        he = memchr(a, ':', n);
+        he = he ? he : a + n;
+    }
+    const char *p = *a == '[' ? he + 1 : he;
+    unsigned long port = SITE_DEFAULT_PORT;
+    if (p < a + n && (*p != ':' || su_num(p + 1, (size_t)(a + n - p - 1), 1, 65535, &port)))
+        return -1;
+    u->port = (int)port;
+    return he > hs ? su_copy(u->host, sizeof u->host, hs, (size_t)(he - hs)) : -1;
+}
+
+/* One "key=value" option of n bytes. */
+static int su_opt(struct site_url *u, const char *kv, size_t n)
+{
+    const char *eq = memchr(kv, '=', n);
+    if (!eq)
+        return -1;
+    size_t kn = (size_t)(eq - kv), vn = n - kn - 1;
+    const char *v = eq + 1;
+    unsigned long x;
+    if (kn == 6 && !memcmp(kv, "prefix", 6))
+        return vn && !memchr(v, ' ', vn) ? su_copy(u->prefix, sizeof u->prefix, v, vn) : -1;
+    if (kn == 3 && !memcmp(kv, "ttl", 3) && !su_num(v, vn, 60, 400u * 86400u, &x))
+        u->ttl = (unsigned)x;
+    else if (kn == 4 && !memcmp(kv, "sync", 4) && !su_num(v, vn, 0, 64, &x))
+        u->sync = (unsigned)x;
+    else if (kn == 4 && !memcmp(kv, "wait", 4) && !su_num(v, vn, 1, 86400, &x))
+        u->wait = (unsigned)x;
+    else if (kn == 6 && !memcmp(kv, "maxlen", 6) && !su_num(v, vn, 100, 100000000, &x))
+        u->maxlen = x;
+    else
+        return -1;
+    return 0;
+}
+
+static int su_opts(struct site_url *u, const char *q)
+{
+    while (*q) {
+        size_t n = strcspn(q, "&");
+        if (su_opt(u, q, n) != 0)
+            return -1;
+        q += n + (q[n] == '&');
+    }
+    return 0;
+}
+
+int site_url_parse(const char *url, struct site_url *u, char *err, size_t errlen)
+{
+    unsigned long db = 0;
+    memset(u, 0, sizeof *u);
+    strcpy(u->prefix, "exfilmon:site");
+    u->ttl = SITE_DEFAULT_TTL;
+    u->wait = SITE_DEFAULT_WAIT;
+    u->maxlen = SITE_DEFAULT_MAXLEN;
+    if (!url || strncmp(url, "redis://", 8) != 0)
+        goto bad;
+    const char *a = url + 8;
+    size_t an = strcspn(a, "/?");
+    const char *d = a[an] == '/' ? a + an + 1 : NULL;
+    const char *q = strchr(a, '?');
+    if (su_authority(u, a, an) != 0 || (d && strcspn(d, "?") &&
+                                        su_num(d, strcspn(d, "?"), 0, 10000, &db) != 0) ||
+        (q && su_opts(u, q + 1) != 0))
+        goto bad;
+    u->db = (int)db;
+    return 0;
+bad:
+    snprintf(err, errlen, "--site-redis: %s: bad URL (redis://[user:pass@]host[:port][/db]"
+             "[?prefix=P&ttl=SEC&sync=N&wait=SEC&maxlen=N])", url ? url : "(null)");
+    return -1;
+}
+
+int site_url_check(const char *url, char *err, size_t errlen)
+{
+    struct site_url u;
+    return site_url_parse(url, &u, err, errlen);
+}
