@@ -10,6 +10,7 @@
 
 #include "xm_beacon.h"
 #include "xm_dstseen.h"
+#include "xm_site.h"
 #include "xm_lookalike.h"
 #include "xm_procwatch.h"
 #include "xm_services.h"
@@ -153,6 +154,29 @@ void stage_free(struct stage *st)
 struct app_ctx *stage_app(struct stage *st) { return st->app; }
 struct intel_ctx *stage_intel(struct stage *st) { return &st->intel; }
 struct aihost *stage_aihost(struct stage *st) { return st->ai; }
+
+/* ---- site-wide state (--site-redis, xm_site.h) ---------------------------- */
+
+static void stage_apply_domain(void *ctx, const struct site_delta *d)
+{
+    struct stage *st = ctx;
+    dstseen_merge(st->ds, &d->host, d->key, d->first);
+}
+
+static void stage_apply_ai(void *ctx, const struct site_delta *d)
+{
+    struct stage *st = ctx;
+    (void)aihost_merge(st->ai, &d->host, (enum aihost_kind)d->ai_kind, d->key, d->first,
+                       d->last, d->count);
+}
+
+void stage_set_site(struct stage *st, struct site *site)
+{
+    dstseen_set_site(st->ds, site);
+    aihost_set_site(st->ai, site);
+    site_set_apply(site, SITE_K_DOMAIN, stage_apply_domain, st);
+    site_set_apply(site, SITE_K_AI, stage_apply_ai, st);
+}
 
 size_t stage_field_sources(struct stage *st, struct stage_field_source *out, size_t cap)
 {

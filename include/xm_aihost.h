@@ -112,6 +112,16 @@ int aihost_observe_flow(struct aihost *ah, const struct aihost_obs *o);
 int aihost_add_evidence(struct aihost *ah, const struct xm_addr *host, enum aihost_kind kind,
                         const char *detail, xm_time_t now);
 
+/* Another sensor's piece (--site-redis): merged as first = min, last =
+ * max, count = max (the largest count one sensor saw); never shared
+ * back.  0, or -1 for a bad kind, address or times. */
+int aihost_merge(struct aihost *ah, const struct xm_addr *host, enum aihost_kind kind,
+                 const char *detail, xm_time_t first, xm_time_t last, uint32_t count);
+/* Shares every piece added or refreshed through site (borrowed, must
+ * outlive ah; NULL = none): include/xm_site.h. */
+struct site;
+void aihost_set_site(struct aihost *ah, struct site *site);
+
 /* Tags a CIDR ("10.1.0.0/16" or a bare address) with comma-separated
  * tags ("ai,gpu").  Returns 0, or -1 with err set. */
 int aihost_tag_inventory(struct aihost *ah, const char *cidr, const char *tags,

@@ -84,6 +84,14 @@ void dstseen_free(struct dstseen *d);
  * expected) in a flow that started at t. */
 void dstseen_observe(struct dstseen *d, const struct xm_addr *local, const char *domain,
                      xm_time_t t);
+/* The same for another sensor's observation (--site-redis): merged
+ * (first-seen = min, the host counted once), never shared back. */
+void dstseen_merge(struct dstseen *d, const struct xm_addr *local, const char *domain,
+                   xm_time_t t);
+/* Shares new pairs (and earlier first-seen times) through site (borrowed,
+ * must outlive d; NULL = none): include/xm_site.h. */
+struct site;
+void dstseen_set_site(struct dstseen *d, struct site *site);
 /* Fills *v; false when neither the pair nor the domain is known. */
 bool dstseen_get(const struct dstseen *d, const struct xm_addr *local, const char *domain,
                  struct dstseen_view *v);

@@ -4,7 +4,8 @@
  *   GET /healthz  "ok uptime_seconds=N\n" (200), or while an output
  *                 cannot write or reopen (out_health, xm_out.h) "degraded
  *                 uptime_seconds=N failing_outputs=K: PATH: reopen failed:
- *                 ERROR; ...\n" (503)
+ *                 ERROR; ...\n" (503); also while http_set_health's
+ *                 callback reports a problem (--site-redis unreachable)
  *   GET /alerts   the most recent alerts (at most HTTP_ALERT_RING, oldest
  *                 first) as one JSON array; ?limit=N returns the last N
  * Anything else is 404; methods other than GET and HEAD are 405.
@@ -42,6 +43,10 @@ struct http_srv *http_new(struct event_base *base, const char *listen,
 /* Splits "ADDR:PORT" / "[v6]:PORT" into host (brackets removed) and a
  * port 0..65535 exactly as http_new() does; 0, or -1 if malformed. */
 int http_parse_listen(const char *listen, char *host, size_t hlen, uint16_t *port);
+/* Further problems for /healthz (--site-redis down): returns how many,
+ * reasons written into why (len bytes). */
+typedef size_t (*http_health_fn)(void *ctx, char *why, size_t len);
+void http_set_health(struct http_srv *h, http_health_fn fn, void *ctx);
 /* Sets the callback that adds the pipeline's and capture's metrics. */
 void http_set_metrics(struct http_srv *h, http_metrics_fn fn, void *ctx);
 /* The bound TCP port (host order). */

@@ -49,6 +49,7 @@ struct xm_opts {
     const char *webhook_url;           /* --webhook URL: incidents POSTed */
     const char *webhook_format;        /* --webhook-format json|slack; NULL = json */
     uint32_t webhook_rate;             /* --webhook-rate posts/minute; 0 = default */
+    const char *site_redis;            /* --site-redis URL: site-wide first-seen (xm_site.h) */
     const char *state_dir;             /* --state DIR: learned state; NULL = none */
     uint32_t state_interval;           /* --state-interval SEC (live), default 300 */
     const char *sensor;                /* --sensor NAME: EVE "host"; NULL = host name */

@@ -109,6 +109,8 @@ const struct dec_stats *pipe_dec_stats(const struct xm_pipeline *pl);
 const struct flow_stats *pipe_flow_stats(const struct xm_pipeline *pl);
 /* Writes the Prometheus text exposition of every counter to f. */
 void pipe_write_metrics(const struct xm_pipeline *pl, FILE *f);
+/* /healthz: 1 and a reason while --site-redis is unreachable, else 0. */
+size_t pipe_site_health(const struct xm_pipeline *pl, char *why, size_t len);
 /* One-line summary (packets read, decoded, not IP, truncated, invalid,
  * flows, evictions) for the end of a run and SIGUSR1. */
 void pipe_write_summary(const struct xm_pipeline *pl, FILE *f);

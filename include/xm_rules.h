@@ -338,4 +338,13 @@ const char *rules_scope_name(enum rules_scope s);
 int rules_engine_save(const struct rules_engine *eng, const char *dir);
 int rules_engine_load(struct rules_engine *eng, const char *dir);
 
+/* --site-redis (include/xm_site.h): new (host, destination address)
+ * pairs are noted to site (borrowed, must outlive eng; NULL = none), and
+ * rules_seen_merge() merges another sensor's pair (first-seen = min, the
+ * host counted once in dst.prevalence), never shared back. */
+struct site;
+void rules_engine_set_site(struct rules_engine *eng, struct site *site);
+void rules_seen_merge(struct rules_engine *eng, const struct xm_addr *local,
+                      const struct xm_addr *remote, xm_time_t t);
+
 #endif

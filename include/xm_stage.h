@@ -66,6 +66,12 @@ struct intel_ctx *stage_intel(struct stage *st);
 /* For the operator inventory (aihost_tag_inventory) at start-up. */
 struct aihost *stage_aihost(struct stage *st);
 
+/* --site-redis: domain first-seen and AI evidence are shared through
+ * site (include/xm_site.h; borrowed, must outlive the stage's use of it):
+ * local changes are noted, other sensors' deltas merged. */
+struct site;
+void stage_set_site(struct stage *st, struct site *site);
+
 /* Learned state of the analysis stage in directory dir (include/xm_state.h):
  * domain first-seen and prevalence (dstseen) and AI-host evidence
  * (aihost).  save: 0, or -1 when a component failed (logged).  load: the

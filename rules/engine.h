@@ -109,6 +109,7 @@ struct rules_engine {
     uint64_t *rule_alerts;
     uint32_t *rule_ids;
     struct rules_engine_stats st;
+    struct site *site;            /* borrowed; NULL without --site-redis */
 };
 
 static inline void *rk_payload(const struct rkstate *k, size_t off)

@@ -8,6 +8,7 @@
  */
 #include "engine.h"
 #include "xm_median.h"
+#include "xm_site.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -315,8 +316,11 @@ static double dset_count(const struct rdset *d, uint32_t w, int64_t now_s)
 
 /* ---- first seen ------------------------------------------------------------ */
 
-void reng_seen_update(struct rules_engine *eng, const struct xm_addr *local,
-                        const struct xm_addr *remote, xm_time_t now)
+/* Pair (local, remote) first seen at t: a new pair counts its host in
+ * the destination's prevalence (and is noted to the site when note); an
+ * earlier t moves first-seen back.  An existing pair is refreshed (LRU). */
+static void seen_merge(struct rules_engine *eng, const struct xm_addr *local,
+                       const struct xm_addr *remote, xm_time_t t, bool note)
 {
     struct rseen_key k;
     memset(&k, 0, sizeof k);
@@ -324,13 +328,32 @@ void reng_seen_update(struct rules_engine *eng, const struct xm_addr *local,
     k.remote = *remote;
     bool created;
     struct rseen *s = rtab_upsert(&eng->seen, &k, &created);
-    if (!s || !created)
+    if (!s || (!created && t >= s->first))
         return;
-    s->first = now;
-    struct rdst *d = rtab_upsert(&eng->dsts, remote, &created);
+    s->first = t;
+    struct rdst *d = created ? rtab_upsert(&eng->dsts, remote, &created) : NULL;
     if (d)
         d->hosts++;
+    if (note && eng->site) {
+        struct site_delta sd = {.kind = SITE_K_DEST, .host = *local, .dst = *remote,
+                                .key = "", .first = t};
+        site_note(eng->site, &sd);
+    }
 }
+
+void reng_seen_update(struct rules_engine *eng, const struct xm_addr *local,
+                        const struct xm_addr *remote, xm_time_t now)
+{
+    seen_merge(eng, local, remote, now, true);
+}
+
+void rules_seen_merge(struct rules_engine *eng, const struct xm_addr *local,
+                      const struct xm_addr *remote, xm_time_t t)
+{
+    seen_merge(eng, local, remote, t, false);
+}
+
+void rules_engine_set_site(struct rules_engine *eng, struct site *site) { eng->site = site; }
 
 bool reng_first_seen(const struct rules_engine *eng, const struct xm_addr *local,
                      const struct xm_addr *remote, xm_time_t *first, uint32_t *prev)

@@ -19,6 +19,7 @@
 #include "xm_log.h"
 #include "xm_out.h"
 #include "xm_pipeline.h"
+#include "xm_site.h"
 #include "xm_source.h"
 
 #define CHECK_MAX_GROUPS 256
@@ -192,7 +193,11 @@ static int check_urls(const struct xm_opts *o)
         xm_err("%s", err);
         bad++;
     }
-    if (!bad && (o->redis_url || o->webhook_url))
+    if (o->site_redis && site_url_check(o->site_redis, err, sizeof err) != 0) {
+        xm_err("%s", err);
+        bad++;
+    }
+    if (!bad && (o->redis_url || o->webhook_url || o->site_redis))
         printf("redis/webhook URLs: syntax ok\n");
     if (!bad && o->kafka)
         printf("kafka brokers/topic: syntax ok\n");

@@ -513,6 +513,7 @@ static const struct cfg_setting cfg_top[] = {
     { "stats_interval", set_secs, O(stats_interval), 0, DAY, NULL },
     { "state", set_path, O(state_dir), 0, 0, NULL },
     { "state_interval", set_secs, O(state_interval), 1, DAY, NULL },
+    { "site_redis", set_word, O(site_redis), 0, 0, NULL },
     { NULL, NULL, 0, 0, 0, NULL },
 };
 
@@ -676,7 +677,7 @@ static void dump_str(FILE *f, const char *indent, const char *name, const char *
 }
 
 /* The Redis URL with its password replaced by "***" (--check prints it). */
-static void dump_redis(FILE *f, const char *url)
+static void dump_redis(FILE *f, const char *indent, const char *name, const char *url)
 {
     char buf[1024];
     const char *at = url && strlen(url) > 8 ? strrchr(url, '@') : NULL;
@@ -685,7 +686,7 @@ static void dump_redis(FILE *f, const char *url)
         snprintf(buf, sizeof buf, "%.*s:***%s", (int)(colon - url), url, at);
         url = buf;
     }
-    dump_str(f, "    ", "redis", url);
+    dump_str(f, indent, name, url);
 }
 
 static void dump_paths(FILE *f, const char *name, const char *const *v, size_t n)
@@ -734,7 +735,7 @@ static void dump_blocks(const struct xm_opts *o, FILE *f)
     dump_str(f, "    ", "flows", o->flows_path);
     dump_str(f, "    ", "syslog", o->syslog_ident);
     dump_str(f, "    ", "socket", o->socket_path);
-    dump_redis(f, o->redis_url);
+    dump_redis(f, "    ", "redis", o->redis_url);
     dump_str(f, "    ", "kafka", o->kafka);
     dump_str(f, "    ", "webhook", o->webhook_url);
     dump_str(f, "    ", "webhook_format", o->webhook_format);
@@ -774,5 +775,6 @@ void config_dump(const struct xm_opts *o, const struct config_store *st, FILE *f
     dump_str(f, "", "sensor", o->sensor);
     dump_str(f, "", "suppress", o->suppress_path);
     dump_str(f, "", "http", o->http_listen);
+    dump_redis(f, "", "site_redis", o->site_redis);
     fprintf(f, "stats_interval = %us\n", o->stats_interval);
 }

@@ -214,6 +214,12 @@ void daemon_stop(struct daemon *d)
 
 /* ---- set-up ------------------------------------------------------------ */
 
+static size_t daemon_health(void *ctx, char *why, size_t len)
+{
+    struct daemon *d = ctx;
+    return pipe_site_health(d->pl, why, len);
+}
+
 static void daemon_metrics(void *ctx, FILE *f)
 {
     struct daemon *d = ctx;
@@ -329,6 +335,7 @@ struct daemon *daemon_new(struct xm_pipeline *pl, struct src *s,
         if (!d->http)
             goto fail;
         http_set_metrics(d->http, daemon_metrics, d);
+        http_set_health(d->http, daemon_health, d);
         if (d->hooks.http_ready)
             d->hooks.http_ready(d->hooks.ctx, d->http);
     }

@@ -31,6 +31,8 @@ struct http_srv {
     double t0;                              /* monotonic start, seconds */
     http_metrics_fn metrics_fn;
     void *metrics_ctx;
+    http_health_fn health_fn;
+    void *health_ctx;
     /* Ring of the newest alerts; slot (head + i) % RING for i < count,
      * oldest first.  Eviction: the oldest alert is freed when full. */
     struct http_alert ring[HTTP_ALERT_RING];
@@ -138,12 +140,20 @@ static void http_alerts(struct http_srv *h, struct evhttp_request *req,
 
 /* "ok uptime_seconds=N" (200), or "degraded uptime_seconds=N
  * failing_outputs=K: REASONS" (503) while an output cannot write or
- * reopen (xm_out.h, out_health). */
+ * reopen (xm_out.h, out_health) or the health callback reports a
+ * problem (--site-redis unreachable). */
 static void http_health(struct http_srv *h, struct evhttp_request *req,
                         struct evbuffer *body)
 {
     char why[1024];
-    size_t bad = out_health(why, sizeof why);
+    size_t bad = out_health(why, sizeof why), n = strlen(why);
+    if (h->health_fn && n + 3 < sizeof why) {
+        size_t more = h->health_fn(h->health_ctx, why + n + (bad ? 2 : 0),
+                                   sizeof why - n - 2);
+        if (more && bad)
+            memcpy(why + n, "; ", 2);
+        bad += more;
+    }
     double up = http_mono() - h->t0;
     if (!bad) {
         evbuffer_add_printf(body, "ok uptime_seconds=%.0f\n", up);
@@ -252,6 +262,12 @@ struct http_srv *http_new(struct event_base *base, const char *listen,
 fail:
     http_free(h);
     return NULL;
+}
+
+void http_set_health(struct http_srv *h, http_health_fn fn, void *ctx)
+{
+    h->health_fn = fn;
+    h->health_ctx = ctx;
 }
 
 void http_set_metrics(struct http_srv *h, http_metrics_fn fn, void *ctx)

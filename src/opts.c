@@ -92,6 +92,9 @@ static const char usage_text2[] =
 "                          AI-host evidence, open incidents) at start, save it\n"
 "                          at exit and periodically (see docs/operations.md)\n"
 "      --state-interval SEC  live: save the state this often (default 300)\n"
+"      --site-redis URL    share first-seen, prevalence and AI-host evidence\n"
+"                          with the site's other sensors through Redis\n"
+"                          (redis://host[:port][/db][?prefix=P&sync=N...])\n"
 "  -h, --help              this text\n"
 "  -V, --version           versions of exfilmon and its libraries\n"
 "\n"
@@ -103,7 +106,8 @@ enum {
     OPT_GEOIP, OPT_CHECK, OPT_USER, OPT_HTTP, OPT_PROCESSES,
     OPT_RECORD_PROCESSES, OPT_MAX_FLOWS, OPT_MAX_HOSTS, OPT_TIMEOUT,
     OPT_STATS_INTERVAL, OPT_NO_PROCESS, OPT_SYSLOG, OPT_SOCKET, OPT_COUNT, OPT_ALERT_MODE,
-    OPT_NO_EBPF, OPT_REDIS, OPT_KAFKA, OPT_WEBHOOK, OPT_WEBHOOK_FORMAT, OPT_WEBHOOK_RATE,
+    OPT_NO_EBPF, OPT_REDIS, OPT_KAFKA, OPT_SITE_REDIS, OPT_WEBHOOK, OPT_WEBHOOK_FORMAT,
+    OPT_WEBHOOK_RATE,
     OPT_STATE, OPT_STATE_INTERVAL,
     OPT_SENSOR, OPT_SUPPRESS,
 };
@@ -141,6 +145,7 @@ static const struct option long_opts[] = {
     {"socket", required_argument, NULL, OPT_SOCKET},
     {"redis", required_argument, NULL, OPT_REDIS},
     {"kafka", required_argument, NULL, OPT_KAFKA},
+    {"site-redis", required_argument, NULL, OPT_SITE_REDIS},
     {"webhook", required_argument, NULL, OPT_WEBHOOK},
     {"webhook-format", required_argument, NULL, OPT_WEBHOOK_FORMAT},
     {"webhook-rate", required_argument, NULL, OPT_WEBHOOK_RATE},
@@ -285,6 +290,7 @@ static int main_apply_opt(struct xm_opts *o, int c, const char *arg)
     case OPT_SOCKET: o->socket_path = arg; return 0;
     case OPT_REDIS: o->redis_url = arg; return 0;
     case OPT_KAFKA: o->kafka = arg; return 0;
+    case OPT_SITE_REDIS: o->site_redis = arg; return 0;
     case OPT_WEBHOOK: o->webhook_url = arg; return 0;
     case OPT_WEBHOOK_FORMAT: o->webhook_format = arg; return 0;
     case OPT_WEBHOOK_RATE:

@@ -27,6 +27,7 @@
 #include "xm_netset.h"
 #include "xm_out.h"
 #include "xm_rules.h"
+#include "xm_site.h"
 #include "xm_prom.h"
 #include "xm_stage.h"
 #include "xm_suppress_alert.h"
@@ -50,6 +51,7 @@ struct xm_pipeline {
     struct inc_engine *inc;       /* NULL unless --alert-mode has incidents */
     bool raw_alerts;              /* --alert-mode alerts|both */
     struct suppress *sup;         /* NULL without --suppress */
+    struct site *site;            /* --site-redis; NULL without */
     struct xm_flow *cur_flow;     /* flow whose packet is being processed */
     void (*alert_hook)(void *, const json_t *);
     void *alert_hook_ctx;
@@ -376,6 +378,36 @@ int pipe_set_sensor(const struct xm_opts *o, char *err, size_t errlen)
     return 0;
 }
 
+/* Another sensor's (host, destination address) pair, into the engine. */
+static void pipe_apply_dest(void *ctx, const struct site_delta *d)
+{
+    struct xm_pipeline *pl = ctx;
+    rules_seen_merge(pl->rules, &d->host, &d->dst, d->first);
+}
+
+/* --site-redis: first-seen, prevalence and AI evidence shared by the
+ * site's sensors (include/xm_site.h); the sensor name tells them apart. */
+static int pipe_open_site(struct xm_pipeline *pl, bool live, char *err, size_t errlen)
+{
+    if (!pl->opts->site_redis)
+        return 0;
+    struct site_config c = {.url = pl->opts->site_redis, .sensor = eve_sensor_name(),
+                            .live = live};
+    if (!(pl->site = site_new(&c, err, errlen)))
+        return -1;
+    stage_set_site(pl->stage, pl->site);
+    if (pl->rules) {
+        rules_engine_set_site(pl->rules, pl->site);
+        site_set_apply(pl->site, SITE_K_DEST, pipe_apply_dest, pl);
+    }
+    return 0;
+}
+
+size_t pipe_site_health(const struct xm_pipeline *pl, char *why, size_t len)
+{
+    return site_health(pl->site, why, len);
+}
+
 struct xm_pipeline *pipe_new(const struct xm_opts *opts, bool live,
                              char *err, size_t errlen)
 {
@@ -409,7 +441,8 @@ struct xm_pipeline *pipe_new_ex(const struct xm_opts *opts, bool live, int *why,
     char kspec[2048];
     if (!pl->enrich || pipe_open_rules(pl, err, errlen) != 0 ||
         pipe_load_suppress(opts, &pl->sup, err, errlen) != 0 ||
-        (opts->kafka && pipe_kafka_spec(opts, kspec, sizeof kspec, err, errlen) != 0))
+        (opts->kafka && pipe_kafka_spec(opts, kspec, sizeof kspec, err, errlen) != 0) ||
+        pipe_open_site(pl, live, err, errlen) != 0)
         goto fail;
     *why = PIPE_ERR_OUTPUT;
     if (pipe_open_outputs(pl, live, err, errlen) != 0)
@@ -426,6 +459,9 @@ fail:
 static void pipe_housekeeping(struct xm_pipeline *pl)
 {
     flow_expire(pl->flows, pl->now);
+    /* clock: every packet before it is processed; horizon: the notes
+     * since the last tick all come from packets before it. */
+    site_tick(pl->site, pl->now / XM_USEC_PER_SEC * XM_USEC_PER_SEC, pl->next_tick);
     if (pl->rules)
         rules_tick(pl->rules, pl->now);
     if (pl->inc)
@@ -476,6 +512,7 @@ void pipe_finish(struct xm_pipeline *pl)
     flow_flush(pl->flows);
     if (pl->rules)
         rules_flush(pl->rules);
+    site_finish(pl->site, pl->next_tick);
     /* With state, open incidents are saved and go on at the next start. */
     if (pl->inc && !pl->opts->state_dir)
         inc_finish(pl->inc, pl->now);
@@ -650,6 +687,7 @@ void pipe_write_metrics(const struct xm_pipeline *pl, FILE *f)
                 pl->st.state_saves);
     pipe_metric(f, "state_save_errors_total", "counter", "Learned-state saves that failed.",
                 pl->st.state_save_errors);
+    site_write_metrics(pl->site, f);
     pipe_metric(f, "alerts_suppressed_total", "counter",
                 "Alerts held back by the suppression list (not written).",
                 pl->st.alerts_suppressed);
@@ -697,5 +735,6 @@ void pipe_free(struct xm_pipeline *pl)
     out_close(pl->redis_out);
     out_close(pl->kafka_out);
     out_close(pl->hook_out);
+    site_free(pl->site);          /* after the tables that note to it */
     free(pl);
 }

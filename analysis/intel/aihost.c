@@ -8,6 +8,7 @@
  */
 #include "xm_aihost.h"
 #include "xm_netset.h"
+#include "xm_site.h"
 #include "xm_state.h"
 #include "xm_tab.h"
 
@@ -37,6 +38,7 @@ struct aihost {
     struct ah_inv *inv;
     uint32_t ninv;
     struct aihost_stats st;
+    struct site *site;                /* borrowed; NULL without --site-redis */
 };
 
 const char *aihost_kind_name(enum aihost_kind k)
@@ -136,6 +138,43 @@ static struct aihost_evidence *ah_slot(struct aihost *ah, struct ah_host *h)
     return &h->ev[h->n - 1];
 }
 
+/* Shares piece e of host a with the other sensors (--site-redis). */
+static void ah_note(const struct aihost *ah, const struct xm_addr *a,
+                    const struct aihost_evidence *e)
+{
+    if (!ah->site)
+        return;
+    struct site_delta d = {.kind = SITE_K_AI, .ai_kind = e->kind, .host = *a,
+                           .key = e->detail, .first = e->first, .last = e->last,
+                           .count = e->count};
+    site_note(ah->site, &d);
+}
+
+/* The live piece (kind, d) of h, or NULL. */
+static struct aihost_evidence *ah_piece(struct ah_host *h, enum aihost_kind kind,
+                                        const char *d)
+{
+    for (uint8_t i = 0; i < h->n; i++)
+        if (h->ev[i].kind == kind && strcmp(h->ev[i].detail, d) == 0)
+            return &h->ev[i];
+    return NULL;
+}
+
+/* A new piece on h (replacing the oldest when full), first = last = now. */
+static struct aihost_evidence *ah_new_piece(struct aihost *ah, struct ah_host *h,
+                                            enum aihost_kind kind, const char *d,
+                                            xm_time_t now)
+{
+    struct aihost_evidence *e = ah_slot(ah, h);
+    memset(e, 0, sizeof *e);
+    e->kind = (uint8_t)kind;
+    memcpy(e->detail, d, AIHOST_DETAIL_LEN);
+    e->first = e->last = now;
+    e->count = 1;
+    ah->st.evidence_added++;
+    return e;
+}
+
 static void ah_record(struct aihost *ah, const struct xm_addr *a, enum aihost_kind kind,
                       const char *detail, xm_time_t now)
 {
@@ -145,24 +184,39 @@ static void ah_record(struct aihost *ah, const struct xm_addr *a, enum aihost_ki
     if (!h)
         return;
     ah_prune(ah, h, now);
-    for (uint8_t i = 0; i < h->n; i++) {
-        struct aihost_evidence *e = &h->ev[i];
-        if (e->kind == kind && strcmp(e->detail, d) == 0) {
-            if (now > e->last)
-                e->last = now;
-            e->count++;
-            ah->st.evidence_refreshed++;
-            return;
-        }
+    struct aihost_evidence *e = ah_piece(h, kind, d);
+    if (e) {
+        if (now > e->last)
+            e->last = now;
+        e->count++;
+        ah->st.evidence_refreshed++;
+    } else {
+        e = ah_new_piece(ah, h, kind, d, now);
     }
-    struct aihost_evidence *e = ah_slot(ah, h);
-    memset(e, 0, sizeof *e);
-    e->kind = (uint8_t)kind;
-    memcpy(e->detail, d, sizeof d);
-    e->first = e->last = now;
-    e->count = 1;
-    ah->st.evidence_added++;
+    ah_note(ah, a, e);
 }
+
+int aihost_merge(struct aihost *ah, const struct xm_addr *host, enum aihost_kind kind,
+                 const char *detail, xm_time_t first, xm_time_t last, uint32_t count)
+{
+    char d[AIHOST_DETAIL_LEN];
+    if ((host->family != 4 && host->family != 6) || kind == AIHOST_NONE ||
+        kind == AIHOST_INVENTORY || kind > AIHOST_PROCESS || last < first)
+        return -1;
+    ah_copy(d, sizeof d, detail);
+    struct ah_host *h = ah_touch(ah, host);
+    if (!h)
+        return -1;
+    struct aihost_evidence *e = ah_piece(h, kind, d);
+    if (!e)
+        e = ah_new_piece(ah, h, kind, d, first);
+    e->first = first < e->first ? first : e->first;
+    e->last = last > e->last ? last : e->last;
+    e->count = count > e->count ? count : e->count;
+    return 0;
+}
+
+void aihost_set_site(struct aihost *ah, struct site *site) { ah->site = site; }
 
 int aihost_add_evidence(struct aihost *ah, const struct xm_addr *host, enum aihost_kind kind,
                         const char *detail, xm_time_t now)

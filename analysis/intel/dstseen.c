@@ -7,6 +7,7 @@
  * Keys are 32 bytes, hashed as bytes.
  */
 #include "xm_dstseen.h"
+#include "xm_site.h"
 #include "xm_state.h"
 #include "xm_tab.h"
 
@@ -45,6 +46,7 @@ struct dstseen {
     bool have_t0;
     struct dstseen_stats st;
     const struct app_ctx *app;   /* borrowed, for the field getters */
+    struct site *site;           /* borrowed; NULL without --site-redis */
 };
 
 /* ---- table ---------------------------------------------------------- */
@@ -133,8 +135,10 @@ static void ds_keys(const struct dstseen *d, const struct xm_addr *local, uint64
     XM_UNUSED(d);
 }
 
-void dstseen_observe(struct dstseen *d, const struct xm_addr *local, const char *domain,
-                     xm_time_t t)
+/* Observes (local, domain, t); a new pair, or a pair whose first-seen
+ * moved earlier, is noted for the site when note is set. */
+static void ds_observe(struct dstseen *d, const struct xm_addr *local, const char *domain,
+                       xm_time_t t, bool note)
 {
     uint64_t dom;
     struct ds_key pk, dk;
@@ -150,13 +154,33 @@ void dstseen_observe(struct dstseen *d, const struct xm_addr *local, const char 
     struct ds_ent *s = ds_upsert(&d->domains, &dk, &dfresh);
     if (!p || !s)
         return;
-    if (pfresh || t < p->first)
+    bool earlier = pfresh || t < p->first;
+    if (earlier)
         p->first = t;
     if (dfresh || t < s->first)
         s->first = t;
     if (pfresh || dfresh)
         s->hosts++;
+    if (earlier && note && d->site) {
+        struct site_delta sd = {.kind = SITE_K_DOMAIN, .host = *local, .key = domain,
+                                .first = t};
+        site_note(d->site, &sd);
+    }
 }
+
+void dstseen_observe(struct dstseen *d, const struct xm_addr *local, const char *domain,
+                     xm_time_t t)
+{
+    ds_observe(d, local, domain, t, true);
+}
+
+void dstseen_merge(struct dstseen *d, const struct xm_addr *local, const char *domain,
+                   xm_time_t t)
+{
+    ds_observe(d, local, domain, t, false);
+}
+
+void dstseen_set_site(struct dstseen *d, struct site *site) { d->site = site; }
 
 bool dstseen_get(const struct dstseen *d, const struct xm_addr *local, const char *domain,
                  struct dstseen_view *v)
