@@ -346,5 +346,8 @@ struct site;
 void rules_engine_set_site(struct rules_engine *eng, struct site *site);
 void rules_seen_merge(struct rules_engine *eng, const struct xm_addr *local,
                       const struct xm_addr *remote, xm_time_t t);
+/* Another sensor's first packet time t: the site's monitoring started at
+ * the earliest (dst.first_seen_site_age, site.age count from it). */
+void rules_site_start(struct rules_engine *eng, xm_time_t t);
 
 #endif

@@ -30,6 +30,7 @@
  *   P:log:NAME   stream of this sensor's batches: h = horizon (usec),
  *                d = deltas, one per line (MAXLEN ~ maxlen)
  *   P:clock      hash  NAME -> clock (usec; INT64_MAX once finished)
+ *   P:start      hash  first -> the earliest first packet time of a sensor
  * Prevalence is the number of h:HOST fields of a destination hash (HLEN
  * minus one); it is neither a set nor a HyperLogLog, since the pair
  * first-seen times are needed anyway and HLEN of them is exact.
@@ -64,7 +65,9 @@
 #define SITE_ARENA (4u << 20)        /* bytes of delta strings */
 #define SITE_KEY_MAX 253             /* domain or AI detail length */
 
-enum site_kind { SITE_K_DOMAIN = 0, SITE_K_DEST, SITE_K_AI, SITE_K_MAX };
+/* DOMAIN, DEST: a pair's first-seen; AI: an evidence piece; START: a
+ * sensor's first packet time (the site's monitoring start is the min). */
+enum site_kind { SITE_K_DOMAIN = 0, SITE_K_DEST, SITE_K_AI, SITE_K_START, SITE_K_MAX };
 
 /* One delta.  key: the lower-case registrable domain (DOMAIN), unused
  * (DEST: dst), the evidence detail (AI).  Times in usec of packet time. */

@@ -235,7 +235,7 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p, struct xm
     xm_time_t now = p->ts > eng->now ? p->ts : eng->now;
     eng->now = now;
     if (!eng->first)
-        eng->first = now;
+        reng_set_first(eng, now);
     eng->cur_flow = f;
     struct pkt_info pi = {.f = f, .bytes = p->ip_bytes, .now_s = reng_sec_of(now)};
     int od;

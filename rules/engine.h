@@ -147,6 +147,9 @@ int64_t reng_sec_of(xm_time_t t);
 void reng_account(const struct rlayout *l, struct rkstate *k, const struct pkt_info *pi);
 /* Records the (local, remote) pair's first sighting and the remote's
  * prevalence. */
+/* The engine's first packet time (dst.first_seen_site_age counts from
+ * it), shared with the site's other sensors (--site-redis). */
+void reng_set_first(struct rules_engine *eng, xm_time_t now);
 void reng_seen_update(struct rules_engine *eng, const struct xm_addr *local,
                       const struct xm_addr *remote, xm_time_t now);
 /* Carries sk's state (layout sl) into dk (layout dl) across a swap. */

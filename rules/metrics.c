@@ -353,6 +353,19 @@ void rules_seen_merge(struct rules_engine *eng, const struct xm_addr *local,
     seen_merge(eng, local, remote, t, false);
 }
 
+void reng_set_first(struct rules_engine *eng, xm_time_t now)
+{
+    eng->first = now;
+    struct site_delta sd = {.kind = SITE_K_START, .key = "", .first = now};
+    site_note(eng->site, &sd);
+}
+
+void rules_site_start(struct rules_engine *eng, xm_time_t t)
+{
+    if (!eng->first || t < eng->first)
+        eng->first = t;
+}
+
 void rules_engine_set_site(struct rules_engine *eng, struct site *site) { eng->site = site; }
 
 bool reng_first_seen(const struct rules_engine *eng, const struct xm_addr *local,

@@ -385,6 +385,13 @@ static void pipe_apply_dest(void *ctx, const struct site_delta *d)
     rules_seen_merge(pl->rules, &d->host, &d->dst, d->first);
 }
 
+/* Another sensor's first packet time: the site's monitoring start. */
+static void pipe_apply_start(void *ctx, const struct site_delta *d)
+{
+    struct xm_pipeline *pl = ctx;
+    rules_site_start(pl->rules, d->first);
+}
+
 /* --site-redis: first-seen, prevalence and AI evidence shared by the
  * site's sensors (include/xm_site.h); the sensor name tells them apart. */
 static int pipe_open_site(struct xm_pipeline *pl, bool live, char *err, size_t errlen)
@@ -399,6 +406,7 @@ static int pipe_open_site(struct xm_pipeline *pl, bool live, char *err, size_t e
     if (pl->rules) {
         rules_engine_set_site(pl->rules, pl->site);
         site_set_apply(pl->site, SITE_K_DEST, pipe_apply_dest, pl);
+        site_set_apply(pl->site, SITE_K_START, pipe_apply_start, pl);
     }
     return 0;
 }

@@ -130,6 +130,8 @@ static int site_encode(const struct site_delta *d, char *buf, size_t cap)
     if (d->kind == SITE_K_DEST)
         return snprintf(buf, cap, "a\t%s\t%s\t%" PRId64, host,
                         xm_addr_str(&d->dst, dst, sizeof dst), (int64_t)d->first);
+    if (d->kind == SITE_K_START)
+        return snprintf(buf, cap, "s\t%" PRId64, (int64_t)d->first);
     if (d->kind == SITE_K_AI)
         return snprintf(buf, cap, "e\t%s\t%u\t%s\t%" PRId64 "\t%" PRId64 "\t%" PRIu32, host,
                         d->ai_kind, key, (int64_t)d->first, (int64_t)d->last, d->count);
@@ -299,6 +301,14 @@ static void site_apply_line(struct site *s, char *line)
     }
     struct site_delta d;
     memset(&d, 0, sizeof d);
+    if (n == 2 && f[0][0] == 's' && s->apply[SITE_K_START]) {
+        d.kind = SITE_K_START;
+        d.key = "";
+        d.first = d.last = strtoll(f[1], NULL, 10);
+        s->apply[SITE_K_START](s->apply_ctx[SITE_K_START], &d);
+        s->st.applied++;
+        return;
+    }
     bool ai = n == 7 && f[0][0] == 'e', pair = n == 4 && (f[0][0] == 'd' || f[0][0] == 'a');
     if ((!ai && !pair) || xm_addr_parse(f[1], &d.host) != 0)
         return;
