@@ -156,8 +156,12 @@ void site_note(struct site *s, const struct site_delta *d)
 
 /* ---- connection ------------------------------------------------------------ */
 
-static void site_outage(struct site *s, const char *why)
+/* Drops the connection and backs off; why may point into the context,
+ * so it is copied first. */
+static void site_outage(struct site *s, const char *why_in)
 {
+    char why[160];
+    snprintf(why, sizeof why, "%s", why_in);
     if (s->c)
         redisFree(s->c);
     s->c = NULL;
