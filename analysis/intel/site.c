@@ -26,7 +26,7 @@
 #define SITE_TIMEOUT_MS 1000
 #define SITE_BACKOFF_MIN_MS 500u
 #define SITE_BACKOFF_MAX_MS 30000u
-#define SITE_FIXED_ARGS 8
+#define SITE_FIXED_ARGS 12           /* EVAL, script, numkeys, ARGV[1..8], spare */
 #define SITE_LINE_MAX (2 * SITE_KEY_MAX + 160)
 
 struct site_peer {
@@ -47,7 +47,6 @@ struct site {
     uint32_t *off;                  /* line offsets in wire */
     size_t n;
     const char **argv;              /* EVAL arguments (allocated once) */
-    size_t *argl;
     struct site_peer peers[SITE_MAX_PEERS];
     size_t npeers;
     site_apply_fn apply[SITE_K_MAX];
@@ -74,9 +73,8 @@ struct site *site_new(const struct site_config *cfg, char *err, size_t errlen)
     s->live = cfg->live;
     s->wire = malloc(SITE_ARENA);
     s->off = calloc(SITE_MAX_DELTAS, sizeof *s->off);
-    s->argv = calloc(SITE_MAX_DELTAS + SITE_FIXED_ARGS + 2 * SITE_MAX_PEERS + 2, sizeof *s->argv);
-    s->argl = calloc(SITE_MAX_DELTAS + SITE_FIXED_ARGS + 2 * SITE_MAX_PEERS + 2, sizeof *s->argl);
-    if (s->wire && s->off && s->argv && s->argl)
+    s->argv = calloc(SITE_MAX_DELTAS + SITE_FIXED_ARGS + 2 * SITE_MAX_PEERS, sizeof *s->argv);
+    if (s->wire && s->off && s->argv)
         return s;
     snprintf(err, errlen, "--site-redis: out of memory");
 fail:
@@ -93,7 +91,6 @@ void site_free(struct site *s)
     free(s->wire);
     free(s->off);
     free(s->argv);
-    free(s->argl);
     free(s);
 }
 
