@@ -85,6 +85,9 @@ def replay(exe, pcap, work, extra, rd=None):
     args = [exe, '-q', '--home-net', '10.0.0.0/8', '--timeout', 'tcp-established=20',
             '--timeout', 'udp=20', '--timeout', 'tcp-new=20', '-r', pcap, '--alerts',
             os.path.join(work, 'a.json'), '--flows', os.path.join(work, 'f.json')] + extra
+    for f in ('a.json', 'f.json'):      # file outputs append
+        if os.path.exists(os.path.join(work, f)):
+            os.unlink(os.path.join(work, f))
     t = time.monotonic()
     p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if rd:
