@@ -20,6 +20,7 @@
 #include "xm_main.h"
 #include "xm_opts.h"
 #include "xm_pipeline.h"
+#include "xm_reader.h"
 #include "xm_report.h"
 #include "xm_source.h"
 #include "xm_version.h"
@@ -49,6 +50,13 @@ static int main_validate(const struct xm_opts *o)
     if (o->n_inputs && o->http_listen)
         xm_warn("--http %s: serves only while capturing live (-i); not served in replay",
                 o->http_listen);
+    if (o->workers > 1 && !o->threads) {
+        xm_err("--workers %u needs the reader threads (--threads 1)", o->workers);
+        return -1;
+    }
+    if (o->n_inputs && o->workers > 1)
+        xm_warn("--workers %u: replay reads with one reader and one worker "
+                "(several are for live capture, -i)", o->workers);
     if (o->n_inputs && o->record_processes_path)
         xm_warn("--record-processes: records only while capturing live (-i); "
                 "ignored in replay");
@@ -117,6 +125,65 @@ static int main_replay(struct xm_pipeline *pl, struct src *s, bool show, uint64_
         }
         break;
     }
+    if (pg.on)
+        progress_show(&pg, s, true);
+    return src_failed(s) ? EXIT_INPUT : 0;
+}
+
+/* The reader thread's progress hook. */
+struct main_pg_ctx {
+    struct progress *pg;
+    const struct src *s;
+};
+
+static void main_progress_hook(void *ctx, uint64_t frames)
+{
+    struct main_pg_ctx *c = ctx;
+    c->pg->pkts = frames;
+    progress_show(c->pg, c->s, false);
+}
+
+/* Every entry of one batch into the pipeline; errors logged in place. */
+static void main_feed(struct xm_pipeline *pl, struct rdr_batch *b, bool show)
+{
+    for (uint32_t i = 0; i < b->n; i++) {
+        struct rdr_pkt *d = &b->d[i];
+        if (!d->msg) {
+            pipe_decoded(pl, &d->pkt, (enum dec_reason)d->why);
+            continue;
+        }
+        if (show)
+            fputs("\r\033[K", stderr);
+        xm_err("%s", d->msg);
+    }
+}
+
+/* main_replay() with the reading and decoding on the reader thread
+ * (--threads 1): the same packets, errors and order, so the same output.
+ * Falls back to main_replay() when the thread cannot start. */
+static int main_replay_threaded(struct xm_pipeline *pl, struct src *s, bool show,
+                                uint64_t count)
+{
+    char err[256];
+    struct progress pg = {.on = show, .t0 = main_mono()};
+    struct main_pg_ctx pc = {&pg, s};
+    struct rdr_opts ro = {.count = count, .progress = show ? main_progress_hook : NULL,
+                          .progress_ctx = &pc};
+    struct rdr *r = rdr_new(s, &ro, err, sizeof err);
+    if (!r || rdr_start(r) != 0) {
+        xm_warn("%s; reading on one thread", r ? "cannot start the reader thread" : err);
+        rdr_free(r);
+        return main_replay(pl, s, show, count);
+    }
+    int end;
+    do {
+        struct rdr_batch *b = rdr_next(r, true);
+        main_feed(pl, b, show);
+        end = b->end;
+        rdr_release(r);
+    } while (end == RDR_MORE);
+    rdr_join(r);
+    rdr_free(r);
     if (pg.on)
         progress_show(&pg, s, true);
     return src_failed(s) ? EXIT_INPUT : 0;
@@ -215,7 +282,9 @@ int main(int argc, char **argv)
     } else {
         if (main_drop_privileges(&o) != 0)
             goto out;
-        status = main_replay(pl, s, !o.quiet && isatty(STDERR_FILENO), o.count);
+        bool show = !o.quiet && isatty(STDERR_FILENO);
+        status = o.threads ? main_replay_threaded(pl, s, show, o.count)
+                           : main_replay(pl, s, show, o.count);
         pipe_finish(pl);
     }
     main_log_summary(pl);
