@@ -48,6 +48,10 @@ struct http_srv;
 
 struct daemon_hooks {
     void *ctx;                      /* passed to every hook below */
+    /* --workers N: the other N-1 live sources of the fanout group
+     * (borrowed; with o->threads each gets its own reader thread). */
+    struct src *const *more_src;
+    size_t n_more_src;
     /*
      * SIGHUP: builds fresh settings (config file re-read, command-line
      * flags applied again) into *fresh.  Returns 0, or -1 with err filled

@@ -189,9 +189,8 @@ static int main_replay_threaded(struct xm_pipeline *pl, struct src *s, bool show
     return src_failed(s) ? EXIT_INPUT : 0;
 }
 
-/* Opens the capture: 0, EXIT_INPUT when an input cannot be read (file,
- * interface, permission), EXIT_USAGE when the filter does not compile. */
-static int main_open_source(const struct xm_opts *o, struct src **s)
+/* Opens one capture source (live or every file) with the filter. */
+static int main_open_one(const struct xm_opts *o, struct src **s)
 {
     char err[2048];
     int rc;
@@ -213,6 +212,39 @@ static int main_open_source(const struct xm_opts *o, struct src **s)
         return EXIT_USAGE;
     }
     return 0;
+}
+
+/* --workers N live: N - 1 more handles, all N in one fanout group
+ * (numbered after our pid, so two daemons never share a group). */
+static int main_open_fanout(const struct xm_opts *o, struct src *s, struct main_ctx *mc)
+{
+    char err[512];
+    uint16_t group = (uint16_t)getpid();
+    for (uint32_t i = 1; i < o->workers; i++) {
+        int rc = main_open_one(o, &mc->more_src[mc->n_more_src]);
+        if (rc != 0)
+            return rc;
+        mc->n_more_src++;
+    }
+    if (src_set_fanout(s, group, err, sizeof err) != 0)
+        goto fail;
+    for (size_t i = 0; i < mc->n_more_src; i++)
+        if (src_set_fanout(mc->more_src[i], group, err, sizeof err) != 0)
+            goto fail;
+    return 0;
+fail:
+    xm_err("--workers %u: %s", o->workers, err);
+    return EXIT_INPUT;
+}
+
+/* Opens the capture: 0, EXIT_INPUT when an input cannot be read (file,
+ * interface, permission), EXIT_USAGE when the filter does not compile. */
+static int main_open_source(const struct xm_opts *o, struct src **s, struct main_ctx *mc)
+{
+    int rc = main_open_one(o, s);
+    if (rc == 0 && o->iface && o->workers > 1)
+        rc = main_open_fanout(o, *s, mc);
+    return rc;
 }
 
 /* -D: tcpdump -D's list. */
@@ -267,7 +299,7 @@ int main(int argc, char **argv)
     }
     if (main_validate(&o) != 0)
         goto out;
-    if ((status = main_open_source(&o, &s)) != 0)
+    if ((status = main_open_source(&o, &s, &mc)) != 0)
         goto out;
     status = EXIT_USAGE;
     int why = PIPE_ERR_CONFIG;
