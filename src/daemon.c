@@ -544,6 +544,7 @@ int daemon_loop(struct daemon *d)
             ;
     daemon_poll_pcap(d);
     pipe_finish(d->pl);
+    daemon_capture_line(d);                 /* kernel drops, with the summary */
     return d->status;
 }
 
