@@ -262,10 +262,27 @@ static void daemon_on_tick(evutil_socket_t fd, short what, void *arg)
     daemon_poll_pcap(d);
 }
 
+/* --workers N: " (per handle: R1, R2, ...)" received, into buf. */
+static void daemon_per_handle(const struct daemon *d, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; d->n_rd > 1 && i < d->n_rd && n < len; i++) {
+        struct rdr_cap_stats cs;
+        rdr_cap_stats(d->rd[i], &cs);
+        n += (size_t)snprintf(buf + n, len - n, "%s%llu", i ? ", " : " (per handle: ",
+                              (unsigned long long)cs.received);
+    }
+    if (n && n < len)
+        snprintf(buf + n, len - n, ")");
+}
+
 static void daemon_capture_line(const struct daemon *d)
 {
-    xm_info("capture: %llu received, %llu dropped by the kernel, "
-            "%llu dropped by the interface", (unsigned long long)d->st.received,
+    char per[256];
+    daemon_per_handle(d, per, sizeof per);
+    xm_info("capture: %llu received%s, %llu dropped by the kernel, "
+            "%llu dropped by the interface", (unsigned long long)d->st.received, per,
             (unsigned long long)d->st.kernel_drops, (unsigned long long)d->st.iface_drops);
 }
 
