@@ -15,33 +15,23 @@ EXFILMON=${1:?usage: fanout.sh EXFILMON [flags]}
 shift
 NSA=xmfA$$ NSB=xmfB$$
 DIR=$(mktemp -d /tmp/xm_live_fanout.XXXXXX)
+HERE=$(cd "$(dirname "$0")" && pwd)
 XPID= SPID=
 FAILS=0
+. "$HERE/lib.sh"
 
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-ok() { echo "ok: $*"; }
-
-[ "$(id -u)" = 0 ] || skip "not root"
-command -v ip >/dev/null && ip netns list >/dev/null 2>&1 || skip "no ip netns"
-command -v python3 >/dev/null || skip "no python3"
+live_require python3
 
 cleanup() {
     [ -n "$XPID" ] && kill -KILL "$XPID" 2>/dev/null
     [ -n "$SPID" ] && kill -KILL "$SPID" 2>/dev/null
-    ip netns del "$NSA" 2>/dev/null
-    ip netns del "$NSB" 2>/dev/null
+    live_unpair "$NSA" "$NSB"
     if [ "$FAILS" = 0 ]; then rm -rf "$DIR"; else echo "kept $DIR"; fi
 }
 trap cleanup EXIT
 
-ip netns add "$NSA" && ip netns add "$NSB" || skip "cannot create namespaces"
-ip link add xmfa netns "$NSA" type veth peer name xmfb netns "$NSB" || skip "no veth"
-for h in 1 2 3 4; do ip -n "$NSA" addr add 10.98.0.$h/24 dev xmfa; done
-ip -n "$NSB" addr add 10.98.0.100/24 dev xmfb
-for ns in "$NSA" "$NSB"; do ip -n "$ns" link set lo up; done
-ip -n "$NSA" link set xmfa up
-ip -n "$NSB" link set xmfb up
+live_pair "$NSA" "$NSB" xmfa xmfb 10.98.0.1 10.98.0.100
+for h in 2 3 4; do ip -n "$NSA" addr add 10.98.0.$h/24 dev xmfa; done
 
 cat > "$DIR/sink.py" <<'PY'
 import socket
