@@ -39,6 +39,7 @@
 struct rdr_pkt {
     struct xm_pkt pkt;              /* pkt.ts is the capture time as read */
     const char *msg;                /* src_error() text, in the arena */
+    uint32_t fh;                    /* consumer's scratch (flow hash) */
     uint8_t why;                    /* enum dec_reason of the decode */
 };
 

@@ -20,6 +20,7 @@
 
 #include "xm_log.h"
 #include "xm_metrics_proc.h"
+#include "xm_feed.h"
 #include "xm_reader.h"
 
 #include <event2/event.h>
@@ -119,21 +120,27 @@ static void daemon_ring_end(struct daemon *d, size_t i, int end)
         daemon_stop(d);
 }
 
-/* Feeds one batch (up to --count frames in all); errors are logged as
- * the single-threaded loop logs them (the first of an episode). */
+/* A source error in a batch: logged as the one-thread loop logs it
+ * (the first of an episode). */
+static void daemon_on_msg(void *ctx, const char *msg)
+{
+    struct daemon *d = ctx;
+    if (d->st.src_errors++ == 0)
+        xm_err("capture: %s", msg);
+}
+
+/* Feeds one batch, up to --count frames in all. */
 static void daemon_feed(struct daemon *d, struct rdr_batch *b)
 {
-    for (uint32_t k = 0; k < b->n; k++) {
-        struct rdr_pkt *e = &b->d[k];
+    uint32_t k = 0;
+    while (k < b->n) {
         if (daemon_count_reached(d)) {      /* --count: stop as SIGTERM would */
             if (!d->stopping)
                 daemon_stop(d);
             return;
         }
-        if (!e->msg)
-            pipe_decoded(d->pl, &e->pkt, (enum dec_reason)e->why);
-        else if (d->st.src_errors++ == 0)
-            xm_err("capture: %s", e->msg);
+        uint64_t left = d->o->count ? d->o->count - pipe_get_stats(d->pl)->packets : b->n;
+        k += feed_batch(d->pl, b, k, left < b->n ? (uint32_t)left : b->n, daemon_on_msg, d);
     }
 }
 

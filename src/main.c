@@ -19,6 +19,7 @@
 #include "xm_log.h"
 #include "xm_main.h"
 #include "xm_opts.h"
+#include "xm_feed.h"
 #include "xm_pipeline.h"
 #include "xm_reader.h"
 #include "xm_report.h"
@@ -143,19 +144,13 @@ static void main_progress_hook(void *ctx, uint64_t frames)
     progress_show(c->pg, c->s, false);
 }
 
-/* Every entry of one batch into the pipeline; errors logged in place. */
-static void main_feed(struct xm_pipeline *pl, struct rdr_batch *b, bool show)
+/* A source error met in a batch: logged in place (after clearing the
+ * progress line when it is shown). */
+static void main_on_msg(void *ctx, const char *msg)
 {
-    for (uint32_t i = 0; i < b->n; i++) {
-        struct rdr_pkt *d = &b->d[i];
-        if (!d->msg) {
-            pipe_decoded(pl, &d->pkt, (enum dec_reason)d->why);
-            continue;
-        }
-        if (show)
-            fputs("\r\033[K", stderr);
-        xm_err("%s", d->msg);
-    }
+    if (*(const bool *)ctx)
+        fputs("\r\033[K", stderr);
+    xm_err("%s", msg);
 }
 
 /* main_replay() with the reading and decoding on the reader thread
@@ -178,7 +173,7 @@ static int main_replay_threaded(struct xm_pipeline *pl, struct src *s, bool show
     int end;
     do {
         struct rdr_batch *b = rdr_next(r, true);
-        main_feed(pl, b, show);
+        (void)feed_batch(pl, b, 0, b->n, main_on_msg, &show);
         end = b->end;
         rdr_release(r);
     } while (end == RDR_MORE);

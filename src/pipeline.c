@@ -480,6 +480,16 @@ void pipe_packet(struct xm_pipeline *pl, int dlt, xm_time_t ts,
         pipe_account(pl, &pkt);
 }
 
+uint32_t pipe_flow_hash(const struct xm_pipeline *pl, const struct xm_pkt *pkt)
+{
+    return flow_hash(pl->flows, pkt);
+}
+
+void pipe_prefetch(const struct xm_pipeline *pl, uint32_t h, int stage)
+{
+    flow_prefetch(pl->flows, h, stage);
+}
+
 void pipe_decoded(struct xm_pipeline *pl, struct xm_pkt *pkt, enum dec_reason why)
 {
     pkt->ts = pipe_clock(pl, pkt->ts, pkt->caplen);

@@ -13,11 +13,17 @@
  * the slot back.  No lock on this path: one atomic store per batch side.
  *
  * Waiting: a side that finds the ring empty (consumer) or full (reader)
- * spins RDR_SPIN times, then sleeps on a condition variable after setting
- * its `sleeping` flag; the other side checks the flag after each store
- * and signals under the mutex.  Flag and counter are both accessed with
- * sequentially consistent order, so either the waker sees the flag or the
- * sleeper's re-check sees the new counter: no lost wake-up.
+ * spins RDR_SPIN times, then sets its `sleeping` flag and sleeps in
+ * futex(2) on the other side's counter, for as long as it still holds the
+ * value it last saw (the kernel compares atomically, so a store between
+ * our check and the sleep makes futex return at once).  The other side
+ * checks the flag after each store and wakes it: the consumer only once
+ * the ring is at most half full (RDR_WAKE_AT), so a reader that outruns
+ * the pipeline is woken once per RDR_SLOTS / 2 batches, not per batch.
+ * Flags and counters are sequentially consistent, so either the waker
+ * sees the flag or the sleeper sees the new counter: no lost wake-up, and
+ * no lock anywhere (a lock held by a preempted thread would stall the
+ * other on a busy machine).
  *
  * Live: the reader publishes a partial batch whenever the source has
  * nothing, writes the eventfd on every publish (the consumer's libevent
@@ -28,6 +34,8 @@
 #include "xm_reader.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -36,16 +44,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#define RDR_SPIN 200                /* empty/full checks before sleeping */
+#define RDR_SPIN 64                 /* empty/full checks before sleeping */
+#define RDR_WAKE_AT (RDR_SLOTS / 2) /* wake a sleeping reader at this fill */
+_Static_assert((RDR_SLOTS & (RDR_SLOTS - 1)) == 0, "slot index = counter % RDR_SLOTS across wrap");
 #define RDR_POLL_MS 100             /* live: longest wait for the stop flag */
 #define RDR_PROGRESS_MASK 0xffffu   /* progress callback every 65536 frames */
 #define RDR_DRAIN_MAX (1u << 22)    /* frames read after rdr_stop(), at most */
 
 struct rdr_side {                   /* one side's counter and sleep flag */
-    _Alignas(64) atomic_uint_fast64_t n;
+    _Alignas(64) atomic_uint n;     /* 32 bits: the futex word; wraps */
     atomic_bool sleeping;
 };
 
@@ -62,8 +73,6 @@ struct rdr {
     _Alignas(64) struct rdr_batch *ring;
     atomic_bool stop;
     atomic_uint_fast64_t cap[3];    /* received, kernel drops, iface drops */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
     int efd;                        /* live: eventfd, else -1 */
     pthread_t th;
     bool started, joined;
@@ -83,29 +92,38 @@ static bool rdr_has_room(struct rdr *r)
            atomic_load(&r->tail.n) < RDR_SLOTS;
 }
 
-/* Returns once ready(r): spins, then sleeps with me->sleeping set. */
-static void rdr_wait(struct rdr *r, struct rdr_side *me, bool (*ready)(struct rdr *))
+static void rdr_futex(atomic_uint *w, int op, unsigned v)
+{
+    (void)syscall(SYS_futex, (unsigned *)w, op, v, NULL, NULL, 0);
+}
+
+/* Returns once ready(r): spins, then sleeps on the other side's counter. */
+static void rdr_wait(struct rdr_side *me, struct rdr_side *other, struct rdr *r,
+                     bool (*ready)(struct rdr *))
 {
     for (int i = 0; i < RDR_SPIN; i++)
         if (ready(r))
             return;
-    pthread_mutex_lock(&r->mu);
     atomic_store(&me->sleeping, true);
-    while (!ready(r))
-        pthread_cond_wait(&r->cv, &r->mu);
+    for (;;) {
+        unsigned seen = atomic_load(&other->n);
+        if (ready(r))
+            break;
+        rdr_futex(&other->n, FUTEX_WAIT_PRIVATE, seen);
+    }
     atomic_store(&me->sleeping, false);
-    pthread_mutex_unlock(&r->mu);
 }
 
-/* Stores a side's new counter and wakes the other side if it sleeps. */
-static void rdr_advance(struct rdr *r, struct rdr_side *me, struct rdr_side *other)
+/* Stores a side's new counter; wakes the other side if it sleeps and
+ * (wake_at) the ring holds at most that many batches. */
+static void rdr_advance(struct rdr *r, struct rdr_side *me, struct rdr_side *other,
+                        unsigned wake_at)
 {
     atomic_fetch_add(&me->n, 1);    /* seq_cst: release for the batch too */
-    if (atomic_load(&other->sleeping)) {
-        pthread_mutex_lock(&r->mu);
-        pthread_cond_broadcast(&r->cv);
-        pthread_mutex_unlock(&r->mu);
-    }
+    if (!atomic_load(&other->sleeping))
+        return;
+    if (atomic_load(&r->head.n) - atomic_load(&r->tail.n) <= wake_at)
+        rdr_futex(&me->n, FUTEX_WAKE_PRIVATE, INT_MAX);
 }
 
 /* ---- the reader side ------------------------------------------------- */
@@ -114,8 +132,8 @@ static void rdr_advance(struct rdr *r, struct rdr_side *me, struct rdr_side *oth
 static struct rdr_batch *rdr_slot(struct rdr *r)
 {
     if (!rdr_has_room(r))
-        rdr_wait(r, &r->head, rdr_has_room);
-    uint64_t h = atomic_load_explicit(&r->head.n, memory_order_relaxed);
+        rdr_wait(&r->head, &r->tail, r, rdr_has_room);
+    unsigned h = atomic_load_explicit(&r->head.n, memory_order_relaxed);
     struct rdr_batch *b = &r->ring[h % RDR_SLOTS];
     b->n = b->used = 0;
     b->end = RDR_MORE;
@@ -126,7 +144,7 @@ static struct rdr_batch *rdr_slot(struct rdr *r)
 static void rdr_publish(struct rdr *r, int end)
 {
     r->cur->end = end;
-    rdr_advance(r, &r->head, &r->tail);
+    rdr_advance(r, &r->head, &r->tail, RDR_SLOTS);
     if (r->efd >= 0)
         (void)eventfd_write(r->efd, 1);
     r->cur = end == RDR_MORE ? rdr_slot(r) : NULL;
@@ -259,6 +277,7 @@ static void *rdr_main(void *arg)
 {
     struct rdr *r = arg;
     int end;
+    (void)pthread_setname_np(pthread_self(), "exfilmon-read");  /* top, perf */
     r->cur = rdr_slot(r);
     if (r->o.live)
         rdr_poll_stats(r);
@@ -278,18 +297,18 @@ struct rdr_batch *rdr_next(struct rdr *r, bool wait)
     if (!rdr_has_batch(r)) {
         if (!wait)
             return NULL;
-        rdr_wait(r, &r->tail, rdr_has_batch);
+        rdr_wait(&r->tail, &r->head, r, rdr_has_batch);
     }
-    uint64_t t = atomic_load_explicit(&r->tail.n, memory_order_relaxed);
+    unsigned t = atomic_load_explicit(&r->tail.n, memory_order_relaxed);
     return &r->ring[t % RDR_SLOTS];
 }
 
 void rdr_release(struct rdr *r)
 {
-    uint64_t t = atomic_load_explicit(&r->tail.n, memory_order_relaxed);
+    unsigned t = atomic_load_explicit(&r->tail.n, memory_order_relaxed);
     if (r->ring[t % RDR_SLOTS].end != RDR_MORE)
         r->c_done = true;
-    rdr_advance(r, &r->tail, &r->head);
+    rdr_advance(r, &r->tail, &r->head, RDR_WAKE_AT);
 }
 
 /* ---- set-up ---------------------------------------------------------- */
@@ -311,8 +330,6 @@ struct rdr *rdr_new(struct src *s, const struct rdr_opts *o, char *err, size_t e
     atomic_init(&r->head.n, 0);
     atomic_init(&r->tail.n, 0);
     atomic_init(&r->stop, false);
-    pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->cv, NULL);
     r->efd = o->live ? eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC) : -1;
     if (o->live && r->efd < 0) {
         snprintf(err, errlen, "cannot create the reader's eventfd: %s", strerror(errno));
@@ -378,10 +395,6 @@ void rdr_free(struct rdr *r)
     }
     if (r->efd >= 0)
         close(r->efd);
-    if (r->ring) {
-        pthread_mutex_destroy(&r->mu);
-        pthread_cond_destroy(&r->cv);
-    }
     free(r->ring);
     free(r);
 }
