@@ -4,7 +4,8 @@
 #
 # For each worker count W (default: 1 2), exfilmon captures on the veth
 # end in namespace A (-B 1024: a 1 MiB kernel buffer per handle, so a
-# burst shows drops quickly; --no-rules and the default rules), while
+# burst shows drops quickly, BENCH_BUF_KIB to change; --no-rules and the
+# default rules), while
 # bench/blast in namespace B sends PACKETS (default 2,000,000) 64-byte UDP
 # datagrams over 256 flows as fast as it can.  After SIGTERM it prints
 # exfilmon's capture line: packets received and dropped by the kernel,
@@ -25,10 +26,10 @@ NSA=xmbA$$ NSB=xmbB$$
 tmp=$(mktemp -d)
 trap 'live_unpair "$NSA" "$NSB"; rm -rf "$tmp"' EXIT
 live_pair "$NSA" "$NSB" xmba xmbb 10.97.0.1 10.97.0.2
-echo "packets sent: $PKTS x 64-byte UDP over 256 flows; kernel buffer 1 MiB per handle"
+echo "packets sent: $PKTS x 64-byte UDP over 256 flows; kernel buffer ${BENCH_BUF_KIB:-1024} KiB per handle"
 for rules in --no-rules ""; do
     for w in $WORKERS; do
-        ip netns exec "$NSA" "$bdir/src/exfilmon" -i xmba -B 1024 --workers "$w" $rules \
+        ip netns exec "$NSA" "$bdir/src/exfilmon" -i xmba -B "${BENCH_BUF_KIB:-1024}" --workers "$w" $rules \
             --no-process --home-net 10.97.0.1/32 --alerts /dev/null 2> "$tmp/err" &
         pid=$!
         sleep 1.5
