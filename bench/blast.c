@@ -7,7 +7,6 @@
  *
  *   blast DST_IPV4 PORT PACKETS [SIZE=64] [FLOWS=256]
  */
-#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
