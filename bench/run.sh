@@ -9,6 +9,8 @@
 #   readloop   bench/readloop FILE (pcap_dispatch, 1 MiB stdio buffer): the baseline
 #   no-rules   exfilmon -r FILE -q --no-rules --alerts /dev/null --flows /dev/null
 #   rules      exfilmon -r FILE -q --alerts /dev/null --flows /dev/null (default pack)
+#   no-rules-1t, rules-1t   the same with --threads 0 (no reader thread:
+#              read, decode and the pipeline on one thread)
 #   softflowd, nfpcapd, argus: each only when installed (else "not installed")
 # and prints median wall seconds, packets/s, ratio = readloop seconds /
 # tool seconds (1.00 = as fast as the read loop; higher is better), peak
@@ -104,6 +106,9 @@ run_workload() {
         measure m_readloop "$bdir/bench/readloop" "$file"
         measure m_no-rules "$exf" -r "$file" -q --no-rules --alerts /dev/null --flows /dev/null
         measure m_rules "$exf" -r "$file" -q --alerts /dev/null --flows /dev/null
+        measure m_no-rules-1t "$exf" -r "$file" -q --threads 0 --no-rules --alerts /dev/null \
+            --flows /dev/null
+        measure m_rules-1t "$exf" -r "$file" -q --threads 0 --alerts /dev/null --flows /dev/null
         have softflowd && measure m_softflowd softflowd -d -r "$file" -n 127.0.0.1:9
         if have nfpcapd; then
             rm -rf "$tmp/nf" && mkdir -p "$tmp/nf"
@@ -116,22 +121,22 @@ run_workload() {
     base_s=$1; base_rss=$2
     echo
     echo "== $wl: $file ($(wc -c < "$file") bytes; $packets packets, $flows flows)"
-    printf '%-10s %9s %12s %8s %10s %10s\n' tool seconds packets/s ratio rss_kb bytes/flow
-    for m in readloop no-rules rules softflowd nfpcapd argus; do
+    printf '%-11s %9s %12s %8s %10s %10s\n' tool seconds packets/s ratio rss_kb bytes/flow
+    for m in readloop no-rules no-rules-1t rules rules-1t softflowd nfpcapd argus; do
         if [ ! -f "$tmp/m_$m" ]; then
-            printf '%-10s %s\n' "$m" "not installed"
+            printf '%-11s %s\n' "$m" "not installed"
             continue
         fi
         set -- $(median "$tmp/m_$m")
         if [ "$1" = n/a ] || [ "$base_s" = n/a ]; then
-            printf '%-10s %9s %12s %8s %10s %10s\n' "$m" n/a n/a n/a n/a n/a
+            printf '%-11s %9s %12s %8s %10s %10s\n' "$m" n/a n/a n/a n/a n/a
             continue
         fi
         awk -v m="$m" -v s="$1" -v r="$2" -v bs="$base_s" -v br="$base_rss" \
             -v p="$packets" -v f="$flows" 'BEGIN {
             pps = s > 0 ? p / s : 0; ratio = s > 0 ? bs / s : 0
             bpf = m == "readloop" ? "-" : sprintf("%.0f", (r - br) * 1024 / f)
-            printf "%-10s %9.3f %12.0f %8.3f %10d %10s\n", m, s, pps, ratio, r, bpf }'
+            printf "%-11s %9.3f %12.0f %8.3f %10d %10s\n", m, s, pps, ratio, r, bpf }'
     done
 }
 

@@ -90,9 +90,8 @@ static void dec_zero_pkt(struct xm_pkt *p)
     memset((uint8_t *)p + HALF, 0, sizeof *p - HALF);
 }
 
-enum dec_result dec_packet(int dlt, xm_time_t ts, const uint8_t *data,
-                           uint32_t caplen, uint32_t wirelen,
-                           struct xm_pkt *pkt, struct dec_stats *st)
+enum dec_reason dec_packet_reason(int dlt, xm_time_t ts, const uint8_t *data,
+                                  uint32_t caplen, uint32_t wirelen, struct xm_pkt *pkt)
 {
     struct dec_ctx c;
     dec_zero_pkt(pkt);
@@ -103,7 +102,11 @@ enum dec_result dec_packet(int dlt, xm_time_t ts, const uint8_t *data,
     c.pkt = pkt;
     c.frame_len = wirelen > caplen ? wirelen : caplen;
     const struct dec_link_type *lt = dec_link_find(dlt);
-    enum dec_reason why = lt ? lt->decode(&c) : DR_UNSUPPORTED_DLT;
+    return lt ? lt->decode(&c) : DR_UNSUPPORTED_DLT;
+}
+
+enum dec_result dec_count(struct dec_stats *st, enum dec_reason why)
+{
     enum dec_result res = (enum dec_result)dec_reason_res[why];
     if (st) {
         st->packets++;
@@ -111,4 +114,11 @@ enum dec_result dec_packet(int dlt, xm_time_t ts, const uint8_t *data,
         st->reason[why]++;
     }
     return res;
+}
+
+enum dec_result dec_packet(int dlt, xm_time_t ts, const uint8_t *data,
+                           uint32_t caplen, uint32_t wirelen,
+                           struct xm_pkt *pkt, struct dec_stats *st)
+{
+    return dec_count(st, dec_packet_reason(dlt, ts, data, caplen, wirelen, pkt));
 }

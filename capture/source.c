@@ -28,6 +28,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_packet.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -448,6 +450,21 @@ void src_progress(const struct src *s, uint64_t *done, uint64_t *total)
         *total += in->size;
         *done += in->done ? in->size : src_pos(in);
     }
+}
+
+int src_set_fanout(struct src *s, uint16_t group, char *err, size_t errlen)
+{
+    /* PACKET_FANOUT_HASH: the kernel's symmetric flow hash, so both
+     * directions of a flow reach the same handle; DEFRAG: fragments are
+     * reassembled before hashing, so they follow their flow. */
+    int v = (int)group | (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
+    int fd = s->live && s->n ? pcap_fileno(s->in[0].h) : -1;
+    if (fd < 0 || setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &v, sizeof v) != 0) {
+        snprintf(err, errlen, "%s: cannot join fanout group %u: %s", s->n ? s->in[0].name : "?",
+                 group, fd < 0 ? "not a live capture" : strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 int src_fd(const struct src *s)

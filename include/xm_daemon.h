@@ -7,6 +7,12 @@
  *                the loop runs its other events (a full batch re-arms the
  *                callback at once, so packets held in libpcap's ring are not
  *                left waiting for the next wake-up)
+ *   (--threads 1, the default: the capture is read and decoded by one
+ *   reader thread per handle, xm_reader.h, started by daemon_loop() after
+ *   the privilege drop; the loop watches each reader's eventfd instead
+ *   and feeds up to DAEMON_BATCH / 64 batches per callback, merging
+ *   --workers N handles by batch time; the readers own the pcap handles
+ *   and poll pcap_stats, summed here)
  *   1 s timer    pipe_advance(wall clock), pipe_flush_outputs(), capture
  *                statistics poll (32-bit libpcap counters widened to 64)
  *   stats timer  every o->stats_interval s (0 = off): statistics line
@@ -14,8 +20,11 @@
  *                pipe_reload(); on any error the old set keeps running and
  *                "exfilmon: reload failed: FILE:LINE:COL: ..." goes to
  *                stderr.  Then outputs are reopened (logrotate).
- *   SIGTERM/INT  drain the capture, pipe_finish() (every open flow and
- *                pending alert written), leave the loop; status 0
+ *   SIGTERM/INT  drain the capture (readers: read what the kernel holds,
+ *                end, joined), pipe_finish() (every open flow and pending
+ *                alert written), log the capture line (received, kernel
+ *                and interface drops; per handle with --workers N), leave
+ *                the loop; status 0
  *   SIGUSR1      pipe_write_summary() and the capture line to stderr
  *   --http       /metrics, /healthz, /alerts (xm_http_api.h)
  *   systemd      $NOTIFY_SOCKET (xm_notify.h): READY=1 when daemon_loop()
@@ -48,6 +57,10 @@ struct http_srv;
 
 struct daemon_hooks {
     void *ctx;                      /* passed to every hook below */
+    /* --workers N: the other N-1 live sources of the fanout group
+     * (borrowed; with o->threads each gets its own reader thread). */
+    struct src *const *more_src;
+    size_t n_more_src;
     /*
      * SIGHUP: builds fresh settings (config file re-read, command-line
      * flags applied again) into *fresh.  Returns 0, or -1 with err filled

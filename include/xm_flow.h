@@ -154,6 +154,17 @@ struct xm_flow *flow_update(struct flow_table *ft, const struct xm_pkt *p,
                             bool (*is_local)(void *, const struct xm_addr *),
                             void *local_ctx, int *dir);
 
+/*
+ * Prefetching for a batch of decoded packets about to go to
+ * flow_update() (src/feed.c): flow_hash() is the table's hash of p's flow
+ * key (0 for a non-first fragment, found by its fragment key instead);
+ * flow_prefetch(ft, h, 0) prefetches the hash bucket, flow_prefetch(ft,
+ * h, 1) reads that bucket (prefetched a few packets before) and
+ * prefetches the first flow slot of its chain.  Neither changes anything.
+ */
+uint32_t flow_hash(const struct flow_table *ft, const struct xm_pkt *p);
+void flow_prefetch(const struct flow_table *ft, uint32_t h, int stage);
+
 /* Ends idle flows and emits interim records due at packet time `now`. */
 void flow_expire(struct flow_table *ft, xm_time_t now);
 /* Ends every flow (reason SHUTDOWN), oldest first. */

@@ -15,6 +15,7 @@ struct config_store;
 #define XM_MAX_INPUTS 64
 #define XM_MAX_GEOIP 8
 #define XM_MAX_RULE_FILES 16
+#define XM_MAX_WORKERS 16                 /* --workers */
 #define XM_SNAPLEN_MAX 262144             /* -s 0 means this */
 
 struct xm_opts {
@@ -60,6 +61,9 @@ struct xm_opts {
     struct flow_timeouts timeouts;     /* --timeout CLASS=SECONDS */
     uint32_t stats_interval;           /* --stats-interval SECONDS (live) */
     uint64_t count;                    /* --count N: stop after N packets; 0 = all */
+    uint32_t threads;                  /* --threads 0|1: reader thread (default 1) */
+    uint32_t workers;                  /* --workers N: live capture handles in one
+                                          PACKET_FANOUT group (default 1) */
 
     bool quiet;                        /* -q: no progress */
     bool check;                        /* --check: validate and exit */

@@ -73,6 +73,15 @@ size_t pipe_rules_count(const struct xm_pipeline *pl);
 /* Accounts one captured frame of link type dlt. */
 void pipe_packet(struct xm_pipeline *pl, int dlt, xm_time_t ts,
                  const uint8_t *data, uint32_t caplen, uint32_t wirelen);
+/* Same for a frame already decoded by dec_packet_reason() (the reader
+ * thread, src/reader.c): why is its outcome, counted here; pkt->ts may be
+ * moved up to the clock; pkt->l4_payload must stay valid for the call.
+ * pipe_packet(F) and pipe_decoded(decode(F)) have the same effect. */
+void pipe_decoded(struct xm_pipeline *pl, struct xm_pkt *pkt, enum dec_reason why);
+/* Prefetch for packets a few places ahead in a batch (flow_hash and
+ * flow_prefetch of xm_flow.h on the pipeline's flow table). */
+uint32_t pipe_flow_hash(const struct xm_pipeline *pl, const struct xm_pkt *pkt);
+void pipe_prefetch(const struct xm_pipeline *pl, uint32_t h, int stage);
 /* Advances the clock without a packet (live timers). */
 void pipe_advance(struct xm_pipeline *pl, xm_time_t now);
 /* Ends every flow, flushes rules and outputs (end of input, SIGTERM). */

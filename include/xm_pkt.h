@@ -105,6 +105,14 @@ enum dec_result dec_packet(int dlt, xm_time_t ts, const uint8_t *data,
                            uint32_t caplen, uint32_t wirelen,
                            struct xm_pkt *pkt, struct dec_stats *st);
 
+/* The two halves of dec_packet(), for a reader thread that decodes while
+ * another thread counts (src/reader.c): dec_packet_reason() decodes and
+ * counts nothing (same contract as dec_packet otherwise); dec_count()
+ * counts one outcome in *st (may be NULL) and returns its result. */
+enum dec_reason dec_packet_reason(int dlt, xm_time_t ts, const uint8_t *data,
+                                  uint32_t caplen, uint32_t wirelen, struct xm_pkt *pkt);
+enum dec_result dec_count(struct dec_stats *st, enum dec_reason why);
+
 /* Names for stats output ("truncated", "ip4_bad_ihl", ...). */
 const char *dec_result_name(enum dec_result r);
 const char *dec_reason_name(enum dec_reason r);

@@ -74,6 +74,10 @@ bool src_failed(const struct src *s);
 
 /* Bytes consumed and total (0 total when unknown, e.g. stdin). */
 void src_progress(const struct src *s, uint64_t *done, uint64_t *total);
+/* Live (Linux): joins the handle's socket to PACKET_FANOUT group `group`
+ * (same interface, same group on every handle), hashing by flow.  0, or
+ * -1 with err filled. */
+int src_set_fanout(struct src *s, uint16_t group, char *err, size_t errlen);
 /* Live: selectable descriptor, kernel statistics. */
 int src_fd(const struct src *s);
 int src_live_stats(const struct src *s, struct pcap_stat *st);

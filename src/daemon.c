@@ -20,6 +20,8 @@
 
 #include "xm_log.h"
 #include "xm_metrics_proc.h"
+#include "xm_feed.h"
+#include "xm_reader.h"
 
 #include <event2/event.h>
 
@@ -27,6 +29,13 @@ struct daemon {
     struct event_base *base;
     struct xm_pipeline *pl;
     struct src *s;
+    /* --threads 1: one reader per capture handle (--workers N), each
+     * with its ring; rd_done[i] once ring i gave its last batch. */
+    struct src *srcs[XM_MAX_WORKERS];
+    struct rdr *rd[XM_MAX_WORKERS];
+    struct event *ev_ring[XM_MAX_WORKERS];
+    bool rd_done[XM_MAX_WORKERS];
+    size_t n_rd;
     const struct xm_opts *o;
     struct daemon_hooks hooks;
     struct event *ev_cap, *ev_tick, *ev_stats, *ev_extra, *ev_wd, *ev_state;
@@ -96,10 +105,148 @@ static void daemon_on_capture(evutil_socket_t fd, short what, void *arg)
     }
 }
 
+/* ---- capture through reader threads (--threads 1) ------------------------ */
+
+/* One ring's last batch: an ended capture stops the daemon with status 1,
+ * --count and rdr_stop() stop it cleanly. */
+static void daemon_ring_end(struct daemon *d, size_t i, int end)
+{
+    d->rd_done[i] = true;
+    if (end == RDR_END_INPUT && !d->stopping) {
+        xm_err("capture ended (interface gone?)");
+        d->status = 1;
+    }
+    if (!d->stopping)
+        daemon_stop(d);
+}
+
+/* A source error in a batch: logged as the one-thread loop logs it
+ * (the first of an episode). */
+static void daemon_on_msg(void *ctx, const char *msg)
+{
+    struct daemon *d = ctx;
+    if (d->st.src_errors++ == 0)
+        xm_err("capture: %s", msg);
+}
+
+/* Feeds one batch, up to --count frames in all. */
+static void daemon_feed(struct daemon *d, struct rdr_batch *b)
+{
+    uint32_t k = 0;
+    while (k < b->n) {
+        if (daemon_count_reached(d)) {      /* --count: stop as SIGTERM would */
+            if (!d->stopping)
+                daemon_stop(d);
+            return;
+        }
+        uint64_t left = d->o->count ? d->o->count - pipe_get_stats(d->pl)->packets : b->n;
+        k += feed_batch(d->pl, b, k, left < b->n ? (uint32_t)left : b->n, daemon_on_msg, d);
+    }
+}
+
+/* Ring with a ready batch that starts earliest (so N handles merge
+ * roughly in capture time), or -1 when none is ready. */
+static int daemon_pick_ring(struct daemon *d, bool wait)
+{
+    int best = -1;
+    xm_time_t best_ts = 0;
+    for (size_t i = 0; i < d->n_rd; i++) {
+        if (d->rd_done[i])
+            continue;
+        struct rdr_batch *b = rdr_next(d->rd[i], wait && best < 0);
+        if (b && (best < 0 || b->first_ts < best_ts)) {
+            best = (int)i;
+            best_ts = b->first_ts;
+        }
+    }
+    return best;
+}
+
+/* Takes up to max batches; returns how many (wait: blocks for each). */
+static unsigned daemon_drain_rings(struct daemon *d, unsigned max, bool wait)
+{
+    unsigned n = 0;
+    int i;
+    while (n < max && (i = daemon_pick_ring(d, wait)) >= 0) {
+        struct rdr_batch *b = rdr_next(d->rd[i], false);
+        daemon_feed(d, b);
+        int end = b->end;
+        rdr_release(d->rd[i]);
+        n++;
+        if (end != RDR_MORE)
+            daemon_ring_end(d, (size_t)i, end);
+    }
+    return n;
+}
+
+static void daemon_on_ring(evutil_socket_t fd, short what, void *arg)
+{
+    struct daemon *d = arg;
+    for (size_t i = 0; i < d->n_rd; i++)
+        rdr_ack_wake(d->rd[i]);
+    if (daemon_drain_rings(d, DAEMON_BATCH / 64, false) == DAEMON_BATCH / 64) {
+        d->st.batches_full++;               /* more waiting: come straight back */
+        event_active(d->ev_ring[0], EV_READ, 0);
+    }
+}
+
+/* After the loop: every reader reads what its kernel ring holds and
+ * ends; every batch is taken, then the threads are joined. */
+static void daemon_stop_rings(struct daemon *d)
+{
+    for (size_t i = 0; i < d->n_rd; i++)
+        rdr_stop(d->rd[i]);
+    for (;;) {
+        bool open = false;
+        for (size_t i = 0; i < d->n_rd; i++)
+            open |= !d->rd_done[i];
+        if (!open)
+            break;
+        (void)daemon_drain_rings(d, ~0u, true);
+    }
+    for (size_t i = 0; i < d->n_rd; i++)
+        rdr_join(d->rd[i]);
+}
+
+/* One reader per source; their eventfds join the loop. */
+static int daemon_rings(struct daemon *d, char *err, size_t errlen)
+{
+    struct rdr_opts ro = {.count = d->o->count, .live = true};
+    for (size_t i = 0; i < d->n_rd; i++) {
+        d->rd[i] = rdr_new(d->srcs[i], &ro, err, errlen);
+        if (!d->rd[i])
+            return -1;
+        d->ev_ring[i] = event_new(d->base, rdr_wake_fd(d->rd[i]), EV_READ | EV_PERSIST,
+                                  daemon_on_ring, d);
+        if (!d->ev_ring[i] || event_add(d->ev_ring[i], NULL) != 0) {
+            snprintf(err, errlen, "cannot register the reader's wake-up descriptor");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Readers poll their handles; the totals are their sums. */
+static void daemon_sum_rings(struct daemon *d)
+{
+    d->st.received = d->st.kernel_drops = d->st.iface_drops = 0;
+    for (size_t i = 0; i < d->n_rd; i++) {
+        struct rdr_cap_stats cs;
+        rdr_cap_stats(d->rd[i], &cs);
+        d->st.received += cs.received;
+        d->st.kernel_drops += cs.kernel_drops;
+        d->st.iface_drops += cs.iface_drops;
+    }
+}
+
 /* Widens libpcap's 32-bit counters: add the (wrapping) difference. */
 static void daemon_poll_pcap(struct daemon *d)
 {
     struct pcap_stat ps;
+    if (d->n_rd) {
+        daemon_sum_rings(d);
+        return;
+    }
     if (src_live_stats(d->s, &ps) != 0)
         return;
     d->st.received += (uint32_t)(ps.ps_recv - d->last.ps_recv);
@@ -113,16 +260,36 @@ static void daemon_poll_pcap(struct daemon *d)
 static void daemon_on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct daemon *d = arg;
-    (void)daemon_drain(d, DAEMON_BATCH);    /* in case a wake-up was missed */
+    if (d->n_rd)                            /* in case a wake-up was missed */
+        (void)daemon_drain_rings(d, DAEMON_BATCH / 64, false);
+    else
+        (void)daemon_drain(d, DAEMON_BATCH);
     pipe_advance(d->pl, daemon_now());
     (void)pipe_flush_outputs(d->pl);        /* errors are reported by output.c */
     daemon_poll_pcap(d);
 }
 
+/* --workers N: " (per handle: R1, R2, ...)" received, into buf. */
+static void daemon_per_handle(const struct daemon *d, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; d->n_rd > 1 && i < d->n_rd && n < len; i++) {
+        struct rdr_cap_stats cs;
+        rdr_cap_stats(d->rd[i], &cs);
+        n += (size_t)snprintf(buf + n, len - n, "%s%llu", i ? ", " : " (per handle: ",
+                              (unsigned long long)cs.received);
+    }
+    if (n && n < len)
+        snprintf(buf + n, len - n, ")");
+}
+
 static void daemon_capture_line(const struct daemon *d)
 {
-    xm_info("capture: %llu received, %llu dropped by the kernel, "
-            "%llu dropped by the interface", (unsigned long long)d->st.received,
+    char per[256];
+    daemon_per_handle(d, per, sizeof per);
+    xm_info("capture: %llu received%s, %llu dropped by the kernel, "
+            "%llu dropped by the interface", (unsigned long long)d->st.received, per,
             (unsigned long long)d->st.kernel_drops, (unsigned long long)d->st.iface_drops);
 }
 
@@ -274,9 +441,13 @@ static int daemon_events(struct daemon *d)
     int fd = src_fd(d->s);
     if (fd < 0)
         return -1;
-    d->ev_cap = event_new(d->base, fd, EV_READ | EV_PERSIST, daemon_on_capture, d);
+    int rc = 0;
+    if (!d->n_rd) {
+        d->ev_cap = event_new(d->base, fd, EV_READ | EV_PERSIST, daemon_on_capture, d);
+        rc |= daemon_add(d->ev_cap, NULL);
+    }
     d->ev_tick = event_new(d->base, -1, EV_PERSIST, daemon_on_tick, d);
-    int rc = daemon_add(d->ev_cap, NULL) | daemon_add(d->ev_tick, &one);
+    rc |= daemon_add(d->ev_tick, &one);
     if (d->o->stats_interval) {
         d->ev_stats = event_new(d->base, -1, EV_PERSIST, daemon_on_stats, d);
         rc |= daemon_add(d->ev_stats, &st);
@@ -321,11 +492,19 @@ struct daemon *daemon_new(struct xm_pipeline *pl, struct src *s,
     d->pl = pl;
     d->s = s;
     d->o = o;
+    d->srcs[0] = s;
+    for (size_t i = 0; h && i < h->n_more_src && i + 1 < XM_MAX_WORKERS; i++)
+        d->srcs[i + 1] = h->more_src[i];
+    d->n_rd = o->threads ? 1 + (h ? h->n_more_src : 0) : 0;
+    if (d->n_rd > XM_MAX_WORKERS)
+        d->n_rd = XM_MAX_WORKERS;
     d->last_reload = time(NULL);        /* the rules pipe_new() compiled */
     d->last_reload_ok = true;
     metrics_process_start();
     if (h)
         d->hooks = *h;
+    if (d->n_rd && daemon_rings(d, err, errlen) != 0)
+        goto fail;
     if (daemon_events(d) != 0) {
         snprintf(err, errlen, "cannot register the capture, timers or signals");
         goto fail;
@@ -339,7 +518,8 @@ struct daemon *daemon_new(struct xm_pipeline *pl, struct src *s,
         if (d->hooks.http_ready)
             d->hooks.http_ready(d->hooks.ctx, d->http);
     }
-    (void)src_live_stats(s, &d->last);
+    if (!d->n_rd)
+        (void)src_live_stats(s, &d->last);
     d->last.ps_recv = d->last.ps_drop = d->last.ps_ifdrop = 0;
     return d;
 fail:
@@ -357,9 +537,27 @@ static void daemon_ready(struct daemon *d)
         xm_warn("cannot notify the service manager: %s", strerror(errno));
 }
 
+/* Starts the readers (after the privilege drop: they inherit it). */
+static int daemon_start_rings(struct daemon *d)
+{
+    for (size_t i = 0; i < d->n_rd; i++) {
+        if (rdr_start(d->rd[i]) != 0) {
+            xm_err("cannot start the reader thread: %s", strerror(errno));
+            for (size_t k = i; k < d->n_rd; k++)
+                d->rd_done[k] = true;       /* never started: nothing to take */
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int daemon_loop(struct daemon *d)
 {
     d->stopping = false;
+    if (daemon_start_rings(d) != 0) {
+        d->status = 1;
+        d->stopping = true;
+    }
     daemon_ready(d);
     while (!d->stopping) {
         if (event_base_dispatch(d->base) != 0) {
@@ -370,10 +568,14 @@ int daemon_loop(struct daemon *d)
     }
     /* SIGTERM/SIGINT: take what the kernel still holds, then end every
      * flow and write every pending record. */
-    while (daemon_drain(d, DAEMON_BATCH) == SRC_PKT)
-        ;
+    if (d->n_rd)
+        daemon_stop_rings(d);
+    else
+        while (daemon_drain(d, DAEMON_BATCH) == SRC_PKT)
+            ;
     daemon_poll_pcap(d);
     pipe_finish(d->pl);
+    daemon_capture_line(d);                 /* kernel drops, with the summary */
     return d->status;
 }
 
@@ -397,6 +599,11 @@ void daemon_free(struct daemon *d)
     for (size_t i = 0; i < XM_ARRAY_LEN(evs); i++)
         if (evs[i])
             event_free(evs[i]);
+    for (size_t i = 0; i < d->n_rd; i++) {
+        if (d->ev_ring[i])
+            event_free(d->ev_ring[i]);
+        rdr_free(d->rd[i]);                 /* takes what is left, joins */
+    }
     if (d->base)
         event_base_free(d->base);
     notify_close(&d->nt);

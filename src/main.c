@@ -19,7 +19,9 @@
 #include "xm_log.h"
 #include "xm_main.h"
 #include "xm_opts.h"
+#include "xm_feed.h"
 #include "xm_pipeline.h"
+#include "xm_reader.h"
 #include "xm_report.h"
 #include "xm_source.h"
 #include "xm_version.h"
@@ -49,6 +51,13 @@ static int main_validate(const struct xm_opts *o)
     if (o->n_inputs && o->http_listen)
         xm_warn("--http %s: serves only while capturing live (-i); not served in replay",
                 o->http_listen);
+    if (o->workers > 1 && !o->threads) {
+        xm_err("--workers %u needs the reader threads (--threads 1)", o->workers);
+        return -1;
+    }
+    if (o->n_inputs && o->workers > 1)
+        xm_warn("--workers %u: replay reads with one reader and one worker "
+                "(several are for live capture, -i)", o->workers);
     if (o->n_inputs && o->record_processes_path)
         xm_warn("--record-processes: records only while capturing live (-i); "
                 "ignored in replay");
@@ -122,9 +131,61 @@ static int main_replay(struct xm_pipeline *pl, struct src *s, bool show, uint64_
     return src_failed(s) ? EXIT_INPUT : 0;
 }
 
-/* Opens the capture: 0, EXIT_INPUT when an input cannot be read (file,
- * interface, permission), EXIT_USAGE when the filter does not compile. */
-static int main_open_source(const struct xm_opts *o, struct src **s)
+/* The reader thread's progress hook. */
+struct main_pg_ctx {
+    struct progress *pg;
+    const struct src *s;
+};
+
+static void main_progress_hook(void *ctx, uint64_t frames)
+{
+    struct main_pg_ctx *c = ctx;
+    c->pg->pkts = frames;
+    progress_show(c->pg, c->s, false);
+}
+
+/* A source error met in a batch: logged in place (after clearing the
+ * progress line when it is shown). */
+static void main_on_msg(void *ctx, const char *msg)
+{
+    if (*(const bool *)ctx)
+        fputs("\r\033[K", stderr);
+    xm_err("%s", msg);
+}
+
+/* main_replay() with the reading and decoding on the reader thread
+ * (--threads 1): the same packets, errors and order, so the same output.
+ * Falls back to main_replay() when the thread cannot start. */
+static int main_replay_threaded(struct xm_pipeline *pl, struct src *s, bool show,
+                                uint64_t count)
+{
+    char err[256];
+    struct progress pg = {.on = show, .t0 = main_mono()};
+    struct main_pg_ctx pc = {&pg, s};
+    struct rdr_opts ro = {.count = count, .progress = show ? main_progress_hook : NULL,
+                          .progress_ctx = &pc};
+    struct rdr *r = rdr_new(s, &ro, err, sizeof err);
+    if (!r || rdr_start(r) != 0) {
+        xm_warn("%s; reading on one thread", r ? "cannot start the reader thread" : err);
+        rdr_free(r);
+        return main_replay(pl, s, show, count);
+    }
+    int end;
+    do {
+        struct rdr_batch *b = rdr_next(r, true);
+        (void)feed_batch(pl, b, 0, b->n, main_on_msg, &show);
+        end = b->end;
+        rdr_release(r);
+    } while (end == RDR_MORE);
+    rdr_join(r);
+    rdr_free(r);
+    if (pg.on)
+        progress_show(&pg, s, true);
+    return src_failed(s) ? EXIT_INPUT : 0;
+}
+
+/* Opens one capture source (live or every file) with the filter. */
+static int main_open_one(const struct xm_opts *o, struct src **s)
 {
     char err[2048];
     int rc;
@@ -146,6 +207,39 @@ static int main_open_source(const struct xm_opts *o, struct src **s)
         return EXIT_USAGE;
     }
     return 0;
+}
+
+/* --workers N live: N - 1 more handles, all N in one fanout group
+ * (numbered after our pid, so two daemons never share a group). */
+static int main_open_fanout(const struct xm_opts *o, struct src *s, struct main_ctx *mc)
+{
+    char err[512];
+    uint16_t group = (uint16_t)getpid();
+    for (uint32_t i = 1; i < o->workers; i++) {
+        int rc = main_open_one(o, &mc->more_src[mc->n_more_src]);
+        if (rc != 0)
+            return rc;
+        mc->n_more_src++;
+    }
+    if (src_set_fanout(s, group, err, sizeof err) != 0)
+        goto fail;
+    for (size_t i = 0; i < mc->n_more_src; i++)
+        if (src_set_fanout(mc->more_src[i], group, err, sizeof err) != 0)
+            goto fail;
+    return 0;
+fail:
+    xm_err("--workers %u: %s", o->workers, err);
+    return EXIT_INPUT;
+}
+
+/* Opens the capture: 0, EXIT_INPUT when an input cannot be read (file,
+ * interface, permission), EXIT_USAGE when the filter does not compile. */
+static int main_open_source(const struct xm_opts *o, struct src **s, struct main_ctx *mc)
+{
+    int rc = main_open_one(o, s);
+    if (rc == 0 && o->iface && o->workers > 1)
+        rc = main_open_fanout(o, *s, mc);
+    return rc;
 }
 
 /* -D: tcpdump -D's list. */
@@ -200,7 +294,7 @@ int main(int argc, char **argv)
     }
     if (main_validate(&o) != 0)
         goto out;
-    if ((status = main_open_source(&o, &s)) != 0)
+    if ((status = main_open_source(&o, &s, &mc)) != 0)
         goto out;
     status = EXIT_USAGE;
     int why = PIPE_ERR_CONFIG;
@@ -215,7 +309,9 @@ int main(int argc, char **argv)
     } else {
         if (main_drop_privileges(&o) != 0)
             goto out;
-        status = main_replay(pl, s, !o.quiet && isatty(STDERR_FILENO), o.count);
+        bool show = !o.quiet && isatty(STDERR_FILENO);
+        status = o.threads ? main_replay_threaded(pl, s, show, o.count)
+                           : main_replay(pl, s, show, o.count);
         pipe_finish(pl);
     }
     main_log_summary(pl);

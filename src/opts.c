@@ -35,6 +35,9 @@ static const char usage_text[] =
 "  -B, --buffer-size KIB   live kernel buffer in KiB, as tcpdump (default 65536)\n"
 "  -p, --no-promisc        do not put the interface in promiscuous mode\n"
 "      --count N           stop after N packets (-c is the config file)\n"
+"      --threads 0|1       1 (default): read and decode on a thread of their own\n"
+"      --workers N         live: N capture handles in one PACKET_FANOUT group,\n"
+"                          each with its reader thread (default 1)\n"
 "  -D, --list-interfaces   list the interfaces capture can use, then exit\n"
 "  -n                      accepted for tcpdump habit; exfilmon never resolves\n"
 "\n"
@@ -109,7 +112,7 @@ enum {
     OPT_NO_EBPF, OPT_REDIS, OPT_KAFKA, OPT_SITE_REDIS, OPT_WEBHOOK, OPT_WEBHOOK_FORMAT,
     OPT_WEBHOOK_RATE,
     OPT_STATE, OPT_STATE_INTERVAL,
-    OPT_SENSOR, OPT_SUPPRESS,
+    OPT_SENSOR, OPT_SUPPRESS, OPT_THREADS, OPT_WORKERS,
 };
 
 static const struct option long_opts[] = {
@@ -154,6 +157,8 @@ static const struct option long_opts[] = {
     {"state-interval", required_argument, NULL, OPT_STATE_INTERVAL},
     {"sensor", required_argument, NULL, OPT_SENSOR},
     {"suppress", required_argument, NULL, OPT_SUPPRESS},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"workers", required_argument, NULL, OPT_WORKERS},
     {"list-interfaces", no_argument, NULL, 'D'},
     {NULL, 0, NULL, 0},
 };
@@ -168,6 +173,8 @@ void xm_opts_defaults(struct xm_opts *o)
     o->max_flows = 1u << 20;
     o->max_hosts = 65536;
     o->state_interval = 300;
+    o->threads = 1;
+    o->workers = 1;
     flow_timeouts_default(&o->timeouts);
 }
 
@@ -301,6 +308,8 @@ static int main_apply_opt(struct xm_opts *o, int c, const char *arg)
         return main_parse_u32("--state-interval", arg, 1, 86400, &o->state_interval);
     case OPT_SENSOR: o->sensor = arg; return 0;
     case OPT_SUPPRESS: o->suppress_path = arg; return 0;
+    case OPT_THREADS: return main_parse_u32("--threads", arg, 0, 1, &o->threads);
+    case OPT_WORKERS: return main_parse_u32("--workers", arg, 1, XM_MAX_WORKERS, &o->workers);
     case OPT_STATS_INTERVAL:
         return main_parse_u32("--stats-interval", arg, 0, 86400, &o->stats_interval);
     default: return -1;

@@ -486,30 +486,59 @@ void pipe_advance(struct xm_pipeline *pl, xm_time_t now)
         pipe_housekeeping(pl);
 }
 
-void pipe_packet(struct xm_pipeline *pl, int dlt, xm_time_t ts,
-                 const uint8_t *data, uint32_t caplen, uint32_t wirelen)
+/* Counts the frame and moves the clock; returns the time the packet is
+ * accounted at (never before the clock). */
+static xm_time_t pipe_clock(struct xm_pipeline *pl, xm_time_t ts, uint32_t caplen)
 {
-    struct xm_pkt pkt;
     pl->st.packets++;
     pl->st.bytes_captured += caplen;
     if (ts < pl->now) {
         pl->st.out_of_order++;
-        ts = pl->now;           /* accounted at the current clock */
-    } else {
-        pipe_advance(pl, ts);
+        return pl->now;         /* accounted at the current clock */
     }
-    if (dec_packet(dlt, ts, data, caplen, wirelen, &pkt, &pl->dec) != DEC_OK)
-        return;
-    pl->st.ip_bytes += pkt.ip_bytes;
+    pipe_advance(pl, ts);
+    return ts;
+}
+
+/* Flow, analysis and rules for one decoded IP packet. */
+static void pipe_account(struct xm_pipeline *pl, const struct xm_pkt *pkt)
+{
+    pl->st.ip_bytes += pkt->ip_bytes;
     int dir = 0;
-    struct xm_flow *f = flow_update(pl->flows, &pkt, pipe_is_local, pl, &dir);
+    struct xm_flow *f = flow_update(pl->flows, pkt, pipe_is_local, pl, &dir);
     if (!f)
         return;                 /* fragment held until its first fragment */
     pl->cur_flow = f;
-    stage_on_packet(pl->stage, &pkt, f, dir);
+    stage_on_packet(pl->stage, pkt, f, dir);
     if (pl->rules)
-        rules_on_packet(pl->rules, &pkt, f, dir);
+        rules_on_packet(pl->rules, pkt, f, dir);
     pl->cur_flow = NULL;
+}
+
+void pipe_packet(struct xm_pipeline *pl, int dlt, xm_time_t ts,
+                 const uint8_t *data, uint32_t caplen, uint32_t wirelen)
+{
+    struct xm_pkt pkt;
+    ts = pipe_clock(pl, ts, caplen);
+    if (dec_packet(dlt, ts, data, caplen, wirelen, &pkt, &pl->dec) == DEC_OK)
+        pipe_account(pl, &pkt);
+}
+
+uint32_t pipe_flow_hash(const struct xm_pipeline *pl, const struct xm_pkt *pkt)
+{
+    return flow_hash(pl->flows, pkt);
+}
+
+void pipe_prefetch(const struct xm_pipeline *pl, uint32_t h, int stage)
+{
+    flow_prefetch(pl->flows, h, stage);
+}
+
+void pipe_decoded(struct xm_pipeline *pl, struct xm_pkt *pkt, enum dec_reason why)
+{
+    pkt->ts = pipe_clock(pl, pkt->ts, pkt->caplen);
+    if (dec_count(&pl->dec, why) == DEC_OK)
+        pipe_account(pl, pkt);
 }
 
 void pipe_finish(struct xm_pipeline *pl)

@@ -208,6 +208,7 @@ int main_live(struct xm_pipeline *pl, struct src *s, const struct xm_opts *o,
         .ctx = &lc, .reload_opts = main_reload_opts, .reload_done = main_reload_done,
         .http_ready = main_http_ready,
         .extra_fd = stage_proc_fd(enrich_stage(pipe_enrich(pl))), .on_extra = main_proc_readable,
+        .more_src = mc->more_src, .n_more_src = mc->n_more_src,
     };
     struct daemon *d = daemon_new(pl, s, o, &h, err, sizeof err);
     if (!d) {
@@ -227,6 +228,9 @@ int main_live(struct xm_pipeline *pl, struct src *s, const struct xm_opts *o,
 
 void main_ctx_free(struct main_ctx *mc)
 {
+    for (size_t i = 0; i < mc->n_more_src; i++)
+        src_close(mc->more_src[i]);
+    mc->n_more_src = 0;
     config_store_free(mc->config_store);
     mc->config_store = NULL;
 }

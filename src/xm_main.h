@@ -17,6 +17,8 @@ struct main_ctx {
     int argc;
     char **argv;
     struct config_store *config_store;  /* owned; opts strings point into it */
+    struct src *more_src[XM_MAX_WORKERS]; /* --workers N: handles 2..N (owned) */
+    size_t n_more_src;
 };
 
 /* defaults -> config file (-c) -> command line.  0, 1 = exit 0 (--help,

@@ -223,7 +223,7 @@ static struct daemon *setup(struct xm_opts *o, struct src **s, struct xm_pipelin
     return d;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     if (geteuid() != 0) {
         printf("not root: skipped\n");
@@ -246,6 +246,8 @@ int main(void)
     o.no_process = true;
     o.home_net = "127.0.0.0/8";
     o.http_listen = "127.0.0.1:0";
+    o.threads = argc > 1 && strcmp(argv[1], "--threads") == 0;  /* reader thread */
+    o.workers = 1;
     int sink = socket(AF_INET, SOCK_DGRAM, 0);    /* no ICMP unreachable */
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

@@ -163,6 +163,27 @@ void flow_key_from_pkt(const struct xm_pkt *p, struct xm_flow_key *k)
     key_make(p, sp, dp, k);
 }
 
+uint32_t flow_hash(const struct flow_table *ft, const struct xm_pkt *p)
+{
+    struct xm_flow_key k;
+    if (p->frag == XM_FRAG_LATER)
+        return 0;
+    flow_key_from_pkt(p, &k);
+    return (uint32_t)xm_hash(&k, sizeof k, ft->seed);
+}
+
+void flow_prefetch(const struct flow_table *ft, uint32_t h, int stage)
+{
+    const uint32_t *bucket = &ft->buckets[h & ft->mask];
+    if (stage == 0) {
+        __builtin_prefetch(bucket);
+        return;
+    }
+    uint32_t i = *bucket;               /* 0 = empty bucket (slab[0] is nil) */
+    if (i)
+        __builtin_prefetch(&ft->slab[i]);
+}
+
 /* 51-bit id from the canonical key and the first packet time (fixed
  * seed, little-endian time bytes): identical across runs and hosts.
  * 51 bits, as Suricata masks its EVE flow_id, so that the id is an exact

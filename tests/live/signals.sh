@@ -13,11 +13,13 @@
 #   4. /metrics (curl) parses as Prometheus text;
 #   5. SIGTERM: exit status 0, and every connection made appears in the
 #      flow files with bytes_toserver = payload + IP/TCP headers exactly.
+# Further arguments go to exfilmon (e.g. --threads 0).
 # Exit 77 (skipped) when not root, without `ip netns`, or when this build
 # has no live mode yet.
 set -u
 EXFILMON=${1:?usage: signals.sh EXFILMON PROM_CHECK}
 PROM_CHECK=${2:?usage: signals.sh EXFILMON PROM_CHECK}
+shift 2
 NSA=xmA$$ NSB=xmB$$
 PORT=18080 HTTP=127.0.0.1:19464
 DIR=$(mktemp -d /tmp/xm_live_signals.XXXXXX)
@@ -66,7 +68,7 @@ http = "$HTTP"
 C
 cp "$DIR/test.conf" "$DIR/good.conf"
 
-ip netns exec "$NSA" "$EXFILMON" -q -c "$DIR/test.conf" -i xmva 2>"$DIR/err.txt" & XPID=$!
+ip netns exec "$NSA" "$EXFILMON" -q -c "$DIR/test.conf" -i xmva "$@" 2>"$DIR/err.txt" & XPID=$!
 live_wait_http "$NSA" "http://$HTTP/healthz" $XPID
 if ! kill -0 $XPID 2>/dev/null; then
     grep -Eq "not wired yet|not supported yet" "$DIR/err.txt" &&
