@@ -216,11 +216,11 @@ static void pipe_write_alerts(struct xm_pipeline *pl, json_t *alert)
         json_decref(alert);
 }
 
-/* --alert-mode: incidents (grouped), alerts (one record per rule hit),
- * or both. */
+/* --alert-mode: incidents (grouped, the default), alerts (one record per
+ * rule hit), or both. */
 static int pipe_open_incidents(struct xm_pipeline *pl, char *err, size_t errlen)
 {
-    const char *mode = pl->opts->alert_mode ? pl->opts->alert_mode : "alerts";
+    const char *mode = pl->opts->alert_mode ? pl->opts->alert_mode : "incidents";
     bool inc = !strcmp(mode, "incidents") || !strcmp(mode, "both");
     pl->raw_alerts = !strcmp(mode, "alerts") || !strcmp(mode, "both");
     if (!inc && !pl->raw_alerts) {
@@ -677,6 +677,8 @@ void pipe_write_summary(const struct xm_pipeline *pl, FILE *f)
     if (pl->opts->suppress_path)            /* same line: one log record */
         fprintf(f, " (%" PRIu64 " more suppressed by %s)", pl->st.alerts_suppressed,
                 pl->opts->suppress_path);
+    if (pl->inc)                            /* what --alert-mode incidents wrote */
+        fprintf(f, "; %" PRIu64 " incident records", pl->st.incident_records);
     fputc('\n', f);
 }
 
