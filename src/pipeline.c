@@ -144,6 +144,13 @@ static void pipe_on_flow_end(void *ctx, struct xm_flow *f, enum flow_end_reason 
 
 static void pipe_write_alerts(struct xm_pipeline *pl, json_t *alert);
 
+/* Incident records show how long the rule engine has watched (its
+ * history starts at the first packet, or comes with --state). */
+static void pipe_inc_history(struct xm_pipeline *pl)
+{
+    inc_set_history(pl->inc, pl->rules ? rules_engine_history(pl->rules) : 0);
+}
+
 /* inc_emit_fn: incident records go where alerts go. */
 static void pipe_on_incident(void *ctx, json_t *rec)
 {
@@ -189,8 +196,10 @@ static void pipe_on_alert(void *ctx, const struct rules_hit *hit)
     pl->st.alerts_by_severity[pipe_severity_slot(alert)]++;
     if (pl->alert_hook)
         pl->alert_hook(pl->alert_hook_ctx, alert);
-    if (pl->inc)
+    if (pl->inc) {
+        pipe_inc_history(pl);
         inc_on_alert(pl->inc, alert, pl->now);
+    }
     if (!pl->raw_alerts) {
         json_decref(alert);
         return;
@@ -428,8 +437,10 @@ static void pipe_housekeeping(struct xm_pipeline *pl)
     flow_expire(pl->flows, pl->now);
     if (pl->rules)
         rules_tick(pl->rules, pl->now);
-    if (pl->inc)
+    if (pl->inc) {
+        pipe_inc_history(pl);
         inc_tick(pl->inc, pl->now);
+    }
     pl->next_tick = (pl->now / XM_USEC_PER_SEC + 1) * XM_USEC_PER_SEC;
 }
 
@@ -477,8 +488,10 @@ void pipe_finish(struct xm_pipeline *pl)
     if (pl->rules)
         rules_flush(pl->rules);
     /* With state, open incidents are saved and go on at the next start. */
-    if (pl->inc && !pl->opts->state_dir)
+    if (pl->inc && !pl->opts->state_dir) {
+        pipe_inc_history(pl);
         inc_finish(pl->inc, pl->now);
+    }
     pipe_flush_outputs(pl);
     if (pl->opts->state_dir)
         pipe_state_save(pl);
