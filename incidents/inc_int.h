@@ -91,6 +91,7 @@ struct inc_engine {
     uint32_t nbuckets;             /* power of two */
     uint32_t free_head, head, tail;
     uint64_t seed, next_id;
+    xm_time_t hist_since;          /* inc_set_history */
     struct inc_stats st;
 };
 
@@ -125,6 +126,7 @@ uint32_t inc_restore(struct inc_engine *e, const struct inc *src, json_t *host_o
                      json_t *process);
 
 /* record.c: the EVE incident record (new reference, NULL on OOM). */
-json_t *inc_record(const struct inc *in, const char *state, const char *reason, xm_time_t now);
+json_t *inc_record(const struct inc *in, xm_time_t hist_since, const char *state,
+                   const char *reason, xm_time_t now);
 
 #endif

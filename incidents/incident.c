@@ -122,7 +122,7 @@ static void inc_emit(struct inc_engine *e, struct inc *in, const char *state,
     in->bytes_reported = in->flow_bytes_out > in->ev.alert_bytes_out ? in->flow_bytes_out
                                                                       : in->ev.alert_bytes_out;
     in->records++;
-    rec = inc_record(in, state, reason, now);
+    rec = inc_record(in, e->hist_since, state, reason, now);
     if (!rec)
         return;
     e->st.records++;
@@ -364,6 +364,11 @@ void inc_flow_add(struct inc_engine *e, uint32_t handle, uint64_t bytes_out, uin
     inc_add_cid(in, community_id);
     e->st.flows_matched++;
     inc_maybe_update(e, in, now);
+}
+
+void inc_set_history(struct inc_engine *e, xm_time_t since)
+{
+    e->hist_since = since;
 }
 
 void inc_tick(struct inc_engine *e, xm_time_t now)

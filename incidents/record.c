@@ -87,8 +87,17 @@ static json_t *rec_group(const struct inc *in)
     return g;
 }
 
-static json_t *rec_body(const struct inc *in, const char *state, const char *reason,
-                        xm_time_t now)
+/* What the new_destination term rests on (rules_novelty_basis). */
+static json_t *rec_novelty(xm_time_t since, xm_time_t now)
+{
+    int64_t age;
+    const char *basis = rules_novelty_basis(since, now, &age);
+    return json_pack("{s:s, s:I, s:I}", "basis", basis, "history_s", (json_int_t)age,
+                     "warmup_s", (json_int_t)(RULES_NOVELTY_WARMUP / XM_USEC_PER_SEC));
+}
+
+static json_t *rec_body(const struct inc *in, xm_time_t hist_since,
+                        const char *state, const char *reason, xm_time_t now)
 {
     uint8_t sev = 0;
     json_t *score = rec_score(in, &sev);
@@ -103,6 +112,7 @@ static json_t *rec_body(const struct inc *in, const char *state, const char *rea
     json_incref(json_object_get(score, "score"));
     json_object_set(b, "score_terms", json_object_get(score, "terms"));
     json_decref(score);
+    json_object_set_new(b, "novelty", rec_novelty(hist_since, now));
     json_object_set_new(b, "group", rec_group(in));
     json_object_set_new(b, "first_seen", rec_time(in->first));
     json_object_set_new(b, "last_seen", rec_time(in->last));
@@ -126,7 +136,8 @@ static json_t *rec_body(const struct inc *in, const char *state, const char *rea
     return b;
 }
 
-json_t *inc_record(const struct inc *in, const char *state, const char *reason, xm_time_t now)
+json_t *inc_record(const struct inc *in, xm_time_t hist_since, const char *state,
+                   const char *reason, xm_time_t now)
 {
     json_t *r = json_object();
     if (!r)
@@ -139,7 +150,7 @@ json_t *inc_record(const struct inc *in, const char *state, const char *reason, 
     json_object_set_new(r, "src_ip", rec_addr(&in->host));
     if (in->n_dst)
         json_object_set_new(r, "dest_ip", rec_addr(&in->dst[0].ip));
-    json_object_set_new(r, "incident", rec_body(in, state, reason, now));
+    json_object_set_new(r, "incident", rec_body(in, hist_since, state, reason, now));
     if (in->host_obj)
         json_object_set(r, "local_host", in->host_obj);
     if (in->process)

@@ -29,7 +29,7 @@
 
 /* Contract version of every EVE record exfilmon writes ("schema_version").
  * Bump the minor for added fields, the major for renamed/removed ones. */
-#define XM_SCHEMA_VERSION "2.0"
+#define XM_SCHEMA_VERSION "2.1"
 
 /* Sensor name written as "host" in every record (Suricata's EVE
  * sensor-name): at most EVE_SENSOR_MAX bytes, no control characters.

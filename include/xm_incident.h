@@ -41,6 +41,7 @@
 
 #include "xm_common.h"
 #include "xm_netset.h"
+#include "xm_rules.h"
 
 struct inc_limits {
     uint32_t max_open;     /* open incidents (default 4096); oldest quiet first out */
@@ -79,6 +80,11 @@ uint32_t inc_flow_match(const struct inc_engine *e, const struct xm_addr *local,
  * community_id may be NULL.  May emit a volume or severity record. */
 void inc_flow_add(struct inc_engine *e, uint32_t handle, uint64_t bytes_out, uint64_t bytes_in,
                   const char *community_id, xm_time_t now);
+
+/* The rule engine's history (rules_engine_history), shown in every
+ * record as incident.novelty; call before the calls that may emit
+ * (cheap: a copy).  Until called, the history is empty ("warmup"). */
+void inc_set_history(struct inc_engine *e, xm_time_t since);
 
 /* Once per second of packet time: closes quiet incidents. */
 void inc_tick(struct inc_engine *e, xm_time_t now);

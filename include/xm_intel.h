@@ -25,6 +25,10 @@
  *   host.ai              bool    local host runs AI tooling (FLOW, HOST,
  *                                HOSTDST)
  *   host.ai_evidence     string  kind of its newest live evidence
+ *   dst.ai_evidence      bool    the flow's remote name or registrable
+ *                                domain is an llm_endpoint piece of the
+ *                                local host's live AI evidence: the LLM
+ *                                API that makes the host an AI host
  *   host.tags            string  inventory tags, comma-joined
  * Fields that already exist in the registry are left alone (skipped).
  *

@@ -286,6 +286,26 @@ bool rules_hit_first_seen(const struct rules_hit *h, xm_time_t *first, uint32_t 
 /* Keyed scopes: a copy of the key's top-K; false for FLOW scope. */
 bool rules_hit_top(const struct rules_hit *h, struct rules_hit_top *out);
 
+/*
+ * How long the engine has watched, which is what "first seen" and
+ * prevalence can mean: a destination first seen less than the warm-up
+ * after the history began may only be new to exfilmon, not to the host.
+ * The history begins at the first packet the engine counted: this run's,
+ * or the first of a history loaded with --state (rules_engine_load).
+ * RULES_NOVELTY_WARMUP is one day, the period over which a site's
+ * ordinary destinations recur (daily jobs, backups, a working day).
+ */
+#define RULES_NOVELTY_WARMUP XM_SEC(86400)
+/* Packet time the history began; 0 before the first packet.  A run that
+ * loaded day 1's state and one that read day 1 itself agree (records
+ * do not say which, so both give the same day-2 records). */
+xm_time_t rules_engine_history(const struct rules_engine *eng);
+xm_time_t rules_hit_history(const struct rules_hit *h);
+/* "warmup" while less than RULES_NOVELTY_WARMUP of history lies behind
+ * now, else "history"; *history_s gets the whole seconds of history (0
+ * before the first packet).  Records show both (docs/schema-*.md). */
+const char *rules_novelty_basis(xm_time_t since, xm_time_t now, int64_t *history_s);
+
 /* Takes ownership of set.  NULL on allocation failure (set freed). */
 struct rules_engine *rules_engine_new(struct rules_set *set,
                                       const struct rules_limits *lim,

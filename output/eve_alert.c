@@ -194,6 +194,19 @@ static void j_baseline(json_t *x, const struct rules_hit *h, bool *bad)
     eve_put(x, "baseline", b, bad);
 }
 
+/* What first_seen_age_s and prevalence rest on: the engine's history
+ * (rules_novelty_basis; "warmup" without --state in the first day). */
+static void j_novelty(json_t *x, const struct rules_hit *h, xm_time_t now, bool *bad)
+{
+    int64_t age;
+    const char *basis = rules_novelty_basis(rules_hit_history(h), now, &age);
+    json_t *n = eve_obj(bad);
+    eve_put_str(n, "basis", basis, bad);
+    eve_put_int(n, "history_s", age, bad);
+    eve_put_int(n, "warmup_s", RULES_NOVELTY_WARMUP / XM_USEC_PER_SEC, bad);
+    eve_put(x, "novelty", n, bad);
+}
+
 static void j_first_seen(json_t *x, const struct rules_hit *h, bool *bad)
 {
     xm_time_t first;
@@ -203,6 +216,7 @@ static void j_first_seen(json_t *x, const struct rules_hit *h, bool *bad)
     xm_time_t now = rules_hit_ctx(h)->now;
     eve_put_num(x, "first_seen_age_s", floor((double)(now - first) / 1e6), bad);
     eve_put_int(x, "prevalence", prev, bad);
+    j_novelty(x, h, now, bad);
 }
 
 typedef struct rules_top_dst top_dst_t;

@@ -175,3 +175,20 @@ bool rules_hit_top(const struct rules_hit *h, struct rules_hit_top *out)
 }
 
 _Static_assert(RTOP_K == RULES_TOP_K, "top-K size is public");
+
+xm_time_t rules_engine_history(const struct rules_engine *eng)
+{
+    return eng->first;
+}
+
+xm_time_t rules_hit_history(const struct rules_hit *h)
+{
+    return h->eng->first;
+}
+
+const char *rules_novelty_basis(xm_time_t since, xm_time_t now, int64_t *history_s)
+{
+    xm_time_t age = since && now > since ? now - since : 0;
+    *history_s = (int64_t)(age / XM_USEC_PER_SEC);
+    return since && age >= RULES_NOVELTY_WARMUP ? "history" : "warmup";
+}

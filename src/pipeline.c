@@ -146,6 +146,13 @@ static void pipe_on_flow_end(void *ctx, struct xm_flow *f, enum flow_end_reason 
 
 static void pipe_write_alerts(struct xm_pipeline *pl, json_t *alert);
 
+/* Incident records show how long the rule engine has watched (its
+ * history starts at the first packet, or comes with --state). */
+static void pipe_inc_history(struct xm_pipeline *pl)
+{
+    inc_set_history(pl->inc, pl->rules ? rules_engine_history(pl->rules) : 0);
+}
+
 /* inc_emit_fn: incident records go where alerts go. */
 static void pipe_on_incident(void *ctx, json_t *rec)
 {
@@ -191,8 +198,10 @@ static void pipe_on_alert(void *ctx, const struct rules_hit *hit)
     pl->st.alerts_by_severity[pipe_severity_slot(alert)]++;
     if (pl->alert_hook)
         pl->alert_hook(pl->alert_hook_ctx, alert);
-    if (pl->inc)
+    if (pl->inc) {
+        pipe_inc_history(pl);
         inc_on_alert(pl->inc, alert, pl->now);
+    }
     if (!pl->raw_alerts) {
         json_decref(alert);
         return;
@@ -218,11 +227,11 @@ static void pipe_write_alerts(struct xm_pipeline *pl, json_t *alert)
         json_decref(alert);
 }
 
-/* --alert-mode: incidents (grouped), alerts (one record per rule hit),
- * or both. */
+/* --alert-mode: incidents (grouped, the default), alerts (one record per
+ * rule hit), or both. */
 static int pipe_open_incidents(struct xm_pipeline *pl, char *err, size_t errlen)
 {
-    const char *mode = pl->opts->alert_mode ? pl->opts->alert_mode : "alerts";
+    const char *mode = pl->opts->alert_mode ? pl->opts->alert_mode : "incidents";
     bool inc = !strcmp(mode, "incidents") || !strcmp(mode, "both");
     pl->raw_alerts = !strcmp(mode, "alerts") || !strcmp(mode, "both");
     if (!inc && !pl->raw_alerts) {
@@ -472,8 +481,10 @@ static void pipe_housekeeping(struct xm_pipeline *pl)
     site_tick(pl->site, pl->now / XM_USEC_PER_SEC * XM_USEC_PER_SEC, pl->next_tick);
     if (pl->rules)
         rules_tick(pl->rules, pl->now);
-    if (pl->inc)
+    if (pl->inc) {
+        pipe_inc_history(pl);
         inc_tick(pl->inc, pl->now);
+    }
     pl->next_tick = (pl->now / XM_USEC_PER_SEC + 1) * XM_USEC_PER_SEC;
 }
 
@@ -551,8 +562,10 @@ void pipe_finish(struct xm_pipeline *pl)
         rules_flush(pl->rules);
     site_finish(pl->site, pl->next_tick);
     /* With state, open incidents are saved and go on at the next start. */
-    if (pl->inc && !pl->opts->state_dir)
+    if (pl->inc && !pl->opts->state_dir) {
+        pipe_inc_history(pl);
         inc_finish(pl->inc, pl->now);
+    }
     pipe_flush_outputs(pl);
     if (pl->opts->state_dir)
         pipe_state_save(pl);
@@ -752,6 +765,8 @@ void pipe_write_summary(const struct xm_pipeline *pl, FILE *f)
     if (pl->opts->suppress_path)            /* same line: one log record */
         fprintf(f, " (%" PRIu64 " more suppressed by %s)", pl->st.alerts_suppressed,
                 pl->opts->suppress_path);
+    if (pl->inc)                            /* what --alert-mode incidents wrote */
+        fprintf(f, "; %" PRIu64 " incident records", pl->st.incident_records);
     fputc('\n', f);
 }
 

@@ -133,6 +133,7 @@ static void test_severity_and_text(const char *path)
     struct xm_opts o;
     defaults(&o);
     o.alerts_path = file;
+    o.alert_mode = "alerts";     /* the counters count rule hits: one alert each */
     struct xm_pipeline *pl = replay(path, &o);
     CHECK(pl != NULL);
     if (!pl)

@@ -4,7 +4,9 @@
 Regression tests for the defects listed in issue 13 ("Defects found on the
 way").  Each CASE writes a small capture with tools/pcapgen.py, replays it
 through the program with the default rule pack and checks the alerts /
-flow records; it prints what it measured and exits 1 on failure.
+flow records (per-rule alerts: --alert-mode alerts, incidents being the
+default output; a case may pass --alert-mode incidents after it); it
+prints what it measured and exits 1 on failure.
 Home network 10.0.0.0/8.
 """
 import json
@@ -40,7 +42,7 @@ def run(exe, work, name, streams, extra=()):
     g.write_file(path, g.DLT_EN10MB, g.merge_events(streams))
     al, fl = os.path.join(work, name + '.alerts'), os.path.join(work, name + '.flows')
     out = subprocess.run([exe, '-q', '--home-net', '10.0.0.0/8', '--alerts', al,
-                          '--flows', fl] + list(extra) + ['-r', path],
+                          '--flows', fl, '--alert-mode', 'alerts'] + list(extra) + ['-r', path],
                          capture_output=True, text=True)
     if out.returncode != 0:
         print('exit %d: %s' % (out.returncode, out.stderr[-500:]))
@@ -89,7 +91,8 @@ def corpus(name):
 
 def replay(exe, path, extra=()):
     out = subprocess.run([exe, '-q', '--home-net', '10.0.0.0/8', '--alerts', '-',
-                          '--flows', '/dev/null'] + list(extra) + ['-r', path],
+                          '--flows', '/dev/null', '--alert-mode', 'alerts'] + list(extra) +
+                         ['-r', path],
                          capture_output=True, text=True)
     return [json.loads(x) for x in out.stdout.splitlines() if x.strip()]
 
@@ -186,7 +189,8 @@ def case_process_alert(exe, work):
                 '    severity medium\n}\n')
     al = os.path.join(work, 'proc.alerts')
     subprocess.run([exe, '-q', '--home-net', '10.0.0.0/8,192.168.0.0/16', '--rules', rules,
-                    '--alerts', al, '--processes', os.path.join(work, 'proc_interp_fire.ledger'),
+                    '--alerts', al, '--alert-mode', 'alerts',
+                    '--processes', os.path.join(work, 'proc_interp_fire.ledger'),
                     '-r', os.path.join(work, 'proc_interp_fire.pcap')], check=True,
                    capture_output=True)
     with open(al) as f:

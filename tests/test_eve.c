@@ -48,7 +48,7 @@ static void test_tcp_outbound(void)
     char *s = dump(&f, FLOW_END_CLOSED, true);
     CHECK_STR(s,
         "{\"timestamp\":\"2026-03-24T10:11:54.623456+0000\",\"flow_id\":1234567890123,"
-        "\"event_type\":\"flow\",\"schema_version\":\"2.0\",\"src_ip\":\"10.0.0.2\","
+        "\"event_type\":\"flow\",\"schema_version\":\"2.1\",\"src_ip\":\"10.0.0.2\","
         "\"src_port\":40000,\"dest_ip\":\"93.184.216.34\",\"dest_port\":443,"
         "\"proto\":\"TCP\",\"community_id\":\"1:mlD6+ld6yARUM8H8yrB7MNCVGXY=\","
         "\"flow\":{\"pkts_toserver\":10,\"pkts_toclient\":8,\"bytes_toserver\":41234,"
@@ -83,7 +83,7 @@ static void test_inbound_interim_noports(void)
     char *s = dump(&f, FLOW_END_ACTIVE, false);
     CHECK_STR(s,
         "{\"timestamp\":\"2026-03-24T10:12:52.123456+0000\",\"flow_id\":42,"
-        "\"event_type\":\"flow\",\"schema_version\":\"2.0\",\"src_ip\":\"203.0.113.9\","
+        "\"event_type\":\"flow\",\"schema_version\":\"2.1\",\"src_ip\":\"203.0.113.9\","
         "\"dest_ip\":\"10.0.0.3\",\"proto\":\"47\",\"vlan\":[7],"
         "\"community_id\":\"1:7vri76h6bMlslB99cQX+lYK7om0=\","
         "\"flow\":{\"pkts_toserver\":3,\"pkts_toclient\":5,\"bytes_toserver\":300,"
@@ -124,7 +124,7 @@ static void test_icmp_external_and_common(void)
     CHECK(eve_add_common(o, &f, T0, "alert") == 0);
     s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     CHECK_STR(s, "{\"timestamp\":\"2026-03-24T10:11:12.123456+0000\",\"flow_id\":0,"
-                 "\"event_type\":\"alert\",\"schema_version\":\"2.0\","
+                 "\"event_type\":\"alert\",\"schema_version\":\"2.1\","
                  "\"src_ip\":\"fe80:1:203:405:607:809:a0b:c0d\","
                  "\"dest_ip\":\"fe80:1011:1213:1415:1617:1819:1a1b:1c1d\","
                  "\"proto\":\"IPv6-ICMP\",\"community_id\":\"1:0bf7hyMJUwt3fMED7z8LIfRpBeo=\","
@@ -170,7 +170,7 @@ static void test_sensor(void)
     f.first = f.last = T0;
     CHECK(eve_set_sensor_name("gw-1") == 0);
     char *s = dump(&f, FLOW_END_TIMEOUT, false);
-    CHECK(s && strstr(s, "\"schema_version\":\"2.0\",\"host\":\"gw-1\",\"src_ip\"") != NULL);
+    CHECK(s && strstr(s, "\"schema_version\":\"2.1\",\"host\":\"gw-1\",\"src_ip\"") != NULL);
     free(s);
     CHECK(eve_set_sensor_name("bad\nname") == -1);
     char big[EVE_SENSOR_MAX + 2];

@@ -205,6 +205,42 @@ static void test_close_and_evict(void)
     netset_free(home);
 }
 
+/* incident.novelty: "warmup" until a full day of history lies behind
+ * the record (none before inc_set_history), then "history". */
+static const char *t_basis(size_t i, long long *history_s)
+{
+    json_t *n = json_object_get(json_object_get(recs[i], "incident"), "novelty");
+    *history_s = json_integer_value(json_object_get(n, "history_s"));
+    CHECK_EQ_U64(json_integer_value(json_object_get(n, "warmup_s")), 86400);
+    return json_string_value(json_object_get(n, "basis"));
+}
+
+static void test_novelty(void)
+{
+    struct xm_netset *home;
+    struct inc_engine *e = t_engine(&home, 0);
+    long long h = -1;
+    const char *dst[3] = {"198.51.100.1", "203.0.113.2", "192.0.2.3"};  /* three groups */
+    const xm_time_t since[3] = {0, T0 - XM_SEC(86399), T0 - XM_SEC(86400)};
+    for (int i = 0; i < 3; i++) {
+        if (i)
+            inc_set_history(e, since[i]);
+        json_t *a = t_alert(100001, 3, dst[i], NULL, NULL, 1000, 10);
+        inc_on_alert(e, a, T0);
+        json_decref(a);
+    }
+    CHECK_EQ_U64(n_recs, 3);
+    CHECK_STR(t_basis(0, &h), "warmup");        /* no history at all */
+    CHECK_EQ_U64(h, 0);
+    CHECK_STR(t_basis(1, &h), "warmup");        /* a second short of a day */
+    CHECK_EQ_U64(h, 86399);
+    CHECK_STR(t_basis(2, &h), "history");
+    CHECK_EQ_U64(h, 86400);
+    t_reset();
+    inc_free(e);
+    netset_free(home);
+}
+
 /* An alert naming no local host (both ends outside the home network)
  * opens nothing. */
 static void test_foreign(void)
@@ -229,5 +265,6 @@ int main(void)
     test_expected_llm();
     test_close_and_evict();
     test_foreign();
+    test_novelty();
     return xm_test_result();
 }

@@ -130,7 +130,7 @@ int main(int argc, char **argv)
         CHECK_EQ_U64(geo_open(c->geo, p, err, sizeof err), 0);
     }
     struct rules_registry *reg = rules_registry_new();
-    CHECK_EQ_U64(rules_fields_add(reg, &intel_fields, c), 12);
+    CHECK_EQ_U64(rules_fields_add(reg, &intel_fields, c), 13);
     CHECK_EQ_U64(rules_fields_add(reg, &intel_fields, c), 0);   /* already there: skipped */
 
     /* 1. the host talks to OpenAI: AI evidence */
@@ -139,6 +139,8 @@ int main(int argc, char **argv)
     intel_observe_flow(c, &f1, T0);
     check_bool_field(reg, "host.ai", &f1, T0, true);
     check_str_field(reg, "host.ai_evidence", &f1, "user_agent");
+    /* api.openai.com is itself the host's AI evidence (llm_endpoint) */
+    check_bool_field(reg, "dst.ai_evidence", &f1, T0, true);
     check_bool_field(reg, "dst.ioc", &f1, T0, false);
     check_str_field(reg, "dst.lookalike", &f1, "none");
     app_on_flow_end(app, &f1);
@@ -152,6 +154,8 @@ int main(int argc, char **argv)
     check_str_field(reg, "dst.lookalike", &f2, "token");
     check_str_field(reg, "dst.lookalike_vendor", &f2, "litellm.ai");
     check_bool_field(reg, "host.ai", &f2, T0 + XM_SEC(5), true);
+    /* an AI host, but the stealer's domain is not what made it one */
+    check_bool_field(reg, "dst.ai_evidence", &f2, T0 + XM_SEC(5), false);
     check_str_field(reg, "host.tags", &f2, NULL);
     if (c->geo) {
         check_str_field(reg, "dst.country", &f2, "NL");

@@ -10,15 +10,23 @@
  *   host=IP dst=IP dport=N proc=N   flow endpoints (defaults 10.0.0.5,
  *                203.0.113.9, 443, 0), read when the slot starts
  *   out=SIZE in=SIZE                bytes sent by / to the host (in first)
+ *   name=HOST    the slot's first packet carries an HTTP request with this
+ *                Host header, so the app layer names the flow (new slot)
+ *   ai=NAME      the host gets llm_endpoint AI evidence NAME at t, as when
+ *                it talks to that LLM API (analysis/intel/aihost.c)
  *   repeat=N every=DUR              repeat the sending N times
  *   end          ends the flow (idle timeout)
  * Expected: "none"; or the alert sequence as rule ids, "!" marking an
  * escalation ("100001 100001!"); or "max=SEV": at least one alert, none
  * more severe than SEV; or "max=none-above=SEV": possibly no alert, none
  * more severe than SEV; or "has=ID,ID": each id fired (non-escalation).
+ * Rules see the core fields and the intel fields (host.ai,
+ * dst.ai_evidence, ...; include/xm_intel.h), with an app layer and an
+ * AI-host table that are new for every row.
  */
 #include "xm_test.h"
 #include "xm_config.h"
+#include "xm_intel.h"
 #include "rules_synth.h"
 #include "../rules/lex.h"
 
@@ -39,8 +47,35 @@ struct ev {
     double t, out, in, every;
     int f, dport, proc, repeat;
     bool end;
-    char host[64], dst[64];
+    char host[64], dst[64], name[128], ai[128];
 };
+
+/* The intel fields' context: app layer and AI-host table of this row. */
+static struct intel_ctx *sem_intel;
+static struct app_ctx *sem_app;          /* sem_intel->app, writable */
+static bool sem_named[SYNTH_MAX_FLOWS];
+
+/* Names flow f by an HTTP request with Host: name from its client. */
+static void sem_name_flow(struct xm_flow *f, const char *name, xm_time_t t)
+{
+    char req[256];
+    int n = snprintf(req, sizeof req, "POST /v1/batches HTTP/1.1\r\nHost: %s\r\n"
+                     "Content-Length: 16\r\n\r\n", name);
+    struct xm_pkt p;
+    memset(&p, 0, sizeof p);
+    p.ts = t;
+    p.ipver = 4;
+    p.proto = 6;
+    p.tcp_flags = 0x18;
+    p.has_ports = true;
+    p.src = f->cli;
+    p.dst = f->srv;
+    p.sport = f->cli_port;
+    p.dport = f->srv_port;
+    p.l4_payload = (const uint8_t *)req;
+    p.l4_caplen = p.l4_len = (uint32_t)n;
+    app_on_packet(sem_app, &p, f, 0);
+}
 
 static void ev_word(struct ev *e, char *w)
 {
@@ -60,6 +95,8 @@ static void ev_word(struct ev *e, char *w)
     else if (!strcmp(w, "proc")) e->proc = atoi(eq);
     else if (!strcmp(w, "host")) snprintf(e->host, sizeof e->host, "%s", eq);
     else if (!strcmp(w, "dst")) snprintf(e->dst, sizeof e->dst, "%s", eq);
+    else if (!strcmp(w, "name")) snprintf(e->name, sizeof e->name, "%s", eq);
+    else if (!strcmp(w, "ai")) snprintf(e->ai, sizeof e->ai, "%s", eq);
     else fprintf(stderr, "unknown event word '%s'\n", w);
 }
 
@@ -70,8 +107,19 @@ static void run_event(struct synth *s, char *text)
         ev_word(&e, w);
     if (e.f < 0 || e.f >= SYNTH_MAX_FLOWS)
         return;
-    if (!s->live[e.f] && (e.out > 0 || e.in > 0))
+    xm_time_t t0 = T0 + (xm_time_t)(e.t * 1e6);
+    if (e.ai[0]) {
+        struct xm_addr h;
+        xm_addr_parse(e.host, &h);
+        aihost_add_evidence(sem_intel->aihost, &h, AIHOST_LLM_ENDPOINT, e.ai, t0);
+    }
+    if (!s->live[e.f] && (e.out > 0 || e.in > 0)) {
         synth_flow(s, e.f, e.host, e.dst, (uint16_t)e.dport, (uint32_t)e.proc);
+        if (e.name[0]) {
+            sem_name_flow(&s->flows[e.f], e.name, t0);
+            sem_named[e.f] = true;
+        }
+    }
     for (int i = 0; i < e.repeat; i++) {
         xm_time_t t = T0 + (xm_time_t)((e.t + e.every * i) * 1e6);
         if (e.in > 0)
@@ -164,6 +212,31 @@ static int compile_row(const struct rules_registry *reg, char *rule, struct rule
     return rc;
 }
 
+/* A fresh app layer and AI-host table for each row (flow ids and hosts
+ * repeat from row to row). */
+static void sem_row_begin(void)
+{
+    struct app_limits al;
+    app_limits_default(&al);
+    struct aihost_config acfg = {.max_hosts = 64, .seed = 7};
+    sem_intel->app = sem_app = app_new(&al, 5);
+    sem_intel->aihost = aihost_new(&acfg);
+    CHECK(sem_app && sem_intel->aihost);
+    memset(sem_named, 0, sizeof sem_named);
+}
+
+static void sem_row_end(struct synth *s)
+{
+    for (int i = 0; i < SYNTH_MAX_FLOWS; i++)
+        if (sem_named[i])
+            app_on_flow_end(sem_app, &s->flows[i]);
+    app_free(sem_app);
+    sem_app = NULL;
+    aihost_free(sem_intel->aihost);
+    sem_intel->app = NULL;
+    sem_intel->aihost = NULL;
+}
+
 static void run_row(const struct rules_registry *reg, char *name, char *rule, char *events,
                     char *expect, int lineno)
 {
@@ -175,9 +248,11 @@ static void run_row(const struct rules_registry *reg, char *name, char *rule, ch
     memset(&s, 0, sizeof s);
     struct rules_limits lim = {.seed = 42};
     s.eng = rules_engine_new(set, &lim, synth_cb, &s);
+    sem_row_begin();
     for (char *save = NULL, *e = strtok_r(events, ";", &save); e; e = strtok_r(NULL, ";", &save))
         run_event(&s, e);
     synth_finish(&s);
+    sem_row_end(&s);
     char got[2048];
     render(&s, got, sizeof got);
     bool ok = verdict_ok(&s, expect, got);
@@ -195,6 +270,11 @@ int main(void)
     if (!f)
         return xm_test_result();
     struct rules_registry *reg = rules_registry_new();
+    sem_intel = calloc(1, sizeof *sem_intel);
+    CHECK(sem_intel != NULL);
+    if (!sem_intel)
+        return xm_test_result();
+    rules_fields_add(reg, &intel_fields, sem_intel);
     char line[8192];
     int lineno = 0, rows = 0;
     while (fgets(line, sizeof line, f)) {
@@ -214,5 +294,6 @@ int main(void)
     fclose(f);
     CHECK(rows >= 20);
     rules_registry_free(reg);
+    free(sem_intel);
     return xm_test_result();
 }

@@ -4,7 +4,9 @@
 # describe (computed from an unsuppressed run, not hard-coded), the end
 # summary counts them, --check accepts a good list and refuses a broken
 # one with exit 2 and file:line:col plus the line; an expired entry
-# suppresses nothing.  Needs python3 (exit 77 otherwise).
+# suppresses nothing.  Per-rule alerts are what a list suppresses, so the
+# replays say --alert-mode alerts (incidents are the default output).
+# Needs python3 (exit 77 otherwise).
 set -u
 root=$1
 exe=$2
@@ -13,13 +15,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
 fail=0
 pcap=$root/pcaps/stealer.pcap
-"$exe" -q --sensor t -r "$pcap" --alerts "$work/all.json" 2>/dev/null || exit 1
+"$exe" -q --sensor t --alert-mode alerts -r "$pcap" --alerts "$work/all.json" 2>/dev/null || exit 1
 cat > "$work/suppress.conf" <<'S'
 # the campaign domain's own indicator alerts are known (ticket 42)
 suppress sig 100100 domain checkmarx.zone     # indicator rule, one domain
 suppress domain litellm.cloud expires 2030-01-01
 S
-"$exe" -q --sensor t -r "$pcap" --suppress "$work/suppress.conf" \
+"$exe" -q --sensor t --alert-mode alerts -r "$pcap" --suppress "$work/suppress.conf" \
     --alerts "$work/some.json" 2> "$work/err.txt" || exit 1
 python3 - "$work/all.json" "$work/some.json" "$work/err.txt" <<'PY' || fail=1
 import json, sys
@@ -46,7 +48,7 @@ sys.exit(bad)
 PY
 # an expired entry suppresses nothing (packet time is 2026-03-24)
 printf 'suppress domain checkmarx.zone expires 2026-03-01\n' > "$work/old.conf"
-"$exe" -q --sensor t -r "$pcap" --suppress "$work/old.conf" --alerts "$work/old.json" 2>/dev/null
+"$exe" -q --sensor t --alert-mode alerts -r "$pcap" --suppress "$work/old.conf" --alerts "$work/old.json" 2>/dev/null
 cmp -s "$work/all.json" "$work/old.json" && echo "ok: expired entry holds nothing" ||
     { echo "FAIL: expired entry suppressed alerts"; fail=1; }
 # --check: good list accepted, broken list refused with file:line:col

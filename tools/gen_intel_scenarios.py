@@ -121,6 +121,16 @@ def firstseen_known(c, fire):
           41_000, 900, 4 * S)
 
 
+def firstseen_llm(c, fire):
+    """100106 near miss: an AI host's batch jobs to the LLM API that makes
+    it an AI host (the first job is its first contact with openai.com:
+    the domain is first seen within the hour, prevalence 1), three posts
+    of 200 KB five minutes apart.  Expected traffic (issue 13): no alert."""
+    for i in range(3):
+        c.tls('10.0.0.48', 'api.openai.com', '162.159.140.245', T0 + i * 5 * MIN,
+              200_000, 12_000, 6 * S, dns=(i == 0))
+
+
 def dns_tunnel(c, fire):
     """100110: 150 vs 50 unique 20-character hex subdomains of one domain,
     one socket (as iodine/dnscat2 use), one query every 2 s."""
@@ -224,6 +234,7 @@ SCENARIOS = [
     ('dns_longlabel', dns_longlabel), ('filesharing', filesharing),
     ('tunnel_ai', tunnel_ai), ('objstore', objstore), ('beacon', beacon),
     ('inbound_ai', inbound_ai), ('dns_entropy', dns_entropy), ('dns_txt', dns_txt),
+    ('firstseen_llm', firstseen_llm),   # appended: seeds of the others unchanged
 ]
 
 
@@ -231,7 +242,7 @@ def files():
     """(file name, function, fire) for every capture, in order."""
     out = []
     for name, fn in SCENARIOS:
-        if name == 'firstseen_known':
+        if name in ('firstseen_known', 'firstseen_llm'):
             out.append(('intel_%s_miss.pcap' % name, fn, False))
             continue
         out.append(('intel_%s_fire.pcap' % name, fn, True))

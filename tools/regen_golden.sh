@@ -2,7 +2,8 @@
 # regen_golden.sh [BUILDDIR] - regenerates tests/regress/expected/*.json:
 # writes the scenario captures with tools/gen_scenarios.py into a temporary
 # directory and replays each row of tests/regress/manifest.tsv through
-# BUILDDIR/src/exfilmon (default rule pack).  Review the diff before
+# BUILDDIR/src/exfilmon (default rule pack; each row says its --alert-mode
+# when it checks per-rule alerts, incidents being the default).  Review the diff before
 # committing: every changed line is a changed alert.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -2,7 +2,7 @@
 # setup.sh - the two entry points of the README on a fresh Debian 12 box.
 #
 #   sudo bash tools/setup.sh demo   install dependencies, build, replay the
-#                                   bundled pcaps and print the alerts
+#                                   bundled pcaps and print the incidents
 #   sudo bash tools/setup.sh test   install dependencies, build, run every
 #                                   test, then again under ASan + UBSan
 #
@@ -79,7 +79,7 @@ demo() {
   for f in pcaps/stealer.pcap pcaps/office_gateway.pcap; do
     [ -f "$f" ] || continue
     echo "== $f" >&2
-    ./build/src/exfilmon -q -r "$f" --alert-mode incidents --flows "$out/flows.json" |
+    ./build/src/exfilmon -q -r "$f" --flows "$out/flows.json" |
       tee -a "$out/incidents.json" || true
   done
   echo "== summary (exfilmon report; HTML in $out/report.html) ==" >&2

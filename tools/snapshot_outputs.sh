@@ -2,7 +2,8 @@
 # snapshot_outputs.sh EXFILMON OUTDIR [CORPUS_DIR] - replays every bundled
 # capture (pcaps/), every generated scenario (tools/gen_*scenarios.py) and,
 # when given, every capture under CORPUS_DIR, writing flow records, alerts
-# and the end-of-run summary line of each into OUTDIR.  Two snapshots taken
+# (per-rule alerts, --alert-mode alerts) and the end-of-run summary line of
+# each into OUTDIR.  Two snapshots taken
 # with two binaries compare with `diff -r`: the check behind "a refactor
 # changes no output".  Exit status is 0 even when a replay exits non-zero
 # (the status is recorded in OUTDIR too).
@@ -20,15 +21,21 @@ python3 "$root/tools/gen_proc_scenarios.py" "$work" >/dev/null
 # a fixed sensor name (EVE "host" since schema 2.0), not this machine's
 # host name, so snapshots taken on two machines compare; binaries older
 # than --sensor get no flag
-sensor=
+fixed=
 if "$exe" --help 2>/dev/null | grep -q -- '--sensor'; then
-    sensor="--sensor snapshot"
+    fixed="--sensor snapshot"
+fi
+# per-rule alerts, as every binary wrote them before incidents became the
+# default (binaries older than --alert-mode write only alerts): a snapshot
+# compares alerts with alerts; incident rows of the manifest say their mode
+if "$exe" --help 2>/dev/null | grep -q -- '--alert-mode'; then
+    fixed="$fixed --alert-mode alerts"
 fi
 run() {   # run NAME FLAGS... -r FILE
     name=$1; shift
     rm -f "$out/$name.flows" "$out/$name.alerts"
-    # shellcheck disable=SC2086  # sensor is empty or a flag and its value
-    "$exe" -q $sensor "$@" --flows "$out/$name.flows" --alerts "$out/$name.alerts" \
+    # shellcheck disable=SC2086  # fixed is empty or flags and their values
+    "$exe" -q $fixed "$@" --flows "$out/$name.flows" --alerts "$out/$name.alerts" \
         2> "$out/$name.stderr.raw"
     echo "exit $?" >> "$out/$name.stderr.raw"
     # log lines carry wall-clock time and pid: compare what follows them

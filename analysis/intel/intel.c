@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define S_FLOW XM_FS_BIT(XM_FS_FLOW)
 #define S_HOST XM_FS_BIT(XM_FS_HOST)
@@ -307,6 +308,36 @@ static int in_get_ai_evidence(const void *arg, int id, const struct xm_field_ctx
     return in_str(out, aihost_kind_name(v.ev[newest].kind));
 }
 
+/* a equals b, ASCII case folded, either may end in one root dot. */
+static bool in_same_name(const char *a, const char *b)
+{
+    if (!a || !b)
+        return false;
+    size_t la = strlen(a), lb = strlen(b);
+    la -= la && a[la - 1] == '.';
+    lb -= lb && b[lb - 1] == '.';
+    return la == lb && la && strncasecmp(a, b, la) == 0;
+}
+
+/* dst.ai_evidence: the flow's remote name or registrable domain is the
+ * detail of one of the local host's live llm_endpoint pieces, i.e. this
+ * destination is (one of) the LLM API endpoint(s) that make the host an
+ * AI host.  False for unnamed flows and hosts without such evidence. */
+static int in_get_ai_dst(const void *arg, int id, const struct xm_field_ctx *ctx,
+                         union xm_field_value *out)
+{
+    struct intel_ctx *c = in_ctx(arg);
+    struct intel_dst d;
+    struct aihost_view v;
+    if (!in_flow_dst(ctx, c, &d) || !in_view(ctx, c, &v))
+        return 1;
+    out->b = false;
+    for (uint8_t i = 0; i < v.n_evidence && !out->b; i++)
+        out->b = v.ev[i].kind == AIHOST_LLM_ENDPOINT &&
+                 (in_same_name(v.ev[i].detail, d.name) || in_same_name(v.ev[i].detail, d.domain));
+    return 0;
+}
+
 static int in_get_tags(const void *arg, int id, const struct xm_field_ctx *ctx,
                       union xm_field_value *out)
 {
@@ -335,6 +366,7 @@ static const struct xm_field_desc intel_field_defs[] = {
     {"http.ioc", XM_FT_BOOL, S_FLOW, 0, in_get_http_ioc},
     {"host.ai", XM_FT_BOOL, S_FLOW | S_HOST | S_PAIR, 0, in_get_ai},
     {"host.ai_evidence", XM_FT_STRING, S_FLOW | S_HOST | S_PAIR, 0, in_get_ai_evidence},
+    {"dst.ai_evidence", XM_FT_BOOL, S_FLOW, 0, in_get_ai_dst},
     {"host.tags", XM_FT_STRING, S_FLOW | S_HOST | S_PAIR, 0, in_get_tags},
 };
 

@@ -60,7 +60,7 @@ ip netns exec "$NSB" "$PY" "$HERE/sink.py" "$IPB" 9002 9003 "$WORK/sink2.log" &
 PIDS+=($!)
 ip netns exec "$NSA" dumpcap -q -P -i "$VA" -w "$WORK/cap.pcap" 2>/dev/null &
 PIDS+=($!)
-ip netns exec "$NSA" "$EXFILMON" -q -i "$VA" --home-net "$IPA/32" --rules "$WORK/test.rules" \
+ip netns exec "$NSA" "$EXFILMON" -q -i "$VA" --home-net "$IPA/32" --rules "$WORK/test.rules" --alert-mode alerts \
     --flows "$WORK/flows.json" --alerts "$WORK/alerts.json" \
     --record-processes "$WORK/ledger.jsonl" 2>"$WORK/exfilmon.err" &
 XM=$!
@@ -127,11 +127,12 @@ sys.exit(0 if ok else 1)' "$WORK/flows.json" || exit 1
 "$PY" "$HERE/check_alerts.py" "$WORK/alerts.json" "$SID" "${SPECS[@]}" --absent 9002 || exit 1
 echo "== replay --processes"
 "$EXFILMON" -q -r "$WORK/cap.pcap" --processes "$WORK/ledger.jsonl" --rules "$WORK/test.rules" \
+    --alert-mode alerts \
     --home-net "$IPA/32" --flows /dev/null --alerts "$WORK/replay_alerts.json" || exit 1
 "$PY" "$HERE/check_alerts.py" "$WORK/replay_alerts.json" "$SID" "${SPECS[@]}" --absent 9002 ||
     exit 1
 # Replay without the ledger (a gateway): no process, so no process alert.
 echo "== replay without a ledger"
-"$EXFILMON" -q -r "$WORK/cap.pcap" --rules "$WORK/test.rules" --home-net "$IPA/32" \
+"$EXFILMON" -q -r "$WORK/cap.pcap" --rules "$WORK/test.rules" --home-net "$IPA/32" --alert-mode alerts \
     --flows /dev/null --alerts "$WORK/gateway_alerts.json" || exit 1
 "$PY" "$HERE/check_alerts.py" "$WORK/gateway_alerts.json" "$SID" --absent 9000 9001 9002

@@ -61,7 +61,7 @@ R
 cp "$DIR/good.rules" "$DIR/test.rules"
 cat > "$DIR/test.conf" <<C
 home_net = 10.99.0.1/32
-outputs { alerts = "alerts.json"; flows = "flows.json" }
+outputs { alerts = "alerts.json"; alert_mode = alerts; flows = "flows.json" }
 rules = "test.rules"
 timeouts { tcp_closed = 1s; tcp_new = 5s }
 http = "$HTTP"

@@ -52,7 +52,7 @@ R
 printf '# test list\nsuppress sig 900101 dst 10.98.0.0/24\n' > "$DIR/suppress.conf"
 cat > "$DIR/test.conf" <<C
 home_net = 10.98.0.1/32
-outputs { alerts = "alerts.json" }
+outputs { alerts = "alerts.json"; alert_mode = alerts }
 rules = "test.rules"
 suppress = "suppress.conf"
 timeouts { tcp_closed = 1s; tcp_new = 5s }

@@ -6,6 +6,9 @@ the same day-2 records as one replay of both days (also run with a fresh
 state directory, so open incidents are saved rather than closed at the
 end in both runs), for --alert-mode incidents and alerts; and the day-2
 replay without state differs (the test would catch state being ignored).
+Novelty (schema 2.1): every day-2 record that carries it says basis
+"history" after day 1's state was loaded (a day of history lies behind
+it), and "warmup" in the replay of day 2 alone (no state, a fresh start).
 Captures from tools/gen_state_days.py.  Day-2 records are those stamped
 at or after the start of day 2.
 """
@@ -35,6 +38,26 @@ def day2(lines, t2):
     return [l for l in lines if epoch(json.loads(l)['timestamp']) >= t2]
 
 
+def bases(lines):
+    """The novelty basis of each record that carries one."""
+    out = []
+    for l in lines:
+        r = json.loads(l)
+        n = (r.get('incident') or r.get('exfil') or {}).get('novelty')
+        if n:
+            out.append(n['basis'])
+    return out
+
+
+def check_novelty(mode, split, bare):
+    with_state, without = bases(split), bases(bare)
+    ok = (with_state and set(with_state) == {'history'} and without
+          and set(without) == {'warmup'})
+    print('%s %s: novelty basis with day 1 loaded %s, day 2 alone %s'
+          % ('ok  ' if ok else 'FAIL', mode, sorted(set(with_state)), sorted(set(without))))
+    return 0 if ok else 1
+
+
 def check_mode(exe, work, mode, t2):
     p = lambda n: os.path.join(work, n)  # noqa: E731
     for d in ('one', 'split'):
@@ -61,7 +84,7 @@ def check_mode(exe, work, mode, t2):
     print('%s %s: one run %d day-2 records, split %d, identical: %s; without state %d records'
           % ('ok  ' if not fails else 'FAIL', mode, len(one), len(split), one == split,
              len(bare)))
-    return fails
+    return fails + check_novelty(mode, split, bare)
 
 
 def main():
