@@ -179,13 +179,13 @@ const char *rules_default_path(void);
 
 /* Table caps.  0 means the default shown. */
 struct rules_limits {
-    uint32_t max_hosts;      /* HOST keys, default 65536 */
-    uint32_t max_pairs;      /* HOSTDST keys, default 65536 */
-    uint32_t max_flows;      /* FLOW eval state, default 262144 */
+    uint32_t max_hosts;      /* HOST keys, default 262144 */
+    uint32_t max_pairs;      /* HOSTDST keys, default 262144 */
+    uint32_t max_flows;      /* FLOW eval state, default 1048576 */
     uint32_t max_procs;      /* PROCESS keys, default 16384 */
     uint32_t max_seen;       /* first-seen (host, dst) pairs, default 262144 */
     uint32_t max_dsts;       /* prevalence (dst) entries, default 131072 */
-    uint32_t max_supp;       /* suppression entries, default 65536 */
+    uint32_t max_supp;       /* suppression entries, default 262144 */
     uint64_t seed;           /* hash seed; 0 = draw one */
 };
 

@@ -85,6 +85,9 @@ void xm_tab_remove(struct xm_tab *t, void *e);
  * out of range or not in use). */
 uint32_t xm_tab_index(const struct xm_tab *t, const void *e);
 void *xm_tab_at(const struct xm_tab *t, uint32_t i);
+/* A cached reference to an entry: slot and generation (0 = none). */
+struct xm_tab_ref { uint32_t slot, gen; };
+
 /* Generation of a live entry (never 0), and the entry in slot i only if
  * it still has generation gen (NULL otherwise): a cached (slot,
  * generation) pair is checked without hashing. */

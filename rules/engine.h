@@ -106,6 +106,11 @@ struct rules_engine {
     struct rtab seen, dsts, supp;
     xm_time_t now, first;
     struct xm_flow *cur_flow;     /* the flow whose packet/end is evaluated */
+    struct xm_tab_ref site_ref;   /* the one site key (engine.c key_ref) */
+    /* Per scope: a new key table starts its generations above every
+     * generation an earlier table of that scope handed out, so a flow's
+     * cached reference into a replaced table never matches. */
+    uint32_t gen_floor[RULES_SCOPE_MAX];
     uint64_t *rule_alerts;
     uint32_t *rule_ids;
     struct rules_engine_stats st;
