@@ -209,6 +209,9 @@ static int rp_check_node(struct rparse *p, struct rrule *r, const struct rnode *
     }
     if (n->fref.metric == RM_DST_COUNT)
         s->need_dset[r->scope] = true;
+    if (n->fref.metric == RM_PKTS_OUT || n->fref.metric == RM_PKTS_IN ||
+        n->fref.metric == RM_FLOWS)
+        s->need_counts[r->scope] = true;
     if (n->fref.metric == RM_DST_FIRST_SEEN_AGE || n->fref.metric == RM_DST_PREVALENCE ||
         n->fref.metric == RM_DST_FIRST_SEEN_SITE_AGE)
         s->need_seen = true;

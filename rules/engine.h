@@ -3,7 +3,9 @@
  *
  * Per-key memory (all fixed, allocated with the table):
  *   header                      struct rkstate (~112 bytes)
- *   per used resolution r       16 + 32 * ring_len[r] bytes
+ *   per used resolution r       16 + B * ring_len[r] bytes, B = 16 (bytes
+ *                               out/in), or 32 when a rule of the scope
+ *                               uses pkts_out, pkts_in or flows
  *   baseline 1h / 1d            24 + 4 * 48 / 24 + 4 * 28 bytes
  *   top-K (keyed scopes)        struct rtop (5 destinations, 5 flows)
  *   distinct destinations       struct rdset (64 entries) when used
@@ -14,16 +16,21 @@
 #include "internal.h"
 #include "tab.h"
 
-/* One window bucket: volume counted in bucket time [n*r, (n+1)*r). */
+/* One window bucket: volume counted in bucket time [n*r, (n+1)*r).  A
+ * layout of narrow buckets (rlayout.bsize RBUCKET_NARROW) keeps only bo
+ * and bi: po, pi and fl exist only in wide buckets (RBUCKET_WIDE). */
 struct rbucket {
     uint64_t bo, bi;          /* IP bytes out / in */
     uint32_t po, pi, fl, pad_;/* packets out / in, flows started */
 };
+#define RBUCKET_NARROW 16u
+#define RBUCKET_WIDE 32u
+_Static_assert(sizeof(struct rbucket) == RBUCKET_WIDE, "wide bucket");
 
 struct rring {
     int64_t head;             /* bucket number held by slot head % len */
     int64_t pad_;
-    struct rbucket b[];
+    uint8_t b[];              /* len buckets of rlayout.bsize bytes */
 };
 
 /* Baselines: median/MAD of ln(1 + bytes_out per period). */
@@ -77,6 +84,7 @@ struct rkstate {
 
 struct rlayout {
     uint32_t len[RWIN_NRES];  /* ring length, 0 = not kept */
+    uint32_t bsize;           /* bytes per bucket: RBUCKET_NARROW or _WIDE */
     size_t off_ring[RWIN_NRES];
     size_t off_bl[2];         /* 0 = not kept */
     size_t off_top, off_dset;

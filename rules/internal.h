@@ -109,6 +109,7 @@ struct rules_set {
     /* What the engine must keep per key, derived from the rules. */
     uint32_t ring_len[RULES_SCOPE_MAX][RWIN_NRES];
     bool need_dset[RULES_SCOPE_MAX];
+    bool need_counts[RULES_SCOPE_MAX];     /* pkts_out/pkts_in/flows used */
     bool need_bl[RULES_SCOPE_MAX][2];      /* [0] 1h, [1] 1d */
     bool need_seen;                        /* first-seen / prevalence used */
     size_t n_scope[RULES_SCOPE_MAX];       /* rules per scope */
