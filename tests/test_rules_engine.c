@@ -216,6 +216,54 @@ static void test_caps(void)
     synth_free(&s);
 }
 
+/* A flow caches its keys' table slots: after its host key was evicted
+ * and the slot reused by another host, its next packet must count into
+ * a re-created key of its own host, never into the slot's new owner. */
+static void test_cached_slot_eviction(void)
+{
+    struct synth s;
+    struct rules_limits lim = {.max_hosts = 1, .seed = 4};
+    start(&s, "rule 1 \"h\" { scope host when bytes_out[1m] > 1500 severity low "
+              "cooldown 1m }", &lim);
+    synth_flow(&s, 0, "10.0.0.1", "203.0.113.9", 443, 0);
+    synth_flow(&s, 1, "10.0.0.2", "203.0.113.9", 443, 0);
+    for (int r = 0; r < 3; r++) {
+        synth_send(&s, 0, T0 + XM_SEC(4 * r), 0, 1000);
+        synth_send(&s, 1, T0 + XM_SEC(4 * r + 2), 0, 1000);
+    }
+    synth_finish(&s);
+    const struct rules_engine_stats *st = rules_engine_stats(s.eng);
+    CHECK_EQ_U64(s.n_alerts, 0);                 /* no key ever held 2 x 1000 */
+    CHECK_EQ_U64(st->keys[RULES_SCOPE_HOST].inserted, 6);
+    CHECK_EQ_U64(st->keys[RULES_SCOPE_HOST].evicted, 5);
+    synth_free(&s);
+}
+
+/* A swap that changes the key layout moves keys into a new table: a
+ * flow's cached slot into the old table must not match there (keys are
+ * re-placed in LRU order, so slot 1 now holds host 2), and its next
+ * packet counts into its migrated key. */
+static void test_cached_slot_swap(void)
+{
+    struct synth s;
+    start(&s, "rule 1 \"h\" { scope host when bytes_out[1m] > 1500 severity low }", NULL);
+    synth_flow(&s, 0, "10.0.0.1", "203.0.113.9", 443, 0);
+    synth_flow(&s, 1, "10.0.0.2", "203.0.113.9", 443, 0);
+    synth_send(&s, 0, T0, 0, 100);                /* host 1: slot 1 */
+    synth_send(&s, 1, T0 + XM_SEC(1), 0, 100);    /* host 2: slot 2 */
+    synth_send(&s, 0, T0 + XM_SEC(2), 0, 900);    /* LRU: host 2, host 1 */
+    CHECK(rules_engine_swap(s.eng, compile("rule 2 \"h2\" { scope host when "
+                                           "bytes_out[1m] > 1500 and pkts_out[1m] >= 1 "
+                                           "severity low }")) == 0);
+    synth_send(&s, 0, T0 + XM_SEC(3), 0, 1000);   /* 2000 in the migrated key */
+    CHECK_EQ_U64(s.n_alerts, 1);
+    synth_send(&s, 1, T0 + XM_SEC(5), 0, 100);    /* host 2: 200 */
+    synth_finish(&s);
+    CHECK_EQ_U64(s.n_alerts, 1);
+    CHECK_EQ_U64(rules_engine_stats(s.eng)->keys[RULES_SCOPE_HOST].used, 2);
+    synth_free(&s);
+}
+
 /* An evicted (host, destination) pair looks new again. */
 static void test_first_seen_eviction(void)
 {
@@ -276,6 +324,8 @@ int main(void)
     test_swap();
     test_caps();
     test_first_seen_eviction();
+    test_cached_slot_eviction();
+    test_cached_slot_swap();
     test_seed_independence();
     rules_registry_free(reg);
     return xm_test_result();
