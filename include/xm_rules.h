@@ -101,6 +101,8 @@ struct rules_eval_ctx {
     const struct xm_flow *flow;
     const void *state;       /* engine-private per-key state */
     xm_time_t now;           /* packet time of the evaluation */
+    struct rules_memo *memo; /* engine-private: field values already read
+                              * in this evaluation (NULL: none) */
 };
 
 /* The `arg` a getter receives: built once at compile time for each use

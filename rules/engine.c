@@ -103,6 +103,9 @@ struct rules_engine *rules_engine_new(struct rules_set *set, const struct rules_
         eng->lim.seed = xm_hash_random_seed();
     eng->cb = cb;
     eng->cb_ctx = cb_ctx;
+    eng->memo = calloc(1, sizeof *eng->memo);
+    if (!eng->memo)
+        goto fail;
     for (int s = 0; s < RULES_SCOPE_MAX; s++)
         if (keys_init(eng, (enum rules_scope)s) != 0)
             goto fail;
@@ -135,6 +138,7 @@ void rules_engine_free(struct rules_engine *eng)
     rules_set_free(eng->set);
     free(eng->rule_alerts);
     free(eng->rule_ids);
+    free(eng->memo);
     free(eng);
 }
 
@@ -209,7 +213,11 @@ static void eval_key(struct rules_engine *eng, enum rules_scope sc, struct rksta
                      const struct xm_flow *f, xm_time_t now)
 {
     const struct rules_set *set = eng->set;
-    struct rules_eval_ctx ctx = {eng, sc, &k->key, f, k, now};
+    struct rules_eval_ctx ctx = {eng, sc, &k->key, f, k, now, eng->memo};
+    if (!++eng->memo->epoch) {         /* wrapped: forget every entry */
+        memset(eng->memo, 0, sizeof *eng->memo);
+        eng->memo->epoch = 1;
+    }
     k->last_eval = now;
     k->dirty = 0;
     eng->st.evals++;

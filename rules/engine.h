@@ -121,6 +121,7 @@ struct rules_engine {
     uint32_t gen_floor[RULES_SCOPE_MAX];
     uint64_t *rule_alerts;
     uint32_t *rule_ids;
+    struct rules_memo *memo;      /* field values of the current evaluation */
     struct rules_engine_stats st;
     struct site *site;            /* borrowed; NULL without --site-redis */
 };

@@ -264,6 +264,40 @@ static void test_cached_slot_swap(void)
     synth_free(&s);
 }
 
+/* One evaluation of a key reads each (field, window) once, however many
+ * of its rules use it; the next evaluation reads it again. */
+static unsigned counted_calls;
+static int counted_get(const struct rules_eval_ctx *ctx, const void *arg,
+                       union rules_value *out)
+{
+    (void)ctx;
+    (void)arg;
+    counted_calls++;
+    out->num = 5;
+    return 0;
+}
+
+static void test_value_memo(void)
+{
+    static const struct rules_field cf = {"test.counted", RULES_T_NUM,
+                                          RULES_SCOPE_BIT(RULES_SCOPE_FLOW), false,
+                                          counted_get, NULL, 0};
+    CHECK(rules_field_register(reg, &cf) == 0);
+    struct synth s;
+    start(&s, "rule 1 \"a\" { scope flow when test.counted > 1 and flow.bytes_out > 1 "
+              "severity low }\n"
+              "rule 2 \"b\" { scope flow when test.counted > 9 severity low }\n"
+              "rule 3 \"c\" { scope flow when not (test.counted < 2) severity low }", NULL);
+    synth_flow(&s, 0, "10.0.0.5", "203.0.113.9", 443, 0);
+    counted_calls = 0;
+    synth_send(&s, 0, T0, 0, 1000);              /* one evaluation */
+    CHECK_EQ_U64(counted_calls, 1);
+    CHECK_EQ_U64(s.n_alerts, 2);                 /* rules 1 and 3 */
+    synth_send(&s, 0, T0 + XM_SEC(2), 0, 1000);  /* a second one */
+    CHECK_EQ_U64(counted_calls, 2);
+    synth_free(&s);
+}
+
 /* An evicted (host, destination) pair looks new again. */
 static void test_first_seen_eviction(void)
 {
@@ -326,6 +360,7 @@ int main(void)
     test_first_seen_eviction();
     test_cached_slot_eviction();
     test_cached_slot_swap();
+    test_value_memo();
     test_seed_independence();
     rules_registry_free(reg);
     return xm_test_result();
