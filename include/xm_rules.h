@@ -285,7 +285,9 @@ bool rules_hit_baseline(const struct rules_hit *h, struct rules_hit_baseline *ou
  * sighting (the evaluation time when unseen) and the number of hosts
  * that contacted the destination; false for other scopes. */
 bool rules_hit_first_seen(const struct rules_hit *h, xm_time_t *first, uint32_t *prevalence);
-/* Keyed scopes: a copy of the key's top-K; false for FLOW scope. */
+/* Keyed scopes: a copy of the key's top-K; false for FLOW scope.  A
+ * host+destination key keeps no top destinations (d[] all empty): its
+ * one destination is the key. */
 bool rules_hit_top(const struct rules_hit *h, struct rules_hit_top *out);
 
 /* Takes ownership of set.  NULL on allocation failure (set freed). */

@@ -269,7 +269,10 @@ static struct xm_tab_ref *key_ref(struct rules_engine *eng, enum rules_scope s,
 
 /* The key of scope s for the packet, touched (most recently used) and
  * created when absent (evicting the least recently used key when the
- * table is full).  The cached reference is tried first, so a flow's
+ * table is full).  Flow keys are touched at most once per second of
+ * packet time (their order matters only for eviction, which a flow
+ * table no larger than --max-flows never causes: a flow's key goes at
+ * its end), saving three scattered writes per packet.  The cached reference is tried first, so a flow's
  * keys are hashed on its first packet only, and again only after their
  * key was evicted (the generation no longer matches). */
 static struct rkstate *key_get(struct rules_engine *eng, enum rules_scope s,
@@ -279,7 +282,8 @@ static struct rkstate *key_get(struct rules_engine *eng, enum rules_scope s,
     struct xm_tab_ref *ref = key_ref(eng, s, f);
     struct rkstate *k = ref ? xm_tab_at_gen(t, ref->slot, ref->gen) : NULL;
     if (k) {
-        rtab_touch(t, k);
+        if (s != RULES_SCOPE_FLOW || reng_sec_of(k->last_update) != pi->now_s)
+            rtab_touch(t, k);
         return k;
     }
     struct rules_key key;
@@ -332,6 +336,8 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p, struct xm
     bool closing = p->proto == 6 && (p->tcp_flags & 0x05);
     if (eng->set->n_scope[RULES_SCOPE_FLOW]) {
         struct rkstate *k = key_get(eng, RULES_SCOPE_FLOW, f, &pi, now);
+        if (k)
+            k->last_update = now;
         if (k && closing)
             eval_key(eng, RULES_SCOPE_FLOW, k, f, now);
         else if (k)

@@ -7,7 +7,9 @@
  *                               out/in), or 32 when a rule of the scope
  *                               uses pkts_out, pkts_in or flows
  *   baseline 1h / 1d            24 + 4 * 48 / 24 + 4 * 28 bytes
- *   top-K (keyed scopes)        struct rtop (5 destinations, 5 flows)
+ *   top-K (keyed scopes)        struct rtop: 5 flows, and 5 destinations
+ *                               except for host+destination keys (their
+ *                               one destination is the key)
  *   distinct destinations       struct rdset (64 entries) when used
  */
 #ifndef RULES_ENGINE_H
@@ -65,7 +67,9 @@ struct rtop_flow {
  * displaced by small ones.  Flows: top-K by the flow's own total bytes
  * out since its start (live flows included, refreshed on each of their
  * packets); a flow enters when its total passes the smallest entry's. */
-struct rtop { struct rtop_dst d[RTOP_K]; struct rtop_flow f[RTOP_K]; };
+struct rtop { struct rtop_flow f[RTOP_K]; struct rtop_dst d[RTOP_K]; };
+/* Bytes of struct rtop kept without the destinations (d is last). */
+#define RTOP_FLOWS_ONLY offsetof(struct rtop, d)
 
 #define RDSET_N 64
 /* The 64 most recently contacted destinations (32-bit hash, last second
@@ -85,6 +89,7 @@ struct rkstate {
 struct rlayout {
     uint32_t len[RWIN_NRES];  /* ring length, 0 = not kept */
     uint32_t bsize;           /* bytes per bucket: RBUCKET_NARROW or _WIDE */
+    uint32_t top_dsts;        /* the top-K keeps destinations (rtop.d) */
     size_t off_ring[RWIN_NRES];
     size_t off_bl[2];         /* 0 = not kept */
     size_t off_top, off_dset;

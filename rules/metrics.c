@@ -75,7 +75,8 @@ void reng_lay_build(struct rlayout *l, const struct rules_set *set, enum rules_s
     for (int b = 0; b < 2; b++)
         if (set->need_bl[s][b])
             l->off_bl[b] = lay_add(&l->size, sizeof(struct rbl) + bl_n[b] * sizeof(float));
-    l->off_top = lay_add(&l->size, sizeof(struct rtop));
+    l->top_dsts = s != RULES_SCOPE_HOSTDST;
+    l->off_top = lay_add(&l->size, l->top_dsts ? sizeof(struct rtop) : RTOP_FLOWS_ONLY);
     if (set->need_dset[s])
         l->off_dset = lay_add(&l->size, sizeof(struct rdset));
 }
@@ -543,7 +544,8 @@ void reng_account(const struct rlayout *l, struct rkstate *k, const struct pkt_i
     if (!pi->out)
         return;
     struct rtop *t = rk_payload(k, l->off_top);
-    top_dst_add(t, &pi->remote, pi->bytes);
+    if (l->top_dsts)
+        top_dst_add(t, &pi->remote, pi->bytes);
     top_flow_add(t, pi->f, &pi->remote, pi->rport);
     if (l->off_dset)
         dset_add(rk_payload(k, l->off_dset), &pi->remote, pi->now_s);
@@ -584,7 +586,9 @@ void reng_key_migrate(struct rkstate *dk, const struct rlayout *dl,
     for (int b = 0; b < 2; b++)
         if (dl->off_bl[b] && sl->off_bl[b])
             memcpy(rk_payload(dk, dl->off_bl[b]), rk_payload(sk, sl->off_bl[b]), bl_sz[b]);
-    memcpy(rk_payload(dk, dl->off_top), rk_payload(sk, sl->off_top), sizeof(struct rtop));
+    bool dsts = dl->top_dsts && sl->top_dsts;
+    memcpy(rk_payload(dk, dl->off_top), rk_payload(sk, sl->off_top),
+           dsts ? sizeof(struct rtop) : RTOP_FLOWS_ONLY);
     if (dl->off_dset && sl->off_dset)
         memcpy(rk_payload(dk, dl->off_dset), rk_payload(sk, sl->off_dset),
                sizeof(struct rdset));
