@@ -346,11 +346,15 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p, struct xm
     eng->cur_flow = NULL;
 }
 
-/* Drops the flow's eval state and the suppression state of its rules. */
-static void flow_forget(struct rules_engine *eng, struct rkstate *k)
+/* Drops the flow's eval state and the suppression state of its rules.
+ * Suppression entries of a flow key exist only for rules that fired for
+ * it, and every such fire marked f->rule_fired (mark_flow: flow rules
+ * are evaluated only with their flow in hand), so a flow that never
+ * fired costs no lookup. */
+static void flow_forget(struct rules_engine *eng, struct rkstate *k, const struct xm_flow *f)
 {
     const struct rules_set *set = eng->set;
-    for (size_t i = 0; i < set->n_scope[RULES_SCOPE_FLOW]; i++) {
+    for (size_t i = 0; f->rule_fired && i < set->n_scope[RULES_SCOPE_FLOW]; i++) {
         struct rsupp_key sk;
         memset(&sk, 0, sizeof sk);
         sk.rule_id = set->rules[set->by_scope[RULES_SCOPE_FLOW][i]].id;
@@ -375,7 +379,7 @@ void rules_on_flow_end(struct rules_engine *eng, struct xm_flow *f, enum flow_en
     eval_key(eng, RULES_SCOPE_FLOW, k, f, now);
     eng->cur_flow = NULL;
     if (r != FLOW_END_ACTIVE)
-        flow_forget(eng, k);
+        flow_forget(eng, k, f);
 }
 
 /* Keys updated after their last evaluation get evaluated once their

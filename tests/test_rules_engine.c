@@ -298,6 +298,31 @@ static void test_value_memo(void)
     synth_free(&s);
 }
 
+/* A flow's cooldowns go with it: at its end the suppression entries of
+ * the flow rules that fired for it are dropped, those of other flows and
+ * of host keys stay. */
+static void test_flow_end_forgets_cooldowns(void)
+{
+    struct synth s;
+    start(&s, "rule 1 \"f\" { scope flow when flow.bytes_out > 1000 severity low }\n"
+              "rule 2 \"g\" { scope flow when flow.bytes_out > 5000 severity low }\n"
+              "rule 3 \"h\" { scope host when bytes_out[1m] > 1000 severity low }", NULL);
+    synth_flow(&s, 0, "10.0.0.5", "203.0.113.9", 443, 0);
+    synth_flow(&s, 1, "10.0.0.6", "203.0.113.9", 443, 0);
+    synth_flow(&s, 2, "10.0.0.7", "203.0.113.9", 443, 0);
+    synth_send(&s, 0, T0, 0, 2000);               /* rules 1 and 3 */
+    synth_send(&s, 1, T0, 0, 9000);               /* rules 1, 2 and 3 */
+    synth_send(&s, 2, T0, 0, 10);                 /* nothing */
+    CHECK_EQ_U64(s.n_alerts, 5);
+    CHECK_EQ_U64(rules_engine_stats(s.eng)->supp.used, 5);
+    synth_end(&s, 1, FLOW_END_CLOSED);
+    CHECK_EQ_U64(rules_engine_stats(s.eng)->supp.used, 3);
+    synth_end(&s, 2, FLOW_END_CLOSED);
+    synth_end(&s, 0, FLOW_END_TIMEOUT);
+    CHECK_EQ_U64(rules_engine_stats(s.eng)->supp.used, 2);   /* the host keys' */
+    synth_free(&s);
+}
+
 /* An evicted (host, destination) pair looks new again. */
 static void test_first_seen_eviction(void)
 {
@@ -361,6 +386,7 @@ int main(void)
     test_cached_slot_eviction();
     test_cached_slot_swap();
     test_value_memo();
+    test_flow_end_forgets_cooldowns();
     test_seed_independence();
     rules_registry_free(reg);
     return xm_test_result();
