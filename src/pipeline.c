@@ -753,11 +753,11 @@ void pipe_write_summary(const struct xm_pipeline *pl, FILE *f)
             pl->st.packets, d->result[DEC_OK], d->result[DEC_NOT_IP],
             d->result[DEC_UNSUPPORTED_DLT], d->result[DEC_TRUNCATED],
             d->result[DEC_INVALID], fs->created, fs->evicted, pl->st.alerts);
-    if (pl->rules)
-        fprintf(f, "; %" PRIu64 " rule keys evicted", pipe_rule_evictions(pl));
     if (pl->opts->suppress_path)            /* same line: one log record */
         fprintf(f, " (%" PRIu64 " more suppressed by %s)", pl->st.alerts_suppressed,
                 pl->opts->suppress_path);
+    if (pl->rules)
+        fprintf(f, "; %" PRIu64 " rule keys evicted", pipe_rule_evictions(pl));
     fputc('\n', f);
 }
 
