@@ -20,7 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.snaplen = 262144;
     o.buffer_kib = 65536;
     o.max_flows = 1u << 20;
-    o.max_hosts = 65536;
+    o.max_hosts = 1u << 18;
+    o.max_pairs = 1u << 18;
     o.timeouts = (struct flow_timeouts){ 60, 600, 10, 120, 60, 120, 1800 };
     if (config_load_text("/etc/exfilmon/fuzz.conf", (const char *)data, size, &o, &st,
                          err, sizeof err) != 0)

@@ -43,6 +43,7 @@
 
 #include "xm_common.h"
 #include "xm_pkt.h"
+#include "xm_tab.h"
 
 struct xm_flow_key {
     struct xm_addr a, b;      /* a <= b in (addr, port) order */
@@ -109,6 +110,10 @@ struct xm_flow {
                                  this flow (bits in rules/engine.c mark_flow) */
     uint64_t acct_bytes[2];   /* pipeline: bytes already added to host totals */
     uint64_t acct_pkts[2];    /* pipeline: packets already added to host totals */
+    /* rules engine: the flow's host, host+destination and flow keys,
+     * resolved on the flow's first packet and checked by generation on
+     * the next ones (rules/engine.c key_ref); zero = not resolved. */
+    struct xm_tab_ref rules_ref[3];
 
 };
 

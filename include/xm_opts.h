@@ -57,7 +57,10 @@ struct xm_opts {
     const char *suppress_path;         /* --suppress FILE: alert suppression list */
 
     uint32_t max_flows;                /* --max-flows, default 1048576 */
-    uint32_t max_hosts;                /* --max-hosts, default 65536 */
+    uint32_t max_hosts;                /* --max-hosts, default 262144 (tables
+                                          commit memory only as keys arrive) */
+    uint32_t max_pairs;                /* --max-pairs: rule host+destination
+                                          keys, default 262144 */
     struct flow_timeouts timeouts;     /* --timeout CLASS=SECONDS */
     uint32_t stats_interval;           /* --stats-interval SECONDS (live) */
     uint64_t count;                    /* --count N: stop after N packets; 0 = all */

@@ -101,6 +101,8 @@ struct rules_eval_ctx {
     const struct xm_flow *flow;
     const void *state;       /* engine-private per-key state */
     xm_time_t now;           /* packet time of the evaluation */
+    struct rules_memo *memo; /* engine-private: field values already read
+                              * in this evaluation (NULL: none) */
 };
 
 /* The `arg` a getter receives: built once at compile time for each use
@@ -179,13 +181,13 @@ const char *rules_default_path(void);
 
 /* Table caps.  0 means the default shown. */
 struct rules_limits {
-    uint32_t max_hosts;      /* HOST keys, default 65536 */
-    uint32_t max_pairs;      /* HOSTDST keys, default 65536 */
-    uint32_t max_flows;      /* FLOW eval state, default 262144 */
+    uint32_t max_hosts;      /* HOST keys, default 262144 */
+    uint32_t max_pairs;      /* HOSTDST keys, default 262144 */
+    uint32_t max_flows;      /* FLOW eval state, default 1048576 */
     uint32_t max_procs;      /* PROCESS keys, default 16384 */
     uint32_t max_seen;       /* first-seen (host, dst) pairs, default 262144 */
     uint32_t max_dsts;       /* prevalence (dst) entries, default 131072 */
-    uint32_t max_supp;       /* suppression entries, default 65536 */
+    uint32_t max_supp;       /* suppression entries, default 262144 */
     uint64_t seed;           /* hash seed; 0 = draw one */
 };
 
@@ -283,7 +285,9 @@ bool rules_hit_baseline(const struct rules_hit *h, struct rules_hit_baseline *ou
  * sighting (the evaluation time when unseen) and the number of hosts
  * that contacted the destination; false for other scopes. */
 bool rules_hit_first_seen(const struct rules_hit *h, xm_time_t *first, uint32_t *prevalence);
-/* Keyed scopes: a copy of the key's top-K; false for FLOW scope. */
+/* Keyed scopes: a copy of the key's top-K; false for FLOW scope.  A
+ * host+destination key keeps no top destinations (d[] all empty): its
+ * one destination is the key. */
 bool rules_hit_top(const struct rules_hit *h, struct rules_hit_top *out);
 
 /*

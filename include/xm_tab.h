@@ -1,22 +1,38 @@
 /*
- * xm_tab.h - the one bounded keyed table (lib/tab.c): fixed capacity,
- * byte keys, chained hashing with a start-up seed, least-recently-used
- * order and eviction, and occupancy/drop counters.
+ * xm_tab.h - the one bounded keyed table (lib/tab.c): a hard capacity
+ * from the caller (flags), byte keys, open addressing with precomputed
+ * 32-bit hash tags (seeded), least-recently-used order and eviction,
+ * and occupancy/drop counters.
  *
- * Memory: one slab of (cap + 1) entries of `esize` bytes (rounded up to
- * 8) plus a bucket array, mapped by xm_tab_init() (anonymous mmap:
- * zeroed, committed only as entries are first used) and never grown.
+ * Memory, allocated only as keys arrive: one slab of (cap + 1) entries
+ * of `esize` bytes (rounded up to 8), reserved by xm_tab_init() as an
+ * anonymous mapping and committed page by page as entries are first
+ * used (entries are handed out in index order), so a table with a cap
+ * of 10^7 that holds 1,000 keys costs 1,000 entries; plus a probe index
+ * of 8 bytes per slot ((tag, entry index) pairs, linear probing, load
+ * <= 1/2), allocated at 16 slots and doubled (rehashed from the stored
+ * tags, no key is hashed again) as keys arrive, up to 2 * cap slots.
  * Index 0 is nil.  Each entry starts with struct xm_tab_hdr followed by
  * the key (klen bytes, hashed and compared as bytes, so callers zero
  * padding); the rest of the entry belongs to the caller and is zeroed on
- * insertion.  The table owns the slab; callers own nothing they get back
- * beyond the next upsert/remove (an upsert may evict any other entry).
+ * insertion.  A lookup compares the 32-bit tag before the key bytes: a
+ * full-key memcmp runs only on a tag match.  The table owns the slab and
+ * the index; callers own nothing they get back beyond the next
+ * upsert/remove (an upsert may evict any other entry).
+ *
+ * Slot caching: an entry's slot (xm_tab_index) and generation
+ * (xm_tab_gen, a table-wide insertion counter, never 0 for a live
+ * entry) let a caller keep a reference across calls and check it with
+ * xm_tab_at_gen(): a slot that was evicted or reused fails the check.
  *
  * Eviction policy: when all cap entries are in use, xm_tab_upsert()
- * reuses the least recently touched entry (st.evicted).  A find does not
+ * reuses the least recently touched entry (st.evicted; xm_tab_victim()
+ * shows it beforehand so a caller can fold its totals).  A find does not
  * touch; an upsert of an existing key does.  Order never depends on the
  * seed: iteration follows the LRU list.  A table with cap 0 or whose
- * mapping failed inserts nothing (st.failed).  Not thread-safe.
+ * mapping failed inserts nothing (st.failed); an index that cannot grow
+ * (allocation failure) stays at its size and still works (longer
+ * probes; st.failed counts the refusals).  Not thread-safe.
  */
 #ifndef XM_TAB_H
 #define XM_TAB_H
@@ -24,7 +40,9 @@
 #include "xm_common.h"
 
 struct xm_tab_hdr {
-    uint32_t hnext, lprev, lnext, used;   /* indices, 0 = nil */
+    uint32_t hnext;           /* live: the 32-bit hash tag; free: next free */
+    uint32_t lprev, lnext;    /* LRU list, indices, 0 = nil */
+    uint32_t used;            /* generation (xm_tab_gen); 0 = free */
 };
 
 /* Occupancy and counters of one table. */
@@ -35,9 +53,11 @@ struct xm_tab_stats {
 
 struct xm_tab {
     uint8_t *slab;
-    uint32_t *heads;
-    size_t esize, klen, slab_len, heads_len;
-    uint32_t cap, mask;
+    uint64_t *ix;                 /* probe index: tag << 32 | entry, 0 = empty */
+    size_t esize, klen, slab_len;
+    uint32_t cap, mask;           /* mask = index slots - 1 */
+    uint32_t ix_max;              /* most index slots (power of two) */
+    uint32_t gen;                 /* last generation handed out */
     uint32_t lru_new, lru_old, free_head;
     uint32_t fresh;               /* next never-used index (pages untouched) */
     uint64_t seed;
@@ -47,8 +67,9 @@ struct xm_tab {
 #define XM_TAB_KEY(e) ((void *)((uint8_t *)(e) + sizeof(struct xm_tab_hdr)))
 
 /* cap entries of esize bytes (header and key included), klen-byte keys.
- * The bucket count is the power of two >= max(cap, 16) times `spread`
- * (1 if 0).  0, or -1 when mapping failed (the table is then empty). */
+ * The index grows up to the power of two >= 2 * max(cap, 8) times
+ * `spread` (1 if 0).  0, or -1 when mapping failed (the table is then
+ * empty). */
 int xm_tab_init_spread(struct xm_tab *t, uint32_t cap, size_t esize, size_t klen,
                        uint64_t seed, uint32_t spread);
 int xm_tab_init(struct xm_tab *t, uint32_t cap, size_t esize, size_t klen, uint64_t seed);
@@ -64,6 +85,14 @@ void xm_tab_remove(struct xm_tab *t, void *e);
  * out of range or not in use). */
 uint32_t xm_tab_index(const struct xm_tab *t, const void *e);
 void *xm_tab_at(const struct xm_tab *t, uint32_t i);
+/* A cached reference to an entry: slot and generation (0 = none). */
+struct xm_tab_ref { uint32_t slot, gen; };
+
+/* Generation of a live entry (never 0), and the entry in slot i only if
+ * it still has generation gen (NULL otherwise): a cached (slot,
+ * generation) pair is checked without hashing. */
+uint32_t xm_tab_gen(const void *e);
+void *xm_tab_at_gen(const struct xm_tab *t, uint32_t i, uint32_t gen);
 /* The entry the next insertion into a full table would evict, or NULL
  * when the table is not full. */
 void *xm_tab_victim(const struct xm_tab *t);

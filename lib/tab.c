@@ -1,10 +1,15 @@
 /*
- * tab.c - the bounded keyed table with LRU eviction (xm_tab.h).
+ * tab.c - the bounded keyed table with LRU eviction (xm_tab.h): entries
+ * in a lazily committed slab, found through an open-addressing probe
+ * index of (32-bit hash tag, entry index) pairs with linear probing and
+ * backward-shift deletion.
  */
 #include "xm_tab.h"
 
 #include <stdlib.h>
 #include <sys/mman.h>
+
+#define TAB_IX_MIN 16u
 
 static struct xm_tab_hdr *tab_at(const struct xm_tab *t, uint32_t i)
 {
@@ -16,10 +21,19 @@ static uint32_t tab_idx(const struct xm_tab *t, const void *e)
     return (uint32_t)(((const uint8_t *)e - t->slab) / t->esize);
 }
 
-static uint32_t tab_bucket(const struct xm_tab *t, const void *key)
+/* The 32-bit tag of a key: the low half of its seeded hash. */
+static uint32_t tab_tag(const struct xm_tab *t, const void *key)
 {
-    return (uint32_t)xm_hash(key, t->klen, t->seed) & t->mask;
+    return (uint32_t)xm_hash(key, t->klen, t->seed);
 }
+
+static uint64_t ix_pack(uint32_t tag, uint32_t i)
+{
+    return (uint64_t)tag << 32 | i;
+}
+
+static uint32_t ix_tag(uint64_t v) { return (uint32_t)(v >> 32); }
+static uint32_t ix_ent(uint64_t v) { return (uint32_t)v; }
 
 /* Zeroed, lazily committed memory: pages of a big table that are never
  * used cost nothing. */
@@ -34,27 +48,24 @@ int xm_tab_init_spread(struct xm_tab *t, uint32_t cap, size_t esize, size_t klen
                        uint64_t seed, uint32_t spread)
 {
     memset(t, 0, sizeof *t);
-    uint32_t nb = 16;
-    while (nb < cap && nb < (1u << 30))
-        nb <<= 1;
-    while (spread > 1 && nb < (1u << 30)) {
-        nb <<= 1;
-        spread >>= 1;
-    }
+    uint64_t want = 2 * (uint64_t)(cap > 8 ? cap : 8) * (spread > 1 ? spread : 1);
+    uint32_t nmax = TAB_IX_MIN;
+    while (nmax < want && nmax < (1u << 31))
+        nmax <<= 1;
     t->esize = (esize + 7) & ~(size_t)7;
     t->klen = klen;
     t->cap = cap;
-    t->mask = nb - 1;
+    t->ix_max = nmax;
     t->seed = seed;
     t->st.cap = cap;
     t->slab_len = ((size_t)cap + 1) * t->esize;
-    t->heads_len = (size_t)nb * sizeof *t->heads;
     t->slab = tab_map(t->slab_len);
-    t->heads = tab_map(t->heads_len);
-    if (!t->slab || !t->heads) {
+    t->ix = calloc(TAB_IX_MIN, sizeof *t->ix);
+    if (!t->slab || !t->ix) {
         xm_tab_free(t);
         return -1;
     }
+    t->mask = TAB_IX_MIN - 1;
     t->fresh = 1;
     return 0;
 }
@@ -68,20 +79,75 @@ void xm_tab_free(struct xm_tab *t)
 {
     if (t->slab)
         munmap(t->slab, t->slab_len);
-    if (t->heads)
-        munmap(t->heads, t->heads_len);
+    free(t->ix);
     t->slab = NULL;
-    t->heads = NULL;
+    t->ix = NULL;
+}
+
+/* Probe position of key (tag) in the index, or of the empty slot that
+ * ends its probe sequence.  The index is never full (load <= 1/2, or a
+ * refused growth leaves at least one slot free: see ix_grow). */
+static uint32_t ix_probe(const struct xm_tab *t, const void *key, uint32_t tag)
+{
+    for (uint32_t p = tag & t->mask;; p = (p + 1) & t->mask) {
+        uint64_t v = t->ix[p];
+        if (!v)
+            return p;
+        if (ix_tag(v) == tag &&
+            memcmp(XM_TAB_KEY(tab_at(t, ix_ent(v))), key, t->klen) == 0)
+            return p;
+    }
 }
 
 void *xm_tab_find(const struct xm_tab *t, const void *key)
 {
     if (!t->slab)
         return NULL;
-    for (uint32_t i = t->heads[tab_bucket(t, key)]; i; i = tab_at(t, i)->hnext)
-        if (memcmp(XM_TAB_KEY(tab_at(t, i)), key, t->klen) == 0)
-            return tab_at(t, i);
-    return NULL;
+    uint64_t v = t->ix[ix_probe(t, key, tab_tag(t, key))];
+    return v ? tab_at(t, ix_ent(v)) : NULL;
+}
+
+/* Doubles the index (up to ix_max), re-placing entries by their stored
+ * tags.  On allocation failure the index keeps its size. */
+static void ix_grow(struct xm_tab *t)
+{
+    uint32_t n = (t->mask + 1) * 2;
+    uint64_t *nix = n <= t->ix_max ? calloc(n, sizeof *nix) : NULL;
+    if (!nix) {
+        t->st.failed += n <= t->ix_max;
+        return;
+    }
+    for (uint32_t p = 0; p <= t->mask; p++) {
+        uint64_t v = t->ix[p];
+        uint32_t q = ix_tag(v) & (n - 1);
+        if (!v)
+            continue;
+        while (nix[q])
+            q = (q + 1) & (n - 1);
+        nix[q] = v;
+    }
+    free(t->ix);
+    t->ix = nix;
+    t->mask = n - 1;
+}
+
+/* Removes the index slot of entry i (tag), shifting later members of the
+ * probe run back so no search stops early. */
+static void ix_remove(struct xm_tab *t, uint32_t tag, uint32_t i)
+{
+    uint32_t p = tag & t->mask;
+    while (t->ix[p] && ix_ent(t->ix[p]) != i)
+        p = (p + 1) & t->mask;
+    if (!t->ix[p])
+        return;
+    for (uint32_t q = (p + 1) & t->mask; t->ix[q]; q = (q + 1) & t->mask) {
+        uint32_t home = ix_tag(t->ix[q]) & t->mask;
+        if (((q - home) & t->mask) >= ((q - p) & t->mask)) {
+            t->ix[p] = t->ix[q];
+            p = q;
+        }
+    }
+    t->ix[p] = 0;
 }
 
 static void lru_unlink(struct xm_tab *t, struct xm_tab_hdr *h)
@@ -117,25 +183,54 @@ void xm_tab_touch(struct xm_tab *t, void *e)
     lru_push_new(t, e, i);
 }
 
-static void hash_unlink(struct xm_tab *t, struct xm_tab_hdr *h, uint32_t i)
-{
-    uint32_t *pp = &t->heads[tab_bucket(t, XM_TAB_KEY(h))];
-    while (*pp && *pp != i)
-        pp = &tab_at(t, *pp)->hnext;
-    if (*pp)
-        *pp = h->hnext;
-}
-
 void xm_tab_remove(struct xm_tab *t, void *e)
 {
     struct xm_tab_hdr *h = e;
     uint32_t i = tab_idx(t, e);
-    hash_unlink(t, h, i);
+    ix_remove(t, h->hnext, i);
     lru_unlink(t, h);
     memset(h, 0, t->esize);
     h->hnext = t->free_head;
     t->free_head = i;
     t->st.used--;
+}
+
+/* A free entry index: the free list first, then never-used entries, else
+ * the least recently touched entry is evicted. */
+static uint32_t tab_take(struct xm_tab *t)
+{
+    if (!t->free_head && t->fresh > t->cap) {
+        xm_tab_remove(t, tab_at(t, t->lru_old));
+        t->st.evicted++;
+    }
+    if (!t->free_head)
+        return t->fresh++;
+    uint32_t i = t->free_head;
+    t->free_head = tab_at(t, i)->hnext;
+    return i;
+}
+
+/* Inserts key (tag) as a new entry, evicting the LRU entry when all cap
+ * entries are in use.  NULL only when the index could not grow and
+ * would otherwise fill (one slot always stays empty). */
+static struct xm_tab_hdr *tab_insert(struct xm_tab *t, const void *key, uint32_t tag)
+{
+    bool evict = !t->free_head && t->fresh > t->cap;
+    if (!evict && (uint64_t)(t->st.used + 1) * 2 > (uint64_t)t->mask + 1)
+        ix_grow(t);
+    if (!evict && t->st.used + 1 > t->mask)
+        return NULL;
+    uint32_t i = tab_take(t);
+    struct xm_tab_hdr *h = tab_at(t, i);
+    memset(h, 0, t->esize);
+    memcpy(XM_TAB_KEY(h), key, t->klen);
+    h->hnext = tag;
+    h->used = ++t->gen ? t->gen : ++t->gen;
+    t->ix[ix_probe(t, key, tag)] = ix_pack(tag, i);
+    lru_push_new(t, h, i);
+    t->st.used++;
+    t->st.inserted++;
+    return h;
 }
 
 void *xm_tab_upsert(struct xm_tab *t, const void *key, bool *created)
@@ -145,32 +240,18 @@ void *xm_tab_upsert(struct xm_tab *t, const void *key, bool *created)
         t->st.failed++;
         return NULL;
     }
-    struct xm_tab_hdr *h = xm_tab_find(t, key);
-    if (h) {
+    uint32_t tag = tab_tag(t, key);
+    uint64_t v = t->ix[ix_probe(t, key, tag)];
+    if (v) {
+        struct xm_tab_hdr *h = tab_at(t, ix_ent(v));
         xm_tab_touch(t, h);
         return h;
     }
-    if (!t->free_head && t->fresh > t->cap) {
-        xm_tab_remove(t, tab_at(t, t->lru_old));
-        t->st.evicted++;
+    struct xm_tab_hdr *h = tab_insert(t, key, tag);
+    if (!h) {
+        t->st.failed++;
+        return NULL;
     }
-    uint32_t i;
-    if (t->free_head) {
-        i = t->free_head;
-        t->free_head = tab_at(t, i)->hnext;
-    } else {
-        i = t->fresh++;
-    }
-    h = tab_at(t, i);
-    memset(h, 0, t->esize);
-    memcpy(XM_TAB_KEY(h), key, t->klen);
-    h->used = 1;
-    uint32_t b = tab_bucket(t, key);
-    h->hnext = t->heads[b];
-    t->heads[b] = i;
-    lru_push_new(t, h, i);
-    t->st.used++;
-    t->st.inserted++;
     *created = true;
     return h;
 }
@@ -183,6 +264,18 @@ uint32_t xm_tab_index(const struct xm_tab *t, const void *e)
 void *xm_tab_at(const struct xm_tab *t, uint32_t i)
 {
     if (!t->slab || i == 0 || i > t->cap || !tab_at(t, i)->used)
+        return NULL;
+    return tab_at(t, i);
+}
+
+uint32_t xm_tab_gen(const void *e)
+{
+    return ((const struct xm_tab_hdr *)e)->used;
+}
+
+void *xm_tab_at_gen(const struct xm_tab *t, uint32_t i, uint32_t gen)
+{
+    if (!t->slab || i == 0 || i >= t->fresh || tab_at(t, i)->used != gen || !gen)
         return NULL;
     return tab_at(t, i);
 }

@@ -209,6 +209,9 @@ static int rp_check_node(struct rparse *p, struct rrule *r, const struct rnode *
     }
     if (n->fref.metric == RM_DST_COUNT)
         s->need_dset[r->scope] = true;
+    if (n->fref.metric == RM_PKTS_OUT || n->fref.metric == RM_PKTS_IN ||
+        n->fref.metric == RM_FLOWS)
+        s->need_counts[r->scope] = true;
     if (n->fref.metric == RM_DST_FIRST_SEEN_AGE || n->fref.metric == RM_DST_PREVALENCE ||
         n->fref.metric == RM_DST_FIRST_SEEN_SITE_AGE)
         s->need_seen = true;
@@ -409,8 +412,44 @@ void rules_set_free(struct rules_set *set)
     free(set);
 }
 
+/* Distinct fields of a set, for the value slots (rnode.vslot). */
+struct rvs { const struct rnode *rep[RSET_MAX_VSLOTS]; size_t n; };
+
+static uint16_t rvs_slot(struct rvs *u, const struct rnode *n)
+{
+    if (n->field->type == RULES_T_STRING)
+        return 0;
+    for (size_t i = 0; i < u->n; i++) {
+        const struct rnode *r = u->rep[i];
+        if (r->field == n->field && r->fref.window_s == n->fref.window_s &&
+            r->fref.metric == n->fref.metric && r->fref.user == n->fref.user)
+            return (uint16_t)(i + 1);
+    }
+    if (u->n == RSET_MAX_VSLOTS)
+        return 0;
+    u->rep[u->n++] = n;
+    return (uint16_t)u->n;
+}
+
+/* Recursion depth is the tree depth, bounded by the parser's nesting
+ * limit (internal.h, struct rnode). */
+static void rvs_walk(struct rvs *u, struct rnode *n)
+{
+    if (n->field)
+        n->vslot = rvs_slot(u, n);
+    for (size_t i = 0; i < n->nkid; i++)
+        rvs_walk(u, n->kid[i]);
+}
+
 static int rset_index(struct rules_set *s)
 {
+    struct rvs *u = calloc(1, sizeof *u);
+    if (!u)
+        return -1;
+    for (size_t i = 0; i < s->n; i++)
+        rvs_walk(u, s->rules[i].cond);
+    s->n_vslots = u->n;
+    free(u);
     for (int sc = 0; sc < RULES_SCOPE_MAX; sc++) {
         s->by_scope[sc] = calloc(s->n ? s->n : 1, sizeof(size_t));
         if (!s->by_scope[sc])

@@ -27,15 +27,45 @@ static uint32_t lim_or(uint32_t v, uint32_t def)
     return v ? v : def;
 }
 
+/* Caps (struct rules_limits, 0 = these defaults).  Tables commit memory
+ * only as keys arrive (xm_tab.h), so a large cap costs nothing unused. */
+#define ENG_DEF_FLOWS (1u << 20)
+#define ENG_DEF_HOSTS (1u << 18)
+#define ENG_DEF_PAIRS (1u << 18)
+#define ENG_DEF_PROCS (1u << 14)
+#define ENG_DEF_SEEN (1u << 18)
+#define ENG_DEF_DSTS (1u << 17)
+#define ENG_DEF_SUPP (1u << 18)
+
 static uint32_t scope_cap(const struct rules_limits *l, enum rules_scope s)
 {
     switch (s) {
-    case RULES_SCOPE_FLOW: return lim_or(l->max_flows, 262144);
-    case RULES_SCOPE_HOST: return lim_or(l->max_hosts, 65536);
-    case RULES_SCOPE_HOSTDST: return lim_or(l->max_pairs, 65536);
+    case RULES_SCOPE_FLOW: return lim_or(l->max_flows, ENG_DEF_FLOWS);
+    case RULES_SCOPE_HOST: return lim_or(l->max_hosts, ENG_DEF_HOSTS);
+    case RULES_SCOPE_HOSTDST: return lim_or(l->max_pairs, ENG_DEF_PAIRS);
     case RULES_SCOPE_SITE: return 1;
-    default: return lim_or(l->max_procs, 16384);
+    default: return lim_or(l->max_procs, ENG_DEF_PROCS);
     }
+}
+
+/* A key table for scope s with layout size esize; its generations start
+ * above those of every earlier table of the scope (gen_floor). */
+static int keys_tab_init(struct rules_engine *eng, enum rules_scope s, struct rtab *t,
+                         size_t esize)
+{
+    int rc = rtab_init(t, scope_cap(&eng->lim, s), esize, sizeof(struct rules_key),
+                       eng->lim.seed);
+    uint32_t g = eng->keys[s].gen;
+    t->gen = g > eng->gen_floor[s] ? g : eng->gen_floor[s];
+    return rc;
+}
+
+/* Frees the key table of scope s, remembering its last generation. */
+static void keys_retire(struct rules_engine *eng, enum rules_scope s)
+{
+    if (eng->keys[s].gen > eng->gen_floor[s])
+        eng->gen_floor[s] = eng->keys[s].gen;
+    rtab_free(&eng->keys[s]);
 }
 
 static int keys_init(struct rules_engine *eng, enum rules_scope s)
@@ -43,8 +73,7 @@ static int keys_init(struct rules_engine *eng, enum rules_scope s)
     reng_lay_build(&eng->lay[s], eng->set, s);
     if (!eng->set->n_scope[s])
         return 0;
-    return rtab_init(&eng->keys[s], scope_cap(&eng->lim, s), eng->lay[s].size,
-                     sizeof(struct rules_key), eng->lim.seed);
+    return keys_tab_init(eng, s, &eng->keys[s], eng->lay[s].size);
 }
 
 static int rule_stats_init(struct rules_engine *eng)
@@ -74,14 +103,17 @@ struct rules_engine *rules_engine_new(struct rules_set *set, const struct rules_
         eng->lim.seed = xm_hash_random_seed();
     eng->cb = cb;
     eng->cb_ctx = cb_ctx;
+    eng->memo = calloc(1, sizeof *eng->memo);
+    if (!eng->memo)
+        goto fail;
     for (int s = 0; s < RULES_SCOPE_MAX; s++)
         if (keys_init(eng, (enum rules_scope)s) != 0)
             goto fail;
-    if (rtab_init(&eng->seen, lim_or(eng->lim.max_seen, 262144), sizeof(struct rseen),
+    if (rtab_init(&eng->seen, lim_or(eng->lim.max_seen, ENG_DEF_SEEN), sizeof(struct rseen),
                   sizeof(struct rseen_key), eng->lim.seed) != 0 ||
-        rtab_init(&eng->dsts, lim_or(eng->lim.max_dsts, 131072), sizeof(struct rdst),
+        rtab_init(&eng->dsts, lim_or(eng->lim.max_dsts, ENG_DEF_DSTS), sizeof(struct rdst),
                   sizeof(struct xm_addr), eng->lim.seed) != 0 ||
-        rtab_init(&eng->supp, lim_or(eng->lim.max_supp, 65536), sizeof(struct rsupp),
+        rtab_init(&eng->supp, lim_or(eng->lim.max_supp, ENG_DEF_SUPP), sizeof(struct rsupp),
                   sizeof(struct rsupp_key), eng->lim.seed) != 0 ||
         rule_stats_init(eng) != 0)
         goto fail;
@@ -99,13 +131,14 @@ void rules_engine_free(struct rules_engine *eng)
     if (!eng)
         return;
     for (int s = 0; s < RULES_SCOPE_MAX; s++)
-        rtab_free(&eng->keys[s]);
+        keys_retire(eng, (enum rules_scope)s);
     rtab_free(&eng->seen);
     rtab_free(&eng->dsts);
     rtab_free(&eng->supp);
     rules_set_free(eng->set);
     free(eng->rule_alerts);
     free(eng->rule_ids);
+    free(eng->memo);
     free(eng);
 }
 
@@ -180,7 +213,11 @@ static void eval_key(struct rules_engine *eng, enum rules_scope sc, struct rksta
                      const struct xm_flow *f, xm_time_t now)
 {
     const struct rules_set *set = eng->set;
-    struct rules_eval_ctx ctx = {eng, sc, &k->key, f, k, now};
+    struct rules_eval_ctx ctx = {eng, sc, &k->key, f, k, now, eng->memo};
+    if (!++eng->memo->epoch) {         /* wrapped: forget every entry */
+        memset(eng->memo, 0, sizeof *eng->memo);
+        eng->memo->epoch = 1;
+    }
     k->last_eval = now;
     k->dirty = 0;
     eng->st.evals++;
@@ -215,15 +252,48 @@ static void key_of(enum rules_scope s, const struct pkt_info *pi, struct rules_k
         k->id = pi->f->proc_id;
 }
 
-static struct rkstate *key_get(struct rules_engine *eng, enum rules_scope s,
-                               const struct pkt_info *pi, xm_time_t now)
+/* Where the key of scope s for flow f is cached: in the flow for host,
+ * host+destination and flow keys, in the engine for the one site key;
+ * NULL for process keys (found by hash: proc_id may be set late). */
+static struct xm_tab_ref *key_ref(struct rules_engine *eng, enum rules_scope s,
+                                  struct xm_flow *f)
 {
+    switch (s) {
+    case RULES_SCOPE_HOST: return &f->rules_ref[0];
+    case RULES_SCOPE_HOSTDST: return &f->rules_ref[1];
+    case RULES_SCOPE_FLOW: return &f->rules_ref[2];
+    case RULES_SCOPE_SITE: return &eng->site_ref;
+    default: return NULL;
+    }
+}
+
+/* The key of scope s for the packet, touched (most recently used) and
+ * created when absent (evicting the least recently used key when the
+ * table is full).  Flow keys are touched at most once per second of
+ * packet time (their order matters only for eviction, which a flow
+ * table no larger than --max-flows never causes: a flow's key goes at
+ * its end), saving three scattered writes per packet.  The cached reference is tried first, so a flow's
+ * keys are hashed on its first packet only, and again only after their
+ * key was evicted (the generation no longer matches). */
+static struct rkstate *key_get(struct rules_engine *eng, enum rules_scope s,
+                               struct xm_flow *f, const struct pkt_info *pi, xm_time_t now)
+{
+    struct rtab *t = &eng->keys[s];
+    struct xm_tab_ref *ref = key_ref(eng, s, f);
+    struct rkstate *k = ref ? xm_tab_at_gen(t, ref->slot, ref->gen) : NULL;
+    if (k) {
+        if (s != RULES_SCOPE_FLOW || reng_sec_of(k->last_update) != pi->now_s)
+            rtab_touch(t, k);
+        return k;
+    }
     struct rules_key key;
     key_of(s, pi, &key);
     bool created;
-    struct rkstate *k = rtab_upsert(&eng->keys[s], &key, &created);
+    k = rtab_upsert(t, &key, &created);
     if (k && created)
         k->created = now;
+    if (k && ref)
+        *ref = (struct xm_tab_ref){xm_tab_index(t, k), xm_tab_gen(k)};
     return k;
 }
 
@@ -252,7 +322,7 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p, struct xm
         /* Host, site and process scopes count egress only. */
         if (s != RULES_SCOPE_HOSTDST && f->local == FLOW_LOCAL_BOTH)
             continue;
-        struct rkstate *k = key_get(eng, (enum rules_scope)s, &pi, now);
+        struct rkstate *k = key_get(eng, (enum rules_scope)s, f, &pi, now);
         if (!k)
             continue;
         k->last_update = now;
@@ -265,7 +335,9 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p, struct xm
      * when the closed flow expires (tcp_closed timeout) or a second on. */
     bool closing = p->proto == 6 && (p->tcp_flags & 0x05);
     if (eng->set->n_scope[RULES_SCOPE_FLOW]) {
-        struct rkstate *k = key_get(eng, RULES_SCOPE_FLOW, &pi, now);
+        struct rkstate *k = key_get(eng, RULES_SCOPE_FLOW, f, &pi, now);
+        if (k)
+            k->last_update = now;
         if (k && closing)
             eval_key(eng, RULES_SCOPE_FLOW, k, f, now);
         else if (k)
@@ -274,11 +346,15 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p, struct xm
     eng->cur_flow = NULL;
 }
 
-/* Drops the flow's eval state and the suppression state of its rules. */
-static void flow_forget(struct rules_engine *eng, struct rkstate *k)
+/* Drops the flow's eval state and the suppression state of its rules.
+ * Suppression entries of a flow key exist only for rules that fired for
+ * it, and every such fire marked f->rule_fired (mark_flow: flow rules
+ * are evaluated only with their flow in hand), so a flow that never
+ * fired costs no lookup. */
+static void flow_forget(struct rules_engine *eng, struct rkstate *k, const struct xm_flow *f)
 {
     const struct rules_set *set = eng->set;
-    for (size_t i = 0; i < set->n_scope[RULES_SCOPE_FLOW]; i++) {
+    for (size_t i = 0; f->rule_fired && i < set->n_scope[RULES_SCOPE_FLOW]; i++) {
         struct rsupp_key sk;
         memset(&sk, 0, sizeof sk);
         sk.rule_id = set->rules[set->by_scope[RULES_SCOPE_FLOW][i]].id;
@@ -294,11 +370,8 @@ void rules_on_flow_end(struct rules_engine *eng, struct xm_flow *f, enum flow_en
 {
     if (!eng->set->n_scope[RULES_SCOPE_FLOW])
         return;
-    struct rules_key key;
-    memset(&key, 0, sizeof key);
-    key.scope = RULES_SCOPE_FLOW;
-    key.id = f->flow_id;
-    struct rkstate *k = rtab_find(&eng->keys[RULES_SCOPE_FLOW], &key);
+    struct rtab *t = &eng->keys[RULES_SCOPE_FLOW];
+    struct rkstate *k = xm_tab_at_gen(t, f->rules_ref[2].slot, f->rules_ref[2].gen);
     if (!k)
         return;
     xm_time_t now = f->last > eng->now ? f->last : eng->now;
@@ -306,7 +379,7 @@ void rules_on_flow_end(struct rules_engine *eng, struct xm_flow *f, enum flow_en
     eval_key(eng, RULES_SCOPE_FLOW, k, f, now);
     eng->cur_flow = NULL;
     if (r != FLOW_END_ACTIVE)
-        flow_forget(eng, k);
+        flow_forget(eng, k, f);
 }
 
 /* Keys updated after their last evaluation get evaluated once their
@@ -353,8 +426,7 @@ static int swap_scope(struct rules_engine *eng, const struct rules_set *ns, enum
         memset(&eng->keys[s], 0, sizeof eng->keys[s]);
         return 0;
     }
-    if (rtab_init(nt, scope_cap(&eng->lim, s), nl->size, sizeof(struct rules_key),
-                  eng->lim.seed) != 0)
+    if (keys_tab_init(eng, s, nt, nl->size) != 0)
         return -1;
     const struct rtab *ot = &eng->keys[s];
     for (const struct rkstate *k = rtab_next(ot, NULL); k; k = rtab_next(ot, k)) {
@@ -398,7 +470,7 @@ int rules_engine_swap(struct rules_engine *eng, struct rules_set *ns)
         if (swap_scope(eng, ns, (enum rules_scope)s, &nt[s], &nl[s]) != 0)
             goto fail;
     for (s = 0; s < RULES_SCOPE_MAX; s++) {
-        rtab_free(&eng->keys[s]);
+        keys_retire(eng, (enum rules_scope)s);
         eng->keys[s] = nt[s];
         eng->lay[s] = nl[s];
     }

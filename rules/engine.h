@@ -3,9 +3,13 @@
  *
  * Per-key memory (all fixed, allocated with the table):
  *   header                      struct rkstate (~112 bytes)
- *   per used resolution r       16 + 32 * ring_len[r] bytes
+ *   per used resolution r       16 + B * ring_len[r] bytes, B = 16 (bytes
+ *                               out/in), or 32 when a rule of the scope
+ *                               uses pkts_out, pkts_in or flows
  *   baseline 1h / 1d            24 + 4 * 48 / 24 + 4 * 28 bytes
- *   top-K (keyed scopes)        struct rtop (5 destinations, 5 flows)
+ *   top-K (keyed scopes)        struct rtop: 5 flows, and 5 destinations
+ *                               except for host+destination keys (their
+ *                               one destination is the key)
  *   distinct destinations       struct rdset (64 entries) when used
  */
 #ifndef RULES_ENGINE_H
@@ -14,16 +18,21 @@
 #include "internal.h"
 #include "tab.h"
 
-/* One window bucket: volume counted in bucket time [n*r, (n+1)*r). */
+/* One window bucket: volume counted in bucket time [n*r, (n+1)*r).  A
+ * layout of narrow buckets (rlayout.bsize RBUCKET_NARROW) keeps only bo
+ * and bi: po, pi and fl exist only in wide buckets (RBUCKET_WIDE). */
 struct rbucket {
     uint64_t bo, bi;          /* IP bytes out / in */
     uint32_t po, pi, fl, pad_;/* packets out / in, flows started */
 };
+#define RBUCKET_NARROW 16u
+#define RBUCKET_WIDE 32u
+_Static_assert(sizeof(struct rbucket) == RBUCKET_WIDE, "wide bucket");
 
 struct rring {
     int64_t head;             /* bucket number held by slot head % len */
     int64_t pad_;
-    struct rbucket b[];
+    uint8_t b[];              /* len buckets of rlayout.bsize bytes */
 };
 
 /* Baselines: median/MAD of ln(1 + bytes_out per period). */
@@ -58,7 +67,9 @@ struct rtop_flow {
  * displaced by small ones.  Flows: top-K by the flow's own total bytes
  * out since its start (live flows included, refreshed on each of their
  * packets); a flow enters when its total passes the smallest entry's. */
-struct rtop { struct rtop_dst d[RTOP_K]; struct rtop_flow f[RTOP_K]; };
+struct rtop { struct rtop_flow f[RTOP_K]; struct rtop_dst d[RTOP_K]; };
+/* Bytes of struct rtop kept without the destinations (d is last). */
+#define RTOP_FLOWS_ONLY offsetof(struct rtop, d)
 
 #define RDSET_N 64
 /* The 64 most recently contacted destinations (32-bit hash, last second
@@ -77,6 +88,8 @@ struct rkstate {
 
 struct rlayout {
     uint32_t len[RWIN_NRES];  /* ring length, 0 = not kept */
+    uint32_t bsize;           /* bytes per bucket: RBUCKET_NARROW or _WIDE */
+    uint32_t top_dsts;        /* the top-K keeps destinations (rtop.d) */
     size_t off_ring[RWIN_NRES];
     size_t off_bl[2];         /* 0 = not kept */
     size_t off_top, off_dset;
@@ -106,8 +119,14 @@ struct rules_engine {
     struct rtab seen, dsts, supp;
     xm_time_t now, first;
     struct xm_flow *cur_flow;     /* the flow whose packet/end is evaluated */
+    struct xm_tab_ref site_ref;   /* the one site key (engine.c key_ref) */
+    /* Per scope: a new key table starts its generations above every
+     * generation an earlier table of that scope handed out, so a flow's
+     * cached reference into a replaced table never matches. */
+    uint32_t gen_floor[RULES_SCOPE_MAX];
     uint64_t *rule_alerts;
     uint32_t *rule_ids;
+    struct rules_memo *memo;      /* field values of the current evaluation */
     struct rules_engine_stats st;
     struct site *site;            /* borrowed; NULL without --site-redis */
 };

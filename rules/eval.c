@@ -67,12 +67,29 @@ static void trace_add(struct rtrace *tr, const struct rnode *n, const union rule
     }
 }
 
+/* The field's value: from the evaluation's memo when this field was read
+ * already in it, else from the getter (then remembered). */
+static int leaf_value(const struct rnode *n, const struct rules_eval_ctx *ctx,
+                      union rules_value *v)
+{
+    struct rules_memo *m = ctx->memo;
+    struct rules_memo_ent *e = m && n->vslot ? &m->e[n->vslot - 1] : NULL;
+    if (e && e->epoch == m->epoch) {
+        *v = e->v;
+        return e->rc;
+    }
+    memset(v, 0, sizeof *v);
+    int rc = n->field->get(ctx, &n->fref, v);
+    if (e)
+        *e = (struct rules_memo_ent){m->epoch, rc, *v};
+    return rc;
+}
+
 static bool eval_leaf(const struct rnode *n, const struct rules_eval_ctx *ctx,
                       struct rtrace *tr)
 {
     union rules_value v;
-    memset(&v, 0, sizeof v);
-    if (n->field->get(ctx, &n->fref, &v) != 0)
+    if (leaf_value(n, ctx, &v) != 0)
         return false;
     bool r;
     switch (n->op) {

@@ -159,11 +159,14 @@ bool rules_hit_top(const struct rules_hit *h, struct rules_hit_top *out)
     const struct rules_eval_ctx *ctx = h->ctx;
     if (ctx->scope == RULES_SCOPE_FLOW)
         return false;
-    const struct rtop *t = rk_payload(ctx->state, h->eng->lay[ctx->scope].off_top);
+    const struct rlayout *l = &h->eng->lay[ctx->scope];
+    const struct rtop *t = rk_payload(ctx->state, l->off_top);
     memset(out, 0, sizeof *out);
     for (unsigned i = 0; i < RTOP_K; i++) {
-        out->d[i].a = t->d[i].a;
-        out->d[i].bytes = t->d[i].bytes;
+        if (l->top_dsts) {
+            out->d[i].a = t->d[i].a;
+            out->d[i].bytes = t->d[i].bytes;
+        }
         out->f[i].flow_id = t->f[i].flow_id;
         out->f[i].remote = t->f[i].remote;
         out->f[i].port = t->f[i].port;

@@ -84,6 +84,11 @@ struct rnode {
     struct rnode **kid;
     size_t nkid, kcap;
     int line, col;
+    /* Leaves: 1-based value slot shared by every use of the same field
+     * (and window) in the set, so one evaluation of a key reads each
+     * field once (struct rules_memo); 0 = not cached (strings, whose
+     * borrowed storage may be reused by the next getter call). */
+    uint16_t vslot;
 };
 
 struct rrule {
@@ -109,11 +114,24 @@ struct rules_set {
     /* What the engine must keep per key, derived from the rules. */
     uint32_t ring_len[RULES_SCOPE_MAX][RWIN_NRES];
     bool need_dset[RULES_SCOPE_MAX];
+    bool need_counts[RULES_SCOPE_MAX];     /* pkts_out/pkts_in/flows used */
     bool need_bl[RULES_SCOPE_MAX][2];      /* [0] 1h, [1] 1d */
     bool need_seen;                        /* first-seen / prevalence used */
     size_t n_scope[RULES_SCOPE_MAX];       /* rules per scope */
     size_t *by_scope[RULES_SCOPE_MAX];     /* rule indices per scope */
     size_t n_files;
+    size_t n_vslots;                       /* value slots (rnode.vslot) */
+};
+
+/* Value slots per set; further distinct fields are read uncached. */
+#define RSET_MAX_VSLOTS 256u
+
+/* Field values read during one key evaluation: entry i is valid when
+ * its epoch equals the memo's (the engine bumps it per evaluation). */
+struct rules_memo_ent { uint32_t epoch; int rc; union rules_value v; };
+struct rules_memo {
+    uint32_t epoch;
+    struct rules_memo_ent e[RSET_MAX_VSLOTS];
 };
 
 /* ---- evaluation ------------------------------------------------------ */

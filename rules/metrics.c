@@ -64,17 +64,19 @@ void reng_lay_build(struct rlayout *l, const struct rules_set *set, enum rules_s
     l->size = sizeof(struct rkstate);
     if (s == RULES_SCOPE_FLOW)
         return;
+    l->bsize = set->need_counts[s] ? RBUCKET_WIDE : RBUCKET_NARROW;
     for (int r = 0; r < RWIN_NRES; r++) {
         l->len[r] = set->ring_len[s][r];
         if (l->len[r])
             l->off_ring[r] = lay_add(&l->size, sizeof(struct rring) +
-                                     l->len[r] * sizeof(struct rbucket));
+                                     (size_t)l->len[r] * l->bsize);
     }
     static const size_t bl_n[2] = {RBL_N_1H, RBL_N_1D};
     for (int b = 0; b < 2; b++)
         if (set->need_bl[s][b])
             l->off_bl[b] = lay_add(&l->size, sizeof(struct rbl) + bl_n[b] * sizeof(float));
-    l->off_top = lay_add(&l->size, sizeof(struct rtop));
+    l->top_dsts = s != RULES_SCOPE_HOSTDST;
+    l->off_top = lay_add(&l->size, l->top_dsts ? sizeof(struct rtop) : RTOP_FLOWS_ONLY);
     if (set->need_dset[s])
         l->off_dset = lay_add(&l->size, sizeof(struct rdset));
 }
@@ -86,53 +88,73 @@ bool reng_lay_equal(const struct rlayout *a, const struct rlayout *b)
 
 /* ---- windows -------------------------------------------------------------- */
 
-static void ring_advance(struct rring *r, uint32_t len, int64_t bn)
+/* A ring as the layout describes it: len buckets of bsize bytes. */
+struct rview { struct rring *r; uint32_t len, bsize; };
+
+static struct rview ring_view(const struct rlayout *l, const struct rkstate *k, int res)
 {
+    return (struct rview){rk_payload(k, l->off_ring[res]), l->len[res], l->bsize};
+}
+
+/* The bucket holding bucket number bn (any bn >= 0; the caller keeps it
+ * within the ring's span).  Narrow buckets: only bo and bi exist. */
+static struct rbucket *ring_at(const struct rview *v, int64_t bn)
+{
+    return (struct rbucket *)(v->r->b + (size_t)(bn % v->len) * v->bsize);
+}
+
+static void ring_advance(const struct rview *v, int64_t bn)
+{
+    struct rring *r = v->r;
     if (bn <= r->head)
         return;
     int64_t gap = bn - r->head;
-    if (gap >= (int64_t)len) {
-        memset(r->b, 0, len * sizeof r->b[0]);
+    if (gap >= (int64_t)v->len) {
+        memset(r->b, 0, (size_t)v->len * v->bsize);
     } else {
         for (int64_t i = 1; i <= gap; i++)
-            memset(&r->b[(r->head + i) % len], 0, sizeof r->b[0]);
+            memset(ring_at(v, r->head + i), 0, v->bsize);
     }
     r->head = bn;
 }
 
 /* The bucket for bucket number bn; older than the ring: the oldest one. */
-static struct rbucket *ring_slot(struct rring *r, uint32_t len, int64_t bn)
+static struct rbucket *ring_slot(const struct rview *v, int64_t bn)
 {
-    ring_advance(r, len, bn);
-    if (bn <= r->head - (int64_t)len)
-        bn = r->head - (int64_t)len + 1;
-    return &r->b[bn % len];
+    ring_advance(v, bn);
+    if (bn <= v->r->head - (int64_t)v->len)
+        bn = v->r->head - (int64_t)v->len + 1;
+    return ring_at(v, bn);
 }
 
-static uint64_t bucket_metric(const struct rbucket *b, int metric)
+/* A bucket's value of a windowed metric; packets and flows read 0 from
+ * narrow buckets (no rule of the scope asks for them). */
+static uint64_t bucket_metric(const struct rbucket *b, bool wide, int metric)
 {
     switch (metric) {
     case RM_BYTES_OUT: case RM_RATE_OUT: return b->bo;
     case RM_BYTES_IN: case RM_RATE_IN: return b->bi;
-    case RM_PKTS_OUT: return b->po;
-    case RM_PKTS_IN: return b->pi;
-    default: return b->fl;
+    case RM_PKTS_OUT: return wide ? b->po : 0;
+    case RM_PKTS_IN: return wide ? b->pi : 0;
+    default: return wide ? b->fl : 0;
     }
 }
 
 /* Sum over buckets [bn - w/r, bn]: covers w to w + r seconds of history. */
-static uint64_t ring_sum(const struct rring *r, uint32_t len, uint32_t res,
-                         uint32_t w, int64_t now_s, int metric)
+static uint64_t ring_sum(const struct rview *v, uint32_t res, uint32_t w, int64_t now_s,
+                         int metric)
 {
+    const struct rring *r = v->r;
     int64_t bn = now_s / res, lo = bn - w / res;
-    int64_t oldest = r->head - (int64_t)len + 1;
+    int64_t oldest = r->head - (int64_t)v->len + 1;
     if (lo < oldest)
         lo = oldest;
     if (bn > r->head)
         bn = r->head;
     uint64_t sum = 0;
+    bool wide = v->bsize == RBUCKET_WIDE;
     for (int64_t j = lo; j <= bn; j++)
-        sum += bucket_metric(&r->b[j % len], metric);
+        sum += bucket_metric(ring_at(v, j), wide, metric);
     return sum;
 }
 
@@ -143,14 +165,13 @@ int64_t reng_sec_of(xm_time_t t)
 
 /* Lowest per-bucket rate (bit/s) over the w/r complete buckets before the
  * current one: "sustained" means every bucket of the window was above. */
-static double ring_min_rate(const struct rring *r, uint32_t len, uint32_t res,
-                            uint32_t w, int64_t now_s)
+static double ring_min_rate(const struct rview *rv, uint32_t res, uint32_t w, int64_t now_s)
 {
-    int64_t bn = now_s / res;
+    int64_t bn = now_s / res, head = rv->r->head;
     double min = -1;
     for (int64_t j = bn - w / res; j < bn; j++) {
-        bool live = j <= r->head && j > r->head - (int64_t)len;
-        double v = live ? (double)r->b[j % len].bo * 8.0 / res : 0;
+        bool live = j <= head && j > head - (int64_t)rv->len;
+        double v = live ? (double)ring_at(rv, j)->bo * 8.0 / res : 0;
         if (min < 0 || v < min)
             min = v;
     }
@@ -164,10 +185,10 @@ double reng_window_sum(const struct rules_engine *eng, const struct rkstate *k,
     const struct rlayout *l = &eng->lay[s];
     if (res < 0 || !l->len[res])
         return 0;
-    const struct rring *r = rk_payload(k, l->off_ring[res]);
+    struct rview v = ring_view(l, k, res);
     if (metric == RM_RATE_OUT_MIN)
-        return ring_min_rate(r, l->len[res], rwin_res_s[res], w, reng_sec_of(now));
-    return (double)ring_sum(r, l->len[res], rwin_res_s[res], w, reng_sec_of(now), metric);
+        return ring_min_rate(&v, rwin_res_s[res], w, reng_sec_of(now));
+    return (double)ring_sum(&v, rwin_res_s[res], w, reng_sec_of(now), metric);
 }
 
 /* ---- baselines ------------------------------------------------------------ */
@@ -500,18 +521,16 @@ int reng_get(const struct rules_eval_ctx *ctx, const void *arg, union rules_valu
 
 static void account_rings(const struct rlayout *l, struct rkstate *k, const struct pkt_info *pi)
 {
+    bool wide = l->bsize == RBUCKET_WIDE;
     for (int r = 0; r < RWIN_NRES; r++) {
         if (!l->len[r])
             continue;
-        struct rring *ring = rk_payload(k, l->off_ring[r]);
-        struct rbucket *b = ring_slot(ring, l->len[r], pi->now_s / rwin_res_s[r]);
-        if (pi->out) {
-            b->bo += pi->bytes;
-            b->po++;
-        } else {
-            b->bi += pi->bytes;
-            b->pi++;
-        }
+        struct rview v = ring_view(l, k, r);
+        struct rbucket *b = ring_slot(&v, pi->now_s / rwin_res_s[r]);
+        *(pi->out ? &b->bo : &b->bi) += pi->bytes;
+        if (!wide)
+            continue;
+        *(pi->out ? &b->po : &b->pi) += 1;
         b->fl += pi->new_flow;
     }
 }
@@ -525,7 +544,8 @@ void reng_account(const struct rlayout *l, struct rkstate *k, const struct pkt_i
     if (!pi->out)
         return;
     struct rtop *t = rk_payload(k, l->off_top);
-    top_dst_add(t, &pi->remote, pi->bytes);
+    if (l->top_dsts)
+        top_dst_add(t, &pi->remote, pi->bytes);
     top_flow_add(t, pi->f, &pi->remote, pi->rport);
     if (l->off_dset)
         dset_add(rk_payload(k, l->off_dset), &pi->remote, pi->now_s);
@@ -533,16 +553,18 @@ void reng_account(const struct rlayout *l, struct rkstate *k, const struct pkt_i
 
 /* ---- swap ------------------------------------------------------------------------- */
 
-/* Copies the most recent buckets of one ring into another of any length. */
-static void ring_copy(struct rring *dst, uint32_t dlen, const struct rring *src, uint32_t slen)
+/* Copies the most recent buckets of one ring into another of any length
+ * and bucket width (what both widths hold). */
+static void ring_copy(const struct rview *d, const struct rview *s)
 {
-    uint32_t n = dlen < slen ? dlen : slen;
-    dst->head = src->head;
+    uint32_t n = d->len < s->len ? d->len : s->len;
+    uint32_t bs = d->bsize < s->bsize ? d->bsize : s->bsize;
+    d->r->head = s->r->head;
     for (uint32_t i = 0; i < n; i++) {
-        int64_t bn = src->head - i;
+        int64_t bn = s->r->head - i;
         if (bn < 0)
             break;
-        dst->b[bn % dlen] = src->b[bn % slen];
+        memcpy(ring_at(d, bn), ring_at(s, bn), bs);
     }
 }
 
@@ -553,16 +575,20 @@ void reng_key_migrate(struct rkstate *dk, const struct rlayout *dl,
     dk->last_update = sk->last_update;
     dk->last_eval = sk->last_eval;
     dk->remote_home = sk->remote_home;
-    for (int r = 0; r < RWIN_NRES; r++)
-        if (dl->len[r] && sl->len[r])
-            ring_copy(rk_payload(dk, dl->off_ring[r]), dl->len[r],
-                      rk_payload(sk, sl->off_ring[r]), sl->len[r]);
+    for (int r = 0; r < RWIN_NRES; r++) {
+        if (!dl->len[r] || !sl->len[r])
+            continue;
+        struct rview d = ring_view(dl, dk, r), s = ring_view(sl, sk, r);
+        ring_copy(&d, &s);
+    }
     static const size_t bl_sz[2] = {sizeof(struct rbl) + RBL_N_1H * sizeof(float),
                                     sizeof(struct rbl) + RBL_N_1D * sizeof(float)};
     for (int b = 0; b < 2; b++)
         if (dl->off_bl[b] && sl->off_bl[b])
             memcpy(rk_payload(dk, dl->off_bl[b]), rk_payload(sk, sl->off_bl[b]), bl_sz[b]);
-    memcpy(rk_payload(dk, dl->off_top), rk_payload(sk, sl->off_top), sizeof(struct rtop));
+    bool dsts = dl->top_dsts && sl->top_dsts;
+    memcpy(rk_payload(dk, dl->off_top), rk_payload(sk, sl->off_top),
+           dsts ? sizeof(struct rtop) : RTOP_FLOWS_ONLY);
     if (dl->off_dset && sl->off_dset)
         memcpy(rk_payload(dk, dl->off_dset), rk_payload(sk, sl->off_dset),
                sizeof(struct rdset));

@@ -465,6 +465,7 @@ static const struct cfg_setting cfg_outputs[] = {
 static const struct cfg_setting cfg_limits[] = {
     { "max_flows", set_u32, O(max_flows), 16, 1u << 26, NULL },
     { "max_hosts", set_u32, O(max_hosts), 16, 1u << 24, NULL },
+    { "max_pairs", set_u32, O(max_pairs), 16, 1u << 24, NULL },
     { NULL, NULL, 0, 0, 0, NULL },
 };
 
@@ -718,8 +719,8 @@ static void dump_tags(FILE *f, const char *tags)
 static void dump_blocks(const struct xm_opts *o, FILE *f)
 {
     const struct flow_timeouts *t = &o->timeouts;
-    fprintf(f, "limits {\n    max_flows = %u\n    max_hosts = %u\n}\n", o->max_flows,
-            o->max_hosts);
+    fprintf(f, "limits {\n    max_flows = %u\n    max_hosts = %u\n    max_pairs = %u\n}\n",
+            o->max_flows, o->max_hosts, o->max_pairs);
     fprintf(f, "timeouts {\n    tcp_new = %us\n    tcp_established = %us\n"
             "    tcp_closed = %us\n    udp = %us\n    icmp = %us\n    other = %us\n"
             "    active = %us\n}\n", t->tcp_new, t->tcp_established, t->tcp_closed,

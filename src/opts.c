@@ -46,7 +46,8 @@ static const char usage_text[] =
 "                          ranges 10/8 172.16/12 192.168/16 100.64/10 127/8\n"
 "                          169.254/16 fc00::/7 fe80::/10 ::1)\n"
 "      --max-flows N       flow table cap (default 1048576)\n"
-"      --max-hosts N       host table cap (default 65536)\n"
+"      --max-hosts N       host table and rule host-key cap (default 262144)\n"
+"      --max-pairs N       rule host+destination key cap (default 262144)\n"
 "      --timeout CLASS=SEC idle timeout; CLASS is tcp-new, tcp-established,\n"
 "                          tcp-closed, udp, icmp, other, or active (interim\n"
 "                          record period of long flows; 0 = never)\n"
@@ -108,7 +109,7 @@ static const char usage_text2[] =
 enum {
     OPT_HOME_NET = 256, OPT_FLOWS, OPT_ALERTS, OPT_RULES, OPT_NO_RULES,
     OPT_GEOIP, OPT_CHECK, OPT_USER, OPT_HTTP, OPT_PROCESSES,
-    OPT_RECORD_PROCESSES, OPT_MAX_FLOWS, OPT_MAX_HOSTS, OPT_TIMEOUT,
+    OPT_RECORD_PROCESSES, OPT_MAX_FLOWS, OPT_MAX_HOSTS, OPT_MAX_PAIRS, OPT_TIMEOUT,
     OPT_STATS_INTERVAL, OPT_NO_PROCESS, OPT_SYSLOG, OPT_SOCKET, OPT_COUNT, OPT_ALERT_MODE,
     OPT_NO_EBPF, OPT_REDIS, OPT_KAFKA, OPT_SITE_REDIS, OPT_WEBHOOK, OPT_WEBHOOK_FORMAT,
     OPT_WEBHOOK_RATE,
@@ -143,6 +144,7 @@ static const struct option long_opts[] = {
     {"no-ebpf", no_argument, NULL, OPT_NO_EBPF},
     {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
     {"max-hosts", required_argument, NULL, OPT_MAX_HOSTS},
+    {"max-pairs", required_argument, NULL, OPT_MAX_PAIRS},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
     {"syslog", required_argument, NULL, OPT_SYSLOG},
@@ -172,7 +174,8 @@ void xm_opts_defaults(struct xm_opts *o)
     o->promisc = true;
     o->alerts_path = "-";
     o->max_flows = 1u << 20;
-    o->max_hosts = 65536;
+    o->max_hosts = 1u << 18;
+    o->max_pairs = 1u << 18;
     o->state_interval = 300;
     o->threads = 1;
     o->workers = 1;
@@ -293,6 +296,7 @@ static int main_apply_opt(struct xm_opts *o, int c, const char *arg)
     case OPT_NO_EBPF: o->no_ebpf = true; return 0;
     case OPT_MAX_FLOWS: return main_parse_u32("--max-flows", arg, 16, 1u << 26, &o->max_flows);
     case OPT_MAX_HOSTS: return main_parse_u32("--max-hosts", arg, 16, 1u << 24, &o->max_hosts);
+    case OPT_MAX_PAIRS: return main_parse_u32("--max-pairs", arg, 16, 1u << 24, &o->max_pairs);
     case OPT_TIMEOUT: return main_parse_timeout(arg, &o->timeouts);
     case OPT_SYSLOG: o->syslog_ident = arg; return 0;
     case OPT_SOCKET: o->socket_path = arg; return 0;

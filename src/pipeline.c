@@ -253,7 +253,9 @@ static int pipe_open_rules(struct xm_pipeline *pl, char *err, size_t errlen)
         return 0;
     if (enrich_compile_rules(pl->enrich, pl->opts, &set, err, errlen) != 0)
         return -1;
-    struct rules_limits lim = {.max_hosts = pl->opts->max_hosts};
+    struct rules_limits lim = {.max_hosts = pl->opts->max_hosts,
+                               .max_pairs = pl->opts->max_pairs,
+                               .max_flows = pl->opts->max_flows};
     pl->rules = rules_engine_new(set, &lim, pipe_on_alert, pl);
     if (!pl->rules) {
         snprintf(err, errlen, "cannot allocate the rule engine's tables");
@@ -701,6 +703,36 @@ static void pipe_metrics_tables(const struct xm_pipeline *pl, FILE *f)
     pipe_metric(f, "hosts_evicted_total", "counter", "Hosts evicted (table full).", hs->evicted);
 }
 
+/* Rule-engine key tables per scope: keys held, and keys evicted at the
+ * cap (--max-hosts, --max-pairs, --max-flows): an evicted key's windows
+ * and baselines restart from zero if it returns. */
+static void pipe_metrics_rules(const struct xm_pipeline *pl, FILE *f)
+{
+    if (!pl->rules)
+        return;
+    const struct rules_engine_stats *rs = rules_engine_stats(pl->rules);
+    const char *km = "exfilmon_rule_keys", *em = "exfilmon_rule_keys_evicted_total";
+    xm_prom_head(f, km, "gauge", "Rule-engine keys held, by scope.");
+    for (int s = 0; s < RULES_SCOPE_MAX; s++)
+        xm_prom_u64(f, km, "scope", rules_scope_name((enum rules_scope)s), rs->keys[s].used);
+    xm_prom_head(f, em, "counter", "Rule-engine keys evicted at the table cap, by scope.");
+    for (int s = 0; s < RULES_SCOPE_MAX; s++)
+        xm_prom_u64(f, em, "scope", rules_scope_name((enum rules_scope)s),
+                    rs->keys[s].evicted);
+}
+
+/* Rule keys evicted over every scope (summary line). */
+static uint64_t pipe_rule_evictions(const struct xm_pipeline *pl)
+{
+    uint64_t n = 0;
+    if (!pl->rules)
+        return 0;
+    const struct rules_engine_stats *rs = rules_engine_stats(pl->rules);
+    for (int s = 0; s < RULES_SCOPE_MAX; s++)
+        n += rs->keys[s].evicted;
+    return n;
+}
+
 /* Alerts by severity, egress totals and the rule count. */
 static void pipe_metrics_site(const struct xm_pipeline *pl, FILE *f)
 {
@@ -746,6 +778,7 @@ void pipe_write_metrics(const struct xm_pipeline *pl, FILE *f)
     pipe_metrics_site(pl, f);
     pipe_metrics_decode(pl, f);
     pipe_metrics_tables(pl, f);
+    pipe_metrics_rules(pl, f);
     stage_write_metrics(pl->stage, f);
 }
 
@@ -767,6 +800,8 @@ void pipe_write_summary(const struct xm_pipeline *pl, FILE *f)
                 pl->opts->suppress_path);
     if (pl->inc)                            /* what --alert-mode incidents wrote */
         fprintf(f, "; %" PRIu64 " incident records", pl->st.incident_records);
+    if (pl->rules)
+        fprintf(f, "; %" PRIu64 " rule keys evicted", pipe_rule_evictions(pl));
     fputc('\n', f);
 }
 

@@ -26,7 +26,8 @@ static void defaults(struct xm_opts *o)
     o->buffer_kib = 65536;
     o->promisc = true;
     o->max_flows = 1u << 20;
-    o->max_hosts = 65536;
+    o->max_hosts = 1u << 18;
+    o->max_pairs = 1u << 18;
     flow_timeouts_default(&o->timeouts);
 }
 

@@ -18,7 +18,8 @@ static void defaults(struct xm_opts *o)
     o->promisc = true;
     o->alerts_path = "-";
     o->max_flows = 1u << 20;
-    o->max_hosts = 65536;
+    o->max_hosts = 1u << 18;
+    o->max_pairs = 1u << 18;
     o->timeouts = (struct flow_timeouts){ 60, 600, 10, 120, 60, 120, 1800 };
 }
 

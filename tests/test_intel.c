@@ -62,7 +62,7 @@ static int get(const struct rules_registry *reg, const char *name, const struct 
         return -1;
     struct rules_key key;
     memset(&key, 0, sizeof key);
-    struct rules_eval_ctx ctx = {NULL, RULES_SCOPE_FLOW, &key, f, NULL, now};
+    struct rules_eval_ctx ctx = {NULL, RULES_SCOPE_FLOW, &key, f, NULL, now, NULL};
     struct rules_fref fr = {fd->arg, 0, fd->metric};
     memset(v, 0, sizeof *v);
     return fd->get(&ctx, &fr, v);

@@ -216,6 +216,113 @@ static void test_caps(void)
     synth_free(&s);
 }
 
+/* A flow caches its keys' table slots: after its host key was evicted
+ * and the slot reused by another host, its next packet must count into
+ * a re-created key of its own host, never into the slot's new owner. */
+static void test_cached_slot_eviction(void)
+{
+    struct synth s;
+    struct rules_limits lim = {.max_hosts = 1, .seed = 4};
+    start(&s, "rule 1 \"h\" { scope host when bytes_out[1m] > 1500 severity low "
+              "cooldown 1m }", &lim);
+    synth_flow(&s, 0, "10.0.0.1", "203.0.113.9", 443, 0);
+    synth_flow(&s, 1, "10.0.0.2", "203.0.113.9", 443, 0);
+    for (int r = 0; r < 3; r++) {
+        synth_send(&s, 0, T0 + XM_SEC(4 * r), 0, 1000);
+        synth_send(&s, 1, T0 + XM_SEC(4 * r + 2), 0, 1000);
+    }
+    synth_finish(&s);
+    const struct rules_engine_stats *st = rules_engine_stats(s.eng);
+    CHECK_EQ_U64(s.n_alerts, 0);                 /* no key ever held 2 x 1000 */
+    CHECK_EQ_U64(st->keys[RULES_SCOPE_HOST].inserted, 6);
+    CHECK_EQ_U64(st->keys[RULES_SCOPE_HOST].evicted, 5);
+    synth_free(&s);
+}
+
+/* A swap that changes the key layout moves keys into a new table: a
+ * flow's cached slot into the old table must not match there (keys are
+ * re-placed in LRU order, so slot 1 now holds host 2), and its next
+ * packet counts into its migrated key. */
+static void test_cached_slot_swap(void)
+{
+    struct synth s;
+    start(&s, "rule 1 \"h\" { scope host when bytes_out[1m] > 1500 severity low }", NULL);
+    synth_flow(&s, 0, "10.0.0.1", "203.0.113.9", 443, 0);
+    synth_flow(&s, 1, "10.0.0.2", "203.0.113.9", 443, 0);
+    synth_send(&s, 0, T0, 0, 100);                /* host 1: slot 1 */
+    synth_send(&s, 1, T0 + XM_SEC(1), 0, 100);    /* host 2: slot 2 */
+    synth_send(&s, 0, T0 + XM_SEC(2), 0, 900);    /* LRU: host 2, host 1 */
+    CHECK(rules_engine_swap(s.eng, compile("rule 2 \"h2\" { scope host when "
+                                           "bytes_out[1m] > 1500 and pkts_out[1m] >= 1 "
+                                           "severity low }")) == 0);
+    synth_send(&s, 0, T0 + XM_SEC(3), 0, 1000);   /* 2000 in the migrated key */
+    CHECK_EQ_U64(s.n_alerts, 1);
+    synth_send(&s, 1, T0 + XM_SEC(5), 0, 100);    /* host 2: 200 */
+    synth_finish(&s);
+    CHECK_EQ_U64(s.n_alerts, 1);
+    CHECK_EQ_U64(rules_engine_stats(s.eng)->keys[RULES_SCOPE_HOST].used, 2);
+    synth_free(&s);
+}
+
+/* One evaluation of a key reads each (field, window) once, however many
+ * of its rules use it; the next evaluation reads it again. */
+static unsigned counted_calls;
+static int counted_get(const struct rules_eval_ctx *ctx, const void *arg,
+                       union rules_value *out)
+{
+    (void)ctx;
+    (void)arg;
+    counted_calls++;
+    out->num = 5;
+    return 0;
+}
+
+static void test_value_memo(void)
+{
+    static const struct rules_field cf = {"test.counted", RULES_T_NUM,
+                                          RULES_SCOPE_BIT(RULES_SCOPE_FLOW), false,
+                                          counted_get, NULL, 0};
+    CHECK(rules_field_register(reg, &cf) == 0);
+    struct synth s;
+    start(&s, "rule 1 \"a\" { scope flow when test.counted > 1 and flow.bytes_out > 1 "
+              "severity low }\n"
+              "rule 2 \"b\" { scope flow when test.counted > 9 severity low }\n"
+              "rule 3 \"c\" { scope flow when not (test.counted < 2) severity low }", NULL);
+    synth_flow(&s, 0, "10.0.0.5", "203.0.113.9", 443, 0);
+    counted_calls = 0;
+    synth_send(&s, 0, T0, 0, 1000);              /* one evaluation */
+    CHECK_EQ_U64(counted_calls, 1);
+    CHECK_EQ_U64(s.n_alerts, 2);                 /* rules 1 and 3 */
+    synth_send(&s, 0, T0 + XM_SEC(2), 0, 1000);  /* a second one */
+    CHECK_EQ_U64(counted_calls, 2);
+    synth_free(&s);
+}
+
+/* A flow's cooldowns go with it: at its end the suppression entries of
+ * the flow rules that fired for it are dropped, those of other flows and
+ * of host keys stay. */
+static void test_flow_end_forgets_cooldowns(void)
+{
+    struct synth s;
+    start(&s, "rule 1 \"f\" { scope flow when flow.bytes_out > 1000 severity low }\n"
+              "rule 2 \"g\" { scope flow when flow.bytes_out > 5000 severity low }\n"
+              "rule 3 \"h\" { scope host when bytes_out[1m] > 1000 severity low }", NULL);
+    synth_flow(&s, 0, "10.0.0.5", "203.0.113.9", 443, 0);
+    synth_flow(&s, 1, "10.0.0.6", "203.0.113.9", 443, 0);
+    synth_flow(&s, 2, "10.0.0.7", "203.0.113.9", 443, 0);
+    synth_send(&s, 0, T0, 0, 2000);               /* rules 1 and 3 */
+    synth_send(&s, 1, T0, 0, 9000);               /* rules 1, 2 and 3 */
+    synth_send(&s, 2, T0, 0, 10);                 /* nothing */
+    CHECK_EQ_U64(s.n_alerts, 5);
+    CHECK_EQ_U64(rules_engine_stats(s.eng)->supp.used, 5);
+    synth_end(&s, 1, FLOW_END_CLOSED);
+    CHECK_EQ_U64(rules_engine_stats(s.eng)->supp.used, 3);
+    synth_end(&s, 2, FLOW_END_CLOSED);
+    synth_end(&s, 0, FLOW_END_TIMEOUT);
+    CHECK_EQ_U64(rules_engine_stats(s.eng)->supp.used, 2);   /* the host keys' */
+    synth_free(&s);
+}
+
 /* An evicted (host, destination) pair looks new again. */
 static void test_first_seen_eviction(void)
 {
@@ -276,6 +383,10 @@ int main(void)
     test_swap();
     test_caps();
     test_first_seen_eviction();
+    test_cached_slot_eviction();
+    test_cached_slot_swap();
+    test_value_memo();
+    test_flow_end_forgets_cooldowns();
     test_seed_independence();
     rules_registry_free(reg);
     return xm_test_result();

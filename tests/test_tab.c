@@ -1,6 +1,7 @@
 /* test_tab.c - the bounded keyed table (lib/tab.c): insert, find, LRU
  * touch and eviction order, removal and slot reuse, counters, victim,
- * iteration, and an unusable table. */
+ * iteration, generations of cached slots, index growth against a
+ * reference model, and an unusable table. */
 #include "xm_tab.h"
 #include "xm_test.h"
 
@@ -107,6 +108,67 @@ static void test_many(uint64_t seed)
     xm_tab_free(&t);
 }
 
+/* A cached (slot, generation) finds its entry until that entry is
+ * removed or evicted; a slot reused by another key does not match. */
+static void test_generations(void)
+{
+    struct xm_tab t;
+    CHECK(xm_tab_init(&t, 2, sizeof(struct ent), sizeof(uint32_t), 5) == 0);
+    struct ent *a = put(&t, 1, 10);
+    struct xm_tab_ref ra = {xm_tab_index(&t, a), xm_tab_gen(a)};
+    CHECK(ra.gen != 0);
+    CHECK(xm_tab_at_gen(&t, ra.slot, ra.gen) == a);
+    CHECK(xm_tab_at_gen(&t, ra.slot, ra.gen + 1) == NULL);
+    CHECK(xm_tab_at_gen(&t, 0, 0) == NULL && xm_tab_at_gen(&t, 3, ra.gen) == NULL);
+    put(&t, 2, 20);
+    put(&t, 3, 30);                            /* evicts 1: its slot is reused */
+    struct ent *c = xm_tab_at(&t, ra.slot);
+    CHECK(c && c->key == 3);
+    CHECK(xm_tab_at_gen(&t, ra.slot, ra.gen) == NULL);
+    CHECK(c && xm_tab_gen(c) != ra.gen);
+    xm_tab_remove(&t, c);
+    CHECK(c && xm_tab_at_gen(&t, ra.slot, xm_tab_gen(c)) == NULL);
+    xm_tab_free(&t);
+}
+
+/* Random inserts and removals (no eviction: the cap exceeds the key
+ * range) against a reference; the probe index grows from 16 slots and
+ * every key stays findable across growth and backward-shift deletion. */
+static void test_grow_model(uint64_t seed)
+{
+    enum { NK = 3000 };
+    static bool ref[NK];
+    memset(ref, 0, sizeof ref);
+    struct xm_tab t;
+    CHECK(xm_tab_init(&t, 4096, sizeof(struct ent), sizeof(uint32_t), seed) == 0);
+    uint64_t x = seed | 1;
+    size_t bad = 0, used = 0;
+    for (int op = 0; op < 40000; op++) {
+        x = x * 6364136223846793005u + 1442695040888963407u;
+        uint32_t k = (uint32_t)(x >> 33) % NK;
+        struct ent *e = xm_tab_find(&t, &k);
+        bad += (e != NULL) != ref[k];
+        if (e && (x >> 20) % 3 == 0) {
+            xm_tab_remove(&t, e);
+            ref[k] = false;
+            used--;
+        } else if (!e) {
+            CHECK(put(&t, k, k) != NULL);
+            ref[k] = true;
+            used++;
+        }
+    }
+    for (uint32_t k = 0; k < NK; k++) {
+        struct ent *e = xm_tab_find(&t, &k);
+        bad += (e != NULL) != ref[k] || (e && e->val != k);
+    }
+    CHECK_EQ_U64(bad, 0);
+    CHECK_EQ_U64(t.st.used, used);
+    CHECK_EQ_U64(t.st.evicted, 0);
+    CHECK((uint64_t)t.mask + 1 >= 2 * (uint64_t)used && t.mask + 1 <= t.ix_max);
+    xm_tab_free(&t);
+}
+
 static void test_unusable(void)
 {
     struct xm_tab t;
@@ -129,6 +191,9 @@ int main(void)
     test_remove_and_slots();
     test_many(1);
     test_many(0xdeadbeef);
+    test_generations();
+    test_grow_model(1);
+    test_grow_model(0x5eed5eed);
     test_unusable();
     return xm_test_result();
 }
