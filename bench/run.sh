@@ -24,7 +24,9 @@
 #   small    minimum-size packets  4M, 100k        1M, 100k
 #   flood    SYNs + random DNS     15M             1.5M   (flows = packets)
 # Environment: BENCH_RUNS (default 3, 1 with -q), EXFILMON (binary to use
-# instead of build-bench/src/exfilmon).
+# instead of build-bench/src/exfilmon), EXFILMON_BASE (a second binary,
+# e.g. a build of main, measured in the same rounds as base-no-rules and
+# base-rules: before/after ratios from one run).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -61,6 +63,8 @@ ninja -C "$bdir" bench/gen_bench bench/readloop src/exfilmon >"$bdir/bench-build
     || die "build failed (see $bdir/bench-build.log)"
 exf=${EXFILMON:-$bdir/src/exfilmon}
 [ -x "$exf" ] || die "no exfilmon at $exf"
+base=${EXFILMON_BASE:-}
+[ -z "$base" ] || [ -x "$base" ] || die "no exfilmon at $base (EXFILMON_BASE)"
 mkdir -p "$out"
 tmp=$(mktemp -d) || die "mktemp"
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -109,6 +113,10 @@ run_workload() {
         measure m_no-rules-1t "$exf" -r "$file" -q --threads 0 --no-rules --alerts /dev/null \
             --flows /dev/null
         measure m_rules-1t "$exf" -r "$file" -q --threads 0 --alerts /dev/null --flows /dev/null
+        if [ -n "$base" ]; then
+            measure m_base-no-rules "$base" -r "$file" -q --no-rules --alerts /dev/null --flows /dev/null
+            measure m_base-rules "$base" -r "$file" -q --alerts /dev/null --flows /dev/null
+        fi
         have softflowd && measure m_softflowd softflowd -d -r "$file" -n 127.0.0.1:9
         if have nfpcapd; then
             rm -rf "$tmp/nf" && mkdir -p "$tmp/nf"
@@ -121,26 +129,26 @@ run_workload() {
     base_s=$1; base_rss=$2
     echo
     echo "== $wl: $file ($(wc -c < "$file") bytes; $packets packets, $flows flows)"
-    printf '%-11s %9s %12s %8s %10s %10s\n' tool seconds packets/s ratio rss_kb bytes/flow
-    for m in readloop no-rules no-rules-1t rules rules-1t softflowd nfpcapd argus; do
+    printf '%-14s %9s %12s %8s %10s %10s\n' tool seconds packets/s ratio rss_kb bytes/flow
+    for m in readloop no-rules no-rules-1t rules rules-1t ${base:+base-no-rules base-rules} softflowd nfpcapd argus; do
         if [ ! -f "$tmp/m_$m" ]; then
-            printf '%-11s %s\n' "$m" "not installed"
+            printf '%-14s %s\n' "$m" "not installed"
             continue
         fi
         set -- $(median "$tmp/m_$m")
         if [ "$1" = n/a ] || [ "$base_s" = n/a ]; then
-            printf '%-11s %9s %12s %8s %10s %10s\n' "$m" n/a n/a n/a n/a n/a
+            printf '%-14s %9s %12s %8s %10s %10s\n' "$m" n/a n/a n/a n/a n/a
             continue
         fi
         awk -v m="$m" -v s="$1" -v r="$2" -v bs="$base_s" -v br="$base_rss" \
             -v p="$packets" -v f="$flows" 'BEGIN {
             pps = s > 0 ? p / s : 0; ratio = s > 0 ? bs / s : 0
             bpf = m == "readloop" ? "-" : sprintf("%.0f", (r - br) * 1024 / f)
-            printf "%-11s %9.3f %12.0f %8.3f %10d %10s\n", m, s, pps, ratio, r, bpf }'
+            printf "%-14s %9.3f %12.0f %8.3f %10d %10s\n", m, s, pps, ratio, r, bpf }'
     done
 }
 
-echo "exfilmon: $exf; runs: $runs each, alternating; median wall time; peak RSS = max over runs"
+echo "exfilmon: $exf${base:+; base-*: $base}; runs: $runs each, alternating; median wall time; peak RSS = max over runs"
 echo "ratio = readloop seconds / tool seconds (higher is better)"
 for wl in $workloads; do
     sizes "$wl" >/dev/null || exit 1

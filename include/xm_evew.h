@@ -72,4 +72,86 @@ json_t *eve_num(double v);
 void eve_put_addr(json_t *o, const char *key, const struct xm_addr *a, bool *bad);
 void eve_put_time(json_t *o, const char *key, xm_time_t t, bool *bad);
 
+/* ---- the streaming writer (lib/evew_stream.c) -------------------------
+ *
+ * Writes one record's JSON text straight into a reusable buffer, with no
+ * object tree: the bytes are those json_dumpb(JSON_COMPACT) would give for
+ * the same keys in the same order (jansson 2.14: objects keep insertion
+ * order; strings escape '"', '\\', \b \f \n \r \t and other bytes
+ * below 0x20 as \u00XX, UTF-8 passes through; reals as jansson's
+ * "%.17g" form, see evew_real).  The same policies as the helpers above:
+ * a string that is not valid UTF-8 is left out with its key (an array
+ * element is skipped); a number clamps as eve_put_u64 / eve_put_num.
+ *
+ * Use: evew_init once, then per record evew_reset, evew_obj_begin, keys
+ * and values, evew_obj_end, evew_text.  A key is held (the pointer, not
+ * a copy: pass literals or strings that outlive the next call) and
+ * written with the value that follows it, so a left-out value takes its
+ * key with it.  Callers never repeat a key in one object.
+ *
+ * Outcomes are sticky (the first one stays; later calls do nothing):
+ * EVEW_FULL when the record would pass the bound given to evew_init
+ * (nothing is written half: evew_text returns NULL), EVEW_NOMEM when the
+ * buffer could not grow, EVEW_BAD for a non-finite real (jansson refuses
+ * those: json_real() returns NULL) or unbalanced / too deep nesting.
+ *
+ * Ownership: struct evew owns its buffer (evew_free releases it); the text
+ * from evew_text stays valid until the next call on the writer.  Not
+ * thread-safe: one writer per thread. */
+#define EVEW_MAX_DEPTH 32
+
+enum evew_err { EVEW_OK, EVEW_FULL, EVEW_NOMEM, EVEW_BAD };
+
+struct evew {
+    char *p;              /* text, cap bytes (owned) */
+    size_t len, cap, max; /* bytes written, allocated, allowed */
+    size_t cap0;          /* first allocation */
+    const char *key;      /* pending key, written with the next value */
+    uint64_t more;        /* bit d: container at depth d has an item */
+    unsigned depth;       /* open containers */
+    enum evew_err err;
+};
+
+/* Empty writer growing from cap0 bytes up to max bytes (a record longer
+ * than max is EVEW_FULL).  No allocation until the first write. */
+void evew_init(struct evew *w, size_t cap0, size_t max);
+void evew_free(struct evew *w);
+/* Forgets the text and the outcome; keeps the buffer. */
+void evew_reset(struct evew *w);
+enum evew_err evew_error(const struct evew *w);
+/* The whole record (NUL-terminated, *n bytes without the NUL), or NULL
+ * when an outcome other than EVEW_OK happened or containers are open. */
+const char *evew_text(struct evew *w, size_t *n);
+
+void evew_key(struct evew *w, const char *key);
+void evew_obj_begin(struct evew *w);
+void evew_obj_end(struct evew *w);
+void evew_arr_begin(struct evew *w);
+void evew_arr_end(struct evew *w);
+void evew_strn(struct evew *w, const char *s, size_t n);
+void evew_str(struct evew *w, const char *s);    /* NULL: left out */
+void evew_int(struct evew *w, int64_t v);
+void evew_u64(struct evew *w, uint64_t v);       /* clamped to INT64_MAX */
+void evew_bool(struct evew *w, bool v);
+/* A real as jansson dumps it: "%.17g", ".0" added when the text has
+ * neither '.' nor 'e', the exponent without '+' or leading zeros. */
+void evew_real(struct evew *w, double v);
+/* eve_num's rule: an integer when exact (|v| < 2^53), else a real. */
+void evew_num(struct evew *w, double v);
+/* A jansson value of any type, dumped in place (json_dumpb, JSON_COMPACT). */
+void evew_json(struct evew *w, const json_t *v);
+/* Every member of the jansson object o, in its order, as members of the
+ * object being written (o NULL or empty: nothing). */
+void evew_members(struct evew *w, const json_t *o);
+
+/* key + value in one call (the helpers records are mostly built with). */
+void evew_kstr(struct evew *w, const char *key, const char *s);
+void evew_kint(struct evew *w, const char *key, int64_t v);
+void evew_ku64(struct evew *w, const char *key, uint64_t v);
+void evew_kbool(struct evew *w, const char *key, bool v);
+void evew_kaddr(struct evew *w, const char *key, const struct xm_addr *a);
+void evew_ktime(struct evew *w, const char *key, xm_time_t t);
+/* "host": the sensor name, when one is set. */
+void evew_sensor(struct evew *w);
+
 #endif

@@ -39,6 +39,13 @@ struct out_stats {
 struct out *out_open(const char *path, bool blocking, char *err, size_t errlen);
 /* Serialises and queues one record; takes ownership of rec. */
 void out_write(struct out *o, json_t *rec);
+/* Queues one record already serialised (the streaming EVE writer,
+ * include/xm_evew.h): s is compact JSON text of n bytes with no newline,
+ * type its event_type (redis streams, syslog MSGID), key its local host
+ * (egress.local_ip, else src_ip; "" when none: the Kafka message key).
+ * All stay the caller's (copied).  o NULL: nothing. */
+void out_write_text(struct out *o, const char *type, const char *key, const char *s,
+                    size_t n);
 /* Writes out whatever is buffered; returns 0, or -1 on a write error. */
 int out_flush(struct out *o);
 /* Closes and reopens the file (after logrotate moved it).  On failure

@@ -105,6 +105,7 @@ struct out *out_open(const char *path, bool blocking, char *err, size_t errlen)
     o->blocking = blocking;
     o->fd = -1;
     o->stdout_fl = -1;
+    evew_init(&o->txt, 4096, OUT_RECORD_MAX);
     for (size_t i = 0; i < OUT_MAX_CLIENTS; i++)
         o->cl[i].fd = -1;
     o->path = strdup(path + o->sink->prefix);
@@ -118,15 +119,39 @@ struct out *out_open(const char *path, bool blocking, char *err, size_t errlen)
     return o;
 }
 
+/* A record jansson cannot serialise (or longer than OUT_RECORD_MAX) is
+ * counted as dropped, as a sink counts one it cannot queue. */
 void out_write(struct out *o, json_t *rec)
 {
     if (!o || !rec) {
         json_decref(rec);
         return;
     }
+    size_t n = 0;
+    const char *type = json_string_value(json_object_get(rec, "event_type"));
+    const char *key = json_string_value(json_object_get(json_object_get(rec, "egress"),
+                                                        "local_ip"));
+    if (!key)
+        key = json_string_value(json_object_get(rec, "src_ip"));
+    evew_reset(&o->txt);
+    evew_json(&o->txt, rec);
+    const char *s = evew_text(&o->txt, &n);
+    if (s) {
+        out_write_text(o, type ? type : "", key ? key : "", s, n);
+    } else {
+        o->st.records++;
+        o->st.dropped++;
+    }
+    json_decref(rec);               /* type and key point into it */
+}
+
+void out_write_text(struct out *o, const char *type, const char *key, const char *s,
+                    size_t n)
+{
+    if (!o)
+        return;
     o->st.records++;
-    o->sink->write(o, rec);
-    json_decref(rec);
+    o->sink->write(o, type, key, s, n);
 }
 
 int out_flush(struct out *o)
@@ -163,6 +188,7 @@ void out_close(struct out *o)
     if (o->fd > STDERR_FILENO)
         close(o->fd);
     buf_free(&o->buf);
+    evew_free(&o->txt);
     free(o->scratch);
     free(o->ident);
     free(o->path);

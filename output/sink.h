@@ -8,8 +8,8 @@
  * generic part (output.c) never switches on the kind.  Calls go
  * output.c -> sink_*.c -> outq.c only.
  *
- * Ownership: struct out owns its path, queue, scratch buffer, syslog
- * identity and descriptors; out_close() frees them after the sink's
+ * Ownership: struct out owns its path, queue, scratch buffer, text
+ * buffer (txt), syslog identity and descriptors; out_close() frees them after the sink's
  * close operation ran.
  */
 #ifndef OUTPUT_SINK_H
@@ -17,6 +17,7 @@
 
 #include "xm_out.h"
 #include "xm_common.h"
+#include "xm_evew.h"
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -27,6 +28,7 @@
 #define OUT_CLIENT_BUF  (1024u * 1024u)      /* per unix reader, bytes */
 #define OUT_MAX_CLIENTS 16
 #define OUT_SCRATCH     (256u * 1024u)       /* largest syslog/unix record */
+#define OUT_RECORD_MAX  (64u * 1024u * 1024u) /* largest record out_write serialises */
 #define OUT_SYSLOG_HDR  512u                 /* room for the RFC 5424 header */
 #define OUT_CLOSE_WAIT_MS 5000               /* longest wait for a live fd at close */
 
@@ -57,6 +59,7 @@ struct out {
     char *scratch;          /* syslog/unix serialisation, OUT_SCRATCH */
     struct out_client cl[OUT_MAX_CLIENTS];
     struct out_stats st;
+    struct evew txt;        /* out_write's serialisation, reused */
     void *priv;             /* network sinks' own state; their close frees it */
     struct out *next_;      /* registry of open outputs (metrics) */
 };
@@ -70,8 +73,12 @@ struct out_sink {
     /* Opens o (o->path, o->blocking set); fills err on failure (o is then
      * closed by the caller). */
     int (*open)(struct out *o, const char *spec, char *err, size_t errlen);
-    /* Serialises and queues or sends one record (rec stays the caller's). */
-    void (*write)(struct out *o, const json_t *rec);
+    /* Queues or sends one record: s is its compact JSON text, n bytes,
+     * no newline; type its event_type, key its local host ("" when
+     * unknown; the Kafka message key).  All stay the caller's (copied
+     * when kept). */
+    void (*write)(struct out *o, const char *type, const char *key, const char *s,
+                  size_t n);
     /* Writes out what is queued; NULL: nothing is ever queued. */
     int (*flush)(struct out *o);
     /* After logrotate or a daemon restart; NULL: nothing to do. */

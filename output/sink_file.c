@@ -61,57 +61,50 @@ static int file_flush(struct out *o)
     return 0;
 }
 
-/* Serialises rec plus '\n' into the free space of b; returns bytes used,
- * 0 when it does not fit, (size_t)-1 when jansson cannot serialise it. */
-static size_t dump_into(const json_t *rec, struct out_buf *b)
+/* Copies the record s (n bytes) plus '\n' into the free space of b;
+ * false when it does not fit. */
+static bool copy_into(struct out_buf *b, const char *s, size_t n)
 {
-    size_t room = buf_room(b);
-    if (room < 2)
-        return 0;
-    size_t n = json_dumpb(rec, b->p + b->tail, room - 1, JSON_COMPACT);
-    if (n == 0)
-        return (size_t)-1;
-    if (n > room - 1)
-        return 0;
+    if (buf_room(b) < n + 1)
+        return false;
+    memcpy(b->p + b->tail, s, n);
     b->p[b->tail + n] = '\n';
     b->tail += n + 1;
-    return n + 1;
+    return true;
 }
 
-/* A record bigger than the whole replay buffer is written on its own. */
-static void file_write_big(struct out *o, const json_t *rec)
+/* A record bigger than the whole replay buffer is written on its own:
+ * the queue first, then the text, then its newline. */
+static void file_write_big(struct out *o, const char *s, size_t n)
 {
-    char *s = json_dumps(rec, JSON_COMPACT);
-    size_t n = s ? strlen(s) : 0;
-    struct out_buf tmp = { s, n + 1, 0, n + 1 };
-    if (!s || file_flush(o) != 0) {
+    struct out_buf text = { (char *)s, n, 0, n }, nl = { (char *)"\n", 1, 0, 1 };
+    uint64_t lines = 0;
+    if (file_flush(o) != 0) {
         o->st.dropped++;
-        free(s);
         return;
     }
-    s[n] = '\n';
-    uint64_t lines = 0;
-    if (buf_drain(&tmp, o->fd, false, &lines, &o->st.bytes) != 0) {
+    if (buf_drain(&text, o->fd, false, &lines, &o->st.bytes) != 0 ||
+        buf_drain(&nl, o->fd, false, &lines, &o->st.bytes) != 0) {
         out_error(o, errno);
         o->st.dropped++;
     }
     o->st.written += lines;
-    free(s);
 }
 
-static void file_write(struct out *o, const json_t *rec)
+static void file_write(struct out *o, const char *type, const char *key, const char *s,
+                 size_t n)
 {
-    size_t n = dump_into(rec, &o->buf);
-    if (n == 0 && (o->blocking || buf_pending(&o->buf) > 0)) {
+    bool ok = copy_into(&o->buf, s, n);
+    if (!ok && (o->blocking || buf_pending(&o->buf) > 0)) {
         /* Full: make room (live: only if the descriptor takes it now). */
         (void)file_flush(o);
-        n = dump_into(rec, &o->buf);
+        ok = copy_into(&o->buf, s, n);
     }
-    if (n == 0 && o->blocking && buf_pending(&o->buf) == 0) {
-        file_write_big(o, rec);
+    if (!ok && o->blocking && buf_pending(&o->buf) == 0) {
+        file_write_big(o, s, n);
         return;
     }
-    if (n == 0 || n == (size_t)-1) {
+    if (!ok) {
         o->st.dropped++;
         return;
     }

@@ -289,25 +289,16 @@ static void kfk_log(const rd_kafka_t *rk, int level, const char *fac, const char
 
 /* ---- producing ------------------------------------------------------------ */
 
-/* The record's local host, the message key (see the head comment). */
-static const char *kfk_key(const json_t *rec)
+/* key: the record's local host, the message key (see the head comment;
+ * out_write_text finds it). */
+static rd_kafka_resp_err_t kfk_produce(struct kfk *k, const char *type, const char *key,
+                                       const char *p, size_t n)
 {
-    const char *k = json_string_value(json_object_get(json_object_get(rec, "egress"),
-                                                      "local_ip"));
-    if (!k)
-        k = json_string_value(json_object_get(rec, "src_ip"));
-    return k ? k : "";
-}
-
-static rd_kafka_resp_err_t kfk_produce(struct kfk *k, const json_t *rec, const char *p, size_t n)
-{
-    const char *key = kfk_key(rec);
-    const char *type = json_string_value(json_object_get(rec, "event_type"));
     return rd_kafka_producev(k->rk, RD_KAFKA_V_RKT(k->rkt),
                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                              RD_KAFKA_V_VALUE((void *)p, n),
                              RD_KAFKA_V_KEY(key, strlen(key)),
-                             RD_KAFKA_V_HEADER("event_type", type ? type : "other", -1),
+                             RD_KAFKA_V_HEADER("event_type", *type ? type : "other", -1),
                              RD_KAFKA_V_END);
 }
 
@@ -325,18 +316,18 @@ static bool kfk_wait(struct kfk *k, uint64_t t0)
     return !k->stalled;
 }
 
-static void kfk_write(struct out *o, const json_t *rec)
+static void kfk_write(struct out *o, const char *type, const char *key, const char *s,
+                      size_t n)
 {
     struct kfk *k = o->priv;
-    size_t n = json_dumpb(rec, o->scratch, OUT_SCRATCH, JSON_COMPACT);
-    if (n == 0 || n > OUT_SCRATCH) {
+    if (n > OUT_SCRATCH) {
         o->st.dropped++;
         return;
     }
     rd_kafka_poll(k->rk, 0);        /* delivery reports as records go */
     uint64_t t0 = net_now_ms();
     rd_kafka_resp_err_t e;
-    while ((e = kfk_produce(k, rec, o->scratch, n)) == RD_KAFKA_RESP_ERR__QUEUE_FULL &&
+    while ((e = kfk_produce(k, type, key, s, n)) == RD_KAFKA_RESP_ERR__QUEUE_FULL &&
            o->blocking && kfk_wait(k, t0))
         ;
     if (e == RD_KAFKA_RESP_ERR_NO_ERROR)

@@ -314,29 +314,29 @@ static int rds_flush(struct out *o)
 }
 
 /* event_type as a stream suffix: [a-z0-9_] only, else "other". */
-static void rds_type(const json_t *rec, char *t, size_t tl)
+static void rds_type(const char *s, char *t, size_t tl)
 {
-    const char *s = json_string_value(json_object_get(rec, "event_type"));
-    size_t n = s ? strlen(s) : 0;
+    size_t n = strlen(s);
     bool ok = n > 0 && n < tl;
     for (size_t i = 0; ok && i < n; i++)
         ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_';
     snprintf(t, tl, "%s", ok ? s : "other");
 }
 
-static void rds_write(struct out *o, const json_t *rec)
+static void rds_write(struct out *o, const char *type, const char *key, const char *s,
+                 size_t len)
 {
     struct rds *r = o->priv;
     char t[RDS_TYPE_MAX];
-    rds_type(rec, t, sizeof t);
-    size_t tn = strlen(t);
-    size_t n = json_dumpb(rec, o->scratch + tn + 1, OUT_SCRATCH - tn - 2, JSON_COMPACT);
-    if (n == 0 || n > OUT_SCRATCH - tn - 2) {
+    rds_type(type, t, sizeof t);
+    size_t tn = strlen(t), n = len;
+    if (n > OUT_SCRATCH - tn - 2) {
         o->st.dropped++;
         return;
     }
     memcpy(o->scratch, t, tn);
     o->scratch[tn] = ' ';
+    memcpy(o->scratch + tn + 1, s, len);
     n += tn + 1;
     o->scratch[n++] = '\n';
     if (buf_room(&o->buf) < n && o->blocking)

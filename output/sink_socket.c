@@ -117,13 +117,15 @@ static int unix_flush(struct out *o)
     return 0;
 }
 
-static void unix_write(struct out *o, const json_t *rec)
+static void unix_write(struct out *o, const char *type, const char *key, const char *s,
+                 size_t len)
 {
-    size_t n = json_dumpb(rec, o->scratch, OUT_SCRATCH - 1, JSON_COMPACT);
-    if (n == 0 || n > OUT_SCRATCH - 1) {
+    size_t n = len;
+    if (n > OUT_SCRATCH - 1) {
         o->st.dropped++;
         return;
     }
+    memcpy(o->scratch, s, n);
     o->scratch[n++] = '\n';
     for (size_t i = 0; i < OUT_MAX_CLIENTS; i++) {
         struct out_client *c = &o->cl[i];

@@ -73,10 +73,9 @@ static int syslog_open(struct out *o, const char *spec, char *err, size_t errlen
 }
 
 /* MSGID: the record's event_type if it is printable ASCII (1*32). */
-static const char *syslog_msgid(const json_t *rec)
+static const char *syslog_msgid(const char *t)
 {
-    const char *t = json_string_value(json_object_get(rec, "event_type"));
-    if (!t || !*t || strlen(t) > 32)
+    if (!*t || strlen(t) > 32)
         return "-";
     for (const char *c = t; *c; c++)
         if (*c <= ' ' || *c > '~')
@@ -113,15 +112,15 @@ static ssize_t syslog_send(struct out *o, const char *m, size_t n)
     return w;
 }
 
-static void syslog_write(struct out *o, const json_t *rec)
+static void syslog_write(struct out *o, const char *type, const char *key, const char *s,
+                 size_t n)
 {
-    int h = syslog_header(o, syslog_msgid(rec), o->scratch, OUT_SYSLOG_HDR);
-    size_t room = OUT_SCRATCH - (size_t)h - 1;
-    size_t n = json_dumpb(rec, o->scratch + h, room, JSON_COMPACT);
-    if (h < 0 || n == 0 || n > room) {
+    int h = syslog_header(o, syslog_msgid(type), o->scratch, OUT_SYSLOG_HDR);
+    if (h < 0 || n > OUT_SCRATCH - (size_t)h - 1) {
         o->st.dropped++;
         return;
     }
+    memcpy(o->scratch + h, s, n);
     size_t len = (size_t)h + n;
     if (o->sock_stream || o->fd == STDERR_FILENO)
         o->scratch[len++] = '\n';       /* stream framing: LF (RFC 6587) */

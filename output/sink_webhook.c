@@ -143,23 +143,32 @@ static void wh_slack_text(const json_t *rec, char *t, size_t tl)
         snprintf(t + strlen(t), tl - strlen(t), " (host %s)", host);
 }
 
-/* Serialises the body into o->scratch; its length, 0 if it failed. */
-static size_t wh_body(struct out *o, const struct wh *w, const json_t *rec)
+/* The body of the record s (n bytes) into o->scratch: the record itself,
+ * or (slack) the one-line text of the parsed record (at most --webhook-rate
+ * a minute, so parsing it back is cheap).  Its length, 0 if it failed. */
+static size_t wh_body(struct out *o, const struct wh *w, const char *s, size_t n)
 {
-    if (!w->cfg.slack)
-        return json_dumpb(rec, o->scratch, OUT_SCRATCH - 1, JSON_COMPACT);
+    if (!w->cfg.slack) {
+        if (n > OUT_SCRATCH - 1)
+            return 0;
+        memcpy(o->scratch, s, n);
+        return n;
+    }
     char t[WH_TEXT_MAX];
+    json_t *rec = json_loadb(s, n, JSON_ALLOW_NUL, NULL);
     wh_slack_text(rec, t, sizeof t);
+    json_decref(rec);
     json_t *b = json_pack("{s:s}", "text", t);
-    size_t n = b ? json_dumpb(b, o->scratch, OUT_SCRATCH - 1, JSON_COMPACT) : 0;
+    size_t bn = b ? json_dumpb(b, o->scratch, OUT_SCRATCH - 1, JSON_COMPACT) : 0;
     json_decref(b);
-    return n;
+    return bn;
 }
 
-static void wh_write(struct out *o, const json_t *rec)
+static void wh_write(struct out *o, const char *type, const char *key, const char *s,
+                 size_t len)
 {
     struct wh *w = o->priv;
-    size_t n = wh_body(o, w, rec);
+    size_t n = wh_body(o, w, s, len);
     if (n == 0 || n > OUT_SCRATCH - 1) {
         o->st.dropped++;
         return;

@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* Longest flow record written (bytes); a longer one is not written. */
+#define PIPE_FLOW_MAX (16u * 1024u * 1024u)
+
 #include "xm_enrich.h"
 #include "xm_eve.h"
 #include "xm_host.h"
@@ -45,6 +48,8 @@ struct xm_pipeline {
     struct out *redis_out;        /* --redis: flow and alert/incident records */
     struct out *hook_out;         /* --webhook: incidents (alerts in alerts mode) */
     struct out *kafka_out;        /* --kafka: flow and alert/incident records */
+    struct evew flow_txt;         /* flow records as text, reused (no tree) */
+    json_t *flow_extra;           /* the stage's members of one flow record, cleared */
     struct enrich *enrich;
     struct stage *stage;          /* enrich_stage(enrich): analysis */
     struct rules_engine *rules;   /* NULL with --no-rules */
@@ -117,6 +122,32 @@ static size_t pipe_severity_slot(const json_t *alert)
     return 0;
 }
 
+/* The flow record, streamed (eve_flow_begin) into the reused buffer; the
+ * stage's members (names, app, intel, process) are added to a reused
+ * object and appended after "egress", in their order.  A record that
+ * failed (out of memory, longer than PIPE_FLOW_MAX) is not written. */
+static void pipe_flow_record(struct xm_pipeline *pl, const struct xm_flow *f,
+                             enum flow_end_reason r)
+{
+    size_t n;
+    evew_reset(&pl->flow_txt);
+    eve_flow_begin(&pl->flow_txt, f, r, f->rule_fired != 0);
+    json_object_clear(pl->flow_extra);
+    stage_record(pl->stage, f, r == FLOW_END_ACTIVE ? f->last_interim : f->last,
+                 pl->flow_extra);
+    evew_members(&pl->flow_txt, pl->flow_extra);
+    evew_obj_end(&pl->flow_txt);
+    const char *s = evew_text(&pl->flow_txt, &n);
+    if (!s)
+        return;
+    char key[64];
+    eve_flow_local(f, key, sizeof key);
+    out_write_text(pl->flow_out, "flow", key, s, n);
+    out_write_text(pl->kafka_out, "flow", key, s, n);
+    out_write_text(pl->redis_out, "flow", key, s, n);
+    pl->st.flow_records++;
+}
+
 /* flow_end_fn: every ended flow and every interim record. */
 static void pipe_on_flow_end(void *ctx, struct xm_flow *f, enum flow_end_reason r)
 {
@@ -130,17 +161,8 @@ static void pipe_on_flow_end(void *ctx, struct xm_flow *f, enum flow_end_reason 
     stage_on_flow_end(pl->stage, f, r);
     if (pl->rules)
         rules_on_flow_end(pl->rules, f, r);
-    if (pl->flow_out || pl->redis_out || pl->kafka_out) {
-        json_t *rec = eve_flow_record(f, r, f->rule_fired != 0);
-        if (rec) {
-            stage_record(pl->stage, f, r == FLOW_END_ACTIVE ? f->last_interim : f->last, rec);
-            if (pl->flow_out)
-                out_write(pl->flow_out, json_incref(rec));
-            out_write(pl->kafka_out, json_incref(rec));
-            out_write(pl->redis_out, rec);     /* NULL: out_write frees rec */
-            pl->st.flow_records++;
-        }
-    }
+    if (pl->flow_out || pl->redis_out || pl->kafka_out)
+        pipe_flow_record(pl, f, r);
     pl->cur_flow = prev;
 }
 
@@ -444,6 +466,12 @@ struct xm_pipeline *pipe_new_ex(const struct xm_opts *opts, bool live, int *why,
         return NULL;
     }
     pl->opts = opts;
+    evew_init(&pl->flow_txt, 4096, PIPE_FLOW_MAX);
+    pl->flow_extra = json_object();
+    if (!pl->flow_extra) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     uint64_t seed = xm_hash_random_seed();
     if (pipe_set_sensor(opts, err, errlen) != 0 || pipe_open_home(pl, err, errlen) != 0)
         goto fail;
@@ -823,5 +851,7 @@ void pipe_free(struct xm_pipeline *pl)
     out_close(pl->kafka_out);
     out_close(pl->hook_out);
     site_free(pl->site);          /* after the tables that note to it */
+    evew_free(&pl->flow_txt);
+    json_decref(pl->flow_extra);
     free(pl);
 }

@@ -2,9 +2,15 @@
  * test_evew.c - the EVE writer's helpers (lib/evew.c): the UTF-8 check
  * agrees with jansson's on every case, invalid strings are left out
  * without failing the record, numbers are integers only when exact, and
- * a failure is sticky.
+ * a failure is sticky.  The streaming writer (lib/evew_stream.c) writes
+ * exactly the text jansson's json_dumpb(JSON_COMPACT) writes for the same
+ * record: strings with every control byte, invalid UTF-8 (left out with
+ * its key, as eve_put_strn), integers at the ends of their range, reals
+ * (random bit patterns included), nesting, and its bound.
  */
+#include <float.h>
 #include <math.h>
+#include <stdlib.h>
 
 #include "xm_evew.h"
 #include "xm_test.h"
@@ -87,9 +93,216 @@ static void test_put(void)
     json_decref(o);
 }
 
+/* Deterministic generator (xorshift64*), so a failure repeats. */
+static uint64_t rng_state = UINT64_C(0x9e3779b97f4a7c15);
+
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * UINT64_C(2685821657736338717);
+}
+
+/* Compares w's record with jansson's dump of o (then frees o). */
+static void check_same(struct evew *w, json_t *o, const char *what)
+{
+    size_t n = 0;
+    const char *s = evew_text(w, &n);
+    char *j = json_dumps(o, JSON_COMPACT);
+    bool same = s && j && strlen(j) == n && memcmp(s, j, n) == 0;
+    if (!same)
+        fprintf(stderr, "%s: writer %s\n  jansson %s\n", what, s ? s : "(null)",
+                j ? j : "(null)");
+    CHECK(same);
+    free(j);
+    json_decref(o);
+}
+
+/* One string of random length from bytes that stress escaping and UTF-8
+ * (controls, quote, backslash, DEL, lead and continuation bytes). */
+static size_t random_string(char *s, size_t cap)
+{
+    static const unsigned char pick[] = {0, 1, 8, 9, 10, 12, 13, 0x1f, ' ', '"', '\\', '/',
+                                         'a', 0x7f, 0x80, 0xbf, 0xc3, 0xa9, 0xe2, 0x82,
+                                         0xac, 0xed, 0xa0, 0xf0, 0x9f, 0x98, 0xf4, 0xff};
+    size_t n = rng() % cap;
+    for (size_t i = 0; i < n; i++)
+        s[i] = rng() % 3 ? (char)(0x20 + rng() % 0x60) : (char)pick[rng() % sizeof pick];
+    return n;
+}
+
+/* Random strings as values and array elements: invalid ones are left
+ * out (key and all) exactly as eve_put_strn leaves them out. */
+static void test_stream_strings(void)
+{
+    struct evew w;
+    evew_init(&w, 64, 1u << 20);
+    for (int round = 0; round < 2000; round++) {
+        char s[3][40];
+        size_t n[3];
+        bool bad = false;
+        json_t *o = json_object(), *a = json_array();
+        evew_reset(&w);
+        evew_obj_begin(&w);
+        for (int i = 0; i < 3; i++) {
+            static const char *const keys[] = {"k0", "k\"1\n", "k2"};
+            n[i] = random_string(s[i], sizeof s[i]);
+            evew_key(&w, keys[i]);
+            evew_strn(&w, s[i], n[i]);
+            eve_put_strn(o, keys[i], s[i], n[i], &bad);
+        }
+        evew_key(&w, "arr");
+        evew_arr_begin(&w);
+        for (int i = 0; i < 3; i++) {
+            evew_strn(&w, s[i], n[i]);
+            json_t *v = eve_strn(s[i], n[i], &bad);
+            if (v)
+                eve_append(a, v, &bad);
+        }
+        evew_arr_end(&w);
+        evew_obj_end(&w);
+        eve_put(o, "arr", a, &bad);
+        CHECK(!bad);
+        check_same(&w, o, "strings");
+    }
+    /* every single byte, alone */
+    for (unsigned c = 0; c < 256; c++) {
+        char b = (char)c;
+        bool bad = false;
+        json_t *o = json_object();
+        evew_reset(&w);
+        evew_obj_begin(&w);
+        evew_key(&w, "b");
+        evew_strn(&w, &b, 1);
+        evew_obj_end(&w);
+        eve_put_strn(o, "b", &b, 1, &bad);
+        check_same(&w, o, "byte");
+    }
+    evew_free(&w);
+}
+
+/* Integers at the ends of their range and random reals, as values. */
+static void test_stream_numbers(void)
+{
+    static const int64_t ints[] = {0, 1, -1, 9, 10, -10, 255, 65535, INT32_MAX, INT32_MIN,
+                                   INT64_MAX, INT64_MIN, INT64_MIN + 1, 9007199254740993};
+    static const double reals[] = {0.0, -0.0, 0.5, 0.1, 1.0 / 3, 1e300, 1e-300, 1e21, 1e22,
+                                   123456789012345678.0, 5e-324, DBL_MAX, -DBL_MAX, 1e-5,
+                                   1e-4, 1e16, 1e17, 2.5e-7, 3.0, -7.0};
+    struct evew w;
+    evew_init(&w, 16, 1u << 20);
+    for (size_t i = 0; i < XM_ARRAY_LEN(ints); i++) {
+        evew_reset(&w);
+        evew_arr_begin(&w);
+        evew_int(&w, ints[i]);
+        evew_u64(&w, (uint64_t)ints[i]);
+        evew_arr_end(&w);
+        json_t *a = json_array();
+        json_array_append_new(a, json_integer(ints[i]));
+        json_array_append_new(a, json_integer((uint64_t)ints[i] > INT64_MAX ? INT64_MAX
+                                                                           : ints[i]));
+        check_same(&w, a, "integer");
+    }
+    for (size_t i = 0; i < XM_ARRAY_LEN(reals) + 20000; i++) {
+        double v = reals[i % XM_ARRAY_LEN(reals)];
+        if (i >= XM_ARRAY_LEN(reals)) {
+            uint64_t bits = rng();
+            memcpy(&v, &bits, sizeof v);
+            if (!isfinite(v))
+                continue;
+        }
+        evew_reset(&w);
+        evew_arr_begin(&w);
+        evew_real(&w, v);
+        evew_num(&w, v);
+        evew_arr_end(&w);
+        json_t *a = json_array();
+        json_array_append_new(a, json_real(v));
+        json_array_append_new(a, eve_num(v));
+        check_same(&w, a, "real");
+    }
+    evew_free(&w);
+}
+
+/* Nesting, empty containers, jansson values and members copied in. */
+static void test_stream_nesting(void)
+{
+    struct evew w;
+    evew_init(&w, 16, 1u << 20);
+    json_t *extra = json_pack("{s:{s:[i,s,b]},s:s,s:[]}", "app", "x", 1, "y", 1, "n",
+                              "v\t", "e");
+    evew_obj_begin(&w);
+    evew_key(&w, "empty");
+    evew_obj_begin(&w);
+    evew_obj_end(&w);
+    evew_key(&w, "ea");
+    evew_arr_begin(&w);
+    evew_arr_end(&w);
+    evew_key(&w, "deep");
+    evew_arr_begin(&w);
+    evew_obj_begin(&w);
+    evew_kbool(&w, "t", true);
+    evew_kbool(&w, "f", false);
+    evew_obj_end(&w);
+    evew_arr_begin(&w);
+    evew_arr_end(&w);
+    evew_arr_end(&w);
+    evew_kstr(&w, "gone", NULL);
+    evew_kstr(&w, "bad", "\xc0\xaf");
+    evew_members(&w, extra);
+    evew_obj_end(&w);
+    json_t *o = json_pack("{s:{},s:[],s:[{s:b,s:b},[]]}", "empty", "ea", "deep", "t", 1,
+                          "f", 0);
+    json_object_update(o, extra);
+    json_decref(extra);
+    check_same(&w, o, "nesting");
+    evew_free(&w);
+}
+
+/* Outcomes: the bound, unbalanced containers, non-finite reals; all
+ * sticky until evew_reset. */
+static void test_stream_outcomes(void)
+{
+    struct evew w;
+    size_t n;
+    evew_init(&w, 16, 64);
+    evew_obj_begin(&w);
+    for (int i = 0; i < 20; i++)
+        evew_kstr(&w, "key", "value");
+    evew_obj_end(&w);
+    CHECK(evew_error(&w) == EVEW_FULL);
+    CHECK(evew_text(&w, &n) == NULL);
+    evew_reset(&w);
+    evew_obj_begin(&w);
+    evew_kstr(&w, "key", "value");
+    evew_obj_end(&w);
+    CHECK(evew_text(&w, &n) != NULL && n == 15);
+    evew_reset(&w);
+    evew_obj_begin(&w);
+    CHECK(evew_text(&w, &n) == NULL && evew_error(&w) == EVEW_BAD);    /* still open */
+    evew_reset(&w);
+    evew_obj_end(&w);
+    CHECK(evew_error(&w) == EVEW_BAD);                                 /* nothing open */
+    evew_reset(&w);
+    evew_arr_begin(&w);
+    evew_real(&w, NAN);
+    evew_arr_end(&w);
+    CHECK(evew_error(&w) == EVEW_BAD && json_real(NAN) == NULL);
+    evew_reset(&w);
+    for (int i = 0; i < EVEW_MAX_DEPTH + 2; i++)
+        evew_arr_begin(&w);
+    CHECK(evew_error(&w) == EVEW_BAD);
+    evew_free(&w);
+}
+
 int main(void)
 {
     test_utf8();
     test_put();
+    test_stream_strings();
+    test_stream_numbers();
+    test_stream_nesting();
+    test_stream_outcomes();
     return xm_test_result();
 }

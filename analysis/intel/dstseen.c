@@ -121,8 +121,10 @@ static bool ds_digest(const struct dstseen *d, const char *domain, uint64_t *out
         char c = domain[n];
         low[n] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
     }
+    if (n == 0)
+        return false;               /* nothing to hash: *out untouched */
     *out = xm_hash(low, n, d->dom_seed);
-    return n > 0;
+    return true;
 }
 
 static void ds_keys(const struct dstseen *d, const struct xm_addr *local, uint64_t dom,

@@ -1,0 +1,358 @@
+/*
+ * evew_stream.c - the streaming EVE writer (include/xm_evew.h): one
+ * record's compact JSON text into a reusable, bounded buffer, byte for
+ * byte what jansson's json_dumpb(JSON_COMPACT) gives for the same keys in
+ * the same order (checked against jansson by tests/test_evew.c and
+ * fuzz/fuzz_evew.c).  No allocation once the buffer has grown to the
+ * largest record; no object tree.
+ */
+#include "xm_evew.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void evew_init(struct evew *w, size_t cap0, size_t max)
+{
+    memset(w, 0, sizeof *w);
+    w->max = max < 16 ? 16 : max;
+    w->cap0 = cap0 < 64 ? 64 : cap0;
+}
+
+void evew_free(struct evew *w)
+{
+    free(w->p);
+    memset(w, 0, sizeof *w);
+}
+
+void evew_reset(struct evew *w)
+{
+    w->len = 0;
+    w->key = NULL;
+    w->more = 0;
+    w->depth = 0;
+    w->err = EVEW_OK;
+}
+
+enum evew_err evew_error(const struct evew *w)
+{
+    return w->err;
+}
+
+static void evew_fail(struct evew *w, enum evew_err e)
+{
+    if (w->err == EVEW_OK)
+        w->err = e;
+}
+
+/* Room for n more bytes plus the closing NUL; false (outcome set) when
+ * the bound is passed or the buffer cannot grow.  Doubles from cap0. */
+static bool evew_room(struct evew *w, size_t n)
+{
+    if (w->err != EVEW_OK)
+        return false;
+    if (n >= w->max - w->len) {
+        evew_fail(w, EVEW_FULL);
+        return false;
+    }
+    if (w->len + n < w->cap)
+        return true;
+    size_t cap = w->cap ? w->cap : w->cap0;
+    while (cap <= w->len + n)
+        cap *= 2;
+    cap = cap > w->max ? w->max : cap;
+    char *p = realloc(w->p, cap);
+    if (!p) {
+        evew_fail(w, EVEW_NOMEM);
+        return false;
+    }
+    w->p = p;
+    w->cap = cap;
+    return true;
+}
+
+static void evew_put(struct evew *w, const char *s, size_t n)
+{
+    if (evew_room(w, n)) {
+        memcpy(w->p + w->len, s, n);
+        w->len += n;
+    }
+}
+
+static void evew_ch(struct evew *w, char c)
+{
+    if (evew_room(w, 1))
+        w->p[w->len++] = c;
+}
+
+/* Whether byte c is written as it is inside a JSON string (RFC 8259
+ * section 7: '"', '\\' and controls below 0x20 are escaped). */
+static bool evew_plain(unsigned char c)
+{
+    return c >= 0x20 && c != '"' && c != '\\';
+}
+
+/* The escape of one byte that is not plain: short forms where JSON has
+ * them, else \u00XX with upper-case hex digits (jansson's form). */
+static void evew_escape(struct evew *w, unsigned char c)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+    switch (c) {
+    case '"': evew_put(w, "\\\"", 2); return;
+    case '\\': evew_put(w, "\\\\", 2); return;
+    case '\b': evew_put(w, "\\b", 2); return;
+    case '\f': evew_put(w, "\\f", 2); return;
+    case '\n': evew_put(w, "\\n", 2); return;
+    case '\r': evew_put(w, "\\r", 2); return;
+    case '\t': evew_put(w, "\\t", 2); return;
+    }
+    evew_put(w, e, sizeof e);
+}
+
+/* A quoted string: runs of plain bytes copied whole.  s is valid UTF-8
+ * (checked by the caller), so every other byte passes as it is. */
+static void evew_quoted(struct evew *w, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    evew_ch(w, '"');
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        while (run < n && evew_plain(p[run]))
+            run++;
+        evew_put(w, s + i, run - i);
+        if (run < n)
+            evew_escape(w, p[run++]);
+        i = run;
+    }
+    evew_ch(w, '"');
+}
+
+/* Before any value: the separator of its container, then its pending
+ * key.  A value at depth 0 is the record itself. */
+static void evew_pre(struct evew *w)
+{
+    uint64_t bit = UINT64_C(1) << w->depth;
+    if (w->depth > 0 && (w->more & bit))
+        evew_ch(w, ',');
+    w->more |= bit;
+    if (w->key) {
+        const char *k = w->key;
+        w->key = NULL;
+        evew_quoted(w, k, strlen(k));
+        evew_ch(w, ':');
+    }
+}
+
+void evew_key(struct evew *w, const char *key)
+{
+    w->key = key;
+}
+
+static void evew_open(struct evew *w, char c)
+{
+    if (w->depth + 1 >= EVEW_MAX_DEPTH) {
+        evew_fail(w, EVEW_BAD);
+        return;
+    }
+    evew_pre(w);
+    evew_ch(w, c);
+    w->depth++;
+    w->more &= ~(UINT64_C(1) << w->depth);
+}
+
+static void evew_close(struct evew *w, char c)
+{
+    if (w->depth == 0) {
+        evew_fail(w, EVEW_BAD);
+        return;
+    }
+    w->depth--;
+    w->key = NULL;
+    evew_ch(w, c);
+}
+
+void evew_obj_begin(struct evew *w) { evew_open(w, '{'); }
+void evew_obj_end(struct evew *w) { evew_close(w, '}'); }
+void evew_arr_begin(struct evew *w) { evew_open(w, '['); }
+void evew_arr_end(struct evew *w) { evew_close(w, ']'); }
+
+const char *evew_text(struct evew *w, size_t *n)
+{
+    if (w->depth != 0 || w->len == 0)
+        evew_fail(w, EVEW_BAD);
+    if (w->err != EVEW_OK || !evew_room(w, 0))
+        return NULL;
+    w->p[w->len] = '\0';
+    *n = w->len;
+    return w->p;
+}
+
+void evew_strn(struct evew *w, const char *s, size_t n)
+{
+    if (!s || !eve_utf8_valid(s, n)) {
+        w->key = NULL;                  /* left out, with its key */
+        return;
+    }
+    evew_pre(w);
+    evew_quoted(w, s, n);
+}
+
+void evew_str(struct evew *w, const char *s)
+{
+    if (!s)
+        w->key = NULL;
+    else
+        evew_strn(w, s, strlen(s));
+}
+
+/* Decimal digits of v, most significant first, into the end of buf;
+ * returns where they start. */
+static char *evew_digits(uint64_t v, char *end)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
+void evew_int(struct evew *w, int64_t v)
+{
+    char buf[24], *end = buf + sizeof buf;
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    char *s = evew_digits(mag, end);
+    if (v < 0)
+        *--s = '-';
+    evew_pre(w);
+    evew_put(w, s, (size_t)(end - s));
+}
+
+void evew_u64(struct evew *w, uint64_t v)
+{
+    evew_int(w, v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v);
+}
+
+void evew_bool(struct evew *w, bool v)
+{
+    evew_pre(w);
+    evew_put(w, v ? "true" : "false", v ? 4 : 5);
+}
+
+/* jansson's text of a finite real into buf (>= 32 bytes): "%.17g" in the
+ * C locale, ".0" appended when it reads as an integer, and the exponent
+ * with no '+' and no leading zeros ("1e+300" -> "1e300", "1e-05" ->
+ * "1e-5").  Returns the length. */
+static size_t evew_real_text(double v, char *buf, size_t cap)
+{
+    int r = snprintf(buf, cap, "%.17g", v);
+    size_t n = r < 0 ? 0 : (size_t)r;
+    char *e = strchr(buf, 'e');
+    if (!e && !strchr(buf, '.') && n + 2 < cap) {
+        memcpy(buf + n, ".0", 3);
+        return n + 2;
+    }
+    if (!e)
+        return n;
+    char *d = e + 1 + (e[1] == '-'), *z = d;
+    while (*z == '+' || *z == '0')
+        z++;
+    if (*z == '\0')
+        z--;                            /* keep one digit ("e0") */
+    memmove(d, z, strlen(z) + 1);
+    return strlen(buf);
+}
+
+void evew_real(struct evew *w, double v)
+{
+    char buf[40];
+    if (!isfinite(v)) {
+        evew_fail(w, EVEW_BAD);
+        return;
+    }
+    size_t n = evew_real_text(v, buf, sizeof buf);
+    evew_pre(w);
+    evew_put(w, buf, n);
+}
+
+void evew_num(struct evew *w, double v)
+{
+    if (v == floor(v) && fabs(v) < 9007199254740992.0)
+        evew_int(w, (int64_t)v);
+    else
+        evew_real(w, v);
+}
+
+void evew_json(struct evew *w, const json_t *v)
+{
+    if (!v || w->err != EVEW_OK)
+        return;
+    evew_pre(w);
+    size_t room = w->cap > w->len ? w->cap - w->len - 1 : 0;
+    size_t n = json_dumpb(v, room ? w->p + w->len : NULL, room, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (n == 0) {
+        evew_fail(w, EVEW_BAD);
+        return;
+    }
+    if (n > room) {                     /* grow, then dump again */
+        if (!evew_room(w, n))
+            return;
+        n = json_dumpb(v, w->p + w->len, n, JSON_COMPACT | JSON_ENCODE_ANY);
+    }
+    w->len += n;
+}
+
+void evew_members(struct evew *w, const json_t *o)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)o, k, v) {
+        evew_key(w, k);
+        evew_json(w, v);
+    }
+}
+
+void evew_kstr(struct evew *w, const char *key, const char *s)
+{
+    evew_key(w, key);
+    evew_str(w, s);
+}
+
+void evew_kint(struct evew *w, const char *key, int64_t v)
+{
+    evew_key(w, key);
+    evew_int(w, v);
+}
+
+void evew_ku64(struct evew *w, const char *key, uint64_t v)
+{
+    evew_key(w, key);
+    evew_u64(w, v);
+}
+
+void evew_kbool(struct evew *w, const char *key, bool v)
+{
+    evew_key(w, key);
+    evew_bool(w, v);
+}
+
+void evew_kaddr(struct evew *w, const char *key, const struct xm_addr *a)
+{
+    char buf[64];
+    evew_kstr(w, key, xm_addr_str(a, buf, sizeof buf));
+}
+
+void evew_ktime(struct evew *w, const char *key, xm_time_t t)
+{
+    char buf[40];
+    evew_kstr(w, key, xm_time_iso(t, buf, sizeof buf));
+}
+
+void evew_sensor(struct evew *w)
+{
+    const char *s = eve_sensor_name();
+    if (s)
+        evew_kstr(w, "host", s);
+}
