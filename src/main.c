@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +295,10 @@ int main(int argc, char **argv)
     }
     if (main_validate(&o) != 0)
         goto out;
+    /* Replay as live: a socket sink whose server resets the connection
+     * (Redis, a webhook, a stream reader) is a counted write error that
+     * is retried, never the death of the run. */
+    signal(SIGPIPE, SIG_IGN);
     if ((status = main_open_source(&o, &s, &mc)) != 0)
         goto out;
     status = EXIT_USAGE;
