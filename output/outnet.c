@@ -1,12 +1,14 @@
 /*
  * outnet.c - what the network sinks (sink_redis.c, sink_webhook.c)
  * share: a monotonic clock for retry schedules, exponential backoff, the
- * "[user[:pass]@]host[:port]" part of a URL, and the one log line per
+ * "[user[:pass]@]host[:port]" part of a URL (lib/url.c into the
+ * sink's buffers), and the one log line per
  * episode that says how many records were dropped.
  */
 #include "sink.h"
 
 #include "xm_log.h"
+#include "xm_url.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,65 +34,32 @@ void net_backoff(uint64_t *next_ms, uint64_t *delay_ms)
     *next_ms = net_now_ms() + *delay_ms;
 }
 
-/* Copies s[0, n) into d (cap dl, NUL-terminated); -1 if it does not fit. */
-static int net_copy(char *d, size_t dl, const char *s, size_t n)
+/* Copies src into d (cap dl); -1 if it does not fit. */
+static int net_copy(char *d, size_t dl, const char *src)
 {
+    size_t n = strlen(src);
     if (n >= dl)
         return -1;
-    memcpy(d, s, n);
-    d[n] = '\0';
+    memcpy(d, src, n + 1);
     return 0;
 }
 
-static int net_port(const char *s, size_t n, int *port)
+int net_authority(const char *s, size_t n, int flags, char *user, size_t ul, char *pass,
+                  size_t pl, char *host, size_t hl, int *port, int dport, char *err,
+                  size_t errlen)
 {
-    char buf[8];
-    char *end;
-    if (n == 0 || net_copy(buf, sizeof buf, s, n) != 0)
+    struct xm_url_auth a;
+    if (xm_url_authority(s, n, dport, flags, &a, err, errlen) != 0)
         return -1;
-    long v = strtol(buf, &end, 10);
-    if (*end || v < 1 || v > 65535)
-        return -1;
-    *port = (int)v;
-    return 0;
-}
-
-static int net_userinfo(const char *s, size_t n, char *user, size_t ul, char *pass, size_t pl)
-{
-    const char *colon = memchr(s, ':', n);
-    size_t un = colon ? (size_t)(colon - s) : n;
-    if (net_copy(user, ul, s, un) != 0)
-        return -1;
-    return colon ? net_copy(pass, pl, colon + 1, n - un - 1) : net_copy(pass, pl, "", 0);
-}
-
-int net_authority(const char *s, size_t n, char *user, size_t ul, char *pass, size_t pl,
-                  char *host, size_t hl, int *port, int dport, char *err, size_t errlen)
-{
-    const char *at = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] == '@')
-            at = s + i;             /* the last '@': passwords may hold one */
-    user[0] = pass[0] = '\0';
-    if (at && net_userinfo(s, (size_t)(at - s), user, ul, pass, pl) != 0) {
+    if (net_copy(user, ul, a.user) != 0 || net_copy(pass, pl, a.pass) != 0) {
         snprintf(err, errlen, "user or password too long");
         return -1;
     }
-    if (at) {
-        n -= (size_t)(at + 1 - s);
-        s = at + 1;
-    }
-    const char *colon = memchr(s, ':', n);
-    size_t hn = colon ? (size_t)(colon - s) : n;
-    *port = dport;
-    if (hn == 0 || net_copy(host, hl, s, hn) != 0 || strpbrk(host, " /?#[]")) {
+    if (net_copy(host, hl, a.host) != 0) {
         snprintf(err, errlen, "missing or bad host");
         return -1;
     }
-    if (colon && net_port(colon + 1, n - hn - 1, port) != 0) {
-        snprintf(err, errlen, "bad port (1-65535)");
-        return -1;
-    }
+    *port = a.port;
     return 0;
 }
 

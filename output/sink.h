@@ -120,10 +120,12 @@ void out_recovered(struct out *o);
 uint64_t net_now_ms(void);
 /* Exponential backoff: *delay_ms doubles from 500 ms up to 30 s. */
 void net_backoff(uint64_t *next_ms, uint64_t *delay_ms);
-/* Splits "[user[:pass]@]host[:port]" (port default dport) into its
- * parts; 0, or -1 with err filled. */
-int net_authority(const char *s, size_t n, char *user, size_t ul, char *pass, size_t pl,
-                  char *host, size_t hl, int *port, int dport, char *err, size_t errlen);
+/* Splits "[user[:pass]@]host[:port]" (port default dport; flags as
+ * xm_url_authority's, include/xm_url.h) into the caller's buffers; 0, or
+ * -1 with err filled. */
+int net_authority(const char *s, size_t n, int flags, char *user, size_t ul, char *pass,
+                  size_t pl, char *host, size_t hl, int *port, int dport, char *err,
+                  size_t errlen);
 /* Logs once how many records an episode dropped (the caller resets). */
 void net_log_drops(struct out *o, uint64_t *episode_drops, const char *when);
 /* The closing summary line: records, delivered, dropped. */

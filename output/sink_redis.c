@@ -25,6 +25,7 @@
 #include "sink.h"
 
 #include "xm_log.h"
+#include "xm_url.h"
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
@@ -128,7 +129,7 @@ static int rds_parse(const char *spec, struct rds_cfg *c, char *err, size_t errl
     const char *db = a[an] == '/' ? a + an + 1 : NULL;
     size_t dn = db ? strcspn(db, "?") : 0;
     const char *q = strchr(a, '?');
-    if (net_authority(a, an, c->user, sizeof c->user, c->pass, sizeof c->pass, c->host,
+    if (net_authority(a, an, XM_URL_LONE_PASS, c->user, sizeof c->user, c->pass, sizeof c->pass, c->host,
                       sizeof c->host, &c->port, RDS_DEFAULT_PORT, why, sizeof why) != 0 ||
         (db && rds_db(c, db, dn) != 0 && snprintf(why, sizeof why, "bad database number")) ||
         (q && rds_opts(c, q + 1, why, sizeof why) != 0)) {

@@ -62,7 +62,7 @@ static int wh_parse_url(const char *url, struct wh_cfg *c, char *why, size_t wl)
     }
     const char *a = url + 7;
     size_t an = strcspn(a, "/?#");
-    if (net_authority(a, an, c->user, sizeof c->user, c->pass, sizeof c->pass, c->host,
+    if (net_authority(a, an, 0, c->user, sizeof c->user, c->pass, sizeof c->pass, c->host,
                       sizeof c->host, &port, 80, why, wl) != 0)
         return -1;
     if (c->user[0]) {

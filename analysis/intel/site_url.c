@@ -7,6 +7,7 @@
  * Syntax only: nothing is resolved or connected.
  */
 #include "site_int.h"
+#include "xm_url.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,40 +41,20 @@ static int su_num(const char *s, size_t n, unsigned long lo, unsigned long hi,
     return 0;
 }
 
-/* "[user[:pass]@]host[:port]" (host may be "[v6]"). */
+/* "[user[:pass]@]host[:port]" (host may be "[v6]"; lib/url.c). */
 static int su_authority(struct site_url *u, const char *a, size_t n)
 {
-    const char *at = memchr(a, '@', n);
-    if (at) {
-        const char *colon = memchr(a, ':', (size_t)(at - a));
-        size_t un = colon ? (size_t)(colon - a) : (size_t)(at - a);
-        if (su_copy(u->user, sizeof u->user, a, un) != 0 ||
-            (colon && su_copy(u->pass, sizeof u->pass, colon + 1, (size_t)(at - colon - 1))))
-            return -1;
-        if (!colon) {           /* "redis://pass@host", as redis-cli -u */
-            memcpy(u->pass, u->user, sizeof u->pass < sizeof u->user ? sizeof u->pass
-                                                                        : sizeof u->user);
-            u->user[0] = '\0';
-        }
-        n -= (size_t)(at + 1 - a);
-        a = at + 1;
-    }
-    const char *hs = a, *he;
-    if (*a == '[') {
-        he = memchr(a, ']', n);
-        if (!he)
-            return -1;
-        hs = a + 1;
-    } else {
-        he = memchr(a, ':', n);
-        he = he ? he : a + n;
-    }
-    const char *p = *a == '[' ? he + 1 : he;
-    unsigned long port = SITE_DEFAULT_PORT;
-    if (p < a + n && (*p != ':' || su_num(p + 1, (size_t)(a + n - p - 1), 1, 65535, &port)))
+    struct xm_url_auth au;
+    char why[64];
+    if (xm_url_authority(a, n, SITE_DEFAULT_PORT, XM_URL_LONE_PASS, &au, why, sizeof why) != 0)
         return -1;
-    u->port = (int)port;
-    return he > hs ? su_copy(u->host, sizeof u->host, hs, (size_t)(he - hs)) : -1;
+    _Static_assert(sizeof u->user == sizeof au.user && sizeof u->pass == sizeof au.pass &&
+                   sizeof u->host == sizeof au.host, "site_url buffers as xm_url_auth's");
+    memcpy(u->user, au.user, sizeof au.user);
+    memcpy(u->pass, au.pass, sizeof au.pass);
+    memcpy(u->host, au.host, sizeof au.host);
+    u->port = au.port;
+    return 0;
 }
 
 /* One "key=value" option of n bytes. */
