@@ -456,8 +456,10 @@ int src_set_fanout(struct src *s, uint16_t group, char *err, size_t errlen)
 {
     /* PACKET_FANOUT_HASH: the kernel's symmetric flow hash, so both
      * directions of a flow reach the same handle; DEFRAG: fragments are
-     * reassembled before hashing, so they follow their flow. */
-    int v = (int)group | (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
+     * reassembled before hashing, so they follow their flow.
+     * The option is a 32-bit word, group id low, type and flags high
+     * (packet(7)); built unsigned, DEFRAG (0x8000) << 16 overflows int. */
+    uint32_t v = (uint32_t)group | (uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
     int fd = s->live && s->n ? pcap_fileno(s->in[0].h) : -1;
     if (fd < 0 || setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &v, sizeof v) != 0) {
         snprintf(err, errlen, "%s: cannot join fanout group %u: %s", s->n ? s->in[0].name : "?",
