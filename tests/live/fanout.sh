@@ -22,13 +22,7 @@ FAILS=0
 
 live_require python3
 
-cleanup() {
-    [ -n "$XPID" ] && kill -KILL "$XPID" 2>/dev/null
-    [ -n "$SPID" ] && kill -KILL "$SPID" 2>/dev/null
-    live_unpair "$NSA" "$NSB"
-    if [ "$FAILS" = 0 ]; then rm -rf "$DIR"; else echo "kept $DIR"; fi
-}
-trap cleanup EXIT
+trap live_cleanup EXIT
 
 live_pair "$NSA" "$NSB" xmfa xmfb 10.98.0.1 10.98.0.100
 for h in 2 3 4; do ip -n "$NSA" addr add 10.98.0.$h/24 dev xmfa; done

@@ -56,3 +56,15 @@ live_wait_http() {
     done
     return 1
 }
+
+# live_cleanup: the EXIT trap of the scripts that keep their daemon in
+# XPID, their sink in SPID, their namespaces in NSA/NSB and their files
+# in DIR: kills both, removes the namespaces, and keeps DIR only when a
+# check failed (FAILS > 0), saying where.
+live_cleanup() {
+    [ -n "${XPID:-}" ] && kill -KILL "$XPID" 2>/dev/null
+    [ -n "${SPID:-}" ] && kill -KILL "$SPID" 2>/dev/null
+    live_unpair "$NSA" "$NSB"
+    if [ "$FAILS" = 0 ]; then rm -rf "$DIR"; else echo "kept $DIR"; fi
+    return 0
+}

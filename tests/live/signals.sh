@@ -30,13 +30,7 @@ FAILS=0
 
 live_require curl python3
 
-cleanup() {
-    [ -n "$XPID" ] && kill -KILL "$XPID" 2>/dev/null
-    [ -n "$SPID" ] && kill -KILL "$SPID" 2>/dev/null
-    live_unpair "$NSA" "$NSB"
-    if [ "$FAILS" = 0 ]; then rm -rf "$DIR"; else echo "kept $DIR"; fi
-}
-trap cleanup EXIT
+trap live_cleanup EXIT
 
 live_pair "$NSA" "$NSB" xmva xmvb 10.99.0.1 10.99.0.2
 # --- the uploader: N connections of SIZE bytes; prints "sport size" ------

@@ -23,13 +23,7 @@ FAILS=0
 
 live_require curl python3
 
-cleanup() {
-    [ -n "$XPID" ] && kill -KILL "$XPID" 2>/dev/null
-    [ -n "$SPID" ] && kill -KILL "$SPID" 2>/dev/null
-    live_unpair "$NSA" "$NSB"
-    if [ "$FAILS" = 0 ]; then rm -rf "$DIR"; else echo "kept $DIR"; fi
-}
-trap cleanup EXIT
+trap live_cleanup EXIT
 
 live_pair "$NSA" "$NSB" xmsa xmsb 10.98.0.1 10.98.0.2
 cat > "$DIR/upload.py" <<'PY'
