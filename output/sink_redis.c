@@ -269,9 +269,9 @@ static void rds_resync(struct out *o, struct rds *r)
  * (from the front), or -1 when the connection failed first. */
 static int rds_batch(struct out *o, struct rds *r)
 {
-    size_t off = o->buf.head, sent = 0;
     if (r->resync)
-        rds_resync(o, r);
+        rds_resync(o, r);           /* may pop: the batch starts after it */
+    size_t off = o->buf.head, sent = 0;
     while (sent < RDS_BATCH && off < o->buf.tail) {
         const char *nl = memchr(o->buf.p + off, '\n', o->buf.tail - off);
         rds_append(r, o->buf.p + off, (size_t)(nl - (o->buf.p + off)), r->head_seq + sent);
