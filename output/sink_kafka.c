@@ -418,8 +418,7 @@ static int kfk_open(struct out *o, const char *spec, char *err, size_t errlen)
     snprintf(d, sizeof d, "kafka:%s/%s", k->cfg.brokers, k->cfg.topic);
     free(o->path);
     o->path = strdup(d);                     /* display name: no options */
-    o->scratch = malloc(OUT_SCRATCH);
-    if (!o->path || !o->scratch) {
+    if (!o->path) {
         snprintf(err, errlen, "kafka: out of memory");
         return -1;
     }

@@ -590,29 +590,13 @@ static void live_v6(struct live_ctx *c)
 
 /* A python child naming litellm connects, sends 40000 bytes, waits for
  * one byte and exits; it is named while alive and still after exit. */
-/* The SHA-256 of a file as lowercase hex (the reference for the live test). */
-static void sha_hex_of_file(const char *path, char hex[65])
-{
-    FILE *f = fopen(path, "rb");
-    struct xm_sha256 c;
-    uint8_t buf[4096], d[XM_SHA256_LEN];
-    size_t n;
-    xm_sha256_init(&c);
-    while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
-        xm_sha256_update(&c, buf, n);
-    if (f)
-        fclose(f);
-    xm_sha256_final(&c, d);
-    xm_sha256_hex(d, hex);
-}
-
 /* The child's record: cmdline as its 4 arguments, and (once the worker
  * finished, polled for at most 2 s) the SHA-256 of its executable file. */
 static void live_child_record(struct live_ctx *c, uint32_t id, const char *exe,
                               const char *port)
 {
     char want[65];
-    sha_hex_of_file(exe, want);
+    xm_test_sha_hex_of_file(exe, want);
     const char *got = NULL;
     json_t *o = NULL;
     for (int i = 0; i < 200 && !got; i++) {

@@ -31,21 +31,6 @@ static void test_cmdline_args(void)
 
 /* The executable hash cache: hashes off the calling thread, keyed by the
  * file's identity, bounded size, bounded cache. */
-static void sha_hex_of_file(const char *path, char hex[65])
-{
-    FILE *f = fopen(path, "rb");
-    struct xm_sha256 c;
-    uint8_t buf[4096], d[XM_SHA256_LEN];
-    size_t n;
-    xm_sha256_init(&c);
-    while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
-        xm_sha256_update(&c, buf, n);
-    if (f)
-        fclose(f);
-    xm_sha256_final(&c, d);
-    xm_sha256_hex(d, hex);
-}
-
 static int open_tmp(const char *path, const char *content)
 {
     FILE *f = fopen(path, "wb");
@@ -66,7 +51,7 @@ static void test_exe_hash(void)
     proc_hash_drain(h);
     CHECK(proc_hash_get(h, &k1, d));
     xm_sha256_hex(d, hex);
-    sha_hex_of_file(path, want);
+    xm_test_sha_hex_of_file(path, want);
     CHECK_STR(hex, want);
     CHECK(proc_hash_request_fd(h, open(path, O_RDONLY), &k2, d));   /* cached */
     CHECK(memcmp(&k1, &k2, sizeof k1) == 0);
@@ -75,7 +60,7 @@ static void test_exe_hash(void)
     proc_hash_drain(h);
     CHECK(proc_hash_get(h, &k2, d));
     xm_sha256_hex(d, hex);
-    sha_hex_of_file(path, want);
+    xm_test_sha_hex_of_file(path, want);
     CHECK_STR(hex, want);
     /* larger than max_bytes (64): not hashed, counted */
     CHECK(!proc_hash_request_fd(h, open_tmp(path, "0123456789012345678901234567890123456789"
