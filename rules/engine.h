@@ -3,7 +3,8 @@
  *
  * Per-key memory (all fixed, allocated with the table):
  *   header                      struct rkstate (~112 bytes)
- *   per used resolution r       16 + B * ring_len[r] bytes, B = 16 (bytes
+ *   per used resolution r       16 + B * ring_len[r] bytes (host+destination
+ *                               keys: coarse rings, rwin_pick_scope), B = 16 (bytes
  *                               out/in), or 32 when a rule of the scope
  *                               uses pkts_out, pkts_in or flows
  *   baseline 1h / 1d            24 + 4 * 48 / 24 + 4 * 28 bytes

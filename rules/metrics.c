@@ -17,18 +17,29 @@
 
 const uint32_t rwin_res_s[RWIN_NRES] = {1, 10, 60, 300, 3600};
 
-int rwin_pick(uint32_t w)
+int rwin_pick_min(uint32_t w, uint32_t min_buckets)
 {
     if (w < RWIN_MIN_S || w > RWIN_MAX_S)
         return -1;
     for (int r = RWIN_NRES - 1; r >= 0; r--)
-        if (w % rwin_res_s[r] == 0 && w / rwin_res_s[r] >= RWIN_MIN_BUCKETS &&
+        if (w % rwin_res_s[r] == 0 && w / rwin_res_s[r] >= min_buckets &&
             w / rwin_res_s[r] < RWIN_MAX_BUCKETS)
             return r;
     for (int r = 0; r < RWIN_NRES; r++)
         if (w % rwin_res_s[r] == 0 && w / rwin_res_s[r] < RWIN_MAX_BUCKETS)
             return r;
     return -1;
+}
+
+int rwin_pick(uint32_t w)
+{
+    return rwin_pick_min(w, RWIN_MIN_BUCKETS);
+}
+
+int rwin_pick_scope(uint32_t w, enum rules_scope s)
+{
+    return rwin_pick_min(w, s == RULES_SCOPE_HOSTDST ? RWIN_MIN_BUCKETS_PAIR
+                                                     : RWIN_MIN_BUCKETS);
 }
 
 /* ---- sides of a flow -------------------------------------------------- */
@@ -181,7 +192,7 @@ static double ring_min_rate(const struct rview *rv, uint32_t res, uint32_t w, in
 double reng_window_sum(const struct rules_engine *eng, const struct rkstate *k,
                        enum rules_scope s, int metric, uint32_t w, xm_time_t now)
 {
-    int res = rwin_pick(w);
+    int res = rwin_pick_scope(w, s);
     const struct rlayout *l = &eng->lay[s];
     if (res < 0 || !l->len[res])
         return 0;

@@ -6,6 +6,7 @@
  */
 #include "xm_test.h"
 #include "rules_synth.h"
+#include "../rules/internal.h"
 
 #define T0 XM_SEC(1700006400)   /* 2023-11-15T00:00:00Z */
 
@@ -156,6 +157,40 @@ static void test_window_bounds(void)
     synth_finish(&s);
     CHECK_EQ_U64(s.n_alerts, 0);
     synth_free(&s);
+}
+
+/* 8 h window: host+destination keys keep 1 h buckets (coarse rings),
+ * host keys 5 min buckets.  1 MB at 0:30 and 1 MB at 8:50: the pair's
+ * sum (hour buckets 0..8) covers both, the host's (5 min buckets from
+ * 0:50) only the second; at 9:00 the pair's first hour is out too. */
+static size_t pair_8h(const char *scope, xm_time_t second)
+{
+    char text[160];
+    snprintf(text, sizeof text,
+             "rule 1 \"w\" { scope %s when bytes_out[8h] >= 2MB severity low }", scope);
+    struct synth s;
+    start(&s, text, NULL);
+    synth_flow(&s, 0, "10.0.0.5", "203.0.113.9", 443, 0);
+    synth_send(&s, 0, T0 + XM_SEC(30 * 60), 0, 1000000);
+    synth_send(&s, 0, second, 0, 1000000);
+    synth_finish(&s);
+    size_t n = s.n_alerts;
+    synth_free(&s);
+    return n;
+}
+
+static void test_pair_coarse_ring(void)
+{
+    CHECK_EQ_U64(pair_8h("host, destination", T0 + XM_SEC(8 * 3600 + 50 * 60)), 1);
+    CHECK_EQ_U64(pair_8h("host, destination", T0 + XM_SEC(9 * 3600)), 0);
+    CHECK_EQ_U64(pair_8h("host", T0 + XM_SEC(8 * 3600 + 50 * 60)), 0);
+    CHECK_EQ_U64(pair_8h("host", T0 + XM_SEC(8 * 3600 + 25 * 60)), 1);
+    /* Which resolution each scope picks (internal.h). */
+    CHECK_EQ_U64(rwin_pick_scope(8 * 3600, RULES_SCOPE_HOSTDST), RWIN_1H);
+    CHECK_EQ_U64(rwin_pick_scope(8 * 3600, RULES_SCOPE_HOST), RWIN_5M);
+    CHECK_EQ_U64(rwin_pick_scope(3600, RULES_SCOPE_HOSTDST), RWIN_5M);
+    CHECK_EQ_U64(rwin_pick_scope(30 * 60, RULES_SCOPE_HOSTDST), RWIN_1M);
+    CHECK(rwin_pick_scope(1025, RULES_SCOPE_HOSTDST) < 0);
 }
 
 static void test_swap(void)
@@ -380,6 +415,7 @@ int main(void)
     test_host_top();
     test_top_replace();
     test_window_bounds();
+    test_pair_coarse_ring();
     test_swap();
     test_caps();
     test_first_seen_eviction();
