@@ -120,24 +120,40 @@ static void test_host_top(void)
     synth_free(&s);
 }
 
-/* Top-5 flows: newcomers replace the smallest entry and count exactly. */
-static void test_top_replace(void)
+/* Top-5 flows: newcomers replace the smallest entry and count exactly;
+ * host keys (struct rtop) and host+destination keys (struct rtop_pair,
+ * whose flows take the key's remote) alike. */
+static void top_replace(const char *scope)
 {
     struct synth s;
-    start(&s, "rule 8 \"host\" { scope host when bytes_out[10m] > 27MB severity low }", NULL);
+    char text[160];
+    snprintf(text, sizeof text,
+             "rule 8 \"top\" { scope %s when bytes_out[10m] > 27MB severity low }", scope);
+    start(&s, text, NULL);
     for (int i = 0; i < 7; i++) {
-        synth_flow(&s, i, "10.0.0.5", "203.0.113.9", 443, 0);
+        synth_flow(&s, i, "10.0.0.5", "203.0.113.9", (uint16_t)(1000 + i), 0);
         synth_send(&s, i, T0 + XM_SEC(2 * i), 0, 1000000 * (uint64_t)(i + 1));
     }
     CHECK_EQ_U64(s.n_alerts, 1);
     if (s.n_alerts == 1) {
         json_t *tf = json_object_get(json_object_get(s.alerts[0], "exfil"), "top_flows");
         CHECK_EQ_U64(json_array_size(tf), 5);
-        for (size_t i = 0; i < json_array_size(tf); i++)
-            CHECK_EQ_U64(json_integer_value(json_object_get(json_array_get(tf, i),
-                                                            "bytes_out")), 1000000 * (7 - i));
+        for (size_t i = 0; i < json_array_size(tf); i++) {
+            json_t *e = json_array_get(tf, i);
+            CHECK_EQ_U64(json_integer_value(json_object_get(e, "bytes_out")),
+                         1000000 * (7 - i));
+            CHECK_EQ_U64(json_integer_value(json_object_get(e, "dest_port")), 1006 - i);
+            CHECK(strcmp(json_string_value(json_object_get(e, "dest_ip")),
+                         "203.0.113.9") == 0);
+        }
     }
     synth_free(&s);
+}
+
+static void test_top_replace(void)
+{
+    top_replace("host");
+    top_replace("host, destination");
 }
 
 /* A 10 s window with 1 s buckets: the sum covers 10 to 11 s. */
