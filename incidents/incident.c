@@ -4,10 +4,10 @@
  * include/xm_incident.h; internals in inc_int.h).
  *
  * Table: max_open slots allocated once (pages touched as slots are first
- * used), two chained hashes (by full key,
- * by local host) and a list in order of opening.  When the table is full
- * the incident with the oldest activity is closed (reason "evicted",
- * counted) to make room; its record still goes out.
+ * used), two chained hashes (by full key, by local host) and a list in
+ * order of opening.  When the table is full the incident with the oldest
+ * activity is closed (reason "evicted", counted) to make room; its record
+ * still goes out.
  */
 #include "inc_int.h"
 
