@@ -90,6 +90,7 @@ struct inc_engine {
     uint32_t *kbucket, *hbucket;   /* heads, 1-based */
     uint32_t nbuckets;             /* power of two */
     uint32_t free_head, head, tail;
+    uint32_t fresh;                /* slots 1..fresh were ever used (lazily touched) */
     uint64_t seed, next_id;
     xm_time_t hist_since;          /* inc_set_history */
     struct inc_stats st;

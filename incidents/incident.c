@@ -3,10 +3,11 @@
  * and traffic, deciding when a record is due, closing (contract in
  * include/xm_incident.h; internals in inc_int.h).
  *
- * Table: max_open slots allocated once, two chained hashes (by full key,
- * by local host) and a list in order of opening.  When the table is full
- * the incident with the oldest activity is closed (reason "evicted",
- * counted) to make room; its record still goes out.
+ * Table: max_open slots allocated once (pages touched as slots are first
+ * used), two chained hashes (by full key, by local host) and a list in
+ * order of opening.  When the table is full the incident with the oldest
+ * activity is closed (reason "evicted", counted) to make room; its record
+ * still goes out.
  */
 #include "inc_int.h"
 
@@ -49,9 +50,6 @@ struct inc_engine *inc_new(const struct inc_limits *l, const struct xm_netset *h
         inc_free(e);
         return NULL;
     }
-    for (uint32_t i = 1; i <= e->lim.max_open; i++)
-        e->tab[i].next = i < e->lim.max_open ? i + 1 : 0;
-    e->free_head = 1;
     e->seed = xm_hash_random_seed();
     e->next_id = 1;
     return e;
@@ -61,7 +59,7 @@ void inc_free(struct inc_engine *e)
 {
     if (!e)
         return;
-    for (uint32_t i = 1; e->tab && i <= e->lim.max_open; i++) {
+    for (uint32_t i = 1; e->tab && i <= e->fresh; i++) {
         json_decref(e->tab[i].host_obj);
         json_decref(e->tab[i].process);
     }
@@ -176,11 +174,16 @@ static void inc_evict_one(struct inc_engine *e, xm_time_t now)
 
 static uint32_t inc_open(struct inc_engine *e, const struct inc_hit *h, xm_time_t now)
 {
-    if (!e->free_head)
+    /* Closed slots first, then never-used ones in index order (the
+     * calloc'd table's pages are touched only as incidents open). */
+    if (!e->free_head && e->fresh == e->lim.max_open)
         inc_evict_one(e, now);
     uint32_t s = e->free_head;
+    if (s)
+        e->free_head = e->tab[s].next;
+    else
+        s = ++e->fresh;
     struct inc *in = &e->tab[s];
-    e->free_head = in->next;
     memset(in, 0, sizeof *in);
     in->used = true;
     in->id = e->next_id++;
@@ -206,7 +209,7 @@ uint32_t inc_restore(struct inc_engine *e, const struct inc *src, json_t *host_o
                      json_t *process)
 {
     struct inc_hit h;
-    if (!e->free_head) {
+    if (!e->free_head && e->fresh == e->lim.max_open) {
         json_decref(host_obj);
         json_decref(process);
         return 0;

@@ -72,6 +72,8 @@ enum { FLOW_LOCAL_NONE = 0, FLOW_LOCAL_CLIENT = 1, FLOW_LOCAL_SERVER = 2, FLOW_L
 
 struct xm_flow {
     struct xm_flow_key key;
+    uint8_t sock_known;       /* sock_sent/recv are the eBPF socket counts
+                                 (here: fills the key's alignment hole) */
     /* Table internals, next to the key so a lookup reads one cache line
      * (indices into the slab; 0 = nil). */
     uint32_t hash_;           /* low 32 bits of the seeded key hash */
@@ -102,10 +104,9 @@ struct xm_flow {
     uint8_t attribution;      /* process attribution confidence */
     uint16_t app_flags;       /* app-layer bits (dns/tls/http seen...) */
     uint32_t proc_id;         /* process table id, 0 = unattributed */
-    uint8_t sock_known;       /* sock_sent/recv are the eBPF socket counts */
+    uint32_t app_slot;        /* app-layer state slot, 0 = none */
     uint64_t sock_sent, sock_recv; /* payload bytes the owning socket sent /
                                       received (analysis/proc/proc_bpf.c) */
-    uint32_t app_slot;        /* app-layer state slot, 0 = none */
     uint64_t rule_fired;      /* rules engine: non-zero once a rule fired for
                                  this flow (bits in rules/engine.c mark_flow) */
     uint64_t acct_bytes[2];   /* pipeline: bytes already added to host totals */

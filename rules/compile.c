@@ -200,7 +200,7 @@ static int rp_check_node(struct rparse *p, struct rrule *r, const struct rnode *
     struct rules_set *s = p->set;
     uint32_t w = n->fref.window_s;
     if (w) {
-        int res = rwin_pick(w);
+        int res = rwin_pick_scope(w, r->scope);
         uint32_t len = w / rwin_res_s[res] + 1;
         if (len > s->ring_len[r->scope][res])
             s->ring_len[r->scope][res] = len;

@@ -3,13 +3,15 @@
  *
  * Per-key memory (all fixed, allocated with the table):
  *   header                      struct rkstate (~112 bytes)
- *   per used resolution r       16 + B * ring_len[r] bytes, B = 16 (bytes
+ *   per used resolution r       16 + B * ring_len[r] bytes (host+destination
+ *                               keys: coarse rings, rwin_pick_scope), B = 16 (bytes
  *                               out/in), or 32 when a rule of the scope
  *                               uses pkts_out, pkts_in or flows
  *   baseline 1h / 1d            24 + 4 * 48 / 24 + 4 * 28 bytes
- *   top-K (keyed scopes)        struct rtop: 5 flows, and 5 destinations
- *                               except for host+destination keys (their
- *                               one destination is the key)
+ *   top-K (keyed scopes)        struct rtop: 5 flows and 5 destinations
+ *                               (400 bytes); host+destination keys keep
+ *                               struct rtop_pair: 5 flows without their
+ *                               remote, which is the key's (120 bytes)
  *   distinct destinations       struct rdset (64 entries) when used
  */
 #ifndef RULES_ENGINE_H
@@ -68,8 +70,17 @@ struct rtop_flow {
  * out since its start (live flows included, refreshed on each of their
  * packets); a flow enters when its total passes the smallest entry's. */
 struct rtop { struct rtop_flow f[RTOP_K]; struct rtop_dst d[RTOP_K]; };
-/* Bytes of struct rtop kept without the destinations (d is last). */
-#define RTOP_FLOWS_ONLY offsetof(struct rtop, d)
+/* Host+destination keys (rlayout.top_dsts 0): only the top flows, and
+ * without their remote address, which is the key's (24 bytes a flow
+ * instead of 48); same ranking as struct rtop's flows. */
+struct rtop_pflow {
+    uint64_t flow_id;
+    uint64_t bytes;
+    uint32_t name_id;
+    uint16_t port;
+    uint8_t name_src, pad_;
+};
+struct rtop_pair { struct rtop_pflow f[RTOP_K]; };
 
 #define RDSET_N 64
 /* The 64 most recently contacted destinations (32-bit hash, last second
@@ -89,7 +100,7 @@ struct rkstate {
 struct rlayout {
     uint32_t len[RWIN_NRES];  /* ring length, 0 = not kept */
     uint32_t bsize;           /* bytes per bucket: RBUCKET_NARROW or _WIDE */
-    uint32_t top_dsts;        /* the top-K keeps destinations (rtop.d) */
+    uint32_t top_dsts;        /* top-K is struct rtop (1) or rtop_pair (0) */
     size_t off_ring[RWIN_NRES];
     size_t off_bl[2];         /* 0 = not kept */
     size_t off_top, off_dset;

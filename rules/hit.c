@@ -154,19 +154,35 @@ bool rules_hit_first_seen(const struct rules_hit *h, xm_time_t *first, uint32_t 
     return true;
 }
 
+/* A host+destination key's top flows: their remote is the key's. */
+static void top_of_pair(const struct rtop_pair *t, const struct xm_addr *remote,
+                        struct rules_hit_top *out)
+{
+    for (unsigned i = 0; i < RTOP_K; i++) {
+        out->f[i].flow_id = t->f[i].flow_id;
+        out->f[i].remote = t->f[i].bytes ? *remote : (struct xm_addr){0};
+        out->f[i].port = t->f[i].port;
+        out->f[i].bytes = t->f[i].bytes;
+        out->f[i].name_id = t->f[i].name_id;
+        out->f[i].name_src = t->f[i].name_src;
+    }
+}
+
 bool rules_hit_top(const struct rules_hit *h, struct rules_hit_top *out)
 {
     const struct rules_eval_ctx *ctx = h->ctx;
     if (ctx->scope == RULES_SCOPE_FLOW)
         return false;
     const struct rlayout *l = &h->eng->lay[ctx->scope];
-    const struct rtop *t = rk_payload(ctx->state, l->off_top);
     memset(out, 0, sizeof *out);
+    if (!l->top_dsts) {
+        top_of_pair(rk_payload(ctx->state, l->off_top), &ctx->key->remote, out);
+        return true;
+    }
+    const struct rtop *t = rk_payload(ctx->state, l->off_top);
     for (unsigned i = 0; i < RTOP_K; i++) {
-        if (l->top_dsts) {
-            out->d[i].a = t->d[i].a;
-            out->d[i].bytes = t->d[i].bytes;
-        }
+        out->d[i].a = t->d[i].a;
+        out->d[i].bytes = t->d[i].bytes;
         out->f[i].flow_id = t->f[i].flow_id;
         out->f[i].remote = t->f[i].remote;
         out->f[i].port = t->f[i].port;

@@ -14,16 +14,24 @@
 
 /* Bucket resolutions (seconds).  A window w uses the coarsest resolution
  * r that divides w with w/r >= RWIN_MIN_BUCKETS (else the finest that
- * divides w); the sum covers between w and w + r seconds of history. */
+ * divides w); the sum covers between w and w + r seconds of history.
+ * Host+destination keys (the most numerous keyed scope) use coarse rings:
+ * w/r >= RWIN_MIN_BUCKETS_PAIR, so r <= w/8 (8 h: 1 h buckets, not 5 min). */
 enum { RWIN_1S = 0, RWIN_10S, RWIN_1M, RWIN_5M, RWIN_1H, RWIN_NRES };
 #define RWIN_MIN_BUCKETS 12u
+#define RWIN_MIN_BUCKETS_PAIR 8u
 #define RWIN_MAX_BUCKETS 1024u
 #define RWIN_MIN_S 1u
 #define RWIN_MAX_S (7u * 86400u)
 extern const uint32_t rwin_res_s[RWIN_NRES];
 
-/* Returns the resolution index for window w (seconds) or -1. */
+/* Returns the resolution index for window w (seconds) or -1: rwin_pick
+ * with RWIN_MIN_BUCKETS (any scope: the window's validity), rwin_pick_scope
+ * with the scope's minimum (what compile.c allocates and metrics.c reads;
+ * both must agree, so both call this), rwin_pick_min with min_buckets. */
 int rwin_pick(uint32_t w);
+int rwin_pick_scope(uint32_t w, enum rules_scope s);
+int rwin_pick_min(uint32_t w, uint32_t min_buckets);
 
 /* Built-in metric ids (struct rules_field.metric). */
 enum rmetric {

@@ -17,18 +17,29 @@
 
 const uint32_t rwin_res_s[RWIN_NRES] = {1, 10, 60, 300, 3600};
 
-int rwin_pick(uint32_t w)
+int rwin_pick_min(uint32_t w, uint32_t min_buckets)
 {
     if (w < RWIN_MIN_S || w > RWIN_MAX_S)
         return -1;
     for (int r = RWIN_NRES - 1; r >= 0; r--)
-        if (w % rwin_res_s[r] == 0 && w / rwin_res_s[r] >= RWIN_MIN_BUCKETS &&
+        if (w % rwin_res_s[r] == 0 && w / rwin_res_s[r] >= min_buckets &&
             w / rwin_res_s[r] < RWIN_MAX_BUCKETS)
             return r;
     for (int r = 0; r < RWIN_NRES; r++)
         if (w % rwin_res_s[r] == 0 && w / rwin_res_s[r] < RWIN_MAX_BUCKETS)
             return r;
     return -1;
+}
+
+int rwin_pick(uint32_t w)
+{
+    return rwin_pick_min(w, RWIN_MIN_BUCKETS);
+}
+
+int rwin_pick_scope(uint32_t w, enum rules_scope s)
+{
+    return rwin_pick_min(w, s == RULES_SCOPE_HOSTDST ? RWIN_MIN_BUCKETS_PAIR
+                                                     : RWIN_MIN_BUCKETS);
 }
 
 /* ---- sides of a flow -------------------------------------------------- */
@@ -76,7 +87,7 @@ void reng_lay_build(struct rlayout *l, const struct rules_set *set, enum rules_s
         if (set->need_bl[s][b])
             l->off_bl[b] = lay_add(&l->size, sizeof(struct rbl) + bl_n[b] * sizeof(float));
     l->top_dsts = s != RULES_SCOPE_HOSTDST;
-    l->off_top = lay_add(&l->size, l->top_dsts ? sizeof(struct rtop) : RTOP_FLOWS_ONLY);
+    l->off_top = lay_add(&l->size, l->top_dsts ? sizeof(struct rtop) : sizeof(struct rtop_pair));
     if (set->need_dset[s])
         l->off_dset = lay_add(&l->size, sizeof(struct rdset));
 }
@@ -181,7 +192,7 @@ static double ring_min_rate(const struct rview *rv, uint32_t res, uint32_t w, in
 double reng_window_sum(const struct rules_engine *eng, const struct rkstate *k,
                        enum rules_scope s, int metric, uint32_t w, xm_time_t now)
 {
-    int res = rwin_pick(w);
+    int res = rwin_pick_scope(w, s);
     const struct rlayout *l = &eng->lay[s];
     if (res < 0 || !l->len[res])
         return 0;
@@ -309,6 +320,29 @@ static void top_flow_add(struct rtop *t, const struct xm_flow *f,
     t->f[min] = (struct rtop_flow){.flow_id = f->flow_id, .remote = *remote, .port = rport,
                                    .name_src = f->name_src, .name_id = f->name_id,
                                    .bytes = out};
+}
+
+/* The same for a host+destination key (every flow's remote is the key's). */
+static void top_pflow_add(struct rtop_pair *t, const struct xm_flow *f,
+                          const struct xm_addr *remote, uint16_t rport)
+{
+    uint64_t out = xm_addr_cmp(&f->cli, remote) == 0 ? f->bytes[1] : f->bytes[0];
+    unsigned min = 0;
+    for (unsigned i = 0; i < RTOP_K; i++) {
+        if (t->f[i].bytes && t->f[i].flow_id == f->flow_id) {
+            t->f[i].bytes = out;
+            t->f[i].name_id = f->name_id;
+            t->f[i].name_src = f->name_src;
+            return;
+        }
+        if (t->f[i].bytes < t->f[min].bytes)
+            min = i;
+    }
+    if (out <= t->f[min].bytes)
+        return;
+    t->f[min] = (struct rtop_pflow){.flow_id = f->flow_id, .port = rport,
+                                    .name_src = f->name_src, .name_id = f->name_id,
+                                    .bytes = out};
 }
 
 static void dset_add(struct rdset *d, const struct xm_addr *a, int64_t now_s)
@@ -543,10 +577,13 @@ void reng_account(const struct rlayout *l, struct rkstate *k, const struct pkt_i
             bl_add(rk_payload(k, l->off_bl[b]), b, pi->now_s, pi->out ? pi->bytes : 0);
     if (!pi->out)
         return;
-    struct rtop *t = rk_payload(k, l->off_top);
-    if (l->top_dsts)
+    if (l->top_dsts) {
+        struct rtop *t = rk_payload(k, l->off_top);
         top_dst_add(t, &pi->remote, pi->bytes);
-    top_flow_add(t, pi->f, &pi->remote, pi->rport);
+        top_flow_add(t, pi->f, &pi->remote, pi->rport);
+    } else {
+        top_pflow_add(rk_payload(k, l->off_top), pi->f, &pi->remote, pi->rport);
+    }
     if (l->off_dset)
         dset_add(rk_payload(k, l->off_dset), &pi->remote, pi->now_s);
 }
@@ -586,9 +623,9 @@ void reng_key_migrate(struct rkstate *dk, const struct rlayout *dl,
     for (int b = 0; b < 2; b++)
         if (dl->off_bl[b] && sl->off_bl[b])
             memcpy(rk_payload(dk, dl->off_bl[b]), rk_payload(sk, sl->off_bl[b]), bl_sz[b]);
-    bool dsts = dl->top_dsts && sl->top_dsts;
-    memcpy(rk_payload(dk, dl->off_top), rk_payload(sk, sl->off_top),
-           dsts ? sizeof(struct rtop) : RTOP_FLOWS_ONLY);
+    if (dl->top_dsts == sl->top_dsts)   /* same scope: always */
+        memcpy(rk_payload(dk, dl->off_top), rk_payload(sk, sl->off_top),
+               dl->top_dsts ? sizeof(struct rtop) : sizeof(struct rtop_pair));
     if (dl->off_dset && sl->off_dset)
         memcpy(rk_payload(dk, dl->off_dset), rk_payload(sk, sl->off_dset),
                sizeof(struct rdset));

@@ -40,11 +40,18 @@ static bool st_keep(const struct rtab *t, const uint8_t *e, bool supp)
 /* Top flows remember their flow's name as an id of this run's names
  * table, which is not saved: after a restart the id would name nothing or
  * another name, so a restored top flow is unnamed. */
-static void st_forget_names(struct rtop *top)
+static void st_forget_names(const struct rlayout *lay, void *top)
 {
+    struct rtop *t = top;
+    struct rtop_pair *p = top;
     for (int i = 0; i < RTOP_K; i++) {
-        top->f[i].name_id = 0;
-        top->f[i].name_src = 0;
+        if (lay->top_dsts) {
+            t->f[i].name_id = 0;
+            t->f[i].name_src = 0;
+        } else {
+            p->f[i].name_id = 0;
+            p->f[i].name_src = 0;
+        }
     }
 }
 
@@ -59,7 +66,7 @@ static void st_save_tab(struct xm_state_w *w, const struct rtab *t, const char *
             continue;
         memcpy(copy, e, t->esize);
         if (lay && lay->off_top)
-            st_forget_names(rk_payload((const struct rkstate *)copy, lay->off_top));
+            st_forget_names(lay, rk_payload((const struct rkstate *)copy, lay->off_top));
         xm_state_line(w, "%s %s", tag, xm_state_hex(copy + ST_HDR, t->esize - ST_HDR, hex));
     }
 }
@@ -146,7 +153,7 @@ static int st_put(struct st_load *l, struct rtab *t, const char *hex,
         return 0;
     memcpy(e + ST_HDR + t->klen, l->buf + ST_HDR + t->klen, n - t->klen);
     if (lay && lay->off_top)
-        st_forget_names(rk_payload((const struct rkstate *)e, lay->off_top));
+        st_forget_names(lay, rk_payload((const struct rkstate *)e, lay->off_top));
     return 0;
 }
 

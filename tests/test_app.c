@@ -11,6 +11,7 @@
 #include "app_build.h"
 #include "xm_app.h"
 #include "xm_test.h"
+#include "../analysis/app/app_int.h"
 
 static struct app_ctx *a;
 static uint64_t next_flow_id = 100;
@@ -410,6 +411,39 @@ static void test_release(void)
     CHECK_EQ_U64(app_stats(a)->records_full, 0);
 }
 
+/* Records are handed out lazily: released ones first, then never-used
+ * slots in index order (the pool's pages are touched only as records
+ * are needed); a full pool counts records_full; a released record is
+ * reused. */
+static void test_record_slots(void)
+{
+    struct app_limits l;
+    app_limits_default(&l);
+    l.max_records = 3;
+    l.reasm_slots = 1;
+    struct app_ctx *c = app_new(&l, 7);
+    CHECK(c != NULL);
+    if (!c)
+        return;
+    struct xm_flow f[4];
+    for (int i = 0; i < 4; i++)
+        flow_init(&f[i], "10.0.0.1", "192.0.2.1", (uint16_t)(1000 + i), 443, 6);
+    for (int i = 0; i < 3; i++) {
+        CHECK(app_rec_new(c, &f[i]) != NULL);
+        CHECK_EQ_U64(f[i].app_slot, (uint64_t)i + 1);
+    }
+    CHECK(app_rec_new(c, &f[0]) == app_rec_get(c, &f[0]));   /* same flow: same record */
+    CHECK(app_rec_new(c, &f[3]) == NULL);
+    CHECK_EQ_U64(app_stats(c)->records_full, 1);
+    CHECK_EQ_U64(app_stats(c)->records_used, 3);
+    app_on_flow_end(c, &f[1]);
+    app_release_deferred(c);
+    CHECK_EQ_U64(app_stats(c)->records_used, 2);
+    CHECK(app_rec_new(c, &f[3]) != NULL);
+    CHECK_EQ_U64(f[3].app_slot, 2);
+    app_free(c);
+}
+
 int main(void)
 {
     struct app_limits l;
@@ -427,6 +461,7 @@ int main(void)
     test_dns_ports();
     test_dns_tcp();
     test_release();
+    test_record_slots();
     app_free(a);
     return xm_test_result();
 }

@@ -6,6 +6,7 @@
  */
 #include "xm_test.h"
 #include "rules_synth.h"
+#include "../rules/internal.h"
 
 #define T0 XM_SEC(1700006400)   /* 2023-11-15T00:00:00Z */
 
@@ -119,24 +120,40 @@ static void test_host_top(void)
     synth_free(&s);
 }
 
-/* Top-5 flows: newcomers replace the smallest entry and count exactly. */
-static void test_top_replace(void)
+/* Top-5 flows: newcomers replace the smallest entry and count exactly;
+ * host keys (struct rtop) and host+destination keys (struct rtop_pair,
+ * whose flows take the key's remote) alike. */
+static void top_replace(const char *scope)
 {
     struct synth s;
-    start(&s, "rule 8 \"host\" { scope host when bytes_out[10m] > 27MB severity low }", NULL);
+    char text[160];
+    snprintf(text, sizeof text,
+             "rule 8 \"top\" { scope %s when bytes_out[10m] > 27MB severity low }", scope);
+    start(&s, text, NULL);
     for (int i = 0; i < 7; i++) {
-        synth_flow(&s, i, "10.0.0.5", "203.0.113.9", 443, 0);
+        synth_flow(&s, i, "10.0.0.5", "203.0.113.9", (uint16_t)(1000 + i), 0);
         synth_send(&s, i, T0 + XM_SEC(2 * i), 0, 1000000 * (uint64_t)(i + 1));
     }
     CHECK_EQ_U64(s.n_alerts, 1);
     if (s.n_alerts == 1) {
         json_t *tf = json_object_get(json_object_get(s.alerts[0], "exfil"), "top_flows");
         CHECK_EQ_U64(json_array_size(tf), 5);
-        for (size_t i = 0; i < json_array_size(tf); i++)
-            CHECK_EQ_U64(json_integer_value(json_object_get(json_array_get(tf, i),
-                                                            "bytes_out")), 1000000 * (7 - i));
+        for (size_t i = 0; i < json_array_size(tf); i++) {
+            json_t *e = json_array_get(tf, i);
+            CHECK_EQ_U64(json_integer_value(json_object_get(e, "bytes_out")),
+                         1000000 * (7 - i));
+            CHECK_EQ_U64(json_integer_value(json_object_get(e, "dest_port")), 1006 - i);
+            CHECK(strcmp(json_string_value(json_object_get(e, "dest_ip")),
+                         "203.0.113.9") == 0);
+        }
     }
     synth_free(&s);
+}
+
+static void test_top_replace(void)
+{
+    top_replace("host");
+    top_replace("host, destination");
 }
 
 /* A 10 s window with 1 s buckets: the sum covers 10 to 11 s. */
@@ -156,6 +173,40 @@ static void test_window_bounds(void)
     synth_finish(&s);
     CHECK_EQ_U64(s.n_alerts, 0);
     synth_free(&s);
+}
+
+/* 8 h window: host+destination keys keep 1 h buckets (coarse rings),
+ * host keys 5 min buckets.  1 MB at 0:30 and 1 MB at 8:50: the pair's
+ * sum (hour buckets 0..8) covers both, the host's (5 min buckets from
+ * 0:50) only the second; at 9:00 the pair's first hour is out too. */
+static size_t pair_8h(const char *scope, xm_time_t second)
+{
+    char text[160];
+    snprintf(text, sizeof text,
+             "rule 1 \"w\" { scope %s when bytes_out[8h] >= 2MB severity low }", scope);
+    struct synth s;
+    start(&s, text, NULL);
+    synth_flow(&s, 0, "10.0.0.5", "203.0.113.9", 443, 0);
+    synth_send(&s, 0, T0 + XM_SEC(30 * 60), 0, 1000000);
+    synth_send(&s, 0, second, 0, 1000000);
+    synth_finish(&s);
+    size_t n = s.n_alerts;
+    synth_free(&s);
+    return n;
+}
+
+static void test_pair_coarse_ring(void)
+{
+    CHECK_EQ_U64(pair_8h("host, destination", T0 + XM_SEC(8 * 3600 + 50 * 60)), 1);
+    CHECK_EQ_U64(pair_8h("host, destination", T0 + XM_SEC(9 * 3600)), 0);
+    CHECK_EQ_U64(pair_8h("host", T0 + XM_SEC(8 * 3600 + 50 * 60)), 0);
+    CHECK_EQ_U64(pair_8h("host", T0 + XM_SEC(8 * 3600 + 25 * 60)), 1);
+    /* Which resolution each scope picks (internal.h). */
+    CHECK_EQ_U64(rwin_pick_scope(8 * 3600, RULES_SCOPE_HOSTDST), RWIN_1H);
+    CHECK_EQ_U64(rwin_pick_scope(8 * 3600, RULES_SCOPE_HOST), RWIN_5M);
+    CHECK_EQ_U64(rwin_pick_scope(3600, RULES_SCOPE_HOSTDST), RWIN_5M);
+    CHECK_EQ_U64(rwin_pick_scope(30 * 60, RULES_SCOPE_HOSTDST), RWIN_1M);
+    CHECK(rwin_pick_scope(1025, RULES_SCOPE_HOSTDST) < 0);
 }
 
 static void test_swap(void)
@@ -380,6 +431,7 @@ int main(void)
     test_host_top();
     test_top_replace();
     test_window_bounds();
+    test_pair_coarse_ring();
     test_swap();
     test_caps();
     test_first_seen_eviction();

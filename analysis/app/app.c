@@ -49,10 +49,6 @@ struct app_ctx *app_new(const struct app_limits *l, uint64_t seed)
         app_free(a);
         return NULL;
     }
-    for (uint32_t i = l->max_records; i >= 1; i--) {
-        a->rec[i].next_free = a->free_rec;
-        a->free_rec = i;
-    }
     return a;
 }
 
@@ -84,13 +80,19 @@ struct app_rec *app_rec_new(struct app_ctx *a, struct xm_flow *f)
     struct app_rec *r = app_rec_get(a, f);
     if (r)
         return r;
+    /* Released records first, then never-used ones in index order, so
+     * the calloc'd array's pages are touched only as records are needed
+     * (16,384 records are 20 MiB). */
     uint32_t id = a->free_rec;
+    if (id)
+        a->free_rec = a->rec[id].next_free;
+    else if (a->fresh_rec < a->lim.max_records)
+        id = ++a->fresh_rec;
     if (!id) {
         a->st.records_full++;
         return NULL;
     }
     r = &a->rec[id];
-    a->free_rec = r->next_free;
     memset(r, 0, sizeof *r);
     r->in_use = true;
     r->owner = f;

@@ -117,6 +117,7 @@ struct app_ctx {
     const struct lists_list *ech_fronts;   /* known ECH public names, borrowed */
     struct app_rec *rec;             /* [1..max_records] */
     uint32_t free_rec, deferred_rec;
+    uint32_t fresh_rec;          /* records 1..fresh_rec were ever handed out */
     bool dns_q_valid;
     struct app_dns_query dns_q;
     const struct xm_flow *dns_q_flow;  /* the flow dns_q came from */
