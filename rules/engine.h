@@ -175,6 +175,8 @@ bool reng_lay_equal(const struct rlayout *a, const struct rlayout *b);
 int64_t reng_sec_of(xm_time_t t);
 /* Counts the packet into k's rings, baselines, top-K and destinations. */
 void reng_account(const struct rlayout *l, struct rkstate *k, const struct pkt_info *pi);
+/* Prefetches the lines reng_account() writes for a packet at now_s. */
+void reng_prefetch(const struct rlayout *l, const struct rkstate *k, int64_t now_s);
 /* Records the (local, remote) pair's first sighting and the remote's
  * prevalence. */
 /* The engine's first packet time (dst.first_seen_site_age counts from

@@ -588,6 +588,29 @@ void reng_account(const struct rlayout *l, struct rkstate *k, const struct pkt_i
         dset_add(rk_payload(k, l->off_dset), &pi->remote, pi->now_s);
 }
 
+/* The lines reng_account() will write for a packet at second now_s:
+ * header, each ring's head and current bucket, baseline heads, top-K.
+ * Read-only (addresses only). */
+void reng_prefetch(const struct rlayout *l, const struct rkstate *k, int64_t now_s)
+{
+    const uint8_t *p = (const uint8_t *)k;
+    __builtin_prefetch(p, 1);
+    __builtin_prefetch(p + 64, 1);
+    for (int r = 0; r < RWIN_NRES; r++) {
+        if (!l->len[r])
+            continue;
+        struct rview v = ring_view(l, k, r);
+        __builtin_prefetch(v.r, 1);
+        __builtin_prefetch(ring_at(&v, now_s / rwin_res_s[r]), 1);
+    }
+    for (int b = 0; b < 2; b++)
+        if (l->off_bl[b])
+            __builtin_prefetch(p + l->off_bl[b], 1);
+    size_t top = l->top_dsts ? sizeof(struct rtop) : RTOP_FLOWS_ONLY;
+    for (size_t o = 0; o < top; o += 64)
+        __builtin_prefetch(p + l->off_top + o, 1);
+}
+
 /* ---- swap ------------------------------------------------------------------------- */
 
 /* Copies the most recent buckets of one ring into another of any length
