@@ -225,7 +225,8 @@ static void eval_key(struct rules_engine *eng, enum rules_scope sc, struct rksta
         size_t ri = set->by_scope[sc][i];
         struct rtrace tr;
         tr.n = 0;
-        if (rnode_eval(set->rules[ri].cond, &ctx, &tr))
+        if (rnode_guards_hold(&set->rules[ri], &ctx) &&
+            rnode_eval(set->rules[ri].cond, &ctx, &tr))
             rule_fire(eng, ri, &ctx, &tr);
     }
 }
