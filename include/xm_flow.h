@@ -170,6 +170,10 @@ struct xm_flow *flow_update(struct flow_table *ft, const struct xm_pkt *p,
  */
 uint32_t flow_hash(const struct flow_table *ft, const struct xm_pkt *p);
 void flow_prefetch(const struct flow_table *ft, uint32_t h, int stage);
+/* The first flow of h's chain with hash h (its slot prefetched by
+ * flow_prefetch(ft, h, 1) earlier), or NULL: a guess for prefetching the
+ * state the flow points at, never a lookup (keys are not compared). */
+const struct xm_flow *flow_peek(const struct flow_table *ft, uint32_t h);
 
 /* Ends idle flows and emits interim records due at packet time `now`. */
 void flow_expire(struct flow_table *ft, xm_time_t now);

@@ -326,6 +326,12 @@ int rules_engine_swap(struct rules_engine *eng, struct rules_set *newset);
  * packet time each. */
 void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p,
                      struct xm_flow *f, int dir);
+/* A few packets before rules_on_packet() for flow f at packet time ts:
+ * prefetches the cache lines of f's cached host, host+destination and
+ * flow keys that the packet will update (header, current window buckets,
+ * baselines, top-K).  Reads only f and the engine's layout; changes
+ * nothing, so a wrong guess of f costs only memory traffic. */
+void rules_prefetch(const struct rules_engine *eng, const struct xm_flow *f, xm_time_t ts);
 /* Flow end and interim records: evaluates flow-scope rules one last time
  * (not for FLOW_END_ACTIVE: that is an ordinary evaluation). */
 void rules_on_flow_end(struct rules_engine *eng, struct xm_flow *f,

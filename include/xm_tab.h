@@ -85,6 +85,9 @@ void xm_tab_remove(struct xm_tab *t, void *e);
  * out of range or not in use). */
 uint32_t xm_tab_index(const struct xm_tab *t, const void *e);
 void *xm_tab_at(const struct xm_tab *t, uint32_t i);
+/* The address of slot i without reading it (for prefetching), or NULL
+ * when i was never handed out; the entry may be free or reused. */
+const void *xm_tab_addr(const struct xm_tab *t, uint32_t i);
 /* A cached reference to an entry: slot and generation (0 = none). */
 struct xm_tab_ref { uint32_t slot, gen; };
 

@@ -73,6 +73,26 @@ uint64_t xm_hash_random_seed(void)
     return s;
 }
 
+/* "YYYY-MM-DDTHH:MM:SS" of second sec into base (24 bytes); false when it
+ * does not fit.  The last second is cached per thread: records and
+ * alerts format many times within one second. */
+static bool time_iso_base(time_t sec, char *base)
+{
+    static _Thread_local time_t c_sec;
+    static _Thread_local bool c_ok;
+    static _Thread_local char c_base[24];
+    if (!c_ok || c_sec != sec) {
+        struct tm tm;
+        c_ok = false;
+        if (!gmtime_r(&sec, &tm) || strftime(c_base, sizeof c_base, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+            return false;
+        c_sec = sec;
+        c_ok = true;
+    }
+    memcpy(base, c_base, sizeof c_base);
+    return true;
+}
+
 const char *xm_time_iso(xm_time_t t, char *buf, size_t len)
 {
     time_t sec = (time_t)(t / XM_USEC_PER_SEC);
@@ -81,10 +101,19 @@ const char *xm_time_iso(xm_time_t t, char *buf, size_t len)
         usec += 1000000;
         sec -= 1;
     }
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    char base[24];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, len, "%s.%06ld+0000", base, usec);
+    char base[24], out[48];
+    if (!time_iso_base(sec, base))
+        base[0] = 0;
+    size_t n = strlen(base);
+    out[n] = '.';
+    for (int i = 6; i >= 1; i--, usec /= 10)
+        out[n + (size_t)i] = (char)('0' + usec % 10);
+    memcpy(out, base, n);
+    memcpy(out + n + 7, "+0000", 6);
+    if (len) {
+        size_t m = n + 12 < len - 1 ? n + 12 : len - 1;   /* as snprintf truncates */
+        memcpy(buf, out, m);
+        buf[m] = 0;
+    }
     return buf;
 }

@@ -268,6 +268,13 @@ void *xm_tab_at(const struct xm_tab *t, uint32_t i)
     return tab_at(t, i);
 }
 
+const void *xm_tab_addr(const struct xm_tab *t, uint32_t i)
+{
+    if (!t->slab || i == 0 || i >= t->fresh)
+        return NULL;
+    return tab_at(t, i);
+}
+
 uint32_t xm_tab_gen(const void *e)
 {
     return ((const struct xm_tab_hdr *)e)->used;

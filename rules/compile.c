@@ -446,8 +446,10 @@ static int rset_index(struct rules_set *s)
     struct rvs *u = calloc(1, sizeof *u);
     if (!u)
         return -1;
-    for (size_t i = 0; i < s->n; i++)
+    for (size_t i = 0; i < s->n; i++) {
         rvs_walk(u, s->rules[i].cond);
+        rnode_pick_guards(&s->rules[i]);
+    }
     s->n_vslots = u->n;
     free(u);
     for (int sc = 0; sc < RULES_SCOPE_MAX; sc++) {

@@ -225,7 +225,8 @@ static void eval_key(struct rules_engine *eng, enum rules_scope sc, struct rksta
         size_t ri = set->by_scope[sc][i];
         struct rtrace tr;
         tr.n = 0;
-        if (rnode_eval(set->rules[ri].cond, &ctx, &tr))
+        if (rnode_guards_hold(&set->rules[ri], &ctx) &&
+            rnode_eval(set->rules[ri].cond, &ctx, &tr))
             rule_fire(eng, ri, &ctx, &tr);
     }
 }
@@ -344,6 +345,22 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p, struct xm
             maybe_eval(eng, RULES_SCOPE_FLOW, k, f, now);
     }
     eng->cur_flow = NULL;
+}
+
+void rules_prefetch(const struct rules_engine *eng, const struct xm_flow *f, xm_time_t ts)
+{
+    static const enum rules_scope sc[3] = {RULES_SCOPE_HOST, RULES_SCOPE_HOSTDST,
+                                           RULES_SCOPE_FLOW};
+    int64_t now_s = reng_sec_of(ts);
+    for (int i = 0; i < 3; i++) {
+        if (!eng->set->n_scope[sc[i]])
+            continue;
+        const struct rkstate *k = xm_tab_addr(&eng->keys[sc[i]], f->rules_ref[i].slot);
+        if (k && sc[i] == RULES_SCOPE_FLOW)
+            __builtin_prefetch(k, 1);
+        else if (k)
+            reng_prefetch(&eng->lay[sc[i]], k, now_s);
+    }
 }
 
 /* Drops the flow's eval state and the suppression state of its rules.

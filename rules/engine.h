@@ -93,7 +93,13 @@ struct rkstate {
     xm_time_t created, last_update, last_eval;
     uint8_t remote_home;      /* HOSTDST: the remote end is local too */
     uint8_t dirty;            /* counted since its last evaluation */
-    uint8_t pad_[6];
+    /* IP bytes out counted into this key since it was created,
+     * out_hi << 32 | out_lo, saturating at RK_OUT_UNKNOWN (also set when
+     * the rings came from elsewhere: a state file).  Every window bucket
+     * holds at most this much, so it bounds every windowed byte or rate
+     * value from above (reng_upper). */
+    uint16_t out_hi;
+    uint32_t out_lo;
     /* payload at the offsets of struct rlayout */
 };
 
@@ -175,6 +181,14 @@ bool reng_lay_equal(const struct rlayout *a, const struct rlayout *b);
 int64_t reng_sec_of(xm_time_t t);
 /* Counts the packet into k's rings, baselines, top-K and destinations. */
 void reng_account(const struct rlayout *l, struct rkstate *k, const struct pkt_info *pi);
+#define RK_OUT_UNKNOWN ((UINT64_C(1) << 48) - 1)
+uint64_t reng_out_total(const struct rkstate *k);
+void reng_out_set(struct rkstate *k, uint64_t v);
+/* Raises k's byte total to at least what each of its rings holds (keys
+ * whose rings were filled from elsewhere: a state file). */
+void reng_out_cover(const struct rlayout *l, struct rkstate *k);
+/* Prefetches the lines reng_account() writes for a packet at now_s. */
+void reng_prefetch(const struct rlayout *l, const struct rkstate *k, int64_t now_s);
 /* Records the (local, remote) pair's first sighting and the remote's
  * prevalence. */
 /* The engine's first packet time (dst.first_seen_site_age counts from

@@ -85,10 +85,28 @@ static int leaf_value(const struct rnode *n, const struct rules_eval_ctx *ctx,
     return rc;
 }
 
+/* True when "field > t" / "field >= t" is false whatever the field's
+ * value: the engine's upper bound of a built-in windowed volume is at or
+ * below t (the key never sent that much).  Saves reading the windows;
+ * the outcome is the same (a false leaf leaves nothing in the trace). */
+static bool leaf_bounded_false(const struct rnode *n, const struct rules_eval_ctx *ctx)
+{
+    if (n->op != RN_CMP || n->field->get != reng_get ||
+        (n->cmp != LEX_GT && n->cmp != LEX_GE))
+        return false;
+    const struct rules_memo *m = ctx->memo;
+    if (m && n->vslot && m->e[n->vslot - 1].epoch == m->epoch)
+        return false;               /* the value is at hand */
+    double ub = reng_upper(ctx, &n->fref);
+    return n->cmp == LEX_GT ? ub <= n->lit.num : ub < n->lit.num;
+}
+
 static bool eval_leaf(const struct rnode *n, const struct rules_eval_ctx *ctx,
                       struct rtrace *tr)
 {
     union rules_value v;
+    if (leaf_bounded_false(n, ctx))
+        return false;
     if (leaf_value(n, ctx, &v) != 0)
         return false;
     bool r;
@@ -138,4 +156,46 @@ bool rnode_eval(const struct rnode *n, const struct rules_eval_ctx *ctx, struct 
     if (!r && tr)
         tr->n = mark;
     return r;
+}
+
+/* ---- guards ---------------------------------------------------------------- */
+
+/* How good a guard leaf n is (0 = not one): a built-in volume, duration
+ * or rate threshold ("flow.bytes_out > 16KB", "bytes_out[1h] > 500MB")
+ * is usually false and costs a memo slot; a plain built-in number
+ * ("flow.ratio > 1") less often; a positive boolean only as the first
+ * conjunct (first = true), which the full evaluation reads first anyway:
+ * a provider's getter is never called where it was not before. */
+static int guard_rank(const struct rnode *n, bool first)
+{
+    if (n->op == RN_BOOL)
+        return first ? 2 : 0;
+    if (n->op != RN_CMP || (n->cmp != LEX_GT && n->cmp != LEX_GE) || !n->vslot ||
+        (n->field->get != reng_get && !first) || !(n->lit.num > 0))
+        return 0;
+    switch (n->field->type) {
+    case RULES_T_BYTES: case RULES_T_DURATION: case RULES_T_RATE: return 3;
+    case RULES_T_NUM: return 1;
+    default: return 0;
+    }
+}
+
+void rnode_pick_guards(struct rrule *r)
+{
+    const struct rnode *c = r->cond;
+    r->n_guard = 0;
+    if (!c || c->op != RN_AND)
+        return;
+    for (int want = 3; want >= 1 && r->n_guard < 2; want--)
+        for (size_t i = 0; i < c->nkid && r->n_guard < 2; i++)
+            if (guard_rank(c->kid[i], i == 0) == want)
+                r->guard[r->n_guard++] = c->kid[i];
+}
+
+bool rnode_guards_hold(const struct rrule *r, const struct rules_eval_ctx *ctx)
+{
+    for (uint8_t i = 0; i < r->n_guard; i++)
+        if (!eval_leaf(r->guard[i], ctx, NULL))
+            return false;
+    return true;
 }

@@ -112,6 +112,11 @@ struct rrule {
     uint32_t window_s;        /* largest window in the condition */
     char *file;
     int line;
+    /* Conjuncts of a top-level `and` that are cheap to read and usually
+     * false (rnode_pick_guards): when one is false the rule is, so the
+     * engine skips the full evaluation.  Borrowed from cond. */
+    const struct rnode *guard[2];
+    uint8_t n_guard;
 };
 
 struct rules_set {
@@ -151,6 +156,13 @@ struct rtrace { struct rtrace_item it[RTRACE_MAX]; size_t n; };
 /* Evaluates a condition; records true comparisons in tr (may be NULL). */
 bool rnode_eval(const struct rnode *n, const struct rules_eval_ctx *ctx,
                 struct rtrace *tr);
+/* Picks r->guard (at compile time) and tests them: false when a guard
+ * is false, i.e. the condition is false whatever its other terms; true
+ * says nothing.  Guards are built-in numeric thresholds (pure reads of
+ * the engine's state) and a first conjunct, which a full evaluation
+ * reads anyway, so testing them first changes no outcome. */
+void rnode_pick_guards(struct rrule *r);
+bool rnode_guards_hold(const struct rrule *r, const struct rules_eval_ctx *ctx);
 bool rlist_contains(const struct rlist *l, enum rules_type t,
                     const union rules_value *v);
 void rnode_free(struct rnode *n);
@@ -159,6 +171,10 @@ void rlist_free(struct rlist *l);
 /* The built-in getter (engine.c); metric from rules_fref.metric. */
 int reng_get(const struct rules_eval_ctx *ctx, const void *arg,
              union rules_value *out);
+/* An upper bound of what reng_get() would return for fr in this
+ * evaluation, without reading the windows (INFINITY: no bound known):
+ * a comparison "field > t" with bound <= t is false. */
+double reng_upper(const struct rules_eval_ctx *ctx, const struct rules_fref *fr);
 const char *rtype_name(enum rules_type t);
 const char *rsev_name(int sev);
 /* Formats seconds as the shortest exact duration ("90s", "1h", "7d"). */

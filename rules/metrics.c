@@ -529,6 +529,25 @@ static int get_dest(const struct rules_eval_ctx *ctx, int metric, union rules_va
     return 0;
 }
 
+double reng_upper(const struct rules_eval_ctx *ctx, const struct rules_fref *fr)
+{
+    const struct rkstate *k = ctx->state;
+    int m = fr->metric;
+    if (!k || ctx->scope == RULES_SCOPE_FLOW ||
+        (m != RM_BYTES_OUT && m != RM_RATE_OUT && m != RM_RATE_OUT_MIN))
+        return INFINITY;
+    uint64_t t = reng_out_total(k);
+    if (t == RK_OUT_UNKNOWN)
+        return INFINITY;
+    /* The same double operations as the getters, on a sum no smaller. */
+    if (m == RM_BYTES_OUT)
+        return (double)t;
+    if (m == RM_RATE_OUT)
+        return (double)t * 8.0 / fr->window_s;
+    int res = rwin_pick_scope(fr->window_s, ctx->scope);   /* as reng_window_sum */
+    return res < 0 ? 0 : (double)t * 8.0 / rwin_res_s[res];
+}
+
 int reng_get(const struct rules_eval_ctx *ctx, const void *arg, union rules_value *out)
 {
     const struct rules_fref *fr = arg;
@@ -569,9 +588,43 @@ static void account_rings(const struct rlayout *l, struct rkstate *k, const stru
     }
 }
 
+uint64_t reng_out_total(const struct rkstate *k)
+{
+    return (uint64_t)k->out_hi << 32 | k->out_lo;
+}
+
+void reng_out_set(struct rkstate *k, uint64_t v)
+{
+    v = v < RK_OUT_UNKNOWN ? v : RK_OUT_UNKNOWN;
+    k->out_hi = (uint16_t)(v >> 32);
+    k->out_lo = (uint32_t)v;
+}
+
+void reng_out_cover(const struct rlayout *l, struct rkstate *k)
+{
+    uint64_t t = reng_out_total(k);
+    for (int r = 0; r < RWIN_NRES; r++) {
+        if (!l->len[r])
+            continue;
+        struct rview v = ring_view(l, k, r);
+        uint64_t sum = 0;
+        for (uint32_t i = 0; i < v.len; i++) {
+            uint64_t bo = ring_at(&v, i)->bo;
+            sum = bo < RK_OUT_UNKNOWN - sum ? sum + bo : RK_OUT_UNKNOWN;
+        }
+        t = sum > t ? sum : t;
+    }
+    reng_out_set(k, t);
+}
+
 void reng_account(const struct rlayout *l, struct rkstate *k, const struct pkt_info *pi)
 {
     account_rings(l, k, pi);
+    if (pi->out) {
+        uint64_t t = reng_out_total(k);
+        if (t != RK_OUT_UNKNOWN)
+            reng_out_set(k, pi->bytes < RK_OUT_UNKNOWN - t ? t + pi->bytes : RK_OUT_UNKNOWN);
+    }
     for (int b = 0; b < 2; b++)
         if (l->off_bl[b])
             bl_add(rk_payload(k, l->off_bl[b]), b, pi->now_s, pi->out ? pi->bytes : 0);
@@ -586,6 +639,29 @@ void reng_account(const struct rlayout *l, struct rkstate *k, const struct pkt_i
     }
     if (l->off_dset)
         dset_add(rk_payload(k, l->off_dset), &pi->remote, pi->now_s);
+}
+
+/* The lines reng_account() will write for a packet at second now_s:
+ * header, each ring's head and current bucket, baseline heads, top-K.
+ * Read-only (addresses only). */
+void reng_prefetch(const struct rlayout *l, const struct rkstate *k, int64_t now_s)
+{
+    const uint8_t *p = (const uint8_t *)k;
+    __builtin_prefetch(p, 1);
+    __builtin_prefetch(p + 64, 1);
+    for (int r = 0; r < RWIN_NRES; r++) {
+        if (!l->len[r])
+            continue;
+        struct rview v = ring_view(l, k, r);
+        __builtin_prefetch(v.r, 1);
+        __builtin_prefetch(ring_at(&v, now_s / rwin_res_s[r]), 1);
+    }
+    for (int b = 0; b < 2; b++)
+        if (l->off_bl[b])
+            __builtin_prefetch(p + l->off_bl[b], 1);
+    size_t top = l->top_dsts ? sizeof(struct rtop) : sizeof(struct rtop_pair);
+    for (size_t o = 0; o < top; o += 64)
+        __builtin_prefetch(p + l->off_top + o, 1);
 }
 
 /* ---- swap ------------------------------------------------------------------------- */
@@ -612,6 +688,7 @@ void reng_key_migrate(struct rkstate *dk, const struct rlayout *dl,
     dk->last_update = sk->last_update;
     dk->last_eval = sk->last_eval;
     dk->remote_home = sk->remote_home;
+    reng_out_set(dk, reng_out_total(sk));
     for (int r = 0; r < RWIN_NRES; r++) {
         if (!dl->len[r] || !sl->len[r])
             continue;

@@ -154,6 +154,11 @@ static int st_put(struct st_load *l, struct rtab *t, const char *hex,
     memcpy(e + ST_HDR + t->klen, l->buf + ST_HDR + t->klen, n - t->klen);
     if (lay && lay->off_top)
         st_forget_names(lay, rk_payload((const struct rkstate *)e, lay->off_top));
+    /* A file of a version that kept no byte total has 0 there: raise it
+     * to what the rings hold (a no-op for our own files, so a load and
+     * save round trip stays byte-identical). */
+    if (lay)
+        reng_out_cover(lay, (struct rkstate *)(void *)e);
     return 0;
 }
 

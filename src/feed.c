@@ -2,13 +2,14 @@
  * feed.c - hands a reader batch (include/xm_reader.h) to the pipeline
  * (see include/xm_feed.h), prefetching ahead: the descriptor and flow
  * bucket FEED_FAR entries ahead, the flow slot and payload FEED_NEAR
- * ahead, so the cache misses of the next packets overlap the work on
+ * ahead, the rule keys the flow points at FEED_RULE ahead, so the cache misses of the next packets overlap the work on
  * this one.  Entries are fed strictly in order.
  */
 #include "xm_feed.h"
 
 #define FEED_FAR 8      /* entries ahead: descriptor read, bucket prefetch */
 #define FEED_NEAR 4     /* entries ahead: slot and payload prefetch */
+#define FEED_RULE 2     /* entries ahead: the flow's rule keys (slot read) */
 
 /* Stage 0 for entry i: hash its flow key, prefetch the bucket. */
 static void feed_far(const struct xm_pipeline *pl, struct rdr_batch *b, uint32_t i)
@@ -32,6 +33,14 @@ static void feed_near(const struct xm_pipeline *pl, const struct rdr_batch *b, u
         __builtin_prefetch(d->pkt.l4_payload);
 }
 
+/* Stage 2 for entry i: the rule-key lines its flow points at. */
+static void feed_rule(const struct xm_pipeline *pl, const struct rdr_batch *b, uint32_t i)
+{
+    const struct rdr_pkt *d = &b->d[i];
+    if (d->fh)
+        pipe_prefetch_rules(pl, d->fh, d->pkt.ts);
+}
+
 uint32_t feed_batch(struct xm_pipeline *pl, struct rdr_batch *b, uint32_t from, uint32_t max,
                     void (*on_msg)(void *ctx, const char *msg), void *ctx)
 {
@@ -40,11 +49,15 @@ uint32_t feed_batch(struct xm_pipeline *pl, struct rdr_batch *b, uint32_t from, 
         feed_far(pl, b, j);
     for (uint32_t j = from; j < end && j < from + FEED_NEAR; j++)
         feed_near(pl, b, j);
+    for (uint32_t j = from; j < end && j < from + FEED_RULE; j++)
+        feed_rule(pl, b, j);
     for (uint32_t i = from; i < end; i++) {
         if (i + FEED_FAR < end)
             feed_far(pl, b, i + FEED_FAR);
         if (i + FEED_NEAR < end)
             feed_near(pl, b, i + FEED_NEAR);
+        if (i + FEED_RULE < end)
+            feed_rule(pl, b, i + FEED_RULE);
         struct rdr_pkt *d = &b->d[i];
         if (d->msg)
             on_msg(ctx, d->msg);

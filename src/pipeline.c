@@ -533,6 +533,15 @@ void pipe_prefetch(const struct xm_pipeline *pl, uint32_t h, int stage)
     flow_prefetch(pl->flows, h, stage);
 }
 
+void pipe_prefetch_rules(const struct xm_pipeline *pl, uint32_t h, xm_time_t ts)
+{
+    if (!pl->rules)
+        return;
+    const struct xm_flow *f = flow_peek(pl->flows, h);
+    if (f)
+        rules_prefetch(pl->rules, f, ts);
+}
+
 void pipe_decoded(struct xm_pipeline *pl, struct xm_pkt *pkt, enum dec_reason why)
 {
     pkt->ts = pipe_clock(pl, pkt->ts, pkt->caplen);

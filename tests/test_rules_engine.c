@@ -2,11 +2,16 @@
  * test_rules_engine.c - the engine beyond the semantics table: the alert
  * JSON (key order, explanation values), window bucket bounds, hot swap,
  * table caps and eviction counters, first-seen eviction, seed
- * independence and the per-rule statistics.
+ * independence, the per-rule statistics and the window upper bound of
+ * keys loaded from an older state file.
  */
 #include "xm_test.h"
 #include "rules_synth.h"
 #include "../rules/internal.h"
+#include "../rules/engine.h"
+
+#include <stddef.h>
+#include <unistd.h>
 
 #define T0 XM_SEC(1700006400)   /* 2023-11-15T00:00:00Z */
 
@@ -423,6 +428,55 @@ static void test_seed_independence(void)
     free(out[1]);
 }
 
+/* Window sums are skipped while a key's byte total (rkstate.out_hi/lo)
+ * is at or below the threshold.  A state file written before that total
+ * existed holds 0 there: loading it must raise the total to what the
+ * rings hold, or history from the file could never fire a rule. */
+static void zero_out_totals(const char *path)
+{
+    FILE *f = fopen(path, "r+");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    char line[16384];
+    size_t off = 2 * (offsetof(struct rkstate, out_hi) - sizeof(struct rtab_hdr));
+    long pos = 0;
+    while (fgets(line, sizeof line, f)) {
+        long next = ftell(f);
+        if (strncmp(line, "k 1 ", 4) == 0 && strlen(line) > 4 + off + 12) {
+            fseek(f, pos + 4 + (long)off, SEEK_SET);
+            fputs("000000000000", f);       /* out_hi and out_lo */
+            fseek(f, next, SEEK_SET);
+        }
+        pos = next;
+    }
+    fclose(f);
+}
+
+static void test_out_bound_state(void)
+{
+    const char *rule = "rule 1 \"h\" { scope host when bytes_out[1h] > 1500 severity low }";
+    char dir[] = "/tmp/xm-test-bound-XXXXXX", path[64];
+    CHECK(mkdtemp(dir) != NULL);
+    struct synth s;
+    start(&s, rule, NULL);
+    synth_flow(&s, 0, "10.0.0.5", "203.0.113.9", 443, 0);
+    synth_send(&s, 0, T0, 0, 1000);
+    CHECK(rules_engine_save(s.eng, dir) == 0);
+    CHECK_EQ_U64(s.n_alerts, 0);
+    synth_free(&s);
+    snprintf(path, sizeof path, "%s/rules.state", dir);
+    zero_out_totals(path);
+    start(&s, rule, NULL);
+    CHECK(rules_engine_load(s.eng, dir) == 0);
+    synth_flow(&s, 0, "10.0.0.5", "203.0.113.9", 443, 0);
+    synth_send(&s, 0, T0 + XM_SEC(60), 0, 600);      /* 1600 in the hour */
+    CHECK_EQ_U64(s.n_alerts, 1);
+    synth_free(&s);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     reg = rules_registry_new();
@@ -440,6 +494,7 @@ int main(void)
     test_value_memo();
     test_flow_end_forgets_cooldowns();
     test_seed_independence();
+    test_out_bound_state();
     rules_registry_free(reg);
     return xm_test_result();
 }

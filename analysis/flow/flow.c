@@ -184,6 +184,18 @@ void flow_prefetch(const struct flow_table *ft, uint32_t h, int stage)
         __builtin_prefetch(&ft->slab[i]);
 }
 
+const struct xm_flow *flow_peek(const struct flow_table *ft, uint32_t h)
+{
+    uint32_t i = ft->buckets[h & ft->mask];
+    for (int n = 0; i && n < 4; n++) {  /* a bounded walk: only a guess */
+        const struct xm_flow *f = &ft->slab[i];
+        if (f->hash_ == h)
+            return f;
+        i = f->hnext_;
+    }
+    return NULL;
+}
+
 /* 51-bit id from the canonical key and the first packet time (fixed
  * seed, little-endian time bytes): identical across runs and hosts.
  * 51 bits, as Suricata masks its EVE flow_id, so that the id is an exact
