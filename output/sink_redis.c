@@ -38,6 +38,7 @@
 #define RDS_DEFAULT_PORT   6379
 #define RDS_DEFAULT_MAXLEN 100000u
 #define RDS_BATCH          512u
+#define RDS_BATCH_BYTES    (1024u * 1024u)   /* >= one line (OUT_SCRATCH) */
 #define RDS_TIMEOUT_MS     1000
 #define RDS_CLOSE_WAIT_MS  10000u
 #define RDS_TYPE_MAX       32u
@@ -57,6 +58,8 @@ struct rds {
     uint64_t episode_drops;         /* dropped since the last drop log line */
     uint64_t head_seq;              /* "seq" of the record at the queue's head */
     bool resync;                    /* a batch was cut: find what Redis took */
+    struct netq q;                  /* the sender thread (it alone uses c, batch) */
+    char *batch;                    /* the sender's copy of the batch, RDS_BATCH_BYTES */
     char run[300];                  /* this run's id, the entries' "run" field:
                                      * HOSTNAME-PID-MONOTONIC_MS */
 };
@@ -146,7 +149,7 @@ static int rds_check(const char *spec, char *err, size_t errlen)
     return rds_parse(spec, &c, err, errlen);
 }
 
-/* ---- connection ----------------------------------------------------------- */
+/* ---- connection (sender thread, and rds_open before it starts) ----------- */
 
 static void rds_drop_conn(struct rds *r)
 {
@@ -178,8 +181,9 @@ static int rds_login(struct rds *r)
     return r->cfg.db ? rds_cmd_ok(r, "SELECT %s%s", db, "") : 0;
 }
 
-/* Connects unless connected or still backing off; 0 when connected. */
-static int rds_connect(struct out *o, struct rds *r)
+/* Connects unless connected or still backing off: 0 when connected, -1
+ * while backing off, else the errno of the failed attempt. */
+static int rds_connect(struct rds *r)
 {
     if (r->c)
         return 0;
@@ -191,13 +195,22 @@ static int rds_connect(struct out *o, struct rds *r)
         r->delay_ms = 0;
         return 0;
     }
-    out_error(o, r->c && r->c->err == REDIS_ERR_IO ? errno : ECONNREFUSED);
+    int e = r->c && r->c->err == REDIS_ERR_IO && errno ? errno : ECONNREFUSED;
     rds_drop_conn(r);
     net_backoff(&r->next_try_ms, &r->delay_ms);
-    return -1;
+    return e;
 }
 
-/* ---- queue ---------------------------------------------------------------- */
+/* ---- sending (sender thread) ---------------------------------------------- */
+
+/* Bytes of the first k lines of the batch copy (n bytes). */
+static size_t rds_lines_bytes(const struct rds *r, size_t n, size_t k)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < k && off < n; i++)
+        off = (size_t)((const char *)memchr(r->batch + off, '\n', n - off) - r->batch) + 1;
+    return off;
+}
 
 /* Appends one XADD for the queued line at p (n bytes, without '\n'). */
 static void rds_append(struct rds *r, const char *p, size_t n, uint64_t seq)
@@ -209,14 +222,13 @@ static void rds_append(struct rds *r, const char *p, size_t n, uint64_t seq)
                        (unsigned long long)seq);
 }
 
-/* Removes the head record as delivered. */
-static void rds_pop(struct out *o, struct rds *r)
+/* Removes the first k records of the batch copy (n bytes) from the
+ * queue: ok of them delivered, the rest refused by Redis. */
+static void rds_pop(struct out *o, struct rds *r, size_t n, size_t k, size_t ok)
 {
-    const char *nl = memchr(o->buf.p + o->buf.head, '\n', o->buf.tail - o->buf.head);
-    o->st.bytes += (uint64_t)(nl + 1 - (o->buf.p + o->buf.head));
-    o->st.written++;
-    o->buf.head = (size_t)(nl + 1 - o->buf.p);
-    r->head_seq++;
+    size_t b = rds_lines_bytes(r, n, k);
+    netq_pop(o, b, ok, b, k - ok);
+    r->head_seq += k;
 }
 
 /* The highest "seq" of this run among the newest RDS_RESYNC_SCAN entries
@@ -242,74 +254,94 @@ static uint64_t rds_last_seq(struct rds *r, const char *t, size_t tn)
 
 /* After a cut batch: the records Redis executed before the cut are a
  * prefix of the queue; finds the last one (by this run's "seq" in the
- * streams the batch touched) and removes them, so nothing is sent twice. */
-static void rds_resync(struct out *o, struct rds *r)
+ * streams of the batch copy, n bytes, lines records) and removes them,
+ * so nothing is sent twice.  0, or -1 when the connection failed. */
+static int rds_resync(struct out *o, struct rds *r, size_t n, size_t lines)
 {
     uint64_t last = 0;
-    size_t off = o->buf.head;
-    for (size_t k = 0; k < RDS_BATCH && off < o->buf.tail; k++) {
-        const char *p = o->buf.p + off, *nl = memchr(p, '\n', o->buf.tail - off);
+    size_t off = 0;
+    for (size_t k = 0; k < lines; k++) {
+        const char *p = r->batch + off, *nl = memchr(p, '\n', n - off);
         const char *sp = memchr(p, ' ', (size_t)(nl - p));
         bool seen = false;          /* type already asked about in this batch */
-        for (size_t j = o->buf.head; j < off && !seen;) {
-            const char *q = o->buf.p + j, *qn = memchr(q, '\n', o->buf.tail - j);
+        for (size_t j = 0; j < off && !seen;) {
+            const char *q = r->batch + j, *qn = memchr(q, '\n', n - j);
             seen = !memcmp(q, p, (size_t)(sp - p) + 1);
-            j = (size_t)(qn + 1 - o->buf.p);
+            j = (size_t)(qn + 1 - r->batch);
         }
         uint64_t l = seen ? 0 : rds_last_seq(r, p, (size_t)(sp - p));
         last = l > last ? l : last;
-        off = (size_t)(nl + 1 - o->buf.p);
+        off = (size_t)(nl + 1 - r->batch);
     }
-    while (buf_pending(&o->buf) > 0 && r->head_seq <= last)
-        rds_pop(o, r);
+    if (r->c->err)
+        return -1;
+    size_t k = last >= r->head_seq ? (size_t)(last - r->head_seq + 1) : 0;
+    k = k < lines ? k : lines;
+    rds_pop(o, r, n, k, k);
     r->resync = false;
+    return 0;
 }
 
-/* Sends up to RDS_BATCH queued records; returns how many Redis took
- * (from the front), or -1 when the connection failed first. */
-static int rds_batch(struct out *o, struct rds *r)
+/* Sends the batch copy (n bytes, lines records) pipelined and removes
+ * what Redis answered; 0, or -1 when the connection failed first. */
+static int rds_batch(struct out *o, struct rds *r, size_t n, size_t lines)
 {
-    if (r->resync)
-        rds_resync(o, r);           /* may pop: the batch starts after it */
-    size_t off = o->buf.head, sent = 0;
-    while (sent < RDS_BATCH && off < o->buf.tail) {
-        const char *nl = memchr(o->buf.p + off, '\n', o->buf.tail - off);
-        rds_append(r, o->buf.p + off, (size_t)(nl - (o->buf.p + off)), r->head_seq + sent);
-        off = (size_t)(nl - o->buf.p) + 1;
-        sent++;
+    size_t off = 0, ok = 0;
+    for (size_t i = 0; i < lines; i++) {
+        const char *nl = memchr(r->batch + off, '\n', n - off);
+        rds_append(r, r->batch + off, (size_t)(nl - (r->batch + off)), r->head_seq + i);
+        off = (size_t)(nl - r->batch) + 1;
     }
-    for (size_t i = 0; i < sent; i++) {
+    for (size_t i = 0; i < lines; i++) {
         void *rep = NULL;
         if (redisGetReply(r->c, &rep) != REDIS_OK) {
+            rds_pop(o, r, n, i, ok);
             r->resync = true;
             return -1;
         }
-        if (((redisReply *)rep)->type == REDIS_REPLY_ERROR) {
+        if (((redisReply *)rep)->type == REDIS_REPLY_ERROR)
             xm_err("%s: XADD: %s", o->path, ((redisReply *)rep)->str);
-            o->st.dropped++;        /* refused by Redis: never retried */
-            o->st.written--;
-        }
+        else
+            ok++;                   /* refused by Redis: dropped, never retried */
         freeReplyObject(rep);
-        rds_pop(o, r);
     }
-    return (int)sent;
+    rds_pop(o, r, n, lines, ok);
+    return 0;
 }
 
+/* The sender's step (netq): one batch of up to RDS_BATCH records. */
+static int rds_send(struct out *o)
+{
+    struct rds *r = o->priv;
+    int e = rds_connect(r);
+    if (e != 0) {
+        if (e > 0)
+            netq_fail(o, e);
+        return -1;
+    }
+    size_t lines, n = netq_peek(o, r->batch, RDS_BATCH_BYTES, RDS_BATCH, &lines);
+    if (lines == 0)
+        return 0;
+    int rc = r->resync ? rds_resync(o, r, n, lines) : rds_batch(o, r, n, lines);
+    if (rc != 0 || r->c->err) {
+        netq_fail(o, ECONNRESET);
+        rds_drop_conn(r);
+        net_backoff(&r->next_try_ms, &r->delay_ms);
+        return -1;
+    }
+    netq_ok(o);
+    return 0;
+}
+
+/* ---- worker side ---------------------------------------------------------- */
+
+/* The flush tick: wakes the sender, takes its counters; logs the drops
+ * of an outage once Redis takes records again. */
 static int rds_flush(struct out *o)
 {
     struct rds *r = o->priv;
-    while (buf_pending(&o->buf) > 0) {
-        if (rds_connect(o, r) != 0)
-            return -1;
-        if (rds_batch(o, r) < 0 || r->c->err) {
-            out_error(o, ECONNRESET);
-            rds_drop_conn(r);
-            net_backoff(&r->next_try_ms, &r->delay_ms);
-            return -1;
-        }
-    }
-    o->buf.head = o->buf.tail = 0;
-    out_recovered(o);
+    if (!netq_sync(o))
+        return -1;
     net_log_drops(o, &r->episode_drops, "(queue full) while Redis was unreachable or slow");
     return 0;
 }
@@ -340,15 +372,10 @@ static void rds_write(struct out *o, const char *type, const char *key, const ch
     memcpy(o->scratch + tn + 1, s, len);
     n += tn + 1;
     o->scratch[n++] = '\n';
-    if (buf_room(&o->buf) < n && o->blocking)
-        (void)rds_flush(o);
-    if (buf_room(&o->buf) < n) {
+    if (!netq_put(o, o->scratch, n)) {
         o->st.dropped++;
         r->episode_drops++;
-        return;
     }
-    memcpy(o->buf.p + o->buf.tail, o->scratch, n);
-    o->buf.tail += n;
 }
 
 /* ---- open / close --------------------------------------------------------- */
@@ -376,11 +403,18 @@ static int rds_open(struct out *o, const char *spec, char *err, size_t errlen)
     snprintf(r->run, sizeof r->run, "%s-%lu-%llu", hn, (unsigned long)getpid(),
              (unsigned long long)net_now_ms());
     o->scratch = malloc(OUT_SCRATCH);
-    if (!o->path || !o->scratch || buf_init(&o->buf, r->cfg.queue) != 0) {
+    r->batch = malloc(RDS_BATCH_BYTES);
+    if (!o->path || !o->scratch || !r->batch || buf_init(&o->buf, r->cfg.queue) != 0) {
         snprintf(err, errlen, "redis: out of memory");
         return -1;
     }
-    (void)rds_connect(o, r);      /* a down Redis is not fatal: queued, retried */
+    int e = rds_connect(r);         /* a down Redis is not fatal: queued, retried */
+    if (netq_start(o, &r->q, rds_send, OUT_LIVE_KICK, e == 0) != 0) {
+        snprintf(err, errlen, "redis: cannot start the sender thread");
+        return -1;
+    }
+    if (e != 0)
+        netq_fail(o, e > 0 ? e : ECONNREFUSED);
     return 0;
 }
 
@@ -389,21 +423,18 @@ static void rds_close(struct out *o)
     struct rds *r = o->priv;
     if (!r)
         return;
-    uint64_t until = net_now_ms() + (o->blocking ? RDS_CLOSE_WAIT_MS : RDS_TIMEOUT_MS);
-    while (o->path && o->buf.p && rds_flush(o) != 0 && net_now_ms() < until) {
-        struct timespec ts = {0, 100 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    uint64_t left = o->buf.p ? count_lines(o->buf.p + o->buf.head, buf_pending(&o->buf)) : 0;
+    uint64_t left = netq_stop(o, o->blocking ? RDS_CLOSE_WAIT_MS : RDS_TIMEOUT_MS);
     o->st.dropped += left;
     r->episode_drops += left;
-    if (o->path) {
+    if (o->path && o->buf.p) {
         net_log_drops(o, &r->episode_drops, "at exit (Redis unreachable)");
         net_summary(o);
     }
     rds_drop_conn(r);
+    free(r->batch);
     free(r);
     o->priv = NULL;
+    o->netq = NULL;
 }
 
 static bool rds_claims(const char *spec) { return strncmp(spec, "redis://", 8) == 0; }
