@@ -333,6 +333,7 @@ static bool site_apply_entry(struct site *s, struct site_peer *p, const redisRep
                              int64_t clock)
 {
     if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+        e->element[0]->type != REDIS_REPLY_STRING ||
         e->element[1]->type != REDIS_REPLY_ARRAY || e->element[1]->elements != 4)
         return true;
     const redisReply *f = e->element[1];
@@ -364,8 +365,8 @@ static bool site_apply_range(struct site *s, struct site_peer *p, const redisRep
     return r->elements == SITE_PULL_COUNT;
 }
 
-/* Applies the script's reply {clocks, range peer 1, ...}; true when a
- * peer may have more. */
+/* Applies the script's reply {clocks, range peer 1, ...} (r an array
+ * of at least one element); true when a peer may have more. */
 static bool site_apply_reply(struct site *s, const redisReply *r, size_t npeers, int64_t clock)
 {
     bool more = false;
@@ -400,6 +401,24 @@ static int site_eval(struct site *s, int64_t clock, xm_time_t horizon, bool push
     *more = site_apply_reply(s, r, npeers, clock);
     freeReplyObject(r);
     return 0;
+}
+
+int site_apply_resp(struct site *s, const void *buf, size_t n, xm_time_t clock)
+{
+    redisReader *rd = redisReaderCreate();
+    void *rep = NULL;
+    int rc = -1;
+    if (rd && redisReaderFeed(rd, buf, n) == REDIS_OK &&
+        redisReaderGetReply(rd, &rep) == REDIS_OK && rep) {
+        const redisReply *r = rep;
+        if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1) {
+            (void)site_apply_reply(s, r, s->npeers, clock);
+            rc = 0;
+        }
+    }
+    freeReplyObject(rep);
+    redisReaderFree(rd);
+    return rc;
 }
 
 /* Sensors registered with a clock >= clock (us included). */

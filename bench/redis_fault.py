@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""redis_fault.py EXFILMON [ROUNDS [PACKETS]]
+
+Issue 16's capture-not-slowed figure: "a down or slow broker never
+blocks capture ... the replay finishes within 1.2x of its time with no
+broker configured".  On one gateway capture (bench/gen_bench -w gateway,
+PACKETS packets (default 1,000,000: a replay of several seconds, so the
+outage below lies inside it), one flow per 8 packets, stretched to 1 ms
+per packet with 20 s idle timeouts so records leave during the replay,
+as in site_redis_sizing.py) it runs, ROUNDS times (default 5) and
+alternating so machine noise hits each alike:
+
+  base     --flows --alerts to files, no broker;
+  healthy  the same plus --redis to a redis-server this script starts;
+  fault    the same as healthy, Redis stopped (SHUTDOWN) once the first
+           flow records arrived and started again 1.5 s later (the
+           sink_redis fault test's outage).
+
+Prints each round's wall times and the ratios healthy/base and
+fault/base of that round, then the median ratios and the exit summaries
+(records, delivered, dropped).  Not a test: it checks nothing about time.
+Needs redis-server and redis-cli; gen_bench is taken from the build
+directory next to EXFILMON (BUILD/bench/gen_bench).
+"""
+import os
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests'))
+from site_redis_sizing import delivered, replay, stretch  # noqa: E402
+from test_sink_redis import Redis  # noqa: E402
+
+
+def summary(err):
+    s = re.findall(r': (\d+) records, (\d+) delivered, (\d+) dropped', err)
+    return tuple(int(x) for x in s[-1]) if s else None
+
+
+def main():
+    exe = os.path.abspath(sys.argv[1])
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    packets = int(sys.argv[3]) if len(sys.argv) > 3 else 1000000
+    gen = os.path.join(os.path.dirname(os.path.dirname(exe)), 'bench', 'gen_bench')
+    if not shutil.which('redis-server') or not os.path.exists(gen):
+        print('needs redis-server and %s' % gen)
+        return 1
+    work = tempfile.mkdtemp(prefix='xm-fault-')
+    rd = Redis(work)
+    rd.start()
+    try:
+        raw, pcap = os.path.join(work, 'raw.pcap'), os.path.join(work, 'gw.pcap')
+        import subprocess
+        subprocess.run([gen, '-w', 'gateway', raw, str(packets), str(packets // 8)], check=True,
+                       stdout=subprocess.DEVNULL)
+        stretch(raw, pcap, 1000)
+        url = 'redis://127.0.0.1:%d/0?maxlen=10000000' % rd.port
+        ratios = {'healthy': [], 'fault': []}
+        for i in range(rounds):
+            t = {}
+            for name, extra, stop in (('base', [], False), ('healthy', ['--redis', url], False),
+                                      ('fault', ['--redis', url], True)):
+                rd.cli('DEL', 'exfilmon:flow', 'exfilmon:alert', 'exfilmon:incident')
+                t[name], err = replay(exe, pcap, work, extra, rd if stop else None)
+                if name != 'base':
+                    ratios[name].append(t[name] / t['base'])
+                    print('round %d %-7s %.2f s (%.2fx base %.2f s); in Redis %d; summary '
+                          'records/delivered/dropped %s' % (i + 1, name, t[name],
+                                                           t[name] / t['base'], t['base'],
+                                                           delivered(rd), summary(err)))
+                    sys.stdout.flush()
+        for name in ('healthy', 'fault'):
+            r = ratios[name]
+            print('%s/base: median %.2fx, min %.2fx, max %.2fx over %d rounds' %
+                  (name, statistics.median(r), min(r), max(r), len(r)))
+    finally:
+        rd.cli('SHUTDOWN', 'NOSAVE')
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
