@@ -98,20 +98,32 @@ static void netq_kick_locked(struct netq *q)
     pthread_cond_signal(&q->work);
 }
 
+/* Room for n bytes at the tail, moving the pending bytes to the front
+ * only when the tail lacks room (a move per append would copy the whole
+ * queue per record once it is long). */
+static bool netq_fits(struct out_buf *b, size_t n)
+{
+    return b->cap - b->tail >= n || buf_room(b) >= n;
+}
+
 bool netq_put(struct out *o, const char *p, size_t n)
 {
     struct netq *q = o->netq;
+    struct out_buf *b = &o->buf;
     pthread_mutex_lock(&q->mu);
-    if (buf_room(&o->buf) < n && o->blocking) {
+    if (!netq_fits(b, n) && o->blocking) {
+        /* wait until a quarter of the queue is free, not just n bytes:
+         * fewer wake-ups and moves while the sender catches up */
+        size_t want = n > b->cap / 4 ? n : b->cap / 4;
         netq_kick_locked(q);
-        while (buf_room(&o->buf) < n && buf_pending(&o->buf) > 0 && q->up)
+        while (b->cap - buf_pending(b) < want && buf_pending(b) > 0 && q->up)
             pthread_cond_wait(&q->room, &q->mu);
     }
-    bool ok = buf_room(&o->buf) >= n;
+    bool ok = netq_fits(b, n);
     if (ok) {
-        memcpy(o->buf.p + o->buf.tail, p, n);
-        o->buf.tail += n;
-        if (buf_pending(&o->buf) >= q->kick && !q->kicked)
+        memcpy(b->p + b->tail, p, n);
+        b->tail += n;
+        if (buf_pending(b) >= q->kick && !q->kicked)
             netq_kick_locked(q);
     }
     pthread_mutex_unlock(&q->mu);
