@@ -166,7 +166,7 @@ void netq_pop(struct out *o, size_t bytes, uint64_t written, uint64_t wbytes,
     pthread_mutex_unlock(&q->mu);
 }
 
-void netq_fail(struct out *o, int err)
+void netq_fail(struct out *o, int err, const char *why)
 {
     struct netq *q = o->netq;
     pthread_mutex_lock(&q->mu);
@@ -178,7 +178,8 @@ void netq_fail(struct out *o, int err)
     pthread_cond_broadcast(&q->room);
     pthread_mutex_unlock(&q->mu);
     if (first)
-        xm_err("%s: write failed: %s; records wait in the queue", o->path, strerror(err));
+        xm_err("%s: write failed: %s; records wait in the queue", o->path,
+               why && *why ? why : strerror(err));
 }
 
 void netq_ok(struct out *o)

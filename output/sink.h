@@ -172,8 +172,9 @@ size_t netq_peek(struct out *o, char *dst, size_t cap, size_t max_lines, size_t 
  * delivered, refused ones dropped for good. */
 void netq_pop(struct out *o, size_t bytes, uint64_t written, uint64_t wbytes,
               uint64_t refused);
-/* Sender: an outage starts or goes on (logged once) / delivery works. */
-void netq_fail(struct out *o, int err);
+/* Sender: an outage starts or goes on (logged once, with why, or
+ * strerror(err) when why is NULL) / delivery works. */
+void netq_fail(struct out *o, int err, const char *why);
 void netq_ok(struct out *o);
 /* Worker: copies the sender's counters into o->st, wakes it if anything
  * waits; true when the broker is up. */

@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <hiredis/hiredis.h>
+#include "xm_rconn.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@
 #define RDS_RESYNC_SCAN    4096     /* newest entries searched after a cut batch */
 
 struct rds_cfg {
+    struct xm_rtls tls;
     char user[128], pass[256], host[256], prefix[64];
     int port, db;
     unsigned long maxlen;
@@ -53,7 +55,8 @@ struct rds_cfg {
 
 struct rds {
     struct rds_cfg cfg;
-    redisContext *c;
+    struct xm_rconn *c;
+    char why[256];                  /* the last connect failure */
     uint64_t next_try_ms, delay_ms;
     uint64_t episode_drops;         /* dropped since the last drop log line */
     uint64_t head_seq;              /* "seq" of the record at the queue's head */
@@ -68,7 +71,7 @@ struct rds {
 
 static int rds_opt(struct rds_cfg *c, const char *kv, size_t n, char *err, size_t errlen)
 {
-    char buf[96], *end;
+    char buf[1200], *end;
     if (n >= sizeof buf)
         goto bad;
     memcpy(buf, kv, n);
@@ -77,6 +80,10 @@ static int rds_opt(struct rds_cfg *c, const char *kv, size_t n, char *err, size_
     if (!eq)
         goto bad;
     *eq++ = '\0';
+    int t = xm_rtls_opt(&c->tls, buf, eq);
+    if (t != 0)
+        return t > 0 ? 0 : (snprintf(err, errlen, "bad option '%.*s' (tls=0|1, cacert=FILE, "
+                                     "insecure=0|1)", (int)n, kv), -1);
     if (!strcmp(buf, "prefix") && *eq && strlen(eq) < sizeof c->prefix &&
         !strpbrk(eq, " \t")) {
         strcpy(c->prefix, eq);
@@ -92,8 +99,8 @@ static int rds_opt(struct rds_cfg *c, const char *kv, size_t n, char *err, size_
         return 0;
     }
 bad:
-    snprintf(err, errlen, "bad option '%.*s' (maxlen=N, prefix=NAME, queue=BYTES)",
-             (int)n, kv);
+    snprintf(err, errlen, "bad option '%.*s' (maxlen=N, prefix=NAME, queue=BYTES, tls=1, "
+             "cacert=FILE, insecure=1)", (int)n, kv);
     return -1;
 }
 
@@ -127,7 +134,8 @@ static int rds_parse(const char *spec, struct rds_cfg *c, char *err, size_t errl
     c->maxlen = RDS_DEFAULT_MAXLEN;
     c->queue = OUT_LIVE_BUF;
     strcpy(c->prefix, "exfilmon");
-    const char *a = spec + strlen("redis://");
+    c->tls.on = !strncmp(spec, "rediss://", 9);
+    const char *a = spec + (c->tls.on ? 9 : 8);
     size_t an = strcspn(a, "/?");
     const char *db = a[an] == '/' ? a + an + 1 : NULL;
     size_t dn = db ? strcspn(db, "?") : 0;
@@ -135,9 +143,10 @@ static int rds_parse(const char *spec, struct rds_cfg *c, char *err, size_t errl
     if (net_authority(a, an, XM_URL_LONE_PASS, c->user, sizeof c->user, c->pass, sizeof c->pass, c->host,
                       sizeof c->host, &c->port, RDS_DEFAULT_PORT, why, sizeof why) != 0 ||
         (db && rds_db(c, db, dn) != 0 && snprintf(why, sizeof why, "bad database number")) ||
-        (q && rds_opts(c, q + 1, why, sizeof why) != 0)) {
-        snprintf(err, errlen, "--redis: %s: %s (redis://[user:pass@]host[:port][/db]"
-                 "[?maxlen=N&prefix=NAME&queue=BYTES])", spec, why);
+        (q && rds_opts(c, q + 1, why, sizeof why) != 0) ||
+        xm_rtls_check(&c->tls, why, sizeof why) != 0) {
+        snprintf(err, errlen, "--redis: %s: %s (redis[s]://[user:pass@]host[:port][/db]"
+                 "[?maxlen=N&prefix=NAME&queue=BYTES&tls=1&cacert=FILE])", spec, why);
         return -1;
     }
     return 0;
@@ -153,18 +162,18 @@ static int rds_check(const char *spec, char *err, size_t errlen)
 
 static void rds_drop_conn(struct rds *r)
 {
-    if (r->c)
-        redisFree(r->c);
+    xm_rconn_free(r->c);
     r->c = NULL;
 }
 
-/* Sends one command and wants a non-error reply; 0 or -1. */
-static int rds_cmd_ok(struct rds *r, const char *fmt, const char *a, const char *b)
+/* Sends one command (argc NUL-terminated strings) and wants a non-error
+ * reply; 0 or -1. */
+static int rds_cmd_ok(struct rds *r, int argc, const char **argv)
 {
-    redisReply *rep = redisCommand(r->c, fmt, a, b);
+    redisReply *rep = xm_rconn_cmd(r->c, argc, argv, NULL);
     int ok = rep && rep->type != REDIS_REPLY_ERROR;
     if (rep && !ok)
-        xm_err("redis %s:%d: %s", r->cfg.host, r->cfg.port, rep->str);
+        snprintf(r->why, sizeof r->why, "%s: %s", argv[0], rep->str);
     freeReplyObject(rep);
     return ok ? 0 : -1;
 }
@@ -173,32 +182,34 @@ static int rds_login(struct rds *r)
 {
     char db[16];
     snprintf(db, sizeof db, "%d", r->cfg.db);
-    if (r->cfg.pass[0] && r->cfg.user[0] &&
-        rds_cmd_ok(r, "AUTH %s %s", r->cfg.user, r->cfg.pass) != 0)
+    const char *auth2[] = {"AUTH", r->cfg.user, r->cfg.pass}, *auth1[] = {"AUTH", r->cfg.pass};
+    const char *sel[] = {"SELECT", db};
+    if (r->cfg.pass[0] && rds_cmd_ok(r, r->cfg.user[0] ? 3 : 2, r->cfg.user[0] ? auth2 : auth1))
         return -1;
-    if (r->cfg.pass[0] && !r->cfg.user[0] && rds_cmd_ok(r, "AUTH %s%s", r->cfg.pass, "") != 0)
-        return -1;
-    return r->cfg.db ? rds_cmd_ok(r, "SELECT %s%s", db, "") : 0;
+    return r->cfg.db ? rds_cmd_ok(r, 2, sel) : 0;
 }
 
 /* Connects unless connected or still backing off: 0 when connected, -1
- * while backing off, else the errno of the failed attempt. */
+ * while backing off, else an errno for the failed attempt (r->why says
+ * what failed: connect, TLS, AUTH). */
 static int rds_connect(struct rds *r)
 {
     if (r->c)
         return 0;
     if (net_now_ms() < r->next_try_ms)
         return -1;
-    struct timeval tv = {RDS_TIMEOUT_MS / 1000, (RDS_TIMEOUT_MS % 1000) * 1000};
-    r->c = redisConnectWithTimeout(r->cfg.host, r->cfg.port, tv);
-    if (r->c && !r->c->err && redisSetTimeout(r->c, tv) == REDIS_OK && rds_login(r) == 0) {
+    r->why[0] = '\0';
+    r->c = xm_rconn_connect(r->cfg.host, r->cfg.port, &r->cfg.tls, RDS_TIMEOUT_MS, r->why,
+                            sizeof r->why);
+    if (r->c && rds_login(r) == 0) {
         r->delay_ms = 0;
         return 0;
     }
-    int e = r->c && r->c->err == REDIS_ERR_IO && errno ? errno : ECONNREFUSED;
+    if (r->c && xm_rconn_failed(r->c))
+        snprintf(r->why, sizeof r->why, "%s", xm_rconn_error(r->c));
     rds_drop_conn(r);
     net_backoff(&r->next_try_ms, &r->delay_ms);
-    return e;
+    return ECONNREFUSED;
 }
 
 /* ---- sending (sender thread) ---------------------------------------------- */
@@ -217,9 +228,16 @@ static void rds_append(struct rds *r, const char *p, size_t n, uint64_t seq)
 {
     const char *sp = memchr(p, ' ', n);
     size_t tn = (size_t)(sp - p);
-    redisAppendCommand(r->c, "XADD %s:%b MAXLEN ~ %lu * eve %b run %s seq %llu",
-                       r->cfg.prefix, p, tn, r->cfg.maxlen, sp + 1, n - tn - 1, r->run,
-                       (unsigned long long)seq);
+    char key[RDS_TYPE_MAX + sizeof r->cfg.prefix + 2], ml[24], sq[24];
+    snprintf(key, sizeof key, "%s:%.*s", r->cfg.prefix, (int)tn, p);
+    snprintf(ml, sizeof ml, "%lu", r->cfg.maxlen);
+    snprintf(sq, sizeof sq, "%llu", (unsigned long long)seq);
+    const char *argv[] = {"XADD", key, "MAXLEN", "~", ml, "*", "eve", sp + 1, "run", r->run,
+                          "seq", sq};
+    size_t lens[12];
+    for (size_t i = 0; i < 12; i++)
+        lens[i] = i == 7 ? n - tn - 1 : strlen(argv[i]);
+    (void)xm_rconn_append(r->c, 12, argv, lens);
 }
 
 /* Removes the first k records of the batch copy (n bytes) from the
@@ -236,8 +254,11 @@ static void rds_pop(struct out *o, struct rds *r, size_t n, size_t k, size_t ok)
 static uint64_t rds_last_seq(struct rds *r, const char *t, size_t tn)
 {
     uint64_t best = 0;
-    redisReply *rep = redisCommand(r->c, "XREVRANGE %s:%b + - COUNT %d", r->cfg.prefix, t,
-                                   tn, RDS_RESYNC_SCAN);
+    char key[RDS_TYPE_MAX + sizeof r->cfg.prefix + 2], cnt[16];
+    snprintf(key, sizeof key, "%s:%.*s", r->cfg.prefix, (int)tn, t);
+    snprintf(cnt, sizeof cnt, "%d", RDS_RESYNC_SCAN);
+    const char *argv[] = {"XREVRANGE", key, "+", "-", "COUNT", cnt};
+    redisReply *rep = xm_rconn_cmd(r->c, 6, argv, NULL);
     for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
         const redisReply *e = rep->element[i];
         const redisReply *f = e->type == REDIS_REPLY_ARRAY && e->elements == 2 ?
@@ -273,7 +294,7 @@ static int rds_resync(struct out *o, struct rds *r, size_t n, size_t lines)
         last = l > last ? l : last;
         off = (size_t)(nl + 1 - r->batch);
     }
-    if (r->c->err)
+    if (xm_rconn_failed(r->c))
         return -1;
     size_t k = last >= r->head_seq ? (size_t)(last - r->head_seq + 1) : 0;
     k = k < lines ? k : lines;
@@ -294,7 +315,7 @@ static int rds_batch(struct out *o, struct rds *r, size_t n, size_t lines)
     }
     for (size_t i = 0; i < lines; i++) {
         void *rep = NULL;
-        if (redisGetReply(r->c, &rep) != REDIS_OK) {
+        if (xm_rconn_reply(r->c, &rep) != 0) {
             rds_pop(o, r, n, i, ok);
             r->resync = true;
             return -1;
@@ -316,15 +337,15 @@ static int rds_send(struct out *o)
     int e = rds_connect(r);
     if (e != 0) {
         if (e > 0)
-            netq_fail(o, e);
+            netq_fail(o, e, r->why);
         return -1;
     }
     size_t lines, n = netq_peek(o, r->batch, RDS_BATCH_BYTES, RDS_BATCH, &lines);
     if (lines == 0)
         return 0;
     int rc = r->resync ? rds_resync(o, r, n, lines) : rds_batch(o, r, n, lines);
-    if (rc != 0 || r->c->err) {
-        netq_fail(o, ECONNRESET);
+    if (rc != 0 || xm_rconn_failed(r->c)) {
+        netq_fail(o, ECONNRESET, xm_rconn_error(r->c));
         rds_drop_conn(r);
         net_backoff(&r->next_try_ms, &r->delay_ms);
         return -1;
@@ -384,7 +405,7 @@ static void rds_write(struct out *o, const char *type, const char *key, const ch
 static char *rds_display(const struct rds_cfg *c)
 {
     char d[600];
-    snprintf(d, sizeof d, "redis://%s%s%s:%d/%d", c->user, c->user[0] ? "@" : "", c->host,
+    snprintf(d, sizeof d, "%s://%s%s%s:%d/%d", c->tls.on ? "rediss" : "redis", c->user, c->user[0] ? "@" : "", c->host,
              c->port, c->db);
     return strdup(d);
 }
@@ -414,7 +435,7 @@ static int rds_open(struct out *o, const char *spec, char *err, size_t errlen)
         return -1;
     }
     if (e != 0)
-        netq_fail(o, e > 0 ? e : ECONNREFUSED);
+        netq_fail(o, e > 0 ? e : ECONNREFUSED, r->why);
     return 0;
 }
 
@@ -437,7 +458,10 @@ static void rds_close(struct out *o)
     o->netq = NULL;
 }
 
-static bool rds_claims(const char *spec) { return strncmp(spec, "redis://", 8) == 0; }
+static bool rds_claims(const char *spec)
+{
+    return strncmp(spec, "redis://", 8) == 0 || strncmp(spec, "rediss://", 9) == 0;
+}
 
 const struct out_sink out_sink_redis = {
     .kind = "redis", .prefix = 0, .claims = rds_claims, .open = rds_open,

@@ -279,7 +279,7 @@ static int wh_send(struct out *o)
     errno = 0;
     int st = wh_post(w, w->body, n - 1);
     if (st < 0 || st == 408 || st == 429 || st >= 500) {
-        netq_fail(o, st < 0 ? (errno ? errno : ECONNREFUSED) : EIO);
+        netq_fail(o, st < 0 ? (errno ? errno : ECONNREFUSED) : EIO, NULL);
         net_backoff(&w->next_try_ms, &w->delay_ms);
         return -1;
     }

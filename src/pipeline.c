@@ -308,8 +308,9 @@ static int pipe_open_fleet(struct xm_pipeline *pl, bool live, char *err, size_t 
     if (o->kafka && (pipe_kafka_spec(o, spec, sizeof spec, err, errlen) != 0 ||
                      !(pl->kafka_out = out_open(spec, !live, err, errlen))))
         return -1;
-    if (o->redis_url && strncmp(o->redis_url, "redis://", 8) != 0) {
-        snprintf(err, errlen, "--redis: %s: not a redis:// URL", o->redis_url);
+    if (o->redis_url && strncmp(o->redis_url, "redis://", 8) != 0 &&
+        strncmp(o->redis_url, "rediss://", 9) != 0) {
+        snprintf(err, errlen, "--redis: %s: not a redis:// or rediss:// URL", o->redis_url);
         return -1;
     }
     if (o->redis_url && !(pl->redis_out = out_open(o->redis_url, !live, err, errlen)))
