@@ -11,7 +11,10 @@ subjectAltName IP:127.0.0.1):
   2. the same replay with cacert= naming another CA: nothing delivered,
      one error line naming the rediss:// URL and the failed
      verification, every record counted as dropped in the summary;
-  3. --check: cacert= unreadable, and cacert= without TLS, are refused.
+  3. --site-redis rediss://...: the exchange reaches Redis (the clock
+     hash names the sensor); with the other CA one warning names the
+     URL's host and the failed verification;
+  4. --check: cacert= unreadable, and cacert= without TLS, are refused.
 Skips (77) when redis-server, redis-cli or openssl is missing, or when
 this redis-server was built without TLS.
 """
@@ -136,6 +139,27 @@ def main():
         print('%s wrong CA: %d delivered, summary %s, error line: %s' %
               ('ok  ' if ok else 'FAIL', got, summ[-1] if summ else None,
                line[0].split('error: ', 1)[-1] if line else err[-300:]))
+        fails += not ok
+
+        # --site-redis over TLS: the exchange reaches Redis (the clock hash
+        # names this sensor) and no outage is logged
+        surl = 'rediss://127.0.0.1:%d/0?prefix=tls&cacert=%s' % (rd.port,
+                                                                 os.path.join(work, 'ca.crt'))
+        r = subprocess.run([exe, '-q', '--home-net', '10.0.0.0/8', '-r', pcap, '--alerts',
+                            os.path.join(work, 'sa.json'), '--sensor', 'tls1', '--site-redis',
+                            surl], capture_output=True, text=True)
+        clocks = rd.cli('HGETALL', 'tls:clock')
+        ok = r.returncode == 0 and 'tls1' in clocks and 'working on local state' not in r.stderr
+        print('%s --site-redis rediss://: clock hash %s, outage lines %d' %
+              ('ok  ' if ok else 'FAIL', clocks.split(), r.stderr.count('working on local')))
+        fails += not ok
+        r = subprocess.run([exe, '-q', '--home-net', '10.0.0.0/8', '-r', pcap, '--alerts',
+                            os.path.join(work, 'sa.json'), '--sensor', 'tls2', '--site-redis',
+                            surl.replace('ca.crt', 'other.crt')], capture_output=True, text=True)
+        ok = r.returncode == 0 and ('--site-redis rediss://127.0.0.1:%d: TLS: certificate verify '
+                                    'failed' % rd.port) in r.stderr
+        print('%s --site-redis, wrong CA: %s' % ('ok  ' if ok else 'FAIL',
+              [l.split('warning: ', 1)[-1] for l in r.stderr.splitlines() if 'TLS' in l][:1]))
         fails += not ok
 
         rc1, e1 = check(exe, 'rediss://127.0.0.1:1?cacert=%s/nonexistent.pem' % work)
