@@ -16,14 +16,17 @@ alternating so machine noise hits each alike:
            flow records arrived and started again 1.5 s later (the
            sink_redis fault test's outage).
 
-Prints each round's wall times and the ratios healthy/base and
-fault/base of that round, then the median ratios and the exit summaries
-(records, delivered, dropped).  Not a test: it checks nothing about time.
+Prints each round's wall times, the ratios healthy/base and fault/base
+of that round, exfilmon's CPU seconds and the exit summaries (records,
+delivered, dropped), then the median ratios and whether the file
+outputs were byte-for-byte the same in every run.  Not a test: it checks nothing about time.
 Needs redis-server and redis-cli; gen_bench is taken from the build
 directory next to EXFILMON (BUILD/bench/gen_bench).
 """
+import hashlib
 import os
 import re
+import resource
 import shutil
 import statistics
 import sys
@@ -33,6 +36,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests'))
 from site_redis_sizing import delivered, replay, stretch  # noqa: E402
 from test_sink_redis import Redis  # noqa: E402
+
+
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def files_digest(work):
+    h = hashlib.sha256()
+    for f in ('f.json', 'a.json'):
+        with open(os.path.join(work, f), 'rb') as fh:
+            h.update(fh.read())
+    return h.hexdigest()
 
 
 def summary(err):
@@ -59,23 +75,29 @@ def main():
         stretch(raw, pcap, 1000)
         url = 'redis://127.0.0.1:%d/0?maxlen=10000000' % rd.port
         ratios = {'healthy': [], 'fault': []}
+        same_files = True
         for i in range(rounds):
-            t = {}
+            t, c, dig = {}, {}, {}
             for name, extra, stop in (('base', [], False), ('healthy', ['--redis', url], False),
                                       ('fault', ['--redis', url], True)):
                 rd.cli('DEL', 'exfilmon:flow', 'exfilmon:alert', 'exfilmon:incident')
+                c0 = cpu()
                 t[name], err = replay(exe, pcap, work, extra, rd if stop else None)
+                c[name] = cpu() - c0        # exfilmon's CPU seconds (and redis-cli's)
+                dig[name] = files_digest(work)
                 if name != 'base':
                     ratios[name].append(t[name] / t['base'])
-                    print('round %d %-7s %.2f s (%.2fx base %.2f s); in Redis %d; summary '
-                          'records/delivered/dropped %s' % (i + 1, name, t[name],
-                                                           t[name] / t['base'], t['base'],
-                                                           delivered(rd), summary(err)))
+                    print('round %d %-7s %.2f s (%.2fx base %.2f s), CPU %.2f s (base %.2f s); '
+                          'in Redis %d; summary records/delivered/dropped %s' %
+                          (i + 1, name, t[name], t[name] / t['base'], t['base'], c[name],
+                           c['base'], delivered(rd), summary(err)))
                     sys.stdout.flush()
+            same_files &= dig['base'] == dig['healthy'] == dig['fault']
         for name in ('healthy', 'fault'):
             r = ratios[name]
             print('%s/base: median %.2fx, min %.2fx, max %.2fx over %d rounds' %
                   (name, statistics.median(r), min(r), max(r), len(r)))
+        print('file outputs (--flows, --alerts) identical in every run: %s' % same_files)
     finally:
         rd.cli('SHUTDOWN', 'NOSAVE')
         shutil.rmtree(work, ignore_errors=True)
