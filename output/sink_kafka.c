@@ -13,7 +13,12 @@
  * BROKER is host[:port] or [v6addr][:port] (port default 9092).
  * Options: queue=BYTES (default 8 MiB: queue.buffering.max.kbytes),
  * messages=N (default 100000: queue.buffering.max.messages),
- * compression=none|gzip|snappy|lz4|zstd (default none).
+ * compression=none|gzip|snappy|lz4|zstd (default none), and librdkafka's
+ * security.protocol, ssl.ca.location, sasl.mechanisms, sasl.username,
+ * sasl.password (the password also from EXFILMON_KAFKA_PASSWORD), checked
+ * together by kfk_sec_check and read back from the producer at open.
+ * librdkafka has threads of its own, so this sink needs no sender thread:
+ * produce only queues.
  *
  * Delivery: an idempotent producer (enable.idempotence: acks=all,
  * retries without duplicates or reordering within a partition) with no

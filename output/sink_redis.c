@@ -6,21 +6,25 @@
  * Suricata's EVE redis output in stream mode, one stream per type).
  *
  * Options: maxlen=N (default 100000 per stream), prefix=NAME (default
- * exfilmon), queue=BYTES (default 8 MiB; tests make it small).
+ * exfilmon), queue=BYTES (default 8 MiB; tests make it small), and the
+ * TLS options of include/xm_rconn.h ("rediss://" or tls=1, cacert=FILE,
+ * insecure=1).
  *
  * Queue: records wait as "TYPE JSON\n" lines in one bounded byte queue
- * (o->buf, allocated at open); out_flush() sends them in order, pipelined
- * in batches of RDS_BATCH, and removes exactly those Redis acknowledged.
- * A record that does not fit in the queue is dropped and counted (one
- * log line per outage gives the count).  While Redis is unreachable
- * reconnects follow an exponential backoff (0.5 s doubling to 30 s), so
- * a down broker costs one refused connect per backoff step, not one per
- * record.  Blocking (replay) mode flushes whenever the queue fills and
- * waits at close for up to RDS_CLOSE_WAIT_MS for Redis to come back.
+ * (o->buf, allocated at open).  The worker only appends to it (netq_put);
+ * the sink's sender thread (output/netq.c) sends them in order,
+ * pipelined in batches of RDS_BATCH over lib/rconn.c (TCP or TLS), and
+ * removes exactly those Redis acknowledged.  A record that does not fit
+ * is dropped and counted (one log line per outage gives the count).
+ * While Redis is unreachable reconnects follow an exponential backoff
+ * (0.5 s doubling to 30 s).  Blocking (replay) mode: a record that finds
+ * the queue full waits while Redis is up and is dropped while it is down
+ * (netq.c); at close the sender gets up to RDS_CLOSE_WAIT_MS.  Connect
+ * and command timeouts are RDS_TIMEOUT_MS, on the sender thread only.
  *
- * Live mode uses the same synchronous client with RDS_TIMEOUT_MS connect
- * and command timeouts, called from the 1-second flush tick (not
- * hiredis's libevent adapter).
+ * Threads: rds_write, rds_flush, rds_open and rds_close run on the
+ * worker; rds_send and everything under it on the sender, which alone
+ * uses r->c, r->batch, r->head_seq and r->resync once started.
  */
 #include "sink.h"
 

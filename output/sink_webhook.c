@@ -7,16 +7,17 @@
  * Plain http only.
  *
  * Queue: bodies wait as lines in one bounded byte queue (o->buf,
- * WH_QUEUE bytes, allocated at open); out_flush() posts them in order,
- * one connection per post (Connection: close), and removes a body once
- * the receiver answered 2xx (or a 4xx other than 408/429: a body the
+ * WH_QUEUE bytes, allocated at open); the worker only appends (netq_put)
+ * and the sink's sender thread (output/netq.c) posts them in order, one
+ * connection per post (Connection: close), and removes a body once the
+ * receiver answered 2xx (or a 4xx other than 408/429: a body the
  * receiver will never take is dropped and counted, not retried forever).
  * Connect errors, timeouts, 408, 429 and 5xx keep it queued and start an
  * exponential backoff (0.5 s doubling to 30 s).  A body that does not fit
  * is dropped and counted; one log line per outage gives the count.
- * Blocking (replay) mode posts as the queue fills and waits at close up
- * to WH_CLOSE_WAIT_MS for the receiver; live mode posts from the
- * 1-second flush tick with WH_TIMEOUT_MS socket timeouts.
+ * Blocking (replay) mode follows netq.c's rule (wait for room while the
+ * receiver is up, drop while it is down) and waits at close up to
+ * WH_CLOSE_WAIT_MS; socket timeouts are WH_TIMEOUT_MS, on the sender.
  */
 #include "sink.h"
 
