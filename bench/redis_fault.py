@@ -18,8 +18,10 @@ alternating so machine noise hits each alike:
            flow records arrived and started again 1.5 s later (the
            sink_redis fault test's outage).
 
-Prints each round's wall times, the ratios healthy/base and fault/base
-of that round, exfilmon's CPU seconds and the exit summaries (records,
+Prints each round's wall times to exit and to the end of the capture
+(the "packets read" line exfilmon logs before its outputs close, i.e.
+before the exit wait for the broker), the ratios healthy/base and
+fault/base of that round, exfilmon's CPU seconds and the exit summaries (records,
 delivered, dropped), then the median ratios and whether the file
 outputs were byte-for-byte the same in every run.  Not a test: it checks nothing about time.
 Needs redis-server and redis-cli; gen_bench is taken from the build
@@ -33,6 +35,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests'))
@@ -51,6 +54,18 @@ def files_digest(work):
         with open(os.path.join(work, f), 'rb') as fh:
             h.update(fh.read())
     return h.hexdigest()
+
+
+def capture_s(err, t0):
+    """Seconds from t0 (wall clock) to the "packets read" summary line,
+    which exfilmon logs when the capture is done, before its outputs
+    close (the exit wait for the broker comes after it)."""
+    import datetime
+    m = re.findall(r'^(\S+)Z exfilmon\[\d+\]: info: \d+ packets read', err, re.M)
+    if not m:
+        return float('nan')
+    t = datetime.datetime.strptime(m[-1], '%Y-%m-%dT%H:%M:%S.%f')
+    return t.replace(tzinfo=datetime.timezone.utc).timestamp() - t0
 
 
 def summary(err):
@@ -77,28 +92,34 @@ def main():
         stretch(raw, pcap, 1000)
         url = 'redis://127.0.0.1:%d/0' % rd.port      # default maxlen: 100000 a stream
         ratios = {'healthy': [], 'fault': []}
+        cratios = {'healthy': [], 'fault': []}
         same_files = True
         for i in range(rounds):
-            t, c, dig = {}, {}, {}
+            t, c, dig, cap = {}, {}, {}, {}
             for name, extra, stop in (('base', [], False), ('healthy', ['--redis', url], False),
                                       ('fault', ['--redis', url], True)):
                 rd.cli('DEL', 'exfilmon:flow', 'exfilmon:alert', 'exfilmon:incident')
-                c0 = cpu()
+                c0, w0 = cpu(), time.time()
                 t[name], err = replay(exe, pcap, work, extra, rd if stop else None)
                 c[name] = cpu() - c0        # exfilmon's CPU seconds (and redis-cli's)
+                cap[name] = capture_s(err, w0)
                 dig[name] = files_digest(work)
                 if name != 'base':
                     ratios[name].append(t[name] / t['base'])
-                    print('round %d %-7s %.2f s (%.2fx base %.2f s), CPU %.2f s (base %.2f s); '
-                          'summary records/delivered/dropped %s' %
-                          (i + 1, name, t[name], t[name] / t['base'], t['base'], c[name],
-                           c['base'], summary(err)))
+                    cratios[name].append(cap[name] / cap['base'])
+                    print('round %d %-7s exit %.2f s (%.2fx base %.2f s), capture done %.2f s '
+                          '(%.2fx base %.2f s), CPU %.2f s (base %.2f s); summary '
+                          'records/delivered/dropped %s' %
+                          (i + 1, name, t[name], t[name] / t['base'], t['base'], cap[name],
+                           cap[name] / cap['base'], cap['base'], c[name], c['base'],
+                           summary(err)))
                     sys.stdout.flush()
             same_files &= dig['base'] == dig['healthy'] == dig['fault']
-        for name in ('healthy', 'fault'):
-            r = ratios[name]
-            print('%s/base: median %.2fx, min %.2fx, max %.2fx over %d rounds' %
-                  (name, statistics.median(r), min(r), max(r), len(r)))
+        for what, rs in (('exit', ratios), ('capture done', cratios)):
+            for name in ('healthy', 'fault'):
+                r = rs[name]
+                print('%s/base, %s: median %.2fx, min %.2fx, max %.2fx over %d rounds' %
+                      (name, what, statistics.median(r), min(r), max(r), len(r)))
         print('file outputs (--flows, --alerts) identical in every run: %s' % same_files)
     finally:
         rd.cli('SHUTDOWN', 'NOSAVE')

@@ -194,6 +194,15 @@ void netq_ok(struct out *o)
         xm_info("%s: writing again", o->path);
 }
 
+bool netq_stopping(struct out *o)
+{
+    struct netq *q = o->netq;
+    pthread_mutex_lock(&q->mu);
+    bool stop = q->stop;
+    pthread_mutex_unlock(&q->mu);
+    return stop;
+}
+
 bool netq_sync(struct out *o)
 {
     struct netq *q = o->netq;

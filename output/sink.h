@@ -176,6 +176,9 @@ void netq_pop(struct out *o, size_t bytes, uint64_t written, uint64_t wbytes,
  * strerror(err) when why is NULL) / delivery works. */
 void netq_fail(struct out *o, int err, const char *why);
 void netq_ok(struct out *o);
+/* Sender: whether close is waiting for the queue to empty (retry now,
+ * not after the backoff). */
+bool netq_stopping(struct out *o);
 /* Worker: copies the sender's counters into o->st, wakes it if anything
  * waits; true when the broker is up. */
 bool netq_sync(struct out *o);

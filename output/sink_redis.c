@@ -194,13 +194,13 @@ static int rds_login(struct rds *r)
 }
 
 /* Connects unless connected or still backing off: 0 when connected, -1
- * while backing off, else an errno for the failed attempt (r->why says
- * what failed: connect, TLS, AUTH). */
-static int rds_connect(struct rds *r)
+ * while backing off (hurry: at close, no backoff), else an errno for the
+ * failed attempt (r->why says what failed: connect, TLS, AUTH). */
+static int rds_connect(struct rds *r, bool hurry)
 {
     if (r->c)
         return 0;
-    if (net_now_ms() < r->next_try_ms)
+    if (net_now_ms() < r->next_try_ms && !hurry)
         return -1;
     r->why[0] = '\0';
     r->c = xm_rconn_connect(r->cfg.host, r->cfg.port, &r->cfg.tls, RDS_TIMEOUT_MS, r->why,
@@ -307,6 +307,14 @@ static int rds_resync(struct out *o, struct rds *r, size_t n, size_t lines)
     return 0;
 }
 
+/* Errors of a Redis that will take the record later (loading its dump,
+ * a busy script, a replica without master): kept and retried. */
+static bool rds_transient(const char *e)
+{
+    return !strncmp(e, "LOADING", 7) || !strncmp(e, "BUSY", 4) ||
+           !strncmp(e, "MASTERDOWN", 10) || !strncmp(e, "TRYAGAIN", 8);
+}
+
 /* Sends the batch copy (n bytes, lines records) pipelined and removes
  * what Redis answered; 0, or -1 when the connection failed first. */
 static int rds_batch(struct out *o, struct rds *r, size_t n, size_t lines)
@@ -324,8 +332,16 @@ static int rds_batch(struct out *o, struct rds *r, size_t n, size_t lines)
             r->resync = true;
             return -1;
         }
-        if (((redisReply *)rep)->type == REDIS_REPLY_ERROR)
-            xm_err("%s: XADD: %s", o->path, ((redisReply *)rep)->str);
+        const redisReply *x = rep;
+        if (x->type == REDIS_REPLY_ERROR && rds_transient(x->str)) {
+            snprintf(r->why, sizeof r->why, "XADD: %s", x->str);
+            freeReplyObject(rep);
+            rds_pop(o, r, n, i, ok);
+            r->resync = true;       /* later ones may have been executed */
+            return -1;
+        }
+        if (x->type == REDIS_REPLY_ERROR)
+            xm_err("%s: XADD: %s", o->path, x->str);
         else
             ok++;                   /* refused by Redis: dropped, never retried */
         freeReplyObject(rep);
@@ -338,7 +354,7 @@ static int rds_batch(struct out *o, struct rds *r, size_t n, size_t lines)
 static int rds_send(struct out *o)
 {
     struct rds *r = o->priv;
-    int e = rds_connect(r);
+    int e = rds_connect(r, netq_stopping(o));
     if (e != 0) {
         if (e > 0)
             netq_fail(o, e, r->why);
@@ -349,7 +365,7 @@ static int rds_send(struct out *o)
         return 0;
     int rc = r->resync ? rds_resync(o, r, n, lines) : rds_batch(o, r, n, lines);
     if (rc != 0 || xm_rconn_failed(r->c)) {
-        netq_fail(o, ECONNRESET, xm_rconn_error(r->c));
+        netq_fail(o, ECONNRESET, xm_rconn_failed(r->c) ? xm_rconn_error(r->c) : r->why);
         rds_drop_conn(r);
         net_backoff(&r->next_try_ms, &r->delay_ms);
         return -1;
@@ -433,7 +449,7 @@ static int rds_open(struct out *o, const char *spec, char *err, size_t errlen)
         snprintf(err, errlen, "redis: out of memory");
         return -1;
     }
-    int e = rds_connect(r);         /* a down Redis is not fatal: queued, retried */
+    int e = rds_connect(r, false);  /* a down Redis is not fatal: queued, retried */
     if (netq_start(o, &r->q, rds_send, OUT_LIVE_KICK, e == 0) != 0) {
         snprintf(err, errlen, "redis: cannot start the sender thread");
         return -1;
