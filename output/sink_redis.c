@@ -254,8 +254,9 @@ static void rds_pop(struct out *o, struct rds *r, size_t n, size_t k, size_t ok)
 }
 
 /* The highest "seq" of this run among the newest RDS_RESYNC_SCAN entries
- * of stream PREFIX:TYPE (t, tn bytes); 0 when none. */
-static uint64_t rds_last_seq(struct rds *r, const char *t, size_t tn)
+ * of stream PREFIX:TYPE (t, tn bytes); 0 when none.  *bad set when Redis
+ * could not answer (no reply, or an error such as LOADING). */
+static uint64_t rds_last_seq(struct rds *r, const char *t, size_t tn, bool *bad)
 {
     uint64_t best = 0;
     char key[RDS_TYPE_MAX + sizeof r->cfg.prefix + 2], cnt[16];
@@ -263,6 +264,10 @@ static uint64_t rds_last_seq(struct rds *r, const char *t, size_t tn)
     snprintf(cnt, sizeof cnt, "%d", RDS_RESYNC_SCAN);
     const char *argv[] = {"XREVRANGE", key, "+", "-", "COUNT", cnt};
     redisReply *rep = xm_rconn_cmd(r->c, 6, argv, NULL);
+    if (!rep || rep->type == REDIS_REPLY_ERROR) {
+        snprintf(r->why, sizeof r->why, "XREVRANGE: %s", rep ? rep->str : "no reply");
+        *bad = true;
+    }
     for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
         const redisReply *e = rep->element[i];
         const redisReply *f = e->type == REDIS_REPLY_ARRAY && e->elements == 2 ?
@@ -285,7 +290,8 @@ static int rds_resync(struct out *o, struct rds *r, size_t n, size_t lines)
 {
     uint64_t last = 0;
     size_t off = 0;
-    for (size_t k = 0; k < lines; k++) {
+    bool bad = false;
+    for (size_t k = 0; k < lines && !bad; k++) {
         const char *p = r->batch + off, *nl = memchr(p, '\n', n - off);
         const char *sp = memchr(p, ' ', (size_t)(nl - p));
         bool seen = false;          /* type already asked about in this batch */
@@ -294,12 +300,12 @@ static int rds_resync(struct out *o, struct rds *r, size_t n, size_t lines)
             seen = !memcmp(q, p, (size_t)(sp - p) + 1);
             j = (size_t)(qn + 1 - r->batch);
         }
-        uint64_t l = seen ? 0 : rds_last_seq(r, p, (size_t)(sp - p));
+        uint64_t l = seen ? 0 : rds_last_seq(r, p, (size_t)(sp - p), &bad);
         last = l > last ? l : last;
         off = (size_t)(nl + 1 - r->batch);
     }
-    if (xm_rconn_failed(r->c))
-        return -1;
+    if (bad || xm_rconn_failed(r->c))
+        return -1;                  /* resync stays pending */
     size_t k = last >= r->head_seq ? (size_t)(last - r->head_seq + 1) : 0;
     k = k < lines ? k : lines;
     rds_pop(o, r, n, k, k);
