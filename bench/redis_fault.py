@@ -7,8 +7,9 @@ broker configured".  On one gateway capture (bench/gen_bench -w gateway,
 PACKETS packets (default 1,000,000: a replay of several seconds, so the
 outage below lies inside it), one flow per 8 packets, stretched to 1 ms
 per packet with 20 s idle timeouts so records leave during the replay,
-as in site_redis_sizing.py) it runs, ROUNDS times (default 5) and
-alternating so machine noise hits each alike:
+as in site_redis_sizing.py) it runs, ROUNDS times (default 5),
+alternating, the order rotated each round, so machine noise hits each
+alike:
 
   base     --flows --alerts to files, no broker;
   healthy  the same plus --redis to a redis-server this script starts
@@ -94,26 +95,27 @@ def main():
         ratios = {'healthy': [], 'fault': []}
         cratios = {'healthy': [], 'fault': []}
         same_files = True
+        runs = (('base', [], False), ('healthy', ['--redis', url], False),
+                ('fault', ['--redis', url], True))
         for i in range(rounds):
-            t, c, dig, cap = {}, {}, {}, {}
-            for name, extra, stop in (('base', [], False), ('healthy', ['--redis', url], False),
-                                      ('fault', ['--redis', url], True)):
+            t, c, dig, cap, summ = {}, {}, {}, {}, {}
+            for name, extra, stop in runs[i % 3:] + runs[:i % 3]:   # rotated each round
                 rd.cli('DEL', 'exfilmon:flow', 'exfilmon:alert', 'exfilmon:incident')
                 c0, w0 = cpu(), time.time()
                 t[name], err = replay(exe, pcap, work, extra, rd if stop else None)
                 c[name] = cpu() - c0        # exfilmon's CPU seconds (and redis-cli's)
                 cap[name] = capture_s(err, w0)
                 dig[name] = files_digest(work)
-                if name != 'base':
-                    ratios[name].append(t[name] / t['base'])
-                    cratios[name].append(cap[name] / cap['base'])
-                    print('round %d %-7s exit %.2f s (%.2fx base %.2f s), capture done %.2f s '
-                          '(%.2fx base %.2f s), CPU %.2f s (base %.2f s); summary '
-                          'records/delivered/dropped %s' %
-                          (i + 1, name, t[name], t[name] / t['base'], t['base'], cap[name],
-                           cap[name] / cap['base'], cap['base'], c[name], c['base'],
-                           summary(err)))
-                    sys.stdout.flush()
+                summ[name] = summary(err)
+            for name in ('healthy', 'fault'):
+                ratios[name].append(t[name] / t['base'])
+                cratios[name].append(cap[name] / cap['base'])
+                print('round %d %-7s exit %.2f s (%.2fx base %.2f s), capture done %.2f s '
+                      '(%.2fx base %.2f s), CPU %.2f s (base %.2f s); summary '
+                      'records/delivered/dropped %s' %
+                      (i + 1, name, t[name], t[name] / t['base'], t['base'], cap[name],
+                       cap[name] / cap['base'], cap['base'], c[name], c['base'], summ[name]))
+            sys.stdout.flush()
             same_files &= dig['base'] == dig['healthy'] == dig['fault']
         for what, rs in (('exit', ratios), ('capture done', cratios)):
             for name in ('healthy', 'fault'):
