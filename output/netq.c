@@ -16,7 +16,8 @@
  * the sender while the broker is up (connected, last send succeeded);
  * while it is down the record is dropped and counted at once, so replay
  * never stalls on a dead broker and never drops while a live one keeps
- * up.  Live mode never waits.
+ * up (a broker up, or down, for the whole replay gives the same counts
+ * whatever the scheduling).  Live mode never waits.
  */
 #include "sink.h"
 
