@@ -39,6 +39,10 @@ struct out_stats {
 struct out *out_open(const char *path, bool blocking, char *err, size_t errlen);
 /* Serialises and queues one record; takes ownership of rec. */
 void out_write(struct out *o, json_t *rec);
+/* out_write to each of the n outputs (NULL entries skipped), the record
+ * serialised once (the text of several sinks is the same); takes
+ * ownership of rec. */
+void out_write_many(struct out *const *os, size_t n, json_t *rec);
 /* Queues one record already serialised (the streaming EVE writer,
  * include/xm_evew.h): s is compact JSON text of n bytes with no newline,
  * type its event_type (redis streams, syslog MSGID), key its local host

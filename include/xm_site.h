@@ -120,6 +120,14 @@ void site_tick(struct site *s, xm_time_t clock, xm_time_t horizon);
  * the other sensors' barriers do not wait for it. */
 void site_finish(struct site *s, xm_time_t horizon);
 
+/* The reply handling of site_tick without the network: parses buf (n
+ * bytes, one RESP reply as Redis sends it for the exchange's EVAL:
+ * {HGETALL clocks, XRANGE of peer 1, ...}, RESP2) and applies it to s's
+ * peers and callbacks as a tick at clock would.  0, or -1 when buf is
+ * not one complete array reply (nothing applied).  For fuzz/fuzz_site.c
+ * and the tests. */
+int site_apply_resp(struct site *s, const void *buf, size_t n, xm_time_t clock);
+
 const struct site_stats *site_get_stats(const struct site *s);
 /* 0 when Redis is reachable, else 1 and a reason in why. */
 size_t site_health(const struct site *s, char *why, size_t len);

@@ -123,7 +123,15 @@ struct out *out_open(const char *path, bool blocking, char *err, size_t errlen)
  * counted as dropped, as a sink counts one it cannot queue. */
 void out_write(struct out *o, json_t *rec)
 {
-    if (!o || !rec) {
+    out_write_many(&o, 1, rec);
+}
+
+void out_write_many(struct out *const *os, size_t cnt, json_t *rec)
+{
+    struct out *first = NULL;
+    for (size_t i = 0; i < cnt && !first; i++)
+        first = os[i];
+    if (!first || !rec) {
         json_decref(rec);
         return;
     }
@@ -133,14 +141,16 @@ void out_write(struct out *o, json_t *rec)
                                                         "local_ip"));
     if (!key)
         key = json_string_value(json_object_get(rec, "src_ip"));
-    evew_reset(&o->txt);
-    evew_json(&o->txt, rec);
-    const char *s = evew_text(&o->txt, &n);
-    if (s) {
-        out_write_text(o, type ? type : "", key ? key : "", s, n);
-    } else {
-        o->st.records++;
-        o->st.dropped++;
+    evew_reset(&first->txt);
+    evew_json(&first->txt, rec);
+    const char *s = evew_text(&first->txt, &n);   /* no sink's write touches txt */
+    for (size_t i = 0; i < cnt; i++) {
+        if (os[i] && s) {
+            out_write_text(os[i], type ? type : "", key ? key : "", s, n);
+        } else if (os[i]) {
+            os[i]->st.records++;
+            os[i]->st.dropped++;
+        }
     }
     json_decref(rec);               /* type and key point into it */
 }

@@ -19,6 +19,7 @@
 #include "xm_common.h"
 #include "xm_evew.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -61,6 +62,7 @@ struct out {
     struct out_stats st;
     struct evew txt;        /* out_write's serialisation, reused */
     void *priv;             /* network sinks' own state; their close frees it */
+    struct netq *netq;      /* network sinks: their sender (in priv), or NULL */
     struct out *next_;      /* registry of open outputs (metrics) */
 };
 
@@ -130,5 +132,58 @@ int net_authority(const char *s, size_t n, int flags, char *user, size_t ul, cha
 void net_log_drops(struct out *o, uint64_t *episode_drops, const char *when);
 /* The closing summary line: records, delivered, dropped. */
 void net_summary(const struct out *o);
+
+/* ---- netq.c: a network sink's sender thread (redis, webhook) ---------- */
+
+/* The worker appends "lines" to o->buf (netq_put); the sender thread
+ * takes them from the head (netq_peek), does the I/O through send() and
+ * removes what was delivered or refused for good (netq_pop).  q->mu
+ * guards o->buf and every field below; o->st and o->failing stay the
+ * worker's (netq_sync copies the sender's counters into them).  Owned by
+ * the sink's priv; netq_stop() joins the thread before priv is freed. */
+struct netq {
+    pthread_mutex_t mu;
+    pthread_cond_t work;        /* sender waits: kicked or stop */
+    pthread_cond_t room;        /* worker waits (blocking): room, or broker down */
+    pthread_t th;
+    bool started, stop, kicked;
+    bool up;                    /* connected and the last send succeeded */
+    bool failing;               /* inside an outage (logged once) */
+    int fail_errno;
+    size_t kick;                /* wake the sender once this many bytes wait */
+    uint64_t until_ms;          /* stop: give up sending at this monotonic ms */
+    uint64_t written, bytes, errors, refused, refused_seen;
+    /* One step on the sender thread: sends some of the queue; 0 after
+     * progress, -1 when the broker is down or backing off. */
+    int (*send)(struct out *o);
+};
+
+/* Starts o's sender (up: the broker answered at open); 0 or -1. */
+int netq_start(struct out *o, struct netq *q, int (*send)(struct out *), size_t kick,
+               bool up);
+/* Worker: appends the line p (n bytes, '\n' included); false when it
+ * does not fit (the caller counts the drop).  Blocking mode waits for
+ * room while the broker is up (the replay rule in netq.c). */
+bool netq_put(struct out *o, const char *p, size_t n);
+/* Sender: copies whole lines from the head, at most cap bytes and
+ * max_lines lines, into dst; the bytes copied (*lines: how many). */
+size_t netq_peek(struct out *o, char *dst, size_t cap, size_t max_lines, size_t *lines);
+/* Sender: removes bytes from the head: written records (wbytes bytes)
+ * delivered, refused ones dropped for good. */
+void netq_pop(struct out *o, size_t bytes, uint64_t written, uint64_t wbytes,
+              uint64_t refused);
+/* Sender: an outage starts or goes on (logged once, with why, or
+ * strerror(err) when why is NULL) / delivery works. */
+void netq_fail(struct out *o, int err, const char *why);
+void netq_ok(struct out *o);
+/* Sender: whether close is waiting for the queue to empty (retry now,
+ * not after the backoff). */
+bool netq_stopping(struct out *o);
+/* Worker: copies the sender's counters into o->st, wakes it if anything
+ * waits; true when the broker is up. */
+bool netq_sync(struct out *o);
+/* Worker at close: lets the sender try for up to wait_ms more, joins it,
+ * syncs; returns the records still queued (the caller drops them). */
+uint64_t netq_stop(struct out *o, uint64_t wait_ms);
 
 #endif

@@ -13,7 +13,12 @@
  * BROKER is host[:port] or [v6addr][:port] (port default 9092).
  * Options: queue=BYTES (default 8 MiB: queue.buffering.max.kbytes),
  * messages=N (default 100000: queue.buffering.max.messages),
- * compression=none|gzip|snappy|lz4|zstd (default none).
+ * compression=none|gzip|snappy|lz4|zstd (default none), and librdkafka's
+ * security.protocol, ssl.ca.location, sasl.mechanisms, sasl.username,
+ * sasl.password (the password also from EXFILMON_KAFKA_PASSWORD), checked
+ * together by kfk_sec_check and read back from the producer at open.
+ * librdkafka has threads of its own, so this sink needs no sender thread:
+ * produce only queues.
  *
  * Delivery: an idempotent producer (enable.idempotence: acks=all,
  * retries without duplicates or reordering within a partition) with no
@@ -45,6 +50,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #define KFK_DEFAULT_MESSAGES 100000ul
 #define KFK_MAX_MESSAGES     10000000ul
@@ -57,6 +64,10 @@
 
 struct kfk_cfg {
     char brokers[1024];
+    char proto[16];                 /* security.protocol; "" = plaintext */
+    char ca[1024];                  /* ssl.ca.location; "" = the system's */
+    char mech[16];                  /* sasl.mechanisms */
+    char user[256], pass[256];      /* sasl.username, sasl.password */
     char topic[KFK_TOPIC_MAX + 1];
     char compression[8];
     size_t queue;                   /* bytes */
@@ -152,9 +163,47 @@ static bool kfk_opt_num(const char *k, const char *v, const char *name, unsigned
     return true;
 }
 
+/* One of the '|'-separated words of set (exact match). */
+static bool kfk_word(const char *v, const char *set)
+{
+    size_t n = strlen(v);
+    for (const char *w = set; *w; w += strcspn(w, "|") + (w[strcspn(w, "|")] == '|'))
+        if (strcspn(w, "|") == n && !strncmp(w, v, n))
+            return true;
+    return false;
+}
+
+/* A string option: key k's value v copied to d (cap dl) when k is name;
+ * non-empty, no control characters. */
+static bool kfk_opt_str(const char *k, const char *v, const char *name, char *d, size_t dl)
+{
+    size_t n = strlen(v);
+    if (strcmp(k, name) != 0 || n == 0 || n >= dl)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+            return false;
+    memcpy(d, v, n + 1);
+    return true;
+}
+
+/* security.protocol, ssl.ca.location, sasl.* (librdkafka's names). */
+static bool kfk_opt_sec(struct kfk_cfg *c, const char *k, const char *v)
+{
+    if (!strcmp(k, "security.protocol"))
+        return kfk_word(v, "plaintext|ssl|sasl_plaintext|sasl_ssl") &&
+               kfk_opt_str(k, v, k, c->proto, sizeof c->proto);
+    if (!strcmp(k, "sasl.mechanisms"))
+        return kfk_word(v, "PLAIN|SCRAM-SHA-256|SCRAM-SHA-512") &&
+               kfk_opt_str(k, v, k, c->mech, sizeof c->mech);
+    return kfk_opt_str(k, v, "ssl.ca.location", c->ca, sizeof c->ca) ||
+           kfk_opt_str(k, v, "sasl.username", c->user, sizeof c->user) ||
+           kfk_opt_str(k, v, "sasl.password", c->pass, sizeof c->pass);
+}
+
 static int kfk_opt(struct kfk_cfg *c, const char *kv, size_t n, char *why, size_t wl)
 {
-    char buf[96];
+    char buf[1200];
     unsigned long long v;
     char *eq = n < sizeof buf ? memcpy(buf, kv, n) : NULL;
     if (eq) {
@@ -171,11 +220,41 @@ static int kfk_opt(struct kfk_cfg *c, const char *kv, size_t n, char *why, size_
              (!strcmp(eq, "none") || !strcmp(eq, "gzip") || !strcmp(eq, "snappy") ||
               !strcmp(eq, "lz4") || !strcmp(eq, "zstd")))
         strcpy(c->compression, eq);
-    else {
+    else if (!eq || !kfk_opt_sec(c, buf, eq)) {
+        bool pw = n > 14 && !strncmp(kv, "sasl.password=", 14);
         snprintf(why, wl, "bad option '%.*s' (queue=BYTES 1024-2147483648, messages=N "
-                 "1-10000000, compression=none|gzip|snappy|lz4|zstd)", (int)n, kv);
+                 "1-10000000, compression=none|gzip|snappy|lz4|zstd, security.protocol="
+                 "plaintext|ssl|sasl_plaintext|sasl_ssl, ssl.ca.location=FILE, "
+                 "sasl.mechanisms=PLAIN|SCRAM-SHA-256|SCRAM-SHA-512, sasl.username=NAME, "
+                 "sasl.password=SECRET)", pw ? 13 : (int)n, kv);
         return -1;
     }
+    return 0;
+}
+
+/* The security options together: SASL needs a sasl_* protocol, a user
+ * and a password (from the URL or EXFILMON_KAFKA_PASSWORD); a CA file
+ * needs TLS and must be readable.  0, or -1 with why. */
+static int kfk_sec_check(struct kfk_cfg *c, char *why, size_t wl)
+{
+    bool sasl = !strncmp(c->proto, "sasl_", 5), tls = strstr(c->proto, "ssl") != NULL;
+    const char *env = getenv("EXFILMON_KAFKA_PASSWORD");
+    if (sasl && !c->pass[0] && env && *env && strlen(env) < sizeof c->pass)
+        strcpy(c->pass, env);
+    if (sasl && !c->mech[0])
+        strcpy(c->mech, "PLAIN");
+    if (!sasl && (c->mech[0] || c->user[0] || c->pass[0]))
+        return snprintf(why, wl, "sasl.* options need security.protocol=sasl_plaintext "
+                        "or sasl_ssl"), -1;
+    if (sasl && (!c->user[0] || !c->pass[0]))
+        return snprintf(why, wl, "security.protocol=%s needs sasl.username and a password "
+                        "(sasl.password in the configuration file, or "
+                        "EXFILMON_KAFKA_PASSWORD)", c->proto), -1;
+    if (c->ca[0] && !tls)
+        return snprintf(why, wl, "ssl.ca.location needs security.protocol=ssl or "
+                        "sasl_ssl"), -1;
+    if (c->ca[0] && access(c->ca, R_OK) != 0)
+        return snprintf(why, wl, "ssl.ca.location %.1100s: %s", c->ca, strerror(errno)), -1;
     return 0;
 }
 
@@ -193,7 +272,7 @@ static int kfk_opts(struct kfk_cfg *c, const char *q, char *why, size_t wl)
 /* Parses "kafka:BROKERS/TOPIC[?opts]" (syntax only, nothing resolved). */
 static int kfk_parse(const char *spec, struct kfk_cfg *c, char *err, size_t errlen)
 {
-    char why[160] = "";
+    char why[1600] = "";
     memset(c, 0, sizeof *c);
     c->queue = OUT_LIVE_BUF;
     c->messages = KFK_DEFAULT_MESSAGES;
@@ -206,9 +285,11 @@ static int kfk_parse(const char *spec, struct kfk_cfg *c, char *err, size_t errl
     if (kfk_brokers(c, s, bn, why, sizeof why) != 0 ||
         (!kfk_topic_ok(t ? t : "", tn) &&
          snprintf(why, sizeof why, "missing or bad topic ([A-Za-z0-9._-], 1-249 bytes)")) ||
-        (q && kfk_opts(c, q + 1, why, sizeof why) != 0)) {
-        snprintf(err, errlen, "--kafka: %s: %s (BROKER[,BROKER...]/TOPIC"
-                 "[?queue=BYTES&messages=N&compression=C])", s, why);
+        (q && kfk_opts(c, q + 1, why, sizeof why) != 0) ||
+        kfk_sec_check(c, why, sizeof why) != 0) {
+        snprintf(err, errlen, "--kafka: %.*s: %s (BROKER[,BROKER...]/TOPIC"
+                 "[?queue=BYTES&messages=N&compression=C&security.protocol=P...])",
+                 (int)(bn + (t ? tn + 1 : 0)), s, why);
         return -1;
     }
     memcpy(c->topic, t, tn);
@@ -356,8 +437,37 @@ static int kfk_set(rd_kafka_conf_t *c, const char *key, const char *v, char *err
     char why[256];
     if (rd_kafka_conf_set(c, key, v, why, sizeof why) == RD_KAFKA_CONF_OK)
         return 0;
-    snprintf(err, errlen, "--kafka: %s=%s: %s", key, v, why);
+    snprintf(err, errlen, "--kafka: %s=%s: %s", key,
+             strcmp(key, "sasl.password") ? v : "(hidden)", why);
     return -1;
+}
+
+/* Reads the security settings back from the producer (rd_kafka_conf_get)
+ * and logs them (no password): what librdkafka will really use.  -1 when
+ * one differs from what was asked. */
+static int kfk_sec_applied(struct out *o, const struct kfk *k, char *err, size_t errlen)
+{
+    const char *keys[] = {"security.protocol", "ssl.ca.location", "sasl.mechanisms",
+                          "sasl.username"};
+    const char *want[] = {k->cfg.proto, k->cfg.ca, k->cfg.mech, k->cfg.user};
+    char line[1600] = "", v[1100];
+    const rd_kafka_conf_t *conf = rd_kafka_conf(k->rk);
+    for (size_t i = 0; i < XM_ARRAY_LEN(keys); i++) {
+        size_t n = sizeof v;
+        if (!want[i][0])
+            continue;
+        if (rd_kafka_conf_get(conf, keys[i], v, &n) != RD_KAFKA_CONF_OK ||
+            strcasecmp(v, want[i]) != 0) {
+            snprintf(err, errlen, "--kafka: %s=%s not applied by librdkafka", keys[i],
+                     want[i]);
+            return -1;
+        }
+        snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s=%s",
+                 line[0] ? ", " : "", keys[i], v);
+    }
+    if (line[0])
+        xm_info("%s: %s%s", o->path, line, k->cfg.pass[0] ? ", sasl.password set" : "");
+    return 0;
 }
 
 /* The producer's configuration (see the head comment); NULL on error. */
@@ -375,12 +485,19 @@ static rd_kafka_conf_t *kfk_conf(struct out *o, const struct kfk_cfg *c, char *e
         {"partitioner", "murmur2_random"},  /* a key's partition as Java clients pick it */
         {"log.queue", "true"},
     };
+    const char *sec[][2] = {
+        {"security.protocol", c->proto}, {"ssl.ca.location", c->ca},
+        {"sasl.mechanisms", c->mech}, {"sasl.username", c->user},
+        {"sasl.password", c->pass},
+    };
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    for (size_t i = 0; conf && i < XM_ARRAY_LEN(kv); i++)
-        if (kfk_set(conf, kv[i][0], kv[i][1], err, errlen) != 0) {
+    for (size_t i = 0; conf && i < XM_ARRAY_LEN(kv) + XM_ARRAY_LEN(sec); i++) {
+        const char *const *p = i < XM_ARRAY_LEN(kv) ? kv[i] : sec[i - XM_ARRAY_LEN(kv)];
+        if (p[1][0] && kfk_set(conf, p[0], p[1], err, errlen) != 0) {
             rd_kafka_conf_destroy(conf);
             return NULL;
         }
+    }
     rd_kafka_conf_set_opaque(conf, o);
     rd_kafka_conf_set_dr_msg_cb(conf, kfk_dr);
     rd_kafka_conf_set_error_cb(conf, kfk_error);
@@ -401,6 +518,8 @@ static int kfk_start(struct out *o, struct kfk *k, char *err, size_t errlen)
         return -1;
     }
     rd_kafka_set_log_queue(k->rk, NULL);    /* log lines served by rd_kafka_poll */
+    if (kfk_sec_applied(o, k, err, errlen) != 0)
+        return -1;
     k->rkt = rd_kafka_topic_new(k->rk, k->cfg.topic, NULL);
     if (!k->rkt)
         snprintf(err, errlen, "--kafka: topic %s: %s", k->cfg.topic,

@@ -7,16 +7,17 @@
  * Plain http only.
  *
  * Queue: bodies wait as lines in one bounded byte queue (o->buf,
- * WH_QUEUE bytes, allocated at open); out_flush() posts them in order,
- * one connection per post (Connection: close), and removes a body once
- * the receiver answered 2xx (or a 4xx other than 408/429: a body the
+ * WH_QUEUE bytes, allocated at open); the worker only appends (netq_put)
+ * and the sink's sender thread (output/netq.c) posts them in order, one
+ * connection per post (Connection: close), and removes a body once the
+ * receiver answered 2xx (or a 4xx other than 408/429: a body the
  * receiver will never take is dropped and counted, not retried forever).
  * Connect errors, timeouts, 408, 429 and 5xx keep it queued and start an
  * exponential backoff (0.5 s doubling to 30 s).  A body that does not fit
  * is dropped and counted; one log line per outage gives the count.
- * Blocking (replay) mode posts as the queue fills and waits at close up
- * to WH_CLOSE_WAIT_MS for the receiver; live mode posts from the
- * 1-second flush tick with WH_TIMEOUT_MS socket timeouts.
+ * Blocking (replay) mode follows netq.c's rule (wait for room while the
+ * receiver is up, drop while it is down) and waits at close up to
+ * WH_CLOSE_WAIT_MS; socket timeouts are WH_TIMEOUT_MS, on the sender.
  */
 #include "sink.h"
 
@@ -48,7 +49,9 @@ struct wh {
     uint64_t next_try_ms, delay_ms; /* backoff */
     uint64_t next_post_ms;          /* rate limit */
     uint64_t episode_drops;
-    char *req;                      /* request scratch, OUT_SCRATCH + headers */
+    char *req;                      /* request headers, 2048 bytes (sender) */
+    char *body;                     /* the sender's copy of the front body */
+    struct netq q;                  /* the sender thread */
 };
 
 /* ---- spec ----------------------------------------------------------------- */
@@ -174,15 +177,10 @@ static void wh_write(struct out *o, const char *type, const char *key, const cha
         return;
     }
     o->scratch[n++] = '\n';
-    if (buf_room(&o->buf) < n && o->blocking)
-        (void)o->sink->flush(o);
-    if (buf_room(&o->buf) < n) {
+    if (!netq_put(o, o->scratch, n)) {
         o->st.dropped++;
         w->episode_drops++;
-        return;
     }
-    memcpy(o->buf.p + o->buf.tail, o->scratch, n);
-    o->buf.tail += n;
 }
 
 /* ---- HTTP ----------------------------------------------------------------- */
@@ -254,56 +252,53 @@ static int wh_post(struct wh *w, const char *body, size_t n)
     return st;
 }
 
-/* ---- flush ---------------------------------------------------------------- */
+/* ---- sending (sender thread) ---------------------------------------------- */
 
-/* Waits (blocking mode) or reports (live) whether the rate allows a post. */
-static bool wh_rate_ok(const struct out *o, const struct wh *w)
+/* Sleeps until the rate allows the next post. */
+static void wh_rate_wait(const struct wh *w)
 {
     uint64_t now = net_now_ms();
     if (now >= w->next_post_ms)
-        return true;
-    if (!o->blocking)
-        return false;
+        return;
     uint64_t ms = w->next_post_ms - now;
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
-    return true;
 }
 
-/* Removes the front body (posted or refused for good). */
-static void wh_pop(struct out *o, size_t n, bool posted)
+/* The sender's step (netq): posts the front body; removes it once posted
+ * or refused for good. */
+static int wh_send(struct out *o)
 {
-    o->buf.head += n + 1;
-    if (posted) {
-        o->st.written++;
-        o->st.bytes += n;
-    } else {
-        o->st.dropped++;
+    struct wh *w = o->priv;
+    if (net_now_ms() < w->next_try_ms)
+        return -1;
+    size_t lines, n = netq_peek(o, w->body, OUT_SCRATCH + 1, 1, &lines);
+    if (lines == 0)
+        return 0;
+    wh_rate_wait(w);
+    w->next_post_ms = net_now_ms() + 60000u / w->cfg.rate;
+    errno = 0;
+    int st = wh_post(w, w->body, n - 1);
+    if (st < 0 || st == 408 || st == 429 || st >= 500) {
+        netq_fail(o, st < 0 ? (errno ? errno : ECONNREFUSED) : EIO, NULL);
+        net_backoff(&w->next_try_ms, &w->delay_ms);
+        return -1;
     }
+    if (st >= 300)
+        xm_err("%s: receiver answered %d; record dropped", o->path, st);
+    netq_pop(o, n, st < 300, st < 300 ? n - 1 : 0, st >= 300);
+    w->delay_ms = 0;
+    netq_ok(o);
+    return 0;
 }
 
+/* The flush tick: wakes the sender, takes its counters; logs the drops
+ * of an outage once the receiver takes posts again. */
 static int wh_flush(struct out *o)
 {
     struct wh *w = o->priv;
-    while (buf_pending(&o->buf) > 0) {
-        if (net_now_ms() < w->next_try_ms || !wh_rate_ok(o, w))
-            return -1;
-        const char *p = o->buf.p + o->buf.head;
-        size_t n = (size_t)((const char *)memchr(p, '\n', buf_pending(&o->buf)) - p);
-        w->next_post_ms = net_now_ms() + 60000u / w->cfg.rate;
-        int st = wh_post(w, p, n);
-        if (st < 0 || st == 408 || st == 429 || st >= 500) {
-            out_error(o, st < 0 ? (errno ? errno : ECONNREFUSED) : EIO);
-            net_backoff(&w->next_try_ms, &w->delay_ms);
-            return -1;
-        }
-        if (st >= 300)
-            xm_err("%s: receiver answered %d; record dropped", o->path, st);
-        wh_pop(o, n, st < 300);
-        w->delay_ms = 0;
-    }
-    o->buf.head = o->buf.tail = 0;
-    out_recovered(o);
+    if (!netq_sync(o))
+        return -1;
     net_log_drops(o, &w->episode_drops, "(queue full) while the receiver was unreachable");
     return 0;
 }
@@ -324,8 +319,13 @@ static int wh_open(struct out *o, const char *spec, char *err, size_t errlen)
     o->path = strdup(strchr(strchr(spec + 8, ':') + 1, ':') + 1);
     o->scratch = malloc(OUT_SCRATCH);
     w->req = malloc(2048);
-    if (!o->path || !o->scratch || !w->req || buf_init(&o->buf, WH_QUEUE) != 0) {
+    w->body = malloc(OUT_SCRATCH + 1);
+    if (!o->path || !o->scratch || !w->req || !w->body || buf_init(&o->buf, WH_QUEUE) != 0) {
         snprintf(err, errlen, "webhook: out of memory");
+        return -1;
+    }
+    if (netq_start(o, &w->q, wh_send, 1, true) != 0) {
+        snprintf(err, errlen, "webhook: cannot start the sender thread");
         return -1;
     }
     return 0;
@@ -336,12 +336,7 @@ static void wh_close(struct out *o)
     struct wh *w = o->priv;
     if (!w)
         return;
-    uint64_t until = net_now_ms() + (o->blocking ? WH_CLOSE_WAIT_MS : WH_TIMEOUT_MS);
-    while (o->buf.p && w->req && wh_flush(o) != 0 && net_now_ms() < until) {
-        struct timespec ts = {0, 100 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    uint64_t left = o->buf.p ? count_lines(o->buf.p + o->buf.head, buf_pending(&o->buf)) : 0;
+    uint64_t left = netq_stop(o, o->blocking ? WH_CLOSE_WAIT_MS : WH_TIMEOUT_MS);
     o->st.dropped += left;
     w->episode_drops += left;
     if (o->path) {
@@ -349,8 +344,10 @@ static void wh_close(struct out *o)
         net_summary(o);
     }
     free(w->req);
+    free(w->body);
     free(w);
     o->priv = NULL;
+    o->netq = NULL;
 }
 
 static bool wh_claims(const char *spec) { return strncmp(spec, "webhook:", 8) == 0; }

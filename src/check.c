@@ -178,8 +178,9 @@ static int check_urls(const struct xm_opts *o)
     if (o->redis_url && out_check_spec(o->redis_url, err, sizeof err) != 0) {
         xm_err("%s", err);
         bad++;
-    } else if (o->redis_url && strncmp(o->redis_url, "redis://", 8) != 0) {
-        xm_err("--redis: %s: not a redis:// URL", o->redis_url);
+    } else if (o->redis_url && strncmp(o->redis_url, "redis://", 8) != 0 &&
+               strncmp(o->redis_url, "rediss://", 9) != 0) {
+        xm_err("--redis: %s: not a redis:// or rediss:// URL", o->redis_url);
         bad++;
     }
     if (o->webhook_url) {

@@ -690,6 +690,19 @@ static void dump_redis(FILE *f, const char *indent, const char *name, const char
     dump_str(f, indent, name, url);
 }
 
+/* The Kafka spec with a sasl.password= value replaced by "***". */
+static void dump_kafka(FILE *f, const char *indent, const char *name, const char *spec)
+{
+    char buf[2048];
+    const char *p = spec ? strstr(spec, "sasl.password=") : NULL;
+    if (p && strlen(spec) < sizeof buf - 8) {
+        const char *end = p + 14 + strcspn(p + 14, "&");
+        snprintf(buf, sizeof buf, "%.*s***%s", (int)(p + 14 - spec), spec, end);
+        spec = buf;
+    }
+    dump_str(f, indent, name, spec);
+}
+
 static void dump_paths(FILE *f, const char *name, const char *const *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -737,7 +750,7 @@ static void dump_blocks(const struct xm_opts *o, FILE *f)
     dump_str(f, "    ", "syslog", o->syslog_ident);
     dump_str(f, "    ", "socket", o->socket_path);
     dump_redis(f, "    ", "redis", o->redis_url);
-    dump_str(f, "    ", "kafka", o->kafka);
+    dump_kafka(f, "    ", "kafka", o->kafka);
     dump_str(f, "    ", "webhook", o->webhook_url);
     dump_str(f, "    ", "webhook_format", o->webhook_format);
     if (o->webhook_rate)

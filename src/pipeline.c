@@ -192,19 +192,16 @@ static void pipe_on_alert(void *ctx, const struct rules_hit *hit)
 /* Writes a record to every alert output (takes the reference). */
 static void pipe_write_alerts(struct xm_pipeline *pl, json_t *alert)
 {
-    if (pl->redis_out)
-        out_write(pl->redis_out, json_incref(alert));
-    if (pl->kafka_out)
-        out_write(pl->kafka_out, json_incref(alert));
+    struct out *os[3 + XM_ARRAY_LEN(pl->alert_out)];
+    size_t n = 0;
+    os[n++] = pl->redis_out;
+    os[n++] = pl->kafka_out;
     /* The webhook takes incidents, and alerts only when there are none. */
-    if (pl->hook_out && (!pl->inc || !json_object_get(alert, "alert")))
-        out_write(pl->hook_out, json_incref(alert));
-    for (size_t i = 1; i < pl->n_alert_out; i++)
-        out_write(pl->alert_out[i], json_incref(alert));
-    if (pl->n_alert_out)
-        out_write(pl->alert_out[0], alert);
-    else
-        json_decref(alert);
+    os[n++] = pl->hook_out && (!pl->inc || !json_object_get(alert, "alert")) ? pl->hook_out
+                                                                             : NULL;
+    for (size_t i = 0; i < pl->n_alert_out; i++)
+        os[n++] = pl->alert_out[i];
+    out_write_many(os, n, alert);   /* serialised once for them all */
 }
 
 /* --alert-mode: incidents (grouped, the default), alerts (one record per
@@ -308,8 +305,9 @@ static int pipe_open_fleet(struct xm_pipeline *pl, bool live, char *err, size_t 
     if (o->kafka && (pipe_kafka_spec(o, spec, sizeof spec, err, errlen) != 0 ||
                      !(pl->kafka_out = out_open(spec, !live, err, errlen))))
         return -1;
-    if (o->redis_url && strncmp(o->redis_url, "redis://", 8) != 0) {
-        snprintf(err, errlen, "--redis: %s: not a redis:// URL", o->redis_url);
+    if (o->redis_url && strncmp(o->redis_url, "redis://", 8) != 0 &&
+        strncmp(o->redis_url, "rediss://", 9) != 0) {
+        snprintf(err, errlen, "--redis: %s: not a redis:// or rediss:// URL", o->redis_url);
         return -1;
     }
     if (o->redis_url && !(pl->redis_out = out_open(o->redis_url, !live, err, errlen)))

@@ -118,8 +118,56 @@ static void t_unreachable(void)
     site_free(s);
 }
 
+/* The EVAL reply handling (site_apply_resp), on the fuzz seed "full":
+ * peers gw_a (two entries, the second's horizon beyond the clock) and
+ * gw_b (one entry). */
+static int n_dom, n_dst, n_ai, n_start;
+static char last_ai[64];
+
+static void t_count(void *ctx, const struct site_delta *d)
+{
+    (void)ctx;
+    n_dom += d->kind == SITE_K_DOMAIN;
+    n_dst += d->kind == SITE_K_DEST;
+    n_ai += d->kind == SITE_K_AI;
+    n_start += d->kind == SITE_K_START;
+    if (d->kind == SITE_K_AI)
+        snprintf(last_ai, sizeof last_ai, "%s %u", d->key, d->count);
+}
+
+static void t_reply(bool live, int dom, int dst)
+{
+    char err[256], buf[4096];
+    FILE *f = fopen("fuzz/corpus/site/full", "rb");
+    size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+    if (f)
+        fclose(f);
+    CHECK(n > 100);
+    struct site_config c = {.url = "redis://127.0.0.1:1", .sensor = "me", .live = live};
+    struct site *s = site_new(&c, err, sizeof err);
+    CHECK(s != NULL);
+    if (!s || n < 2)
+        return;
+    for (int k = 0; k < SITE_K_MAX; k++)
+        site_set_apply(s, (enum site_kind)k, t_count, NULL);
+    n_dom = n_dst = n_ai = n_start = 0;
+    CHECK(site_apply_resp(s, buf + 1, n - 1, 1776153600000000) == 0);
+    CHECK_EQ_U64((uint64_t)(n_dom + n_dst + n_ai + n_start), 0);  /* peers unknown yet */
+    CHECK(site_apply_resp(s, buf + 1, n - 1, 1776153600000000) == 0);
+    CHECK_EQ_U64((uint64_t)n_dom, (uint64_t)dom);
+    CHECK_EQ_U64((uint64_t)n_dst, (uint64_t)dst);
+    CHECK_EQ_U64((uint64_t)n_ai, 1);
+    CHECK_EQ_U64((uint64_t)n_start, 1);
+    CHECK(strcmp(last_ai, "api.openai.com 3") == 0);
+    CHECK(site_apply_resp(s, buf + 1, n / 2, 1776153600000000) == -1);  /* cut */
+    CHECK(site_apply_resp(s, "-ERR x\r\n", 8, 1776153600000000) == -1);
+    site_free(s);
+}
+
 int main(void)
 {
+    t_reply(false, 1, 3);   /* gw_a's second entry waits for a later tick */
+    t_reply(true, 2, 3);    /* live: no horizon filter */
     t_urls();
     t_dstseen_merge();
     t_aihost_merge();

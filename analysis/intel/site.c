@@ -7,8 +7,9 @@
  * SITE_ARENA bytes; beyond, dropped and counted).  A tick sends them as
  * the arguments of one EVAL (site_lua.h) which merges, logs, publishes
  * the clock and, without a barrier, returns the peers' new log entries
- * in the same round trip.  The synchronous hiredis client is used with
- * 1 s connect and command timeouts.
+ * in the same round trip.  A blocking connection (lib/rconn.c: TCP or
+ * TLS, hiredis's formatting and reply reader) with 1 s connect and
+ * command timeouts.
  */
 #include "site_int.h"
 #include "site_lua.h"
@@ -39,7 +40,7 @@ struct site {
     struct site_url u;
     char sensor[72];
     bool live, finished;
-    redisContext *c;
+    struct xm_rconn *c;
     uint64_t next_try_ms, delay_ms, down_since_ms;
     bool down;                      /* in an outage (logged once) */
     char *wire;                     /* encoded deltas, '\0'-separated */
@@ -86,8 +87,7 @@ void site_free(struct site *s)
 {
     if (!s)
         return;
-    if (s->c)
-        redisFree(s->c);
+    xm_rconn_free(s->c);
     free(s->wire);
     free(s->off);
     free(s->argv);
@@ -159,8 +159,7 @@ static void site_outage(struct site *s, const char *why_in)
 {
     char why[160];
     snprintf(why, sizeof why, "%s", why_in);
-    if (s->c)
-        redisFree(s->c);
+    xm_rconn_free(s->c);
     s->c = NULL;
     s->st.errors++;
     s->st.up = false;
@@ -175,14 +174,14 @@ static void site_outage(struct site *s, const char *why_in)
     s->down = true;
     s->down_since_ms = site_now_ms();
     s->st.outages++;
-    xm_warn("--site-redis %s:%d: %s; working on local state, retrying with backoff",
-            s->u.host, s->u.port, why);
+    xm_warn("--site-redis %s://%s:%d: %s; working on local state, retrying with backoff",
+            s->u.tls.on ? "rediss" : "redis", s->u.host, s->u.port, why);
 }
 
 /* One command that must not fail (AUTH, SELECT); 0 or -1. */
 static int site_cmd(struct site *s, int argc, const char **argv)
 {
-    redisReply *r = redisCommandArgv(s->c, argc, argv, NULL);
+    redisReply *r = xm_rconn_cmd(s->c, argc, argv, NULL);
     int ok = r && r->type != REDIS_REPLY_ERROR;
     freeReplyObject(r);
     return ok ? 0 : -1;
@@ -206,10 +205,11 @@ static int site_connect(struct site *s)
         return 0;
     if (site_now_ms() < s->next_try_ms)
         return -1;
-    struct timeval tv = {SITE_TIMEOUT_MS / 1000, (SITE_TIMEOUT_MS % 1000) * 1000};
-    s->c = redisConnectWithTimeout(s->u.host, s->u.port, tv);
-    if (!s->c || s->c->err || redisSetTimeout(s->c, tv) != REDIS_OK || site_login(s) != 0) {
-        site_outage(s, s->c && s->c->errstr[0] ? s->c->errstr : "connect or login failed");
+    char why[256] = "";
+    s->c = xm_rconn_connect(s->u.host, s->u.port, &s->u.tls, SITE_TIMEOUT_MS, why, sizeof why);
+    if (!s->c || site_login(s) != 0) {
+        site_outage(s, s->c && xm_rconn_failed(s->c) ? xm_rconn_error(s->c) :
+                       why[0] ? why : "login failed");
         return -1;
     }
     s->delay_ms = 0;
@@ -333,6 +333,7 @@ static bool site_apply_entry(struct site *s, struct site_peer *p, const redisRep
                              int64_t clock)
 {
     if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+        e->element[0]->type != REDIS_REPLY_STRING ||
         e->element[1]->type != REDIS_REPLY_ARRAY || e->element[1]->elements != 4)
         return true;
     const redisReply *f = e->element[1];
@@ -364,8 +365,8 @@ static bool site_apply_range(struct site *s, struct site_peer *p, const redisRep
     return r->elements == SITE_PULL_COUNT;
 }
 
-/* Applies the script's reply {clocks, range peer 1, ...}; true when a
- * peer may have more. */
+/* Applies the script's reply {clocks, range peer 1, ...} (r an array
+ * of at least one element); true when a peer may have more. */
 static bool site_apply_reply(struct site *s, const redisReply *r, size_t npeers, int64_t clock)
 {
     bool more = false;
@@ -385,11 +386,11 @@ static int site_eval(struct site *s, int64_t clock, xm_time_t horizon, bool push
     int argc = site_args(s, num, clock, horizon, pull);
     if (push)
         argc = site_args_deltas(s, argc);
-    redisReply *r = redisCommandArgv(s->c, argc, s->argv, NULL);
+    redisReply *r = xm_rconn_cmd(s->c, argc, s->argv, NULL);
     s->st.round_trips++;
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
         site_outage(s, r && r->type == REDIS_REPLY_ERROR ? r->str :
-                       s->c->errstr[0] ? s->c->errstr : "bad reply");
+                       xm_rconn_failed(s->c) ? xm_rconn_error(s->c) : "bad reply");
         freeReplyObject(r);
         return -1;
     }
@@ -400,6 +401,24 @@ static int site_eval(struct site *s, int64_t clock, xm_time_t horizon, bool push
     *more = site_apply_reply(s, r, npeers, clock);
     freeReplyObject(r);
     return 0;
+}
+
+int site_apply_resp(struct site *s, const void *buf, size_t n, xm_time_t clock)
+{
+    redisReader *rd = redisReaderCreate();
+    void *rep = NULL;
+    int rc = -1;
+    if (rd && redisReaderFeed(rd, buf, n) == REDIS_OK &&
+        redisReaderGetReply(rd, &rep) == REDIS_OK && rep) {
+        const redisReply *r = rep;
+        if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1) {
+            (void)site_apply_reply(s, r, s->npeers, clock);
+            rc = 0;
+        }
+    }
+    freeReplyObject(rep);
+    redisReaderFree(rd);
+    return rc;
 }
 
 /* Sensors registered with a clock >= clock (us included). */
@@ -423,10 +442,10 @@ static int site_barrier(struct site *s, int64_t clock)
     argv[1] = key;
     uint64_t until = site_now_ms() + 1000u * s->u.wait;
     for (;;) {
-        redisReply *r = redisCommandArgv(s->c, 2, argv, NULL);
+        redisReply *r = xm_rconn_cmd(s->c, 2, argv, NULL);
         if (!r || r->type != REDIS_REPLY_ARRAY) {
             freeReplyObject(r);
-            site_outage(s, s->c && s->c->errstr[0] ? s->c->errstr : "bad reply");
+            site_outage(s, xm_rconn_failed(s->c) ? xm_rconn_error(s->c) : "bad reply");
             return -1;
         }
         bool ok = site_ready(s, site_clocks(s, r), clock);

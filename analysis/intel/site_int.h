@@ -5,6 +5,7 @@
 #ifndef XM_SITE_INT_H
 #define XM_SITE_INT_H
 
+#include "xm_rconn.h"
 #include "xm_site.h"
 
 #define SITE_DEFAULT_PORT 6379
@@ -14,6 +15,7 @@
 
 /* A parsed --site-redis URL. */
 struct site_url {
+    struct xm_rtls tls;             /* rediss://, tls=, cacert=, insecure= */
     char user[128], pass[256], host[256], prefix[64];
     int port, db;
     unsigned ttl, sync, wait;       /* seconds, sensors, seconds */

@@ -66,6 +66,16 @@ static int su_opt(struct site_url *u, const char *kv, size_t n)
     size_t kn = (size_t)(eq - kv), vn = n - kn - 1;
     const char *v = eq + 1;
     unsigned long x;
+    char k[16], val[1100];
+    if (kn < sizeof k && vn < sizeof val) {
+        memcpy(k, kv, kn);
+        k[kn] = '\0';
+        memcpy(val, v, vn);
+        val[vn] = '\0';
+        int t = xm_rtls_opt(&u->tls, k, val);
+        if (t != 0)
+            return t > 0 ? 0 : -1;
+    }
     if (kn == 6 && !memcmp(kv, "prefix", 6))
         return vn && !memchr(v, ' ', vn) ? su_copy(u->prefix, sizeof u->prefix, v, vn) : -1;
     if (kn == 3 && !memcmp(kv, "ttl", 3) && !su_num(v, vn, 60, 400u * 86400u, &x))
@@ -100,9 +110,10 @@ int site_url_parse(const char *url, struct site_url *u, char *err, size_t errlen
     u->ttl = SITE_DEFAULT_TTL;
     u->wait = SITE_DEFAULT_WAIT;
     u->maxlen = SITE_DEFAULT_MAXLEN;
-    if (!url || strncmp(url, "redis://", 8) != 0)
+    u->tls.on = url && !strncmp(url, "rediss://", 9);
+    if (!url || (strncmp(url, "redis://", 8) != 0 && !u->tls.on))
         goto bad;
-    const char *a = url + 8;
+    const char *a = url + (u->tls.on ? 9 : 8);
     size_t an = strcspn(a, "/?");
     const char *d = a[an] == '/' ? a + an + 1 : NULL;
     const char *q = strchr(a, '?');
@@ -111,10 +122,15 @@ int site_url_parse(const char *url, struct site_url *u, char *err, size_t errlen
         (q && su_opts(u, q + 1) != 0))
         goto bad;
     u->db = (int)db;
-    return 0;
+    char why[1200];
+    if (xm_rtls_check(&u->tls, why, sizeof why) == 0)
+        return 0;
+    snprintf(err, errlen, "--site-redis: %s: %s", url, why);
+    return -1;
 bad:
-    snprintf(err, errlen, "--site-redis: %s: bad URL (redis://[user:pass@]host[:port][/db]"
-             "[?prefix=P&ttl=SEC&sync=N&wait=SEC&maxlen=N])", url ? url : "(null)");
+    snprintf(err, errlen, "--site-redis: %s: bad URL (redis[s]://[user:pass@]host[:port][/db]"
+             "[?prefix=P&ttl=SEC&sync=N&wait=SEC&maxlen=N&tls=1&cacert=FILE&insecure=1])",
+             url ? url : "(null)");
     return -1;
 }
 
