@@ -170,8 +170,9 @@ static int st_layout(struct st_load *l, int s, const char *hex)
         return -1;
     l->lay_ok[s] = l->eng->keys[s].cap && reng_lay_equal(&lay, &l->eng->lay[s]);
     if (!l->lay_ok[s])
-        xm_warn("state: rules: scope %d was saved with another rule set; its windows and "
-                "baselines start empty", s);
+        xm_warn("state: rules: %s keys were saved with another rule set or by an older "
+                "exfilmon (another key layout); their windows and baselines start empty",
+                rules_scope_name((enum rules_scope)s));
     return 0;
 }
 
