@@ -13,6 +13,7 @@
 #include <linux/types.h>
 
 #include "../analysis/proc/bpf/attrib_event.h"
+#include "../analysis/proc/proc_int.h"
 #include "flow_fixture.h"
 #include "xm_test.h"
 
@@ -247,6 +248,39 @@ static void test_ledger_text(void)
     p = proc_new(&lim);
     CHECK(proc_ledger_load_buf(p, "led", txt, strlen(txt), err, sizeof err) == -1);
     CHECK(strstr(err, "led:3: more than 1 processes") != NULL);
+    proc_free(p);
+}
+
+/* A process that exited before /proc was read: exe, cmdline and user
+ * unknown.  The record leaves those keys out (never empty strings); the
+ * ledger, which must round-trip, keeps them. */
+#define LGONE "{\"ts_us\":1700000000000000,\"proto\":6,\"src_ip\":\"10.0.0.7\",\"src_port\":40100," \
+              "\"dest_ip\":\"203.0.113.9\",\"dest_port\":443,\"attribution\":\"exact\"," \
+              "\"process\":{\"pid\":555,\"name\":\"curl\",\"uid\":1000}}\n"
+
+static void test_unknown_left_out(void)
+{
+    struct proc *p = proc_new(NULL);
+    char err[256] = "";
+    CHECK(proc_ledger_load_buf(p, "gone", LGONE, strlen(LGONE), err, sizeof err) == 0);
+    struct xm_flow f;
+    uint8_t conf = 0;
+    xm_test_flow(&f, 6, "10.0.0.7", 40100, "203.0.113.9", 443, FLOW_LOCAL_CLIENT, XM_SEC(1700000001));
+    uint32_t id = proc_attribute(p, &f, &conf);
+    CHECK(id != 0);
+    json_t *o = json_object();
+    proc_eve_add(p, id, conf, o);
+    json_t *po = json_object_get(o, "process");
+    CHECK(po && json_integer_value(json_object_get(po, "pid")) == 555);
+    CHECK(po && json_object_get(po, "exe") == NULL);
+    CHECK(po && json_object_get(po, "cmdline") == NULL);
+    CHECK(po && json_object_get(po, "user") == NULL);
+    json_decref(o);
+    const struct proc_info *pi = proc_get(p, id);
+    json_t *led = pi ? proc_info_json(pi, true) : NULL;
+    CHECK(led && json_is_string(json_object_get(led, "exe")));
+    CHECK(led && json_is_array(json_object_get(led, "cmdline")));
+    json_decref(led);
     proc_free(p);
 }
 
@@ -947,6 +981,7 @@ int main(int argc, char **argv)
     test_ai();
     test_netlink_decode();
     test_ledger_text();
+    test_unknown_left_out();
     test_ledger_bpf();
     test_bpf_feed();
     return xm_test_result();

@@ -303,14 +303,17 @@ json_t *proc_info_json(const struct proc_info *pi, bool ledger)
     json_object_set_new(o, "pid", json_integer(pi->pid));
     json_object_set_new(o, "ppid", json_integer(pi->ppid));
     json_object_set_new(o, "name", proc_jstr(pi->comm));
-    json_object_set_new(o, "exe", proc_jstr(pi->exe));
+    if (pi->exe[0] || ledger)   /* absent when unknown (process gone first) */
+        json_object_set_new(o, "exe", proc_jstr(pi->exe));
     if (pi->has_sha256) {
         char hex[2 * XM_SHA256_LEN + 1];
         xm_sha256_hex(pi->sha256, hex);
         json_object_set_new(o, "sha256", json_string(hex));
     }
-    json_object_set_new(o, "cmdline", proc_argv_json(pi));
-    json_object_set_new(o, "user", proc_jstr(pi->user));
+    if (pi->argv_len || ledger)
+        json_object_set_new(o, "cmdline", proc_argv_json(pi));
+    if (pi->user[0] || ledger)
+        json_object_set_new(o, "user", proc_jstr(pi->user));
     if (pi->uid_known)
         json_object_set_new(o, "uid", json_integer(pi->uid));
     proc_json_time(o, "start", pi->start);
