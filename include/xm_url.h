@@ -26,4 +26,13 @@ enum { XM_URL_LONE_PASS = 1 };
 int xm_url_authority(const char *s, size_t n, int dport, int flags, struct xm_url_auth *a,
                      char *why, size_t wl);
 
+/* Copies s[0, n) into d (cap dl bytes, NUL-terminated); -1 if it does
+ * not fit. */
+int xm_url_copy(char *d, size_t dl, const char *s, size_t n);
+
+/* Exactly n (1..10) decimal digits forming a value in [lo, hi] into
+ * *out; -1 otherwise (no sign, no spaces). */
+int xm_url_num(const char *s, size_t n, unsigned long lo, unsigned long hi,
+               unsigned long *out);
+
 #endif

@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Copies s[0, n) into d (cap dl, NUL-terminated); -1 if it does not fit. */
-static int url_copy(char *d, size_t dl, const char *s, size_t n)
+int xm_url_copy(char *d, size_t dl, const char *s, size_t n)
 {
     if (n >= dl)
         return -1;
@@ -16,18 +15,28 @@ static int url_copy(char *d, size_t dl, const char *s, size_t n)
     return 0;
 }
 
-/* Exactly n decimal digits forming 1..65535. */
-static int url_port(const char *s, size_t n, int *port)
+int xm_url_num(const char *s, size_t n, unsigned long lo, unsigned long hi,
+               unsigned long *out)
 {
-    long v = 0;
-    if (n == 0 || n > 5)
+    unsigned long v = 0;
+    if (n == 0 || n > 10)
         return -1;
     for (size_t i = 0; i < n; i++) {
         if (s[i] < '0' || s[i] > '9')
             return -1;
-        v = v * 10 + (s[i] - '0');
+        v = v * 10 + (unsigned long)(s[i] - '0');
     }
-    if (v < 1 || v > 65535)
+    if (v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Exactly n decimal digits forming 1..65535. */
+static int url_port(const char *s, size_t n, int *port)
+{
+    unsigned long v;
+    if (xm_url_num(s, n, 1, 65535, &v) != 0)
         return -1;
     *port = (int)v;
     return 0;
@@ -37,11 +46,11 @@ static int url_userinfo(const char *s, size_t n, int flags, struct xm_url_auth *
 {
     const char *colon = memchr(s, ':', n);
     if (!colon && (flags & XM_URL_LONE_PASS))
-        return url_copy(a->pass, sizeof a->pass, s, n);
+        return xm_url_copy(a->pass, sizeof a->pass, s, n);
     size_t un = colon ? (size_t)(colon - s) : n;
-    if (url_copy(a->user, sizeof a->user, s, un) != 0)
+    if (xm_url_copy(a->user, sizeof a->user, s, un) != 0)
         return -1;
-    return colon ? url_copy(a->pass, sizeof a->pass, colon + 1, n - un - 1) : 0;
+    return colon ? xm_url_copy(a->pass, sizeof a->pass, colon + 1, n - un - 1) : 0;
 }
 
 /* "host" or "[v6]", then an optional ":port". */
@@ -55,7 +64,7 @@ static int url_hostport(const char *s, size_t n, struct xm_url_auth *a, char *wh
         he = memchr(s, ':', n);
         he = he ? he : s + n;
     }
-    if (!he || he == hs || url_copy(a->host, sizeof a->host, hs, (size_t)(he - hs)) != 0 ||
+    if (!he || he == hs || xm_url_copy(a->host, sizeof a->host, hs, (size_t)(he - hs)) != 0 ||
         strpbrk(a->host, " /?#[]@")) {
         snprintf(why, wl, "missing or bad host");
         return -1;

@@ -44,6 +44,7 @@
 #include "sink.h"
 
 #include "xm_log.h"
+#include "xm_url.h"
 
 #include <errno.h>
 #include <librdkafka/rdkafka.h>
@@ -100,13 +101,8 @@ static bool kfk_topic_ok(const char *s, size_t n)
 
 static bool kfk_port_ok(const char *s, size_t n)
 {
-    unsigned long v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9' || v > 65535)
-            return false;
-        v = v * 10 + (unsigned long)(s[i] - '0');
-    }
-    return n > 0 && v >= 1 && v <= 65535;
+    unsigned long v;
+    return xm_url_num(s, n, 1, 65535, &v) == 0;
 }
 
 /* One "host[:port]" or "[v6addr][:port]" of n bytes. */

@@ -49,9 +49,27 @@ static void test_bad(void)
     CHECK(parse(longuser, 0, &a) == -1);
 }
 
+/* The shared number and copy helpers (site_url.c, sink_kafka.c use them). */
+static void test_helpers(void)
+{
+    unsigned long v = 7;
+    CHECK(xm_url_num("6379", 4, 1, 65535, &v) == 0 && v == 6379);
+    CHECK(xm_url_num("0", 1, 1, 65535, &v) == -1);
+    CHECK(xm_url_num("65536", 5, 1, 65535, &v) == -1);
+    CHECK(xm_url_num("", 0, 0, 10, &v) == -1);
+    CHECK(xm_url_num("1a", 2, 0, 100, &v) == -1);
+    CHECK(xm_url_num("-1", 2, 0, 100, &v) == -1);
+    CHECK(xm_url_num("12345678901", 11, 0, 4000000000ul, &v) == -1);
+    CHECK(xm_url_num("4000000000", 10, 0, 4000000000ul, &v) == 0 && v == 4000000000ul);
+    char b[4];
+    CHECK(xm_url_copy(b, sizeof b, "abcdef", 3) == 0 && strcmp(b, "abc") == 0);
+    CHECK(xm_url_copy(b, sizeof b, "abcdef", 4) == -1);
+}
+
 int main(void)
 {
     test_good();
     test_bad();
+    test_helpers();
     return xm_test_result();
 }

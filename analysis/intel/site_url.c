@@ -13,34 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Copies n bytes of s into dst (cap bytes); -1 when it does not fit. */
-static int su_copy(char *dst, size_t cap, const char *s, size_t n)
-{
-    if (n >= cap)
-        return -1;
-    memcpy(dst, s, n);
-    dst[n] = '\0';
-    return 0;
-}
-
-/* Decimal in [lo, hi] of exactly n bytes; -1 otherwise. */
-static int su_num(const char *s, size_t n, unsigned long lo, unsigned long hi,
-                  unsigned long *out)
-{
-    unsigned long v = 0;
-    if (n == 0 || n > 10)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (unsigned long)(s[i] - '0');
-    }
-    if (v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* "[user[:pass]@]host[:port]" (host may be "[v6]"; lib/url.c). */
 static int su_authority(struct site_url *u, const char *a, size_t n)
 {
@@ -77,14 +49,14 @@ static int su_opt(struct site_url *u, const char *kv, size_t n)
             return t > 0 ? 0 : -1;
     }
     if (kn == 6 && !memcmp(kv, "prefix", 6))
-        return vn && !memchr(v, ' ', vn) ? su_copy(u->prefix, sizeof u->prefix, v, vn) : -1;
-    if (kn == 3 && !memcmp(kv, "ttl", 3) && !su_num(v, vn, 60, 400u * 86400u, &x))
+        return vn && !memchr(v, ' ', vn) ? xm_url_copy(u->prefix, sizeof u->prefix, v, vn) : -1;
+    if (kn == 3 && !memcmp(kv, "ttl", 3) && !xm_url_num(v, vn, 60, 400u * 86400u, &x))
         u->ttl = (unsigned)x;
-    else if (kn == 4 && !memcmp(kv, "sync", 4) && !su_num(v, vn, 0, 64, &x))
+    else if (kn == 4 && !memcmp(kv, "sync", 4) && !xm_url_num(v, vn, 0, 64, &x))
         u->sync = (unsigned)x;
-    else if (kn == 4 && !memcmp(kv, "wait", 4) && !su_num(v, vn, 1, 86400, &x))
+    else if (kn == 4 && !memcmp(kv, "wait", 4) && !xm_url_num(v, vn, 1, 86400, &x))
         u->wait = (unsigned)x;
-    else if (kn == 6 && !memcmp(kv, "maxlen", 6) && !su_num(v, vn, 100, 100000000, &x))
+    else if (kn == 6 && !memcmp(kv, "maxlen", 6) && !xm_url_num(v, vn, 100, 100000000, &x))
         u->maxlen = x;
     else
         return -1;
@@ -118,7 +90,7 @@ int site_url_parse(const char *url, struct site_url *u, char *err, size_t errlen
     const char *d = a[an] == '/' ? a + an + 1 : NULL;
     const char *q = strchr(a, '?');
     if (su_authority(u, a, an) != 0 || (d && strcspn(d, "?") &&
-                                        su_num(d, strcspn(d, "?"), 0, 10000, &db) != 0) ||
+                                        xm_url_num(d, strcspn(d, "?"), 0, 10000, &db) != 0) ||
         (q && su_opts(u, q + 1) != 0))
         goto bad;
     u->db = (int)db;
