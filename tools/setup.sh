@@ -5,6 +5,10 @@
 #                                   bundled pcaps and print the incidents
 #   sudo bash tools/setup.sh test   install dependencies, build, run every
 #                                   test, then again under ASan + UBSan
+#   sudo bash tools/setup.sh bench  install dependencies and the peer flow
+#                                   exporters (softflowd, nfdump's nfpcapd,
+#                                   argus), then bench/run.sh -q (extra
+#                                   arguments go to run.sh)
 #
 # Environment: XM_SKIP_APT=1 skips the package step (already installed);
 # XM_NO_SANITIZE=1 skips the sanitizer pass of `test`; XM_NO_RELEASE=1
@@ -26,10 +30,15 @@ packages=(
   libbpf-dev bpftool
 )
 
+# Only for `bench`: the tools issue 12 compares exfilmon with.  nfdump's
+# package enables an nfcapd collector service on a systemd machine; the
+# bench only runs nfpcapd on a file, so that service is stopped again.
+bench_packages=(softflowd nfdump argus-server)
+
 install_deps() {
   [ "${XM_SKIP_APT:-0}" = 1 ] && return 0
   local missing=()
-  for p in "${packages[@]}"; do
+  for p in "${packages[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -122,5 +131,10 @@ case "${1:-}" in
   demo) install_deps; demo ;;
   test) install_deps; run_tests ;;
   deps) install_deps ;;
-  *) echo "usage: $0 demo|test|deps" >&2; exit 2 ;;
+  bench)
+    shift
+    install_deps "${bench_packages[@]}"
+    if [ -d /run/systemd/system ]; then systemctl disable --now nfdump.service >/dev/null 2>&1 || true; fi
+    exec bench/run.sh -q "$@" ;;
+  *) echo "usage: $0 demo|test|deps|bench [workload...]" >&2; exit 2 ;;
 esac
