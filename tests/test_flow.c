@@ -286,9 +286,13 @@ static void test_ipv6(void)
     struct xm_flow *f = flow_update(ft, &a, NULL, NULL, &d);
     CHECK(flow_update(ft, &b, NULL, NULL, &d) == f);
     CHECK_EQ_U64(d, 1);
-    CHECK_EQ_U64(f->key.a.family, 6);
-    CHECK_EQ_U64(f->key.a.b[15], 1);
-    CHECK_EQ_U64(f->key.a_port, 50000);
+    struct xm_flow_key fk, pk;
+    flow_key_of(f, &fk);
+    CHECK_EQ_U64(fk.a.family, 6);
+    CHECK_EQ_U64(fk.a.b[15], 1);
+    CHECK_EQ_U64(fk.a_port, 50000);
+    flow_key_from_pkt(&b, &pk);
+    CHECK(memcmp(&fk, &pk, sizeof fk) == 0);
     CHECK_EQ_U64(f->bytes[0], 80);
     CHECK_EQ_U64(f->bytes[1], 1280);
     /* Same bytes as an IPv4-looking address are a different flow. */
