@@ -90,8 +90,6 @@ struct xm_flow {
     uint16_t vlan;
     uint8_t class_, in_use_;  /* table internals */
     uint32_t interim_count;   /* interim records emitted so far */
-    uint8_t sock_known;       /* sock_sent/recv are the eBPF socket counts */
-    uint8_t pad_[3];
     /* rules engine: the engine epoch this flow's flow-scope rule state
      * belongs to (0 = none; rules/engine.c "flow scope") */
     uint32_t rules_epoch;
@@ -109,8 +107,6 @@ struct xm_flow {
     uint16_t app_flags;       /* app-layer bits (dns/tls/http seen...) */
     uint32_t proc_id;         /* process table id, 0 = unattributed */
     uint32_t app_slot;        /* app-layer state slot, 0 = none */
-    uint64_t sock_sent, sock_recv; /* payload bytes the owning socket sent /
-                                      received (analysis/proc/proc_bpf.c) */
     uint64_t rule_fired;      /* rules engine: non-zero once a rule fired for
                                  this flow (bits in rules/engine.c mark_flow) */
     uint64_t acct_bytes[2];   /* pipeline: bytes already added to host totals */
