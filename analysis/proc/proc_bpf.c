@@ -575,7 +575,9 @@ void proc_flow_end(struct proc *p, struct xm_flow *f, bool final)
     pb_flow_end(p, f);
     if (final && f->proc_id && p->ledger_out) {
         proc_tab_touch(p, f->proc_id);
-        proc_ledger_write(p, f, f->proc_id, f->attribution, true);
+        uint64_t sock[2];
+        bool known = proc_flow_socket(p, f, &sock[0], &sock[1]);
+        proc_ledger_write(p, f, f->proc_id, f->attribution, known ? sock : NULL);
     }
 }
 

@@ -139,9 +139,9 @@ bool proc_ledger_bytes(struct proc *p, const struct xm_flow *f, uint64_t *sent, 
  * sock): set for f, or from the ledger (replay; needs f->proc_id). */
 void proc_sock_set(struct proc *p, const struct xm_flow *f, uint64_t sent, uint64_t recv);
 void proc_sock_from_ledger(struct proc *p, const struct xm_flow *f);
-/* with_sock: add the socket counts proc_flow_end() found for f. */
+/* sock: the flow's socket byte counts {sent, recv}, NULL = none. */
 void proc_ledger_write(struct proc *p, const struct xm_flow *f, uint32_t id, uint8_t conf,
-                       bool with_sock);
+                       const uint64_t *sock);
 void proc_ledger_free(struct proc *p);
 
 #endif
