@@ -257,7 +257,7 @@ void stage_record(struct stage *st, const struct xm_flow *f, xm_time_t now, json
     intel_eve_add(&st->intel, f, now, rec);
     if (st->cfg.proc && f->local) {
         proc_eve_add(st->cfg.proc, f->proc_id, f->attribution, rec);
-        proc_eve_add_socket(f, rec);
+        proc_eve_add_socket(st->cfg.proc, f, rec);
     }
 }
 

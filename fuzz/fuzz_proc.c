@@ -77,7 +77,7 @@ static void fz_bpf(const uint8_t *d, size_t n)
     proc_flow_end(p, &f, true);
     json_t *o = json_object();
     proc_eve_add(p, f.proc_id, conf, o);
-    proc_eve_add_socket(&f, o);
+    proc_eve_add_socket(p, &f, o);
     json_decref(o);
     proc_free(p);
 }

@@ -71,17 +71,16 @@ enum { FLOW_LOCAL_NONE = 0, FLOW_LOCAL_CLIENT = 1, FLOW_LOCAL_SERVER = 2, FLOW_L
 #define XM_FLOW_ID_MASK UINT64_C(0x7ffffffffffff)
 
 struct xm_flow {
-    struct xm_flow_key key;
-    uint8_t sock_known;       /* sock_sent/recv are the eBPF socket counts
-                                 (here: fills the key's alignment hole) */
-    /* Table internals, next to the key so a lookup reads one cache line
-     * (indices into the slab; 0 = nil). */
+    /* Table internals first, so a lookup reads one cache line (indices
+     * into the slab; 0 = nil).  The canonical key is not stored: it is
+     * cli/srv in (address, port) order plus vlan and proto
+     * (flow_key_of()). */
     uint32_t hash_;           /* low 32 bits of the seeded key hash */
     uint32_t hnext_, lprev_, lnext_;
     uint32_t aprev_, anext_;  /* interim (active-timeout) list */
 
     struct xm_addr cli, srv;  /* EVE src / dest */
-    uint16_t cli_port, srv_port;
+    uint16_t cli_port, srv_port; /* 0 when the protocol has no ports */
     uint8_t proto;
     uint8_t state;            /* enum flow_state */
     uint8_t local;            /* FLOW_LOCAL_* */
@@ -91,6 +90,9 @@ struct xm_flow {
     uint16_t vlan;
     uint8_t class_, in_use_;  /* table internals */
     uint32_t interim_count;   /* interim records emitted so far */
+    /* rules engine: the engine epoch this flow's flow-scope rule state
+     * belongs to (0 = none; rules/engine.c "flow scope") */
+    uint32_t rules_epoch;
 
     uint64_t flow_id;         /* deterministic, 51 bits (XM_FLOW_ID_MASK), stable */
     xm_time_t first, last;    /* packet time of first and last packet */
@@ -105,17 +107,17 @@ struct xm_flow {
     uint16_t app_flags;       /* app-layer bits (dns/tls/http seen...) */
     uint32_t proc_id;         /* process table id, 0 = unattributed */
     uint32_t app_slot;        /* app-layer state slot, 0 = none */
-    uint64_t sock_sent, sock_recv; /* payload bytes the owning socket sent /
-                                      received (analysis/proc/proc_bpf.c) */
     uint64_t rule_fired;      /* rules engine: non-zero once a rule fired for
                                  this flow (bits in rules/engine.c mark_flow) */
     uint64_t acct_bytes[2];   /* pipeline: bytes already added to host totals */
     uint64_t acct_pkts[2];    /* pipeline: packets already added to host totals */
-    /* rules engine: the flow's host, host+destination and flow keys,
-     * resolved on the flow's first packet and checked by generation on
-     * the next ones (rules/engine.c key_ref); zero = not resolved. */
-    struct xm_tab_ref rules_ref[3];
-
+    /* rules engine: the flow's host and host+destination keys, resolved
+     * on the flow's first packet and checked by generation on the next
+     * ones (rules/engine.c key_ref); zero = not resolved. */
+    struct xm_tab_ref rules_ref[2];
+    /* rules engine: packet time of the flow's last flow-scope rule
+     * evaluation (valid while rules_epoch is the engine's; 0 = none). */
+    xm_time_t rules_eval;
 };
 
 struct flow_timeouts {        /* seconds */
@@ -185,6 +187,9 @@ uint32_t flow_table_capacity(const struct flow_table *ft);
 
 /* Canonical key of a packet (exposed for tests and Community ID). */
 void flow_key_from_pkt(const struct xm_pkt *p, struct xm_flow_key *k);
+/* The canonical key of a flow (the same bytes as flow_key_from_pkt() of
+ * any of its packets). */
+void flow_key_of(const struct xm_flow *f, struct xm_flow_key *k);
 
 /* Community ID of a flow (analysis/flow/community_id.c over cid_tuple()
  * of xm_cid.h): client -> server, with the ICMP type/code of the flow's

@@ -184,14 +184,20 @@ int proc_on_connector_readable(struct proc *p);
 /*
  * Once per flow end (also interim, r_final false), before its record is
  * built: with the eBPF source, names a flow the ring buffer had not yet
- * reported when its first packet came (memory lookups only), copies the
- * socket's byte counts into f->sock_sent/sock_recv once the socket has
- * closed, and writes the flow's ledger line at its final end.  In replay
- * the byte counts come from the ledger.
+ * reported when its first packet came (memory lookups only), finds the
+ * socket's byte counts once the socket has closed (proc_flow_socket()),
+ * and writes the flow's ledger line at its final end.  In replay the
+ * byte counts come from the ledger.
  */
 void proc_flow_end(struct proc *p, struct xm_flow *f, bool final);
-/* Adds "socket": {"bytes_sent","bytes_recv"} when f carries eBPF counts. */
-void proc_eve_add_socket(const struct xm_flow *f, json_t *obj);
+/* The socket byte counts the last proc_flow_end() found for f: false
+ * when none (or f was not the flow of the last call).  p keeps them
+ * (not struct xm_flow) until the next proc_flow_end(). */
+bool proc_flow_socket(const struct proc *p, const struct xm_flow *f, uint64_t *sent,
+                      uint64_t *recv);
+/* Adds "socket": {"bytes_sent","bytes_recv"} when proc_flow_socket() has
+ * counts for f. */
+void proc_eve_add_socket(const struct proc *p, const struct xm_flow *f, json_t *obj);
 
 /*
  * Names the process owning flow f's local end (f->local must say which

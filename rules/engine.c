@@ -71,7 +71,7 @@ static void keys_retire(struct rules_engine *eng, enum rules_scope s)
 static int keys_init(struct rules_engine *eng, enum rules_scope s)
 {
     reng_lay_build(&eng->lay[s], eng->set, s);
-    if (!eng->set->n_scope[s])
+    if (!eng->set->n_scope[s] || s == RULES_SCOPE_FLOW)   /* flow: in the flow */
         return 0;
     return keys_tab_init(eng, s, &eng->keys[s], eng->lay[s].size);
 }
@@ -103,6 +103,8 @@ struct rules_engine *rules_engine_new(struct rules_set *set, const struct rules_
         eng->lim.seed = xm_hash_random_seed();
     eng->cb = cb;
     eng->cb_ctx = cb_ctx;
+    eng->flow_epoch = 1;
+    eng->flow_st.cap = scope_cap(&eng->lim, RULES_SCOPE_FLOW);
     eng->memo = calloc(1, sizeof *eng->memo);
     if (!eng->memo)
         goto fail;
@@ -209,17 +211,18 @@ static void rule_fire(struct rules_engine *eng, size_t ri, const struct rules_ev
         eng->cb(eng->cb_ctx, &hit);
 }
 
-static void eval_key(struct rules_engine *eng, enum rules_scope sc, struct rkstate *k,
-                     const struct xm_flow *f, xm_time_t now)
+/* Runs the rules of scope sc on one key (state: its struct rkstate, NULL
+ * for the flow scope, whose state is the flow). */
+static void eval_rules(struct rules_engine *eng, enum rules_scope sc,
+                       const struct rules_key *key, const void *state,
+                       const struct xm_flow *f, xm_time_t now)
 {
     const struct rules_set *set = eng->set;
-    struct rules_eval_ctx ctx = {eng, sc, &k->key, f, k, now, eng->memo};
+    struct rules_eval_ctx ctx = {eng, sc, key, f, state, now, eng->memo};
     if (!++eng->memo->epoch) {         /* wrapped: forget every entry */
         memset(eng->memo, 0, sizeof *eng->memo);
         eng->memo->epoch = 1;
     }
-    k->last_eval = now;
-    k->dirty = 0;
     eng->st.evals++;
     for (size_t i = 0; i < set->n_scope[sc]; i++) {
         size_t ri = set->by_scope[sc][i];
@@ -231,12 +234,69 @@ static void eval_key(struct rules_engine *eng, enum rules_scope sc, struct rksta
     }
 }
 
+static void eval_key(struct rules_engine *eng, enum rules_scope sc, struct rkstate *k,
+                     const struct xm_flow *f, xm_time_t now)
+{
+    k->last_eval = now;
+    k->dirty = 0;
+    eval_rules(eng, sc, &k->key, k, f, now);
+}
+
 static void maybe_eval(struct rules_engine *eng, enum rules_scope sc, struct rkstate *k,
                        const struct xm_flow *f, xm_time_t now)
 {
     if (k->last_eval && now - k->last_eval < ENG_EVAL_EVERY)
         return;
     eval_key(eng, sc, k, f, now);
+}
+
+/* ---- flow scope: state in the flow ------------------------------------------- */
+
+/* A flow's flow-scope state is f->rules_eval (packet time of its last
+ * evaluation, 0 = none yet), valid while f->rules_epoch equals the
+ * engine's flow_epoch; the epoch moves when a rule swap drops or starts
+ * the flow scope, which forgets every flow's state at once, as dropping
+ * a key table did.  No table entry, hash or LRU per flow: the key of a
+ * flow rule (cooldowns, hits) is built on the stack from f->flow_id. */
+static bool flow_has_state(const struct rules_engine *eng, const struct xm_flow *f)
+{
+    return f->rules_epoch == eng->flow_epoch;
+}
+
+/* Starts the flow's state on its first packet seen by the rules. */
+static void flow_state_start(struct rules_engine *eng, struct xm_flow *f)
+{
+    if (flow_has_state(eng, f))
+        return;
+    f->rules_epoch = eng->flow_epoch;
+    f->rules_eval = 0;
+    eng->flow_st.used++;
+    eng->flow_st.inserted++;
+}
+
+static void flow_rkey_of(const struct xm_flow *f, struct rules_key *k)
+{
+    memset(k, 0, sizeof *k);
+    k->scope = RULES_SCOPE_FLOW;
+    k->id = f->flow_id;
+}
+
+static void flow_eval(struct rules_engine *eng, struct xm_flow *f, xm_time_t now)
+{
+    struct rules_key key;
+    flow_rkey_of(f, &key);
+    f->rules_eval = now;
+    eval_rules(eng, RULES_SCOPE_FLOW, &key, NULL, f, now);
+}
+
+/* The flow scope's part of a packet: evaluated when its last evaluation
+ * is >= 1 s of packet time old (or none yet), and on a closing segment. */
+static void flow_on_packet(struct rules_engine *eng, struct xm_flow *f, bool closing,
+                           xm_time_t now)
+{
+    flow_state_start(eng, f);
+    if (closing || !f->rules_eval || now - f->rules_eval >= ENG_EVAL_EVERY)
+        flow_eval(eng, f, now);
 }
 
 static void key_of(enum rules_scope s, const struct pkt_info *pi, struct rules_key *k)
@@ -247,14 +307,12 @@ static void key_of(enum rules_scope s, const struct pkt_info *pi, struct rules_k
         k->local = pi->local;         /* process: the host it runs on */
     if (s == RULES_SCOPE_HOSTDST)
         k->remote = pi->remote;
-    if (s == RULES_SCOPE_FLOW)
-        k->id = pi->f->flow_id;
     if (s == RULES_SCOPE_PROCESS)
         k->id = pi->f->proc_id;
 }
 
-/* Where the key of scope s for flow f is cached: in the flow for host,
- * host+destination and flow keys, in the engine for the one site key;
+/* Where the key of scope s for flow f is cached: in the flow for host
+ * and host+destination keys, in the engine for the one site key;
  * NULL for process keys (found by hash: proc_id may be set late). */
 static struct xm_tab_ref *key_ref(struct rules_engine *eng, enum rules_scope s,
                                   struct xm_flow *f)
@@ -262,18 +320,14 @@ static struct xm_tab_ref *key_ref(struct rules_engine *eng, enum rules_scope s,
     switch (s) {
     case RULES_SCOPE_HOST: return &f->rules_ref[0];
     case RULES_SCOPE_HOSTDST: return &f->rules_ref[1];
-    case RULES_SCOPE_FLOW: return &f->rules_ref[2];
     case RULES_SCOPE_SITE: return &eng->site_ref;
     default: return NULL;
     }
 }
 
-/* The key of scope s for the packet, touched (most recently used) and
- * created when absent (evicting the least recently used key when the
- * table is full).  Flow keys are touched at most once per second of
- * packet time (their order matters only for eviction, which a flow
- * table no larger than --max-flows never causes: a flow's key goes at
- * its end), saving three scattered writes per packet.  The cached reference is tried first, so a flow's
+/* The key of scope s (not the flow scope) for the packet, touched (most
+ * recently used) and created when absent (evicting the least recently
+ * used key when the table is full).  The cached reference is tried first, so a flow's
  * keys are hashed on its first packet only, and again only after their
  * key was evicted (the generation no longer matches). */
 static struct rkstate *key_get(struct rules_engine *eng, enum rules_scope s,
@@ -283,8 +337,7 @@ static struct rkstate *key_get(struct rules_engine *eng, enum rules_scope s,
     struct xm_tab_ref *ref = key_ref(eng, s, f);
     struct rkstate *k = ref ? xm_tab_at_gen(t, ref->slot, ref->gen) : NULL;
     if (k) {
-        if (s != RULES_SCOPE_FLOW || reng_sec_of(k->last_update) != pi->now_s)
-            rtab_touch(t, k);
+        rtab_touch(t, k);
         return k;
     }
     struct rules_key key;
@@ -335,68 +388,55 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p, struct xm
     /* A TCP segment with FIN or RST closes the flow: evaluate it now, not
      * when the closed flow expires (tcp_closed timeout) or a second on. */
     bool closing = p->proto == 6 && (p->tcp_flags & 0x05);
-    if (eng->set->n_scope[RULES_SCOPE_FLOW]) {
-        struct rkstate *k = key_get(eng, RULES_SCOPE_FLOW, f, &pi, now);
-        if (k)
-            k->last_update = now;
-        if (k && closing)
-            eval_key(eng, RULES_SCOPE_FLOW, k, f, now);
-        else if (k)
-            maybe_eval(eng, RULES_SCOPE_FLOW, k, f, now);
-    }
+    if (eng->set->n_scope[RULES_SCOPE_FLOW])
+        flow_on_packet(eng, f, closing, now);
     eng->cur_flow = NULL;
 }
 
 void rules_prefetch(const struct rules_engine *eng, const struct xm_flow *f, xm_time_t ts)
 {
-    static const enum rules_scope sc[3] = {RULES_SCOPE_HOST, RULES_SCOPE_HOSTDST,
-                                           RULES_SCOPE_FLOW};
+    static const enum rules_scope sc[2] = {RULES_SCOPE_HOST, RULES_SCOPE_HOSTDST};
     int64_t now_s = reng_sec_of(ts);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 2; i++) {
         if (!eng->set->n_scope[sc[i]])
             continue;
         const struct rkstate *k = xm_tab_addr(&eng->keys[sc[i]], f->rules_ref[i].slot);
-        if (k && sc[i] == RULES_SCOPE_FLOW)
-            __builtin_prefetch(k, 1);
-        else if (k)
+        if (k)
             reng_prefetch(&eng->lay[sc[i]], k, now_s);
     }
 }
 
 /* Drops the flow's eval state and the suppression state of its rules.
- * Suppression entries of a flow key exist only for rules that fired for
- * it, and every such fire marked f->rule_fired (mark_flow: flow rules
- * are evaluated only with their flow in hand), so a flow that never
- * fired costs no lookup. */
-static void flow_forget(struct rules_engine *eng, struct rkstate *k, const struct xm_flow *f)
+ * Suppression entries of a flow exist only for rules that fired for it,
+ * and every such fire marked f->rule_fired (mark_flow: flow rules are
+ * evaluated only with their flow in hand), so a flow that never fired
+ * costs no lookup. */
+static void flow_forget(struct rules_engine *eng, struct xm_flow *f)
 {
     const struct rules_set *set = eng->set;
     for (size_t i = 0; f->rule_fired && i < set->n_scope[RULES_SCOPE_FLOW]; i++) {
         struct rsupp_key sk;
         memset(&sk, 0, sizeof sk);
         sk.rule_id = set->rules[set->by_scope[RULES_SCOPE_FLOW][i]].id;
-        sk.k = k->key;
+        flow_rkey_of(f, &sk.k);
         struct rsupp *s = rtab_find(&eng->supp, &sk);
         if (s)
             rtab_remove(&eng->supp, s);
     }
-    rtab_remove(&eng->keys[RULES_SCOPE_FLOW], k);
+    f->rules_epoch = 0;
+    eng->flow_st.used--;
 }
 
 void rules_on_flow_end(struct rules_engine *eng, struct xm_flow *f, enum flow_end_reason r)
 {
-    if (!eng->set->n_scope[RULES_SCOPE_FLOW])
-        return;
-    struct rtab *t = &eng->keys[RULES_SCOPE_FLOW];
-    struct rkstate *k = xm_tab_at_gen(t, f->rules_ref[2].slot, f->rules_ref[2].gen);
-    if (!k)
+    if (!eng->set->n_scope[RULES_SCOPE_FLOW] || !flow_has_state(eng, f))
         return;
     xm_time_t now = f->last > eng->now ? f->last : eng->now;
     eng->cur_flow = f;
-    eval_key(eng, RULES_SCOPE_FLOW, k, f, now);
+    flow_eval(eng, f, now);
     eng->cur_flow = NULL;
     if (r != FLOW_END_ACTIVE)
-        flow_forget(eng, k, f);
+        flow_forget(eng, f);
 }
 
 /* Keys updated after their last evaluation get evaluated once their
@@ -436,7 +476,7 @@ static int swap_scope(struct rules_engine *eng, const struct rules_set *ns, enum
 {
     reng_lay_build(nl, ns, s);
     memset(nt, 0, sizeof *nt);
-    if (!ns->n_scope[s])
+    if (!ns->n_scope[s] || s == RULES_SCOPE_FLOW)   /* flow: flow_swap() */
         return 0;
     if (eng->keys[s].slab && reng_lay_equal(nl, &eng->lay[s])) {
         *nt = eng->keys[s];
@@ -474,6 +514,18 @@ static void supp_prune(struct rules_engine *eng)
     }
 }
 
+/* Flow-scope state survives a swap when both sets have flow rules (as
+ * the flow key table did: its layout never changes); otherwise every
+ * flow's state is forgotten by moving the epoch (0 is never used). */
+static void flow_swap(struct rules_engine *eng, const struct rules_set *ns)
+{
+    if (eng->set->n_scope[RULES_SCOPE_FLOW] && ns->n_scope[RULES_SCOPE_FLOW])
+        return;
+    if (!++eng->flow_epoch)
+        eng->flow_epoch = 1;
+    eng->flow_st = (struct xm_tab_stats){.cap = eng->flow_st.cap};
+}
+
 int rules_engine_swap(struct rules_engine *eng, struct rules_set *ns)
 {
     struct rtab nt[RULES_SCOPE_MAX];
@@ -491,6 +543,7 @@ int rules_engine_swap(struct rules_engine *eng, struct rules_set *ns)
         eng->keys[s] = nt[s];
         eng->lay[s] = nl[s];
     }
+    flow_swap(eng, ns);
     rules_set_free(eng->set);
     eng->set = ns;
     supp_prune(eng);
@@ -524,6 +577,9 @@ const struct rules_engine_stats *rules_engine_stats(struct rules_engine *eng)
         st->keys[s] = eng->keys[s].st;
         st->bytes_per_key[s] = eng->keys[s].slab ? eng->keys[s].esize : 0;
     }
+    bool fl = eng->set->n_scope[RULES_SCOPE_FLOW] != 0;   /* state in struct xm_flow */
+    st->keys[RULES_SCOPE_FLOW] = fl ? eng->flow_st : (struct xm_tab_stats){0};
+    st->bytes_per_key[RULES_SCOPE_FLOW] = fl ? RULES_FLOW_STATE_BYTES : 0;
     st->seen = eng->seen.st;
     st->dsts = eng->dsts.st;
     st->supp = eng->supp.st;

@@ -137,6 +137,12 @@ struct rules_engine {
     xm_time_t now, first;
     struct xm_flow *cur_flow;     /* the flow whose packet/end is evaluated */
     struct xm_tab_ref site_ref;   /* the one site key (engine.c key_ref) */
+    /* Flow scope: no key table; each flow holds its state (struct
+     * xm_flow rules_eval, rules_epoch; engine.c "flow scope"), valid while
+     * its epoch equals flow_epoch (never 0).  flow_st counts flows with
+     * state as a key table's stats would (used, inserted; never evicted). */
+    uint32_t flow_epoch;
+    struct xm_tab_stats flow_st;
     /* Per scope: a new key table starts its generations above every
      * generation an earlier table of that scope handed out, so a flow's
      * cached reference into a replaced table never matches. */
@@ -147,6 +153,9 @@ struct rules_engine {
     struct rules_engine_stats st;
     struct site *site;            /* borrowed; NULL without --site-redis */
 };
+
+/* Bytes of flow-scope state a flow holds (struct xm_flow). */
+#define RULES_FLOW_STATE_BYTES (sizeof(xm_time_t) + sizeof(uint32_t))
 
 static inline void *rk_payload(const struct rkstate *k, size_t off)
 {

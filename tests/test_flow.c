@@ -286,9 +286,13 @@ static void test_ipv6(void)
     struct xm_flow *f = flow_update(ft, &a, NULL, NULL, &d);
     CHECK(flow_update(ft, &b, NULL, NULL, &d) == f);
     CHECK_EQ_U64(d, 1);
-    CHECK_EQ_U64(f->key.a.family, 6);
-    CHECK_EQ_U64(f->key.a.b[15], 1);
-    CHECK_EQ_U64(f->key.a_port, 50000);
+    struct xm_flow_key fk, pk;
+    flow_key_of(f, &fk);
+    CHECK_EQ_U64(fk.a.family, 6);
+    CHECK_EQ_U64(fk.a.b[15], 1);
+    CHECK_EQ_U64(fk.a_port, 50000);
+    flow_key_from_pkt(&b, &pk);
+    CHECK(memcmp(&fk, &pk, sizeof fk) == 0);
     CHECK_EQ_U64(f->bytes[0], 80);
     CHECK_EQ_U64(f->bytes[1], 1280);
     /* Same bytes as an IPv4-looking address are a different flow. */
@@ -461,9 +465,50 @@ static void test_names(void)
     CHECK(flow_table_new(0, NULL, 0, NULL, NULL) == NULL);
 }
 
+/* The flow's key is not stored but derived from its ends (flow_key_of):
+ * it must equal the packet key of either direction, also when a SYN+ACK
+ * came first; flows whose ends differ only in which side has which port,
+ * or that share one address, stay apart (their hashes differ too, so
+ * this does not reach flow_has_key's orientation checks). */
+static void test_derived_key(void)
+{
+    struct log lg = {.n = 0};
+    struct flow_timeouts t = T();
+    struct flow_table *ft = flow_table_new(16, &t, 5, on_end, &lg);
+    int d;
+    struct xm_pkt a = P("10.0.0.9", 1000, "10.0.0.2", 2000, 6, SA, XM_SEC(1), 60);
+    struct xm_pkt ar = P("10.0.0.2", 2000, "10.0.0.9", 1000, 6, ACK, XM_SEC(1), 60);
+    struct xm_pkt b = P("10.0.0.9", 2000, "10.0.0.2", 1000, 17, 0, XM_SEC(1), 60);
+    struct xm_pkt b6 = P("10.0.0.9", 2000, "10.0.0.2", 1000, 6, ACK, XM_SEC(1), 60);
+    struct xm_pkt bx = P("10.0.0.9", 1000, "10.0.0.2", 2000, 17, 0, XM_SEC(1), 60);
+    struct xm_pkt c = P("10.0.0.9", 1000, "10.0.0.9", 2000, 17, 0, XM_SEC(1), 60);
+    struct xm_pkt cr = P("10.0.0.9", 2000, "10.0.0.9", 1000, 17, 0, XM_SEC(1), 60);
+    struct xm_flow *fa = flow_update(ft, &a, NULL, NULL, &d);
+    CHECK(fa && d == 1 && fa->cli_port == 2000);  /* SYN+ACK sender is the server */
+    CHECK(flow_update(ft, &ar, NULL, NULL, &d) == fa && d == 0);
+    struct xm_flow *fb = flow_update(ft, &b, NULL, NULL, &d);
+    struct xm_flow *fb6 = flow_update(ft, &b6, NULL, NULL, &d);
+    struct xm_flow *fbx = flow_update(ft, &bx, NULL, NULL, &d);   /* b's ports swapped */
+    struct xm_flow *fc = flow_update(ft, &c, NULL, NULL, &d);
+    CHECK(fb && fb6 && fc && fbx && fb != fa && fb6 != fa && fb6 != fb && fc != fb);
+    CHECK(fbx != fb && fbx != fc && d == 0);
+    CHECK(flow_update(ft, &cr, NULL, NULL, &d) == fc && d == 1);
+    CHECK_EQ_U64(flow_table_stats(ft)->active, 5);
+    const struct xm_pkt *pk[] = {&a, &ar, &b, &b6, &bx, &c, &cr};
+    const struct xm_flow *fl[] = {fa, fa, fb, fb6, fbx, fc, fc};
+    for (size_t i = 0; i < XM_ARRAY_LEN(pk); i++) {
+        struct xm_flow_key kf, kp;
+        flow_key_of(fl[i], &kf);
+        flow_key_from_pkt(pk[i], &kp);
+        CHECK(memcmp(&kf, &kp, sizeof kf) == 0);
+    }
+    flow_table_free(ft);
+}
+
 int main(void)
 {
     test_key_and_direction();
+    test_derived_key();
     test_timeout_classes();
     test_tcp_close();
     test_eviction();

@@ -143,18 +143,43 @@ static int endpoint_cmp(const struct xm_addr *a, uint16_t ap,
     return ap < bp ? -1 : ap > bp;
 }
 
+/* Canonical key of the endpoints (s, sp) and (d, dp). */
+static void key_of_ends(const struct xm_addr *s, uint16_t sp, const struct xm_addr *d,
+                        uint16_t dp, uint16_t vlan, uint8_t proto, struct xm_flow_key *k)
+{
+    memset(k, 0, sizeof *k);
+    bool swap = endpoint_cmp(s, sp, d, dp) > 0;
+    k->a = swap ? *d : *s;
+    k->b = swap ? *s : *d;
+    k->a_port = swap ? dp : sp;
+    k->b_port = swap ? sp : dp;
+    k->vlan = vlan;
+    k->proto = proto;
+}
+
 /* Canonical key from explicit ports (0 when the packet has none). */
 static void key_make(const struct xm_pkt *p, uint16_t sp, uint16_t dp,
                      struct xm_flow_key *k)
 {
-    memset(k, 0, sizeof *k);
-    bool swap = endpoint_cmp(&p->src, sp, &p->dst, dp) > 0;
-    k->a = swap ? p->dst : p->src;
-    k->b = swap ? p->src : p->dst;
-    k->a_port = swap ? dp : sp;
-    k->b_port = swap ? sp : dp;
-    k->vlan = p->vlan;
-    k->proto = p->proto;
+    key_of_ends(&p->src, sp, &p->dst, dp, p->vlan, p->proto, k);
+}
+
+void flow_key_of(const struct xm_flow *f, struct xm_flow_key *k)
+{
+    key_of_ends(&f->cli, f->cli_port, &f->srv, f->srv_port, f->vlan, f->proto, k);
+}
+
+/* Whether f's key is k (canonical): f's ends are k's in one order or the
+ * other; the same answer as comparing flow_key_of(f) with k bytewise. */
+static bool flow_has_key(const struct xm_flow *f, const struct xm_flow_key *k)
+{
+    if (f->proto != k->proto || f->vlan != k->vlan)
+        return false;
+    if (f->cli_port == k->a_port && f->srv_port == k->b_port && addr_eq(&f->cli, &k->a) &&
+        addr_eq(&f->srv, &k->b))
+        return true;
+    return f->cli_port == k->b_port && f->srv_port == k->a_port && addr_eq(&f->cli, &k->b) &&
+           addr_eq(&f->srv, &k->a);
 }
 
 void flow_key_from_pkt(const struct xm_pkt *p, struct xm_flow_key *k)
@@ -361,7 +386,7 @@ static struct xm_flow *flow_find(struct flow_table *ft, const struct xm_flow_key
     uint32_t i = ft->buckets[h & ft->mask];
     while (i) {
         struct xm_flow *f = &ft->slab[i];
-        if (f->hash_ == h && memcmp(&f->key, k, sizeof *k) == 0)
+        if (f->hash_ == h && flow_has_key(f, k))
             return f;
         i = f->hnext_;
     }
@@ -479,7 +504,6 @@ static void flow_init(struct xm_flow *f, const struct xm_flow_key *k, uint32_t h
     bool synack = p->proto == PROTO_TCP &&
                   (p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK);
     memset(f, 0, sizeof *f);
-    f->key = *k;
     f->hash_ = h;
     f->cli = synack ? p->dst : p->src;
     f->srv = synack ? p->src : p->dst;
@@ -724,7 +748,10 @@ static int flush_cmp(const void *a, const void *b)
         return x->first < y->first ? -1 : 1;
     if (x->flow_id != y->flow_id)
         return x->flow_id < y->flow_id ? -1 : 1;
-    return memcmp(&x->key, &y->key, sizeof x->key);
+    struct xm_flow_key kx, ky;
+    flow_key_of(x, &kx);
+    flow_key_of(y, &ky);
+    return memcmp(&kx, &ky, sizeof kx);
 }
 
 void flow_flush(struct flow_table *ft)

@@ -101,7 +101,7 @@ uint32_t proc_attribute(struct proc *p, const struct xm_flow *f, uint8_t *confid
         proc_tab_touch(p, id);
         proc_exe_hash(p, id);
         if (p->ledger_out && !p->replay && !p->bpf)
-            proc_ledger_write(p, f, id, conf);
+            proc_ledger_write(p, f, id, conf, NULL);
     }
     *confidence = conf;
     return id;

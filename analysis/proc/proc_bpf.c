@@ -556,20 +556,18 @@ static void pb_flow_end(struct proc *p, struct xm_flow *f)
             p->st.hits[PROC_ATTR_NONE]--;
         p->st.hits[conf]++;
     }
-    if (s->closed && s->proc_id == f->proc_id) {
-        f->sock_known = 1;
-        f->sock_sent = s->sent;
-        f->sock_recv = s->recv;
-    }
+    if (s->closed && s->proc_id == f->proc_id)
+        proc_sock_set(p, f, s->sent, s->recv);
 }
 
 void proc_flow_end(struct proc *p, struct xm_flow *f, bool final)
 {
+    if (p)
+        p->sock.flow = NULL;
     if (!p || !f->local)
         return;
     if (p->replay) {
-        if (f->proc_id && proc_ledger_bytes(p, f, &f->sock_sent, &f->sock_recv))
-            f->sock_known = 1;
+        proc_sock_from_ledger(p, f);
         return;
     }
     if (!p->bpf)
@@ -577,7 +575,9 @@ void proc_flow_end(struct proc *p, struct xm_flow *f, bool final)
     pb_flow_end(p, f);
     if (final && f->proc_id && p->ledger_out) {
         proc_tab_touch(p, f->proc_id);
-        proc_ledger_write(p, f, f->proc_id, f->attribution);
+        uint64_t sock[2];
+        bool known = proc_flow_socket(p, f, &sock[0], &sock[1]);
+        proc_ledger_write(p, f, f->proc_id, f->attribution, known ? sock : NULL);
     }
 }
 
@@ -614,21 +614,48 @@ uint32_t proc_bpf_attribute(struct proc *p, const struct xm_flow *f, uint8_t *co
 void proc_flow_end(struct proc *p, struct xm_flow *f, bool final)
 {
     (void)final;
-    if (p && p->replay && f->local && f->proc_id &&
-        proc_ledger_bytes(p, f, &f->sock_sent, &f->sock_recv))
-        f->sock_known = 1;
+    if (p)
+        p->sock.flow = NULL;
+    if (p && p->replay && f->local)
+        proc_sock_from_ledger(p, f);
 }
 
 #endif
 
-void proc_eve_add_socket(const struct xm_flow *f, json_t *obj)
+void proc_sock_set(struct proc *p, const struct xm_flow *f, uint64_t sent, uint64_t recv)
 {
-    if (!f->sock_known)
+    p->sock.flow = f;
+    p->sock.flow_id = f->flow_id;
+    p->sock.sent = sent;
+    p->sock.recv = recv;
+}
+
+void proc_sock_from_ledger(struct proc *p, const struct xm_flow *f)
+{
+    uint64_t sent, recv;
+    if (f->proc_id && proc_ledger_bytes(p, f, &sent, &recv))
+        proc_sock_set(p, f, sent, recv);
+}
+
+bool proc_flow_socket(const struct proc *p, const struct xm_flow *f, uint64_t *sent,
+                      uint64_t *recv)
+{
+    if (!p || p->sock.flow != f || p->sock.flow_id != f->flow_id)
+        return false;
+    *sent = p->sock.sent;
+    *recv = p->sock.recv;
+    return true;
+}
+
+void proc_eve_add_socket(const struct proc *p, const struct xm_flow *f, json_t *obj)
+{
+    uint64_t sent, recv;
+    if (!proc_flow_socket(p, f, &sent, &recv))
         return;
     json_t *o = json_object();
     if (!o)
         return;
-    json_object_set_new(o, "bytes_sent", json_integer((json_int_t)f->sock_sent));
-    json_object_set_new(o, "bytes_recv", json_integer((json_int_t)f->sock_recv));
+    json_object_set_new(o, "bytes_sent", json_integer((json_int_t)sent));
+    json_object_set_new(o, "bytes_recv", json_integer((json_int_t)recv));
     json_object_set_new(obj, "socket", o);
 }

@@ -86,6 +86,10 @@ struct proc {
     uint32_t *lbucket, nlbuckets;  /* chains of ledger indexes + 1 */
     bool replay;
     struct proc_bpf *bpf;          /* eBPF source, NULL when not active */
+    /* Socket byte counts proc_flow_end() found for the flow it handled
+     * last (flow, flow_id; flow NULL = none), read while that flow's
+     * record is built: they are not kept in struct xm_flow. */
+    struct { const struct xm_flow *flow; uint64_t flow_id, sent, recv; } sock;
 };
 
 /* proc.c: table. */
@@ -131,7 +135,13 @@ void proc_tuple_make(struct proc_tuple *t, uint8_t proto, const struct xm_addr *
 uint32_t proc_ledger_match(struct proc *p, const struct xm_flow *f, uint8_t *conf);
 /* The matched entry's eBPF socket counts; false when it has none. */
 bool proc_ledger_bytes(struct proc *p, const struct xm_flow *f, uint64_t *sent, uint64_t *recv);
-void proc_ledger_write(struct proc *p, const struct xm_flow *f, uint32_t id, uint8_t conf);
+/* proc_bpf.c: the socket counts of the flow being ended (struct proc
+ * sock): set for f, or from the ledger (replay; needs f->proc_id). */
+void proc_sock_set(struct proc *p, const struct xm_flow *f, uint64_t sent, uint64_t recv);
+void proc_sock_from_ledger(struct proc *p, const struct xm_flow *f);
+/* sock: the flow's socket byte counts {sent, recv}, NULL = none. */
+void proc_ledger_write(struct proc *p, const struct xm_flow *f, uint32_t id, uint8_t conf,
+                       const uint64_t *sock);
 void proc_ledger_free(struct proc *p);
 
 #endif

@@ -55,7 +55,8 @@ static void pg_set_addr(json_t *o, const char *key, const struct xm_addr *a)
     json_object_set_new(o, key, json_string(xm_addr_str(a, buf, sizeof buf)));
 }
 
-void proc_ledger_write(struct proc *p, const struct xm_flow *f, uint32_t id, uint8_t conf)
+void proc_ledger_write(struct proc *p, const struct xm_flow *f, uint32_t id, uint8_t conf,
+                       const uint64_t *sock)
 {
     const struct proc_info *pi = proc_tab_by_id(p, id);
     proc_sha256_refresh(p, proc_tab_by_id(p, id));
@@ -75,9 +76,9 @@ void proc_ledger_write(struct proc *p, const struct xm_flow *f, uint32_t id, uin
     json_object_set_new(o, "dest_port", json_integer(f->srv_port));
     json_object_set_new(o, "attribution", json_string(proc_attr_name(conf)));
     json_object_set_new(o, "process", proc_info_json(pi, true));
-    if (f->sock_known) {
-        json_object_set_new(o, "bytes_sent", json_integer((json_int_t)f->sock_sent));
-        json_object_set_new(o, "bytes_recv", json_integer((json_int_t)f->sock_recv));
+    if (sock) {
+        json_object_set_new(o, "bytes_sent", json_integer((json_int_t)sock[0]));
+        json_object_set_new(o, "bytes_recv", json_integer((json_int_t)sock[1]));
     }
     if (json_dumpf(o, p->ledger_out, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0 ||
         fputc('\n', p->ledger_out) == EOF || fflush(p->ledger_out) != 0)
