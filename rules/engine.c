@@ -356,6 +356,8 @@ void rules_prefetch(const struct rules_engine *eng, const struct xm_flow *f, xm_
         if (!eng->set->n_scope[sc[i]])
             continue;
         const struct rkstate *k = xm_tab_addr(&eng->keys[sc[i]], f->rules_ref[i].slot);
+        if (sc[i] == RULES_SCOPE_HOSTDST && rules_pair_stale(eng, f))
+            continue;                   /* rules_prefetch_stale's case */
         if (k && sc[i] == RULES_SCOPE_FLOW)
             __builtin_prefetch(k, 1);
         else if (k)
