@@ -185,8 +185,8 @@ struct rules_limits {
     uint32_t max_pairs;      /* HOSTDST keys, default 262144 */
     uint32_t max_flows;      /* FLOW eval state, default 1048576 */
     uint32_t max_procs;      /* PROCESS keys, default 16384 */
-    uint32_t max_seen;       /* first-seen (host, dst) pairs, default 262144 */
-    uint32_t max_dsts;       /* prevalence (dst) entries, default 131072 */
+    uint32_t max_seen;       /* first-seen (host, dst) pairs, default max_pairs */
+    uint32_t max_dsts;       /* prevalence (dst) entries, default max_pairs / 2 */
     uint32_t max_supp;       /* suppression entries, default 262144 */
     uint64_t seed;           /* hash seed; 0 = draw one */
 };

@@ -2,8 +2,9 @@
  * test_rules_engine.c - the engine beyond the semantics table: the alert
  * JSON (key order, explanation values), window bucket bounds, hot swap,
  * table caps and eviction counters, first-seen eviction, seed
- * independence, the per-rule statistics and the window upper bound of
- * keys loaded from an older state file.
+ * independence, the per-rule statistics, the window upper bound of
+ * keys loaded from an older state file, prefetch hints that change
+ * nothing, and the first-seen caps that follow --max-pairs.
  */
 #include "xm_test.h"
 #include "rules_synth.h"
@@ -477,6 +478,30 @@ static void test_out_bound_state(void)
     rmdir(dir);
 }
 
+/* The first-seen and destination tables follow the pair cap unless
+ * given their own: one flag (--max-pairs) sizes all three. */
+static void test_seen_caps_follow_pairs(void)
+{
+    static const struct { uint32_t pairs, seen, dsts, want_seen, want_dsts; } c[] = {
+        {0, 0, 0, 1u << 18, 1u << 17},
+        {4, 0, 0, 4, 2},
+        {1, 0, 0, 1, 1},
+        {1u << 21, 0, 0, 1u << 21, 1u << 20},
+        {4, 8, 3, 8, 3},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        struct synth s;
+        struct rules_limits lim = {.max_pairs = c[i].pairs, .max_seen = c[i].seen,
+                                   .max_dsts = c[i].dsts, .seed = 5};
+        start(&s, "rule 1 \"n\" { scope host, destination when dst.prevalence <= 1 and "
+                  "bytes_out[1m] > 100 severity low }", &lim);
+        const struct rules_engine_stats *st = rules_engine_stats(s.eng);
+        CHECK_EQ_U64(st->seen.cap, c[i].want_seen);
+        CHECK_EQ_U64(st->dsts.cap, c[i].want_dsts);
+        synth_free(&s);
+    }
+}
+
 /* One run of a thrashing pair table (cap 2, 4 pairs, packets round
  * robin), with or without the feed's prefetch hints before each packet:
  * its alerts (JSON) and table counters. */
@@ -563,7 +588,8 @@ int main(void)
     test_flow_end_forgets_cooldowns();
     test_seed_independence();
     test_out_bound_state();
-    rules_registry_free(reg);
     test_prefetch_changes_nothing();
+    test_seen_caps_follow_pairs();
+    rules_registry_free(reg);
     return xm_test_result();
 }
