@@ -193,6 +193,10 @@ void app_on_packet(struct app_ctx *a, const struct xm_pkt *p, struct xm_flow *f,
 void app_on_flow_end(struct app_ctx *a, struct xm_flow *f);
 
 void app_flow_name(const struct app_ctx *a, const struct xm_flow *f, struct app_name *out);
+/* The same without out->reason (NULL): for callers that read only the
+ * name, domain and source (rule field getters, evaluated often), as the
+ * unnamed reason costs lookups (private DNS, ECH record). */
+void app_flow_name_only(const struct app_ctx *a, const struct xm_flow *f, struct app_name *out);
 const char *app_flow_sni(const struct app_ctx *a, const struct xm_flow *f);   /* or NULL */
 const char *app_flow_alpn(const struct app_ctx *a, const struct xm_flow *f);  /* or NULL */
 const struct app_http *app_flow_http(const struct app_ctx *a, const struct xm_flow *f);

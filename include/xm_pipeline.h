@@ -82,10 +82,11 @@ void pipe_decoded(struct xm_pipeline *pl, struct xm_pkt *pkt, enum dec_reason wh
  * flow_prefetch of xm_flow.h on the pipeline's flow table). */
 uint32_t pipe_flow_hash(const struct xm_pipeline *pl, const struct xm_pkt *pkt);
 void pipe_prefetch(const struct xm_pipeline *pl, uint32_t h, int stage);
-/* The rule state of the flow with hash h (guessed by flow_peek; the
- * flow slot prefetched by pipe_prefetch(pl, h, 1) before) for a packet
- * at ts: rules_prefetch().  Changes nothing. */
-void pipe_prefetch_rules(const struct xm_pipeline *pl, uint32_t h, xm_time_t ts);
+/* The rule state of pkt's flow, hash h (guessed by flow_peek; the flow
+ * slot prefetched by pipe_prefetch(pl, h, 1) before): rules_prefetch()
+ * and rules_prefetch_stale() for a flow found, rules_prefetch_new() for
+ * a packet that will create its flow.  Changes nothing. */
+void pipe_prefetch_rules(const struct xm_pipeline *pl, const struct xm_pkt *pkt, uint32_t h);
 /* Advances the clock without a packet (live timers). */
 void pipe_advance(struct xm_pipeline *pl, xm_time_t now);
 /* Ends every flow, flushes rules and outputs (end of input, SIGTERM). */

@@ -185,8 +185,8 @@ struct rules_limits {
     uint32_t max_pairs;      /* HOSTDST keys, default 262144 */
     uint32_t max_flows;      /* FLOW eval state, default 1048576 */
     uint32_t max_procs;      /* PROCESS keys, default 16384 */
-    uint32_t max_seen;       /* first-seen (host, dst) pairs, default 262144 */
-    uint32_t max_dsts;       /* prevalence (dst) entries, default 131072 */
+    uint32_t max_seen;       /* first-seen (host, dst) pairs, default max_pairs */
+    uint32_t max_dsts;       /* prevalence (dst) entries, default max_pairs / 2 */
     uint32_t max_supp;       /* suppression entries, default 262144 */
     uint64_t seed;           /* hash seed; 0 = draw one */
 };
@@ -332,6 +332,19 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p,
  * baselines, top-K).  Reads only f and the engine's layout; changes
  * nothing, so a wrong guess of f costs only memory traffic. */
 void rules_prefetch(const struct rules_engine *eng, const struct xm_flow *f, xm_time_t ts);
+/* For a packet whose flow does not exist yet: prefetches the probe-index
+ * slots of the keys its flow's first packet looks up by hash (host
+ * unless both ends are local (both), host+destination, and when the
+ * packet leaves the local side (out) the first-seen pair and the
+ * destination), and in full tables the entry an insertion would evict.
+ * local/remote: the ends as the engine will see the flow (the server is
+ * local only when the client is not).  rules/prefetch.c; changes
+ * nothing. */
+void rules_prefetch_new(const struct rules_engine *eng, const struct xm_addr *local,
+                        const struct xm_addr *remote, bool both, bool out);
+/* For a packet of flow f: when f's cached host+destination key was
+ * probably evicted (full table), the same for that key.  Changes nothing. */
+void rules_prefetch_stale(const struct rules_engine *eng, const struct xm_flow *f);
 /* Flow end and interim records: evaluates flow-scope rules one last time
  * (not for FLOW_END_ACTIVE: that is an ordinary evaluation). */
 void rules_on_flow_end(struct rules_engine *eng, struct xm_flow *f,

@@ -88,6 +88,19 @@ void *xm_tab_at(const struct xm_tab *t, uint32_t i);
 /* The address of slot i without reading it (for prefetching), or NULL
  * when i was never handed out; the entry may be free or reused. */
 const void *xm_tab_addr(const struct xm_tab *t, uint32_t i);
+/* Prefetch hints; they change nothing and never fail.
+ * xm_tab_prefetch_key: the probe-index slot where a lookup of key starts
+ * (the line an upsert of a new key misses on).
+ * xm_tab_prefetch_victim: when the table is full, what evicting the
+ * entry `ahead` places after the least recently used one writes (that
+ * entry, its index slot, and the header of the entry after it, which a
+ * later call reads: a caller that evicts about once per call and
+ * prefetches n insertions ahead passes n).  Reads the headers of the
+ * oldest ahead + 1 entries. */
+void xm_tab_prefetch_key(const struct xm_tab *t, const void *key);
+void xm_tab_prefetch_victim(const struct xm_tab *t, unsigned ahead);
+/* True when the table holds cap entries (an insertion evicts). */
+bool xm_tab_full(const struct xm_tab *t);
 /* A cached reference to an entry: slot and generation (0 = none). */
 struct xm_tab_ref { uint32_t slot, gen; };
 

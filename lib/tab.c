@@ -183,31 +183,50 @@ void xm_tab_touch(struct xm_tab *t, void *e)
     lru_push_new(t, e, i);
 }
 
+/* A removed entry keeps its bytes until it is handed out again (only
+ * the header is cleared: free, next free): tab_insert zeroes a reused
+ * entry once, when it is about to be written anyway. */
 void xm_tab_remove(struct xm_tab *t, void *e)
 {
     struct xm_tab_hdr *h = e;
     uint32_t i = tab_idx(t, e);
     ix_remove(t, h->hnext, i);
     lru_unlink(t, h);
-    memset(h, 0, t->esize);
+    h->used = 0;
     h->hnext = t->free_head;
     t->free_head = i;
     t->st.used--;
 }
 
 /* A free entry index: the free list first, then never-used entries, else
- * the least recently touched entry is evicted. */
-static uint32_t tab_take(struct xm_tab *t)
+ * the least recently touched entry is evicted.  *zero: the entry was
+ * used before (a never-used one is still zero from the mapping). */
+static uint32_t tab_take(struct xm_tab *t, bool *zero)
 {
     if (!t->free_head && t->fresh > t->cap) {
         xm_tab_remove(t, tab_at(t, t->lru_old));
         t->st.evicted++;
     }
+    *zero = t->free_head != 0;
     if (!t->free_head)
         return t->fresh++;
     uint32_t i = t->free_head;
     t->free_head = tab_at(t, i)->hnext;
     return i;
+}
+
+/* A never-used entry is still zero from the mapping, so it is not
+ * zeroed again; but a page of it first read (a ring's head) and then
+ * written would fault twice (zero page, then a copy), so each page the
+ * entry reaches beyond its header's is written once here.  TAB_PAGE may
+ * be smaller than the real page size: that costs only extra stores. */
+#define TAB_PAGE 4096u
+
+static void tab_touch_pages(uint8_t *p, size_t n)
+{
+    uintptr_t a = (uintptr_t)p, end = a + n;
+    for (uintptr_t q = (a | (TAB_PAGE - 1)) + 1; q < end; q += TAB_PAGE)
+        *(uint8_t *)q = 0;
 }
 
 /* Inserts key (tag) as a new entry, evicting the LRU entry when all cap
@@ -220,9 +239,13 @@ static struct xm_tab_hdr *tab_insert(struct xm_tab *t, const void *key, uint32_t
         ix_grow(t);
     if (!evict && t->st.used + 1 > t->mask)
         return NULL;
-    uint32_t i = tab_take(t);
+    bool zero;
+    uint32_t i = tab_take(t, &zero);
     struct xm_tab_hdr *h = tab_at(t, i);
-    memset(h, 0, t->esize);
+    if (zero)
+        memset(h, 0, t->esize);
+    else
+        tab_touch_pages((uint8_t *)h, t->esize);
     memcpy(XM_TAB_KEY(h), key, t->klen);
     h->hnext = tag;
     h->used = ++t->gen ? t->gen : ++t->gen;
@@ -308,4 +331,29 @@ void *xm_tab_prev(const struct xm_tab *t, const void *e)
         return NULL;
     uint32_t i = e ? ((const struct xm_tab_hdr *)e)->lprev : t->lru_new;
     return i ? tab_at(t, i) : NULL;
+}
+
+void xm_tab_prefetch_key(const struct xm_tab *t, const void *key)
+{
+    if (t->slab)
+        __builtin_prefetch(&t->ix[tab_tag(t, key) & t->mask]);
+}
+
+bool xm_tab_full(const struct xm_tab *t)
+{
+    return t->slab && !t->free_head && t->fresh > t->cap && t->lru_old;
+}
+
+void xm_tab_prefetch_victim(const struct xm_tab *t, unsigned ahead)
+{
+    if (!xm_tab_full(t))
+        return;
+    const struct xm_tab_hdr *h = tab_at(t, t->lru_old);
+    for (unsigned n = 0; n < ahead && h->lnext; n++)
+        h = tab_at(t, h->lnext);
+    __builtin_prefetch(&t->ix[h->hnext & t->mask], 1);
+    if (h->lnext)
+        __builtin_prefetch(tab_at(t, h->lnext), 1);
+    for (size_t o = 0; o < t->esize; o += 64)
+        __builtin_prefetch((const uint8_t *)h + o, 1);
 }

@@ -33,8 +33,6 @@ static uint32_t lim_or(uint32_t v, uint32_t def)
 #define ENG_DEF_HOSTS (1u << 18)
 #define ENG_DEF_PAIRS (1u << 18)
 #define ENG_DEF_PROCS (1u << 14)
-#define ENG_DEF_SEEN (1u << 18)
-#define ENG_DEF_DSTS (1u << 17)
 #define ENG_DEF_SUPP (1u << 18)
 
 static uint32_t scope_cap(const struct rules_limits *l, enum rules_scope s)
@@ -111,9 +109,14 @@ struct rules_engine *rules_engine_new(struct rules_set *set, const struct rules_
     for (int s = 0; s < RULES_SCOPE_MAX; s++)
         if (keys_init(eng, (enum rules_scope)s) != 0)
             goto fail;
-    if (rtab_init(&eng->seen, lim_or(eng->lim.max_seen, ENG_DEF_SEEN), sizeof(struct rseen),
+    /* First-seen pairs are (host, destination) pairs: their default cap
+     * follows the pair cap (--max-pairs), destinations half of it, so one
+     * flag sizes all three (defaults 262,144 and 131,072). */
+    uint32_t pairs = scope_cap(&eng->lim, RULES_SCOPE_HOSTDST);
+    if (rtab_init(&eng->seen, lim_or(eng->lim.max_seen, pairs), sizeof(struct rseen),
                   sizeof(struct rseen_key), eng->lim.seed) != 0 ||
-        rtab_init(&eng->dsts, lim_or(eng->lim.max_dsts, ENG_DEF_DSTS), sizeof(struct rdst),
+        rtab_init(&eng->dsts, lim_or(eng->lim.max_dsts, pairs / 2 ? pairs / 2 : 1),
+                  sizeof(struct rdst),
                   sizeof(struct xm_addr), eng->lim.seed) != 0 ||
         rtab_init(&eng->supp, lim_or(eng->lim.max_supp, ENG_DEF_SUPP), sizeof(struct rsupp),
                   sizeof(struct rsupp_key), eng->lim.seed) != 0 ||
@@ -401,6 +404,8 @@ void rules_prefetch(const struct rules_engine *eng, const struct xm_flow *f, xm_
         if (!eng->set->n_scope[sc[i]])
             continue;
         const struct rkstate *k = xm_tab_addr(&eng->keys[sc[i]], f->rules_ref[i].slot);
+        if (sc[i] == RULES_SCOPE_HOSTDST && rules_pair_stale(eng, f))
+            continue;                   /* rules_prefetch_stale's case */
         if (k)
             reng_prefetch(&eng->lay[sc[i]], k, now_s);
     }

@@ -205,6 +205,10 @@ void reng_prefetch(const struct rlayout *l, const struct rkstate *k, int64_t now
 void reng_set_first(struct rules_engine *eng, xm_time_t now);
 void reng_seen_update(struct rules_engine *eng, const struct xm_addr *local,
                       const struct xm_addr *remote, xm_time_t now);
+/* prefetch.c: true when f's cached host+destination key was probably
+ * evicted (a guess for prefetching: its table is full and at least cap
+ * keys were inserted since; rules_prefetch skips its lines then). */
+bool rules_pair_stale(const struct rules_engine *eng, const struct xm_flow *f);
 /* Carries sk's state (layout sl) into dk (layout dl) across a swap. */
 void reng_key_migrate(struct rkstate *dk, const struct rlayout *dl,
                       const struct rkstate *sk, const struct rlayout *sl);

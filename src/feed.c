@@ -2,8 +2,11 @@
  * feed.c - hands a reader batch (include/xm_reader.h) to the pipeline
  * (see include/xm_feed.h), prefetching ahead: the descriptor and flow
  * bucket FEED_FAR entries ahead, the flow slot and payload FEED_NEAR
- * ahead, the rule keys the flow points at FEED_RULE ahead, so the cache misses of the next packets overlap the work on
- * this one.  Entries are fed strictly in order.
+ * ahead, the rule keys the flow points at FEED_RULE ahead (for a packet
+ * that will create its flow, or whose host+destination key was probably
+ * evicted, the probe-index slots of the keys it will look up by hash:
+ * pipe_prefetch_rules), so the cache misses of the next packets overlap
+ * the work on this one.  Entries are fed strictly in order.
  */
 #include "xm_feed.h"
 
@@ -38,7 +41,7 @@ static void feed_rule(const struct xm_pipeline *pl, const struct rdr_batch *b, u
 {
     const struct rdr_pkt *d = &b->d[i];
     if (d->fh)
-        pipe_prefetch_rules(pl, d->fh, d->pkt.ts);
+        pipe_prefetch_rules(pl, &d->pkt, d->fh);
 }
 
 uint32_t feed_batch(struct xm_pipeline *pl, struct rdr_batch *b, uint32_t from, uint32_t max,

@@ -4,6 +4,7 @@
  * xm_pipeline.h).  Reads the pipeline's state (pipeline_int.h) and its
  * modules' counters; writes nothing else.
  */
+#include <stdlib.h>
 #include "pipeline_int.h"
 
 #include <inttypes.h>
@@ -74,6 +75,8 @@ static uint64_t pipe_rule_evictions(const struct xm_pipeline *pl)
     const struct rules_engine_stats *rs = rules_engine_stats(pl->rules);
     for (int s = 0; s < RULES_SCOPE_MAX; s++)
         n += rs->keys[s].evicted;
+    if (getenv("K12DBG")) { for (int s = 0; s < RULES_SCOPE_MAX; s++) fprintf(stderr, "scope %d used %u ins %lu ev %lu\n", s, rs->keys[s].used, (unsigned long)rs->keys[s].inserted, (unsigned long)rs->keys[s].evicted);
+      fprintf(stderr, "seen used %u ins %lu ev %lu; dsts used %u ins %lu ev %lu\n", rs->seen.used, (unsigned long)rs->seen.inserted, (unsigned long)rs->seen.evicted, rs->dsts.used, (unsigned long)rs->dsts.inserted, (unsigned long)rs->dsts.evicted); }
     return n;
 }
 

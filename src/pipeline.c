@@ -531,13 +531,32 @@ void pipe_prefetch(const struct xm_pipeline *pl, uint32_t h, int stage)
     flow_prefetch(pl->flows, h, stage);
 }
 
-void pipe_prefetch_rules(const struct xm_pipeline *pl, uint32_t h, xm_time_t ts)
+/* The ends of the flow pkt would create as the rule engine will see
+ * them: the sender is the client unless the packet is a SYN+ACK
+ * (flow_init), the local end is the server only when the client is not
+ * local (reng_flow_sides). */
+static void pipe_prefetch_new(const struct xm_pipeline *pl, const struct xm_pkt *pkt)
+{
+    bool synack = pkt->proto == 6 && (pkt->tcp_flags & 0x12) == 0x12;
+    const struct xm_addr *cli = synack ? &pkt->dst : &pkt->src;
+    const struct xm_addr *srv = synack ? &pkt->src : &pkt->dst;
+    bool lc = netset_contains(pl->home, cli), ls = netset_contains(pl->home, srv);
+    bool srv_local = ls && !lc;
+    rules_prefetch_new(pl->rules, srv_local ? srv : cli, srv_local ? cli : srv, lc && ls,
+                       synack == srv_local);
+}
+
+void pipe_prefetch_rules(const struct xm_pipeline *pl, const struct xm_pkt *pkt, uint32_t h)
 {
     if (!pl->rules)
         return;
     const struct xm_flow *f = flow_peek(pl->flows, h);
-    if (f)
-        rules_prefetch(pl->rules, f, ts);
+    if (!f) {
+        pipe_prefetch_new(pl, pkt);
+        return;
+    }
+    rules_prefetch(pl->rules, f, pkt->ts);
+    rules_prefetch_stale(pl->rules, f);
 }
 
 void pipe_decoded(struct xm_pipeline *pl, struct xm_pkt *pkt, enum dec_reason why)

@@ -108,6 +108,12 @@ static void test_dns_then_tls(void)
     CHECK_STR(nm.name, "models.litellm.cloud");
     CHECK_STR(nm.source, "dns");
     CHECK_STR(nm.domain, "litellm.cloud");
+    struct app_name only;
+    app_flow_name_only(a, &t, &only);
+    CHECK_STR(only.name, "models.litellm.cloud");
+    CHECK_STR(only.source, "dns");
+    CHECK_STR(only.domain, "litellm.cloud");
+    CHECK(only.reason == NULL);
 
     /* its ClientHello in 3 segments; SNI wins over DNS */
     struct bb ch = {.n = 0};
@@ -234,6 +240,11 @@ static void test_http_and_unnamed(void)
     CHECK(nm.name == NULL);
     CHECK_STR(nm.reason, "ech");
     CHECK(nm.ech);
+    /* app_flow_name_only: the same answer without the reason */
+    struct app_name no;
+    app_flow_name_only(a, &e, &no);
+    CHECK(no.name == NULL && no.reason == NULL && no.ech == nm.ech);
+    CHECK_STR(no.source, nm.source);
     end_flow(&e);
 
     /* expired DNS answer */

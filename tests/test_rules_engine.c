@@ -2,8 +2,9 @@
  * test_rules_engine.c - the engine beyond the semantics table: the alert
  * JSON (key order, explanation values), window bucket bounds, hot swap,
  * table caps and eviction counters, first-seen eviction, seed
- * independence, the per-rule statistics and the window upper bound of
- * keys loaded from an older state file.
+ * independence, the per-rule statistics, the window upper bound of
+ * keys loaded from an older state file, prefetch hints that change
+ * nothing, and the first-seen caps that follow --max-pairs.
  */
 #include "xm_test.h"
 #include "rules_synth.h"
@@ -477,6 +478,98 @@ static void test_out_bound_state(void)
     rmdir(dir);
 }
 
+/* The first-seen and destination tables follow the pair cap unless
+ * given their own: one flag (--max-pairs) sizes all three. */
+static void test_seen_caps_follow_pairs(void)
+{
+    static const struct { uint32_t pairs, seen, dsts, want_seen, want_dsts; } c[] = {
+        {0, 0, 0, 1u << 18, 1u << 17},
+        {4, 0, 0, 4, 2},
+        {1, 0, 0, 1, 1},
+        {1u << 21, 0, 0, 1u << 21, 1u << 20},
+        {4, 8, 3, 8, 3},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        struct synth s;
+        struct rules_limits lim = {.max_pairs = c[i].pairs, .max_seen = c[i].seen,
+                                   .max_dsts = c[i].dsts, .seed = 5};
+        start(&s, "rule 1 \"n\" { scope host, destination when dst.prevalence <= 1 and "
+                  "bytes_out[1m] > 100 severity low }", &lim);
+        const struct rules_engine_stats *st = rules_engine_stats(s.eng);
+        CHECK_EQ_U64(st->seen.cap, c[i].want_seen);
+        CHECK_EQ_U64(st->dsts.cap, c[i].want_dsts);
+        synth_free(&s);
+    }
+}
+
+/* One run of a thrashing pair table (cap 2, 4 pairs, packets round
+ * robin), with or without the feed's prefetch hints before each packet:
+ * its alerts (JSON) and table counters. */
+static void prefetch_run(bool hints, char **alerts, struct rules_engine_stats *st,
+                         unsigned *stale)
+{
+    struct synth s;
+    struct rules_limits lim = {.max_pairs = 2, .max_seen = 2, .max_dsts = 2, .seed = 11};
+    start(&s, "rule 1 \"p\" { scope host, destination when bytes_out[1m] > 2500 "
+              "severity low cooldown 1s }\n"
+              "rule 2 \"h\" { scope host when bytes_out[1m] > 9000 severity low "
+              "cooldown 1s }\n"
+              "rule 3 \"n\" { scope host, destination when dst.first_seen_age < 1h and "
+              "dst.prevalence <= 1 and bytes_out[1m] > 100 severity low cooldown 1m }", &lim);
+    const char *dst[] = {"203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"};
+    *stale = 0;
+    for (int r = 0; r < 3; r++)
+        for (int i = 0; i < 4; i++) {
+            struct xm_flow *f = &s.flows[i];
+            if (r == 0)
+                synth_flow(&s, i, "10.0.0.1", dst[i], 443, 0);
+            if (hints && r == 0)
+                rules_prefetch_new(s.eng, &f->cli, &f->srv, false, true);
+            if (hints && r > 0) {
+                rules_prefetch(s.eng, f, T0);
+                rules_prefetch_stale(s.eng, f);
+            }
+            *stale += r > 0 && rules_pair_stale(s.eng, f);
+            synth_send(&s, i, T0 + XM_SEC(r) + i, 0, 1000);
+        }
+    synth_finish(&s);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < s.n_alerts; i++)
+        json_array_append(arr, s.alerts[i]);
+    *alerts = dump(arr);
+    json_decref(arr);
+    *st = *rules_engine_stats(s.eng);
+    synth_free(&s);
+}
+
+/* The prefetch hints (rules/prefetch.c) change nothing: same alerts and
+ * counters with and without them, also while the pair, first-seen and
+ * destination tables evict on every packet; and the staleness guess
+ * holds for flows whose pair key was evicted by >= cap insertions. */
+static void test_prefetch_changes_nothing(void)
+{
+    char *a0 = NULL, *a1 = NULL;
+    struct rules_engine_stats s0, s1;
+    unsigned st0, st1;
+    prefetch_run(false, &a0, &s0, &st0);
+    prefetch_run(true, &a1, &s1, &st1);
+    CHECK(a0 && a1 && strcmp(a0, a1) == 0);
+    CHECK(a0 && strcmp(a0, "[]") != 0);               /* rule 3 fires */
+    CHECK_EQ_U64(s0.alerts, s1.alerts);
+    CHECK_EQ_U64(s0.evals, s1.evals);
+    for (int sc = 0; sc < RULES_SCOPE_MAX; sc++) {
+        CHECK_EQ_U64(s0.keys[sc].inserted, s1.keys[sc].inserted);
+        CHECK_EQ_U64(s0.keys[sc].evicted, s1.keys[sc].evicted);
+    }
+    CHECK_EQ_U64(s0.keys[RULES_SCOPE_HOSTDST].evicted, 10);  /* 12 packets, 2 slots */
+    CHECK_EQ_U64(s0.seen.evicted, s1.seen.evicted);
+    CHECK_EQ_U64(s0.dsts.evicted, s1.dsts.evicted);
+    CHECK_EQ_U64(st0, 8);                              /* every later packet */
+    CHECK_EQ_U64(st1, 8);
+    free(a0);
+    free(a1);
+}
+
 int main(void)
 {
     reg = rules_registry_new();
@@ -495,6 +588,8 @@ int main(void)
     test_flow_end_forgets_cooldowns();
     test_seed_independence();
     test_out_bound_state();
+    test_prefetch_changes_nothing();
+    test_seen_caps_follow_pairs();
     rules_registry_free(reg);
     return xm_test_result();
 }

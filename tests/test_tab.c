@@ -1,7 +1,8 @@
 /* test_tab.c - the bounded keyed table (lib/tab.c): insert, find, LRU
  * touch and eviction order, removal and slot reuse, counters, victim,
  * iteration, generations of cached slots, index growth against a
- * reference model, and an unusable table. */
+ * reference model, an unusable table, zeroed reuse of freed and evicted
+ * entries, and prefetch hints that change nothing. */
 #include "xm_tab.h"
 #include "xm_test.h"
 
@@ -185,6 +186,93 @@ static void test_unusable(void)
     CHECK(xm_tab_find(&z, &k) == NULL && xm_tab_next(&z, NULL) == NULL);
 }
 
+/* An entry big enough to reach over a page boundary, with a payload the
+ * caller fills completely. */
+struct big {
+    struct xm_tab_hdr h;
+    uint32_t key;
+    uint8_t pay[5000];
+};
+
+static bool big_zero(const struct big *b)
+{
+    for (size_t i = 0; i < sizeof b->pay; i++)
+        if (b->pay[i])
+            return false;
+    return true;
+}
+
+static struct big *big_put(struct xm_tab *t, uint32_t k)
+{
+    bool created;
+    struct big *b = xm_tab_upsert(t, &k, &created);
+    CHECK(b != NULL && created);
+    return b;
+}
+
+/* Every entry handed out is zero past its key, whether it was never
+ * used, freed by xm_tab_remove or taken from the evicted least recently
+ * used key: removal no longer zeroes, insertion zeroes once. */
+static void test_reuse_zeroed(void)
+{
+    struct xm_tab t;
+    CHECK(xm_tab_init(&t, 3, sizeof(struct big), sizeof(uint32_t), 77) == 0);
+    for (uint32_t k = 1; k <= 3; k++) {
+        struct big *b = big_put(&t, k);
+        CHECK(b && big_zero(b));
+        if (b)
+            memset(b->pay, 0xa5, sizeof b->pay);
+    }
+    uint32_t k2 = 2;
+    struct big *b2 = xm_tab_find(&t, &k2);
+    CHECK(b2 != NULL);
+    if (b2)
+        xm_tab_remove(&t, b2);
+    CHECK(xm_tab_at(&t, 2) == NULL);           /* free: not an entry */
+    struct big *b = big_put(&t, 4);            /* the freed slot */
+    CHECK(b && xm_tab_index(&t, b) == 2 && big_zero(b) && b->key == 4);
+    b = big_put(&t, 5);                        /* full: evicts key 1 */
+    CHECK_EQ_U64(t.st.evicted, 1);
+    CHECK(b && xm_tab_index(&t, b) == 1 && big_zero(b) && b->key == 5);
+    CHECK(!has(&t, 1) && has(&t, 3) && has(&t, 4) && has(&t, 5));
+    xm_tab_free(&t);
+}
+
+/* The prefetch hints change nothing: same LRU order, counters and
+ * lookups before and after, on a table that is not full and on a full
+ * one (xm_tab_full), with any distance ahead, even past the newest. */
+static void test_prefetch_hints(void)
+{
+    struct xm_tab t;
+    CHECK(xm_tab_init(&t, 8, sizeof(struct ent), sizeof(uint32_t), 9) == 0);
+    for (uint32_t k = 1; k <= 5; k++)
+        put(&t, k, k);
+    CHECK(!xm_tab_full(&t));
+    uint32_t k9 = 9;
+    xm_tab_prefetch_key(&t, &k9);
+    xm_tab_prefetch_victim(&t, 3);
+    CHECK(xm_tab_victim(&t) == NULL);
+    for (uint32_t k = 6; k <= 8; k++)
+        put(&t, k, k);
+    CHECK(xm_tab_full(&t));
+    struct xm_tab_stats before = t.st;
+    for (unsigned a = 0; a < 12; a++) {
+        xm_tab_prefetch_victim(&t, a);
+        xm_tab_prefetch_key(&t, &a);
+    }
+    CHECK(memcmp(&before, &t.st, sizeof before) == 0);
+    uint32_t n = 0;
+    for (struct ent *i = xm_tab_next(&t, NULL); i; i = xm_tab_next(&t, i))
+        CHECK(i->key == ++n);
+    CHECK_EQ_U64(n, 8);
+    struct xm_tab z;
+    memset(&z, 0, sizeof z);                   /* never initialised */
+    xm_tab_prefetch_key(&z, &k9);
+    xm_tab_prefetch_victim(&z, 1);
+    CHECK(!xm_tab_full(&z));
+    xm_tab_free(&t);
+}
+
 int main(void)
 {
     test_basic();
@@ -195,5 +283,7 @@ int main(void)
     test_grow_model(1);
     test_grow_model(0x5eed5eed);
     test_unusable();
+    test_reuse_zeroed();
+    test_prefetch_hints();
     return xm_test_result();
 }

@@ -235,7 +235,10 @@ static const char *app_unnamed_reason(const struct app_ctx *a, const struct xm_f
     return "no_dns_seen";
 }
 
-void app_flow_name(const struct app_ctx *a, const struct xm_flow *f, struct app_name *out)
+/* want_reason: fill out->reason for an unnamed flow (a private-DNS
+ * lookup among others). */
+static void app_name_of(const struct app_ctx *a, const struct xm_flow *f, struct app_name *out,
+                        bool want_reason)
 {
     memset(out, 0, sizeof *out);
     out->ech = (f->app_flags & APP_F_ECH) != 0;
@@ -245,11 +248,21 @@ void app_flow_name(const struct app_ctx *a, const struct xm_flow *f, struct app_
     out->name = f->name_src != NAME_NONE ? names_str(a->names, f->name_id) : NULL;
     if (!out->name) {
         out->source = "unnamed";
-        out->reason = app_unnamed_reason(a, f);
+        out->reason = want_reason ? app_unnamed_reason(a, f) : NULL;
         return;
     }
     out->source = names_src_str((enum name_src)f->name_src);
     out->domain = names_domain(a->names, f->name_id);
+}
+
+void app_flow_name(const struct app_ctx *a, const struct xm_flow *f, struct app_name *out)
+{
+    app_name_of(a, f, out, true);
+}
+
+void app_flow_name_only(const struct app_ctx *a, const struct xm_flow *f, struct app_name *out)
+{
+    app_name_of(a, f, out, false);
 }
 
 const char *app_flow_sni(const struct app_ctx *a, const struct xm_flow *f)

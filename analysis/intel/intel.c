@@ -35,7 +35,7 @@ void intel_dst_of(const struct intel_ctx *c, const struct xm_flow *f, struct int
     d->remote_port = d->local_is_server ? f->cli_port : f->srv_port;
     if (c->app) {
         struct app_name an;
-        app_flow_name(c->app, f, &an);
+        app_flow_name_only(c->app, f, &an);
         d->name = an.name;
         d->domain = an.domain;
     }
@@ -263,23 +263,23 @@ static int in_get_http_ioc(const void *arg, int id, const struct xm_field_ctx *c
 
 /* The local host of the evaluation: the key's for HOST/HOSTDST scope,
  * the flow's home side for FLOW scope. */
-static bool in_local(const struct xm_field_ctx *ctx, struct intel_ctx *c, struct xm_addr *a)
+static bool in_local(const struct xm_field_ctx *ctx, struct xm_addr *a)
 {
     if (ctx->scope != XM_FS_FLOW && ctx->local && ctx->local->family) {
         *a = *ctx->local;
         return true;
     }
-    struct intel_dst d;
-    if (!in_flow_dst(ctx, c, &d) || ctx->flow->local == FLOW_LOCAL_NONE)
+    const struct xm_flow *f = ctx->flow;
+    if (!f || f->local == FLOW_LOCAL_NONE)
         return false;
-    *a = d.local;
+    *a = f->local == FLOW_LOCAL_SERVER ? f->srv : f->cli;   /* intel_dst_of's local */
     return true;
 }
 
 static bool in_view(const struct xm_field_ctx *ctx, struct intel_ctx *c, struct aihost_view *v)
 {
     struct xm_addr a;
-    if (!c->aihost || !in_local(ctx, c, &a))
+    if (!c->aihost || !in_local(ctx, &a))
         return false;
     aihost_get(c->aihost, &a, ctx->now, v);
     return true;
