@@ -157,12 +157,9 @@ static char *evew_pre_fast(struct evew *w, size_t extra)
 {
     uint64_t bit = UINT64_C(1) << w->depth;
     bool comma = w->depth > 0 && (w->more & bit);
-    size_t kl = 0;
-    if (w->key) {
-        kl = strlen(w->key);
-        if (evew_ascii_run(w->key, kl) != kl)
-            return NULL;
-    }
+    size_t kl = w->key ? w->klen : 0;
+    if (w->key && evew_ascii_run(w->key, kl) != kl)
+        return NULL;
     char *o = evew_reserve(w, (size_t)comma + (w->key ? kl + 3 : 0) + extra);
     if (!o)
         return NULL;
@@ -194,7 +191,7 @@ static void evew_pre(struct evew *w)
     if (w->key) {
         const char *k = w->key;
         w->key = NULL;
-        evew_quoted(w, k, strlen(k));
+        evew_quoted(w, k, w->klen);
         evew_ch(w, ':');
     }
 }
@@ -213,10 +210,6 @@ static void evew_value(struct evew *w, const char *s, size_t n)
     evew_put(w, s, n);
 }
 
-void evew_key(struct evew *w, const char *key)
-{
-    w->key = key;
-}
 
 static void evew_open(struct evew *w, char c)
 {
@@ -400,34 +393,16 @@ void evew_members(struct evew *w, const json_t *o)
     }
 }
 
-void evew_kstr(struct evew *w, const char *key, const char *s)
-{
-    evew_key(w, key);
-    evew_str(w, s);
-}
 
-void evew_kint(struct evew *w, const char *key, int64_t v)
-{
-    evew_key(w, key);
-    evew_int(w, v);
-}
 
-void evew_ku64(struct evew *w, const char *key, uint64_t v)
-{
-    evew_key(w, key);
-    evew_u64(w, v);
-}
 
-void evew_kbool(struct evew *w, const char *key, bool v)
-{
-    evew_key(w, key);
-    evew_bool(w, v);
-}
 
 void evew_kaddr(struct evew *w, const char *key, const struct xm_addr *a)
 {
     char buf[64];
-    evew_kstr(w, key, xm_addr_str(a, buf, sizeof buf));
+    evew_key(w, key);
+    xm_addr_str(a, buf, sizeof buf);
+    evew_strn(w, buf, strlen(buf));
 }
 
 void evew_ktime(struct evew *w, const char *key, xm_time_t t)

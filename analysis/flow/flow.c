@@ -579,12 +579,12 @@ static void lru_touch(struct flow_table *ft, struct xm_flow *f)
 
 /* The per-packet core: one hash probe, counters, state, LRU move. */
 static struct xm_flow *flow_account(struct flow_table *ft, const struct xm_pkt *p,
-                                    uint16_t sp, uint16_t dp, is_local_fn is_local,
-                                    void *lctx, int *dir)
+                                    uint16_t sp, uint16_t dp, const uint32_t *hash,
+                                    is_local_fn is_local, void *lctx, int *dir)
 {
     struct xm_flow_key k;
     key_make(p, sp, dp, &k);
-    uint32_t h = (uint32_t)xm_hash(&k, sizeof k, ft->seed);
+    uint32_t h = hash ? *hash : (uint32_t)xm_hash(&k, sizeof k, ft->seed);
     struct xm_flow *f = flow_find(ft, &k, h);
     if (f && tcp_reused(f, p)) {
         flow_end(ft, f, FLOW_END_CLOSED);
@@ -670,7 +670,7 @@ static struct xm_flow *frag_later(struct flow_table *ft, const struct xm_pkt *p,
 {
     struct frag_ent *e = frag_get(ft, p, true);
     if (e->first_seen)
-        return flow_account(ft, p, e->sport, e->dport, is_local, lctx, dir);
+        return flow_account(ft, p, e->sport, e->dport, NULL, is_local, lctx, dir);
     e->pend_pkts++;
     e->pend_bytes += p->ip_bytes;
     ft->st.frag_pending++;
@@ -692,13 +692,21 @@ struct xm_flow *flow_update(struct flow_table *ft, const struct xm_pkt *p,
                             bool (*is_local)(void *, const struct xm_addr *),
                             void *local_ctx, int *dir)
 {
+    return flow_update_hashed(ft, p, NULL, is_local, local_ctx, dir);
+}
+
+struct xm_flow *flow_update_hashed(struct flow_table *ft, const struct xm_pkt *p,
+                                   const uint32_t *hash,
+                                   bool (*is_local)(void *, const struct xm_addr *),
+                                   void *local_ctx, int *dir)
+{
     int d = 0;
     struct xm_flow *f;
     if (p->frag == XM_FRAG_LATER) {
         f = frag_later(ft, p, is_local, local_ctx, &d);
     } else {
         uint16_t sp = p->has_ports ? p->sport : 0, dp = p->has_ports ? p->dport : 0;
-        f = flow_account(ft, p, sp, dp, is_local, local_ctx, &d);
+        f = flow_account(ft, p, sp, dp, hash, is_local, local_ctx, &d);
         if (f && p->frag == XM_FRAG_FIRST)
             frag_first(ft, p, f, d);
     }
