@@ -166,6 +166,26 @@ static void test_stream_strings(void)
         CHECK(!bad);
         check_same(&w, o, "strings");
     }
+    /* every byte at every position of a 17-byte plain string (the
+     * word-at-a-time scan and its byte-wise tail), as a value, and as a
+     * key where jansson takes the key (ASCII, no NUL) */
+    for (unsigned pos = 0; pos < 17; pos++)
+        for (unsigned c = 0; c < 256; c++) {
+            char v[18];
+            memset(v, 'a' + (char)(pos % 26), sizeof v);
+            v[pos] = (char)c;
+            v[17] = '\0';
+            bool bad = false, key_ok = c > 0 && c < 0x80;
+            json_t *o = json_object();
+            evew_reset(&w);
+            evew_obj_begin(&w);
+            evew_key(&w, key_ok ? v : "k");
+            evew_strn(&w, v, 17);
+            evew_obj_end(&w);
+            eve_put_strn(o, key_ok ? v : "k", v, 17, &bad);
+            CHECK(!bad);
+            check_same(&w, o, "byte at position");
+        }
     /* every single byte, alone */
     for (unsigned c = 0; c < 256; c++) {
         char b = (char)c;

@@ -182,6 +182,45 @@ static bool flow_has_key(const struct xm_flow *f, const struct xm_flow_key *k)
            addr_eq(&f->srv, &k->a);
 }
 
+/* 64x64->128 multiply folded to 64 bits. */
+static uint64_t key_mix(uint64_t a, uint64_t b)
+{
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* 8 bytes at p in host order (a hash input: byte order does not matter). */
+static uint64_t key_ld64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* The table's seeded hash of the canonical key key_make() would build
+ * from (p, sp, dp), read from the packet's fields rather than from a key
+ * just written to the stack (whose narrow stores the wide loads of a
+ * byte hash cannot take from the store buffer); the three products are
+ * independent.  Equal keys hash equal (same fields in canonical order);
+ * nothing printed depends on it (the seed is random per run). */
+static uint32_t key_hash(const struct flow_table *ft, const struct xm_pkt *p, uint16_t sp,
+                         uint16_t dp)
+{
+    const uint64_t k0 = UINT64_C(0xa0761d6478bd642f), k1 = UINT64_C(0xe7037ed1a0b428db),
+                   k2 = UINT64_C(0x8ebc6af09c88c6e3), k3 = UINT64_C(0x589965cc75374cc3);
+    bool swap = endpoint_cmp(&p->src, sp, &p->dst, dp) > 0;
+    const struct xm_addr *a = swap ? &p->dst : &p->src, *b = swap ? &p->src : &p->dst;
+    uint64_t ports = swap ? ((uint64_t)dp | (uint64_t)sp << 16) : ((uint64_t)sp | (uint64_t)dp << 16);
+    uint64_t misc = ports | (uint64_t)p->vlan << 32 | (uint64_t)p->proto << 48 |
+                    (uint64_t)a->family << 56;
+    uint64_t s = ft->seed;
+    uint64_t h = key_mix(key_ld64(a->b) ^ s ^ k0, key_ld64(a->b + 8) ^ k1) ^
+                 key_mix(key_ld64(b->b) ^ s ^ k2, key_ld64(b->b + 8) ^ k3) ^
+                 key_mix(misc ^ s ^ k1, k0);
+    h = key_mix(h, k2);
+    return (uint32_t)(h ^ (h >> 32));
+}
+
 void flow_key_from_pkt(const struct xm_pkt *p, struct xm_flow_key *k)
 {
     uint16_t sp = p->has_ports ? p->sport : 0, dp = p->has_ports ? p->dport : 0;
@@ -190,11 +229,9 @@ void flow_key_from_pkt(const struct xm_pkt *p, struct xm_flow_key *k)
 
 uint32_t flow_hash(const struct flow_table *ft, const struct xm_pkt *p)
 {
-    struct xm_flow_key k;
     if (p->frag == XM_FRAG_LATER)
         return 0;
-    flow_key_from_pkt(p, &k);
-    return (uint32_t)xm_hash(&k, sizeof k, ft->seed);
+    return key_hash(ft, p, p->has_ports ? p->sport : 0, p->has_ports ? p->dport : 0);
 }
 
 void flow_prefetch(const struct flow_table *ft, uint32_t h, int stage)
@@ -584,7 +621,7 @@ static struct xm_flow *flow_account(struct flow_table *ft, const struct xm_pkt *
 {
     struct xm_flow_key k;
     key_make(p, sp, dp, &k);
-    uint32_t h = hash ? *hash : (uint32_t)xm_hash(&k, sizeof k, ft->seed);
+    uint32_t h = hash ? *hash : key_hash(ft, p, sp, dp);
     struct xm_flow *f = flow_find(ft, &k, h);
     if (f && tcp_reused(f, p)) {
         flow_end(ft, f, FLOW_END_CLOSED);
