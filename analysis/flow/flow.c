@@ -30,6 +30,7 @@
  */
 #include "xm_flow.h"
 #include "xm_tab.h"
+#include "flow_key.h"
 
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -133,92 +134,17 @@ static bool addr_eq(const struct xm_addr *a, const struct xm_addr *b)
     return memcmp(a, b, sizeof *a) == 0;
 }
 
-/* Orders (addr, port) pairs: address first, then port. */
-static int endpoint_cmp(const struct xm_addr *a, uint16_t ap,
-                        const struct xm_addr *b, uint16_t bp)
-{
-    int c = xm_addr_cmp(a, b);
-    if (c)
-        return c;
-    return ap < bp ? -1 : ap > bp;
-}
-
-/* Canonical key of the endpoints (s, sp) and (d, dp). */
-static void key_of_ends(const struct xm_addr *s, uint16_t sp, const struct xm_addr *d,
-                        uint16_t dp, uint16_t vlan, uint8_t proto, struct xm_flow_key *k)
-{
-    memset(k, 0, sizeof *k);
-    bool swap = endpoint_cmp(s, sp, d, dp) > 0;
-    k->a = swap ? *d : *s;
-    k->b = swap ? *s : *d;
-    k->a_port = swap ? dp : sp;
-    k->b_port = swap ? sp : dp;
-    k->vlan = vlan;
-    k->proto = proto;
-}
-
-/* Canonical key from explicit ports (0 when the packet has none). */
-static void key_make(const struct xm_pkt *p, uint16_t sp, uint16_t dp,
-                     struct xm_flow_key *k)
-{
-    key_of_ends(&p->src, sp, &p->dst, dp, p->vlan, p->proto, k);
-}
-
 void flow_key_of(const struct xm_flow *f, struct xm_flow_key *k)
 {
     key_of_ends(&f->cli, f->cli_port, &f->srv, f->srv_port, f->vlan, f->proto, k);
 }
 
-/* Whether f's key is k (canonical): f's ends are k's in one order or the
- * other; the same answer as comparing flow_key_of(f) with k bytewise. */
-static bool flow_has_key(const struct xm_flow *f, const struct xm_flow_key *k)
-{
-    if (f->proto != k->proto || f->vlan != k->vlan)
-        return false;
-    if (f->cli_port == k->a_port && f->srv_port == k->b_port && addr_eq(&f->cli, &k->a) &&
-        addr_eq(&f->srv, &k->b))
-        return true;
-    return f->cli_port == k->b_port && f->srv_port == k->a_port && addr_eq(&f->cli, &k->b) &&
-           addr_eq(&f->srv, &k->a);
-}
-
-/* 64x64->128 multiply folded to 64 bits. */
-static uint64_t key_mix(uint64_t a, uint64_t b)
-{
-    __uint128_t r = (__uint128_t)a * b;
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
-/* 8 bytes at p in host order (a hash input: byte order does not matter). */
-static uint64_t key_ld64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-/* The table's seeded hash of the canonical key key_make() would build
- * from (p, sp, dp), read from the packet's fields rather than from a key
- * just written to the stack (whose narrow stores the wide loads of a
- * byte hash cannot take from the store buffer); the three products are
- * independent.  Equal keys hash equal (same fields in canonical order);
- * nothing printed depends on it (the seed is random per run). */
 static uint32_t key_hash(const struct flow_table *ft, const struct xm_pkt *p, uint16_t sp,
                          uint16_t dp)
 {
-    const uint64_t k0 = UINT64_C(0xa0761d6478bd642f), k1 = UINT64_C(0xe7037ed1a0b428db),
-                   k2 = UINT64_C(0x8ebc6af09c88c6e3), k3 = UINT64_C(0x589965cc75374cc3);
-    bool swap = endpoint_cmp(&p->src, sp, &p->dst, dp) > 0;
-    const struct xm_addr *a = swap ? &p->dst : &p->src, *b = swap ? &p->src : &p->dst;
-    uint64_t ports = swap ? ((uint64_t)dp | (uint64_t)sp << 16) : ((uint64_t)sp | (uint64_t)dp << 16);
-    uint64_t misc = ports | (uint64_t)p->vlan << 32 | (uint64_t)p->proto << 48 |
-                    (uint64_t)a->family << 56;
-    uint64_t s = ft->seed;
-    uint64_t h = key_mix(key_ld64(a->b) ^ s ^ k0, key_ld64(a->b + 8) ^ k1) ^
-                 key_mix(key_ld64(b->b) ^ s ^ k2, key_ld64(b->b + 8) ^ k3) ^
-                 key_mix(misc ^ s ^ k1, k0);
-    h = key_mix(h, k2);
-    return (uint32_t)(h ^ (h >> 32));
+    struct key_view v;
+    key_view_of(p, sp, dp, &v);
+    return key_hash_view(ft->seed, &v);
 }
 
 void flow_key_from_pkt(const struct xm_pkt *p, struct xm_flow_key *k)
@@ -417,13 +343,13 @@ static void act_push_tail(struct flow_table *ft, struct xm_flow *f)
 
 /* ---- hash index ------------------------------------------------------- */
 
-static struct xm_flow *flow_find(struct flow_table *ft, const struct xm_flow_key *k,
-                                 uint32_t h)
+static struct xm_flow *flow_find_view(struct flow_table *ft, const struct key_view *v,
+                                      uint32_t h)
 {
     uint32_t i = ft->buckets[h & ft->mask];
     while (i) {
         struct xm_flow *f = &ft->slab[i];
-        if (f->hash_ == h && flow_has_key(f, k))
+        if (f->hash_ == h && key_is(f, v))
             return f;
         i = f->hnext_;
     }
@@ -619,16 +545,20 @@ static struct xm_flow *flow_account(struct flow_table *ft, const struct xm_pkt *
                                     uint16_t sp, uint16_t dp, const uint32_t *hash,
                                     is_local_fn is_local, void *lctx, int *dir)
 {
-    struct xm_flow_key k;
-    key_make(p, sp, dp, &k);
-    uint32_t h = hash ? *hash : key_hash(ft, p, sp, dp);
-    struct xm_flow *f = flow_find(ft, &k, h);
+    struct key_view v;
+    key_view_of(p, sp, dp, &v);
+    uint32_t h = hash ? *hash : key_hash_view(ft->seed, &v);
+    struct xm_flow *f = flow_find_view(ft, &v, h);
     if (f && tcp_reused(f, p)) {
         flow_end(ft, f, FLOW_END_CLOSED);
         f = NULL;
     }
-    if (!f && !(f = flow_create(ft, &k, h, p, sp, dp, is_local, lctx)))
-        return NULL;
+    if (!f) {
+        struct xm_flow_key k;
+        key_make(p, sp, dp, &k);
+        if (!(f = flow_create(ft, &k, h, p, sp, dp, is_local, lctx)))
+            return NULL;
+    }
     int d = (addr_eq(&p->src, &f->cli) && sp == f->cli_port) ? 0 : 1;
     f->pkts[d]++;
     f->bytes[d] += p->ip_bytes;
@@ -784,32 +714,52 @@ void flow_expire(struct flow_table *ft, xm_time_t now)
 }
 
 /* Flush order: first packet time, then flow_id, then key bytes, so the
- * order never depends on the hash seed or slab layout. */
+ * order never depends on the hash seed or slab layout.  The sort keys
+ * are copied next to the flow pointer, so sorting reads no flow. */
+struct flush_ent {
+    xm_time_t first;
+    uint64_t flow_id;
+    struct xm_flow *f;
+};
+
 static int flush_cmp(const void *a, const void *b)
 {
-    const struct xm_flow *x = *(const struct xm_flow *const *)a;
-    const struct xm_flow *y = *(const struct xm_flow *const *)b;
+    const struct flush_ent *x = a, *y = b;
     if (x->first != y->first)
         return x->first < y->first ? -1 : 1;
     if (x->flow_id != y->flow_id)
         return x->flow_id < y->flow_id ? -1 : 1;
     struct xm_flow_key kx, ky;
-    flow_key_of(x, &kx);
-    flow_key_of(y, &ky);
+    flow_key_of(x->f, &kx);
+    flow_key_of(y->f, &ky);
     return memcmp(&kx, &ky, sizeof kx);
+}
+
+/* Ends the sorted flows in order; the flow FLUSH_AHEAD ahead and, from
+ * it, the hash bucket of the one FLUSH_AHEAD / 2 ahead are prefetched
+ * (each end reads its flow and unlinks it from its bucket: two misses). */
+#define FLUSH_AHEAD 8
+static void flush_sorted(struct flow_table *ft, const struct flush_ent *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i + FLUSH_AHEAD < n)
+            __builtin_prefetch(v[i + FLUSH_AHEAD].f);
+        if (i + FLUSH_AHEAD / 2 < n)
+            __builtin_prefetch(&ft->buckets[v[i + FLUSH_AHEAD / 2].f->hash_ & ft->mask]);
+        flow_end(ft, v[i].f, FLOW_END_SHUTDOWN);
+    }
 }
 
 void flow_flush(struct flow_table *ft)
 {
     size_t n = 0;
-    struct xm_flow **v = malloc(((size_t)ft->st.active + 1) * sizeof *v);
+    struct flush_ent *v = malloc(((size_t)ft->st.active + 1) * sizeof *v);
     for (uint32_t i = 1; v && i <= ft->hwm; i++)
         if (ft->slab[i].in_use_)
-            v[n++] = &ft->slab[i];
+            v[n++] = (struct flush_ent){ft->slab[i].first, ft->slab[i].flow_id, &ft->slab[i]};
     if (v) {
         qsort(v, n, sizeof *v, flush_cmp);
-        for (size_t i = 0; i < n; i++)
-            flow_end(ft, v[i], FLOW_END_SHUTDOWN);
+        flush_sorted(ft, v, n);
     }
     free(v);
     /* Allocation failure: fall back to class-list order (still
