@@ -32,6 +32,7 @@
 #include "xm_tab.h"
 #include "flow_key.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -168,8 +169,15 @@ void flow_prefetch(const struct flow_table *ft, uint32_t h, int stage)
         return;
     }
     uint32_t i = *bucket;               /* 0 = empty bucket (slab[0] is nil) */
-    if (i)
-        __builtin_prefetch(&ft->slab[i]);
+    if (!i)
+        return;
+    /* A slot is not a whole number of cache lines, so its key and chain
+     * fields can straddle two lines; the packet counters are further on.
+     * All three are read by the lookup and the update. */
+    const char *slot = (const char *)&ft->slab[i];
+    __builtin_prefetch(slot);
+    __builtin_prefetch(slot + offsetof(struct xm_flow, hnext_));
+    __builtin_prefetch(slot + offsetof(struct xm_flow, bytes));
 }
 
 const struct xm_flow *flow_peek(const struct flow_table *ft, uint32_t h)
