@@ -51,14 +51,11 @@ static void pipe_account_hosts(struct xm_pipeline *pl, struct xm_flow *f)
     }
     if (pl->inc)
         pipe_inc_flow(pl, f, db);
-    if (f->local & FLOW_LOCAL_CLIENT) {
-        host_account(pl->hosts, &f->cli, f->last, db[0], dp[0], HOST_DIR_OUT);
-        host_account(pl->hosts, &f->cli, f->last, db[1], dp[1], HOST_DIR_IN);
-    }
-    if (f->local & FLOW_LOCAL_SERVER) {
-        host_account(pl->hosts, &f->srv, f->last, db[1], dp[1], HOST_DIR_OUT);
-        host_account(pl->hosts, &f->srv, f->last, db[0], dp[0], HOST_DIR_IN);
-    }
+    const uint64_t to_srv[2] = {db[0], dp[0]}, to_cli[2] = {db[1], dp[1]};
+    if (f->local & FLOW_LOCAL_CLIENT)
+        host_account_both(pl->hosts, &f->cli, f->last, to_srv, to_cli);
+    if (f->local & FLOW_LOCAL_SERVER)
+        host_account_both(pl->hosts, &f->srv, f->last, to_cli, to_srv);
     if ((f->local & (FLOW_LOCAL_CLIENT | FLOW_LOCAL_SERVER)) == FLOW_LOCAL_CLIENT) {
         pl->st.egress_bytes_out += db[0];
         pl->st.egress_bytes_in += db[1];
