@@ -142,7 +142,14 @@ void evew_obj_end(struct evew *w);
 void evew_arr_begin(struct evew *w);
 void evew_arr_end(struct evew *w);
 void evew_strn(struct evew *w, const char *s, size_t n);
-void evew_str(struct evew *w, const char *s);    /* NULL: left out */
+/* NULL: left out (inline so that a literal's length is known at compile time). */
+static inline void evew_str(struct evew *w, const char *s)
+{
+    if (!s)
+        w->key = NULL;
+    else
+        evew_strn(w, s, strlen(s));
+}
 void evew_int(struct evew *w, int64_t v);
 void evew_u64(struct evew *w, uint64_t v);       /* clamped to INT64_MAX */
 void evew_bool(struct evew *w, bool v);

@@ -94,14 +94,21 @@ static char *addr_put6(char *o, const uint8_t *b)
 /* Formatted by hand (inet_ntop formats with sprintf): flow records
  * write two to four addresses each.  The text is inet_ntop's, byte for
  * byte (tests/test_addrfmt.c compares them); "" when it does not fit. */
-const char *xm_addr_str(const struct xm_addr *a, char *buf, size_t len)
+size_t xm_addr_text(const struct xm_addr *a, char buf[XM_ADDR_TEXT_MAX])
 {
-    char tmp[64];
     size_t n = 0;
     if (a->family == 6)
-        n = (size_t)(addr_put6(tmp, a->b) - tmp);
+        n = (size_t)(addr_put6(buf, a->b) - buf);
     else if (a->family != 0)            /* as before: any other family is IPv4 */
-        n = (size_t)(addr_put4(tmp, a->b) - tmp);
+        n = (size_t)(addr_put4(buf, a->b) - buf);
+    buf[n] = '\0';
+    return n;
+}
+
+const char *xm_addr_str(const struct xm_addr *a, char *buf, size_t len)
+{
+    char tmp[XM_ADDR_TEXT_MAX];
+    size_t n = xm_addr_text(a, tmp);
     if (n == 0 || n + 1 > len) {
         if (len)
             buf[0] = '\0';

@@ -282,13 +282,6 @@ void evew_strn(struct evew *w, const char *s, size_t n)
     evew_quoted(w, s, n);
 }
 
-void evew_str(struct evew *w, const char *s)
-{
-    if (!s)
-        w->key = NULL;
-    else
-        evew_strn(w, s, strlen(s));
-}
 
 /* Decimal digits of v, most significant first, into the end of buf;
  * returns where they start. */
@@ -412,10 +405,9 @@ void evew_members(struct evew *w, const json_t *o)
 
 void evew_kaddr(struct evew *w, const char *key, const struct xm_addr *a)
 {
-    char buf[64];
+    char buf[XM_ADDR_TEXT_MAX];
     evew_key(w, key);
-    xm_addr_str(a, buf, sizeof buf);
-    evew_strn(w, buf, strlen(buf));
+    evew_strn(w, buf, xm_addr_text(a, buf));
 }
 
 void evew_ktime(struct evew *w, const char *key, xm_time_t t)

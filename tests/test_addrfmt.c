@@ -34,6 +34,11 @@ static void check_addr(const struct xm_addr *a)
         memset(got, 'x', sizeof got);
         xm_addr_str(a, got, len);
         bool same = len == 0 || strcmp(got, w ? want : "") == 0;
+        if (len == sizeof want) {       /* the length-returning form */
+            char t[XM_ADDR_TEXT_MAX];
+            size_t n = xm_addr_text(a, t);
+            same = same && n == strlen(want) && strcmp(t, want) == 0;
+        }
         if (!same && failures++ < 10)
             fprintf(stderr, "len %zu: got \"%s\", inet_ntop \"%s\"\n", len, got,
                     w ? want : "");
