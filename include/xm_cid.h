@@ -25,6 +25,11 @@ struct xm_sha1 {
 void xm_sha1_init(struct xm_sha1 *c);
 void xm_sha1_update(struct xm_sha1 *c, const void *data, size_t len);
 void xm_sha1_final(struct xm_sha1 *c, uint8_t out[XM_SHA1_LEN]);
+/* SHA-1 of a message that fits one padded block (len <= 55 bytes: every
+ * Community ID input, at most 40), without a context: the digest
+ * init/update/final give.  Returns 0, or -1 when len is too long. */
+#define XM_SHA1_SHORT_MAX 55
+int xm_sha1_short(const void *data, size_t len, uint8_t out[XM_SHA1_LEN]);
 
 /* Standard base64 (RFC 4648 section 4, '=' padding) of len bytes into
  * out (NUL-terminated).  Returns the string length, or -1 when outlen is

@@ -43,6 +43,10 @@ static inline int xm_addr_cmp(const struct xm_addr *a, const struct xm_addr *b)
 
 /* Writes the textual form (inet_ntop style) into buf; returns buf. */
 const char *xm_addr_str(const struct xm_addr *a, char *buf, size_t len);
+/* The same text into buf (XM_ADDR_TEXT_MAX bytes, NUL-terminated);
+ * returns its length (0 for family 0). */
+#define XM_ADDR_TEXT_MAX 64
+size_t xm_addr_text(const struct xm_addr *a, char buf[XM_ADDR_TEXT_MAX]);
 /* Parses "1.2.3.4" or "2001:db8::1"; returns 0 on success, -1 otherwise. */
 int xm_addr_parse(const char *s, struct xm_addr *out);
 

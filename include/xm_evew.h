@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "xm_common.h"
 
@@ -107,6 +108,7 @@ struct evew {
     size_t len, cap, max; /* bytes written, allocated, allowed */
     size_t cap0;          /* first allocation */
     const char *key;      /* pending key, written with the next value */
+    size_t klen;          /* its length (strlen(key)) */
     uint64_t more;        /* bit d: container at depth d has an item */
     unsigned depth;       /* open containers */
     enum evew_err err;
@@ -123,13 +125,31 @@ enum evew_err evew_error(const struct evew *w);
  * when an outcome other than EVEW_OK happened or containers are open. */
 const char *evew_text(struct evew *w, size_t *n);
 
-void evew_key(struct evew *w, const char *key);
+/* The key of the next value, klen = strlen(key) (the inline form lets the
+ * compiler count a literal key's bytes once, at compile time). */
+static inline void evew_keyn(struct evew *w, const char *key, size_t klen)
+{
+    w->key = key;
+    w->klen = klen;
+}
+
+static inline void evew_key(struct evew *w, const char *key)
+{
+    evew_keyn(w, key, strlen(key));
+}
 void evew_obj_begin(struct evew *w);
 void evew_obj_end(struct evew *w);
 void evew_arr_begin(struct evew *w);
 void evew_arr_end(struct evew *w);
 void evew_strn(struct evew *w, const char *s, size_t n);
-void evew_str(struct evew *w, const char *s);    /* NULL: left out */
+/* NULL: left out (inline so that a literal's length is known at compile time). */
+static inline void evew_str(struct evew *w, const char *s)
+{
+    if (!s)
+        w->key = NULL;
+    else
+        evew_strn(w, s, strlen(s));
+}
 void evew_int(struct evew *w, int64_t v);
 void evew_u64(struct evew *w, uint64_t v);       /* clamped to INT64_MAX */
 void evew_bool(struct evew *w, bool v);
@@ -144,11 +164,32 @@ void evew_json(struct evew *w, const json_t *v);
  * object being written (o NULL or empty: nothing). */
 void evew_members(struct evew *w, const json_t *o);
 
-/* key + value in one call (the helpers records are mostly built with). */
-void evew_kstr(struct evew *w, const char *key, const char *s);
-void evew_kint(struct evew *w, const char *key, int64_t v);
-void evew_ku64(struct evew *w, const char *key, uint64_t v);
-void evew_kbool(struct evew *w, const char *key, bool v);
+/* key + value in one call (the helpers records are mostly built with;
+ * inline so that literal keys are measured at compile time). */
+static inline void evew_kstr(struct evew *w, const char *key, const char *s)
+{
+    evew_key(w, key);
+    evew_str(w, s);
+}
+
+static inline void evew_kint(struct evew *w, const char *key, int64_t v)
+{
+    evew_key(w, key);
+    evew_int(w, v);
+}
+
+static inline void evew_ku64(struct evew *w, const char *key, uint64_t v)
+{
+    evew_key(w, key);
+    evew_u64(w, v);
+}
+
+static inline void evew_kbool(struct evew *w, const char *key, bool v)
+{
+    evew_key(w, key);
+    evew_bool(w, v);
+}
+
 void evew_kaddr(struct evew *w, const char *key, const struct xm_addr *a);
 void evew_ktime(struct evew *w, const char *key, xm_time_t t);
 /* "host": the sensor name, when one is set. */

@@ -171,6 +171,13 @@ struct xm_flow *flow_update(struct flow_table *ft, const struct xm_pkt *p,
  * prefetches the first flow slot of its chain.  Neither changes anything.
  */
 uint32_t flow_hash(const struct flow_table *ft, const struct xm_pkt *p);
+/* flow_update() with p's key hash already computed: *hash is flow_hash(ft,
+ * p) (hash NULL: computed here).  Saves the second hash of each packet
+ * that was hashed for prefetching. */
+struct xm_flow *flow_update_hashed(struct flow_table *ft, const struct xm_pkt *p,
+                                   const uint32_t *hash,
+                                   bool (*is_local)(void *, const struct xm_addr *),
+                                   void *local_ctx, int *dir);
 void flow_prefetch(const struct flow_table *ft, uint32_t h, int stage);
 /* The first flow of h's chain with hash h (its slot prefetched by
  * flow_prefetch(ft, h, 1) earlier), or NULL: a guess for prefetching the

@@ -71,6 +71,11 @@ struct xm_host *host_get(struct host_table *ht, const struct xm_addr *addr,
  * (HOST_DIR_*).  Returns the host, or NULL for an unset address. */
 struct xm_host *host_account(struct host_table *ht, const struct xm_addr *addr,
                              xm_time_t now, uint64_t bytes, uint64_t pkts, int dir);
+/* Both directions of one flow's delta with one lookup: the same as
+ * host_account(.., out_bytes, out_pkts, HOST_DIR_OUT) then
+ * host_account(.., in_bytes, in_pkts, HOST_DIR_IN). */
+struct xm_host *host_account_both(struct host_table *ht, const struct xm_addr *addr,
+                                  xm_time_t now, const uint64_t out[2], const uint64_t in[2]);
 
 /* Counts one started flow for addr (created if needed). */
 struct xm_host *host_flow_started(struct host_table *ht, const struct xm_addr *addr,

@@ -78,6 +78,10 @@ void pipe_packet(struct xm_pipeline *pl, int dlt, xm_time_t ts,
  * moved up to the clock; pkt->l4_payload must stay valid for the call.
  * pipe_packet(F) and pipe_decoded(decode(F)) have the same effect. */
 void pipe_decoded(struct xm_pipeline *pl, struct xm_pkt *pkt, enum dec_reason why);
+/* The same with the flow key hash already computed (fh: pipe_flow_hash of
+ * pkt, or NULL), as src/feed.c has it from prefetching. */
+void pipe_decoded_hashed(struct xm_pipeline *pl, struct xm_pkt *pkt, enum dec_reason why,
+                         const uint32_t *fh);
 /* Prefetch for packets a few places ahead in a batch (flow_hash and
  * flow_prefetch of xm_flow.h on the pipeline's flow table). */
 uint32_t pipe_flow_hash(const struct xm_pipeline *pl, const struct xm_pkt *pkt);

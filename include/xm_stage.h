@@ -71,6 +71,10 @@ struct aihost *stage_aihost(struct stage *st);
  * local changes are noted, other sensors' deltas merged. */
 struct site;
 void stage_set_site(struct stage *st, struct site *site);
+/* No rule will ever be evaluated (--no-rules: no engine, none on reload):
+ * state that only rule fields read (beacon history) is not kept, so flow
+ * ends skip that work.  Nothing written depends on it. */
+void stage_set_no_rules(struct stage *st);
 
 /* Learned state of the analysis stage in directory dir (include/xm_state.h):
  * domain first-seen and prevalence (dstseen) and AI-host evidence

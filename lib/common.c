@@ -9,13 +9,113 @@
 #include <sys/random.h>
 #include <time.h>
 
+/* Dotted quad of b[0..4) at o; returns the end. */
+static char *addr_put4(char *o, const uint8_t *b)
+{
+    for (int i = 0; i < 4; i++) {
+        unsigned v = b[i];
+        if (i)
+            *o++ = '.';
+        if (v >= 100)
+            *o++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *o++ = (char)('0' + v / 10 % 10);
+        *o++ = (char)('0' + v % 10);
+    }
+    return o;
+}
+
+/* Lower-case hex of v without leading zeros at o; returns the end. */
+static char *addr_hex16(char *o, unsigned v)
+{
+    static const char hex[] = "0123456789abcdef";
+    bool on = false;
+    for (int sh = 12; sh >= 0; sh -= 4) {
+        unsigned d = (v >> sh) & 15;
+        if (d || on || sh == 0) {
+            *o++ = hex[d];
+            on = true;
+        }
+    }
+    return o;
+}
+
+/* The longest run (>= 2) of zero words, the first on a tie; *base -1
+ * when none. */
+static void addr_zero_run(const unsigned w[8], int *base, int *len)
+{
+    int cb = -1, cl = 0;
+    *base = -1;
+    *len = 0;
+    for (int i = 0; i <= 8; i++) {
+        if (i < 8 && w[i] == 0) {
+            cb = cb < 0 ? i : cb;
+            cl++;
+        } else if (cb >= 0) {
+            if (cl > *len) {
+                *base = cb;
+                *len = cl;
+            }
+            cb = -1;
+            cl = 0;
+        }
+    }
+    if (*len < 2)
+        *base = -1;
+}
+
+/* IPv6 text as glibc's inet_ntop writes it (RFC 4291 section 2.2 with
+ * the longest zero run as "::"; "::a.b.c.d" and "::ffff:a.b.c.d" for
+ * IPv4-compatible and -mapped addresses); returns the end. */
+static char *addr_put6(char *o, const uint8_t *b)
+{
+    unsigned w[8];
+    int base, len;
+    for (int i = 0; i < 8; i++)
+        w[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+    addr_zero_run(w, &base, &len);
+    for (int i = 0; i < 8; i++) {
+        if (base >= 0 && i >= base && i < base + len) {
+            if (i == base)
+                *o++ = ':';
+            continue;
+        }
+        if (i)
+            *o++ = ':';
+        if (i == 6 && base == 0 && (len == 6 || (len == 5 && w[5] == 0xffff)))
+            return addr_put4(o, b + 12);
+        o = addr_hex16(o, w[i]);
+    }
+    if (base >= 0 && base + len == 8)
+        *o++ = ':';
+    return o;
+}
+
+/* Formatted by hand (inet_ntop formats with sprintf): flow records
+ * write two to four addresses each.  The text is inet_ntop's, byte for
+ * byte (tests/test_addrfmt.c compares them); "" when it does not fit. */
+size_t xm_addr_text(const struct xm_addr *a, char buf[XM_ADDR_TEXT_MAX])
+{
+    size_t n = 0;
+    if (a->family == 6)
+        n = (size_t)(addr_put6(buf, a->b) - buf);
+    else if (a->family != 0)            /* as before: any other family is IPv4 */
+        n = (size_t)(addr_put4(buf, a->b) - buf);
+    buf[n] = '\0';
+    return n;
+}
+
 const char *xm_addr_str(const struct xm_addr *a, char *buf, size_t len)
 {
-    int af = a->family == 6 ? AF_INET6 : AF_INET;
-    if (a->family == 0 || !inet_ntop(af, a->b, buf, (socklen_t)len)) {
+    char tmp[XM_ADDR_TEXT_MAX];
+    size_t n = xm_addr_text(a, tmp);
+    if (n == 0 || n + 1 > len) {
         if (len)
             buf[0] = '\0';
+        return buf;
     }
+    memcpy(buf, tmp, n);
+    buf[n] = '\0';
     return buf;
 }
 

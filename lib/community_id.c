@@ -115,11 +115,9 @@ int cid_tuple(const struct xm_addr *src, const struct xm_addr *dst,
         put_be16(buf + n + 2, bp);
         n += 4;
     }
-    struct xm_sha1 ctx;
     uint8_t dig[XM_SHA1_LEN];
-    xm_sha1_init(&ctx);
-    xm_sha1_update(&ctx, buf, n);
-    xm_sha1_final(&ctx, dig);
+    if (xm_sha1_short(buf, n, dig) != 0)    /* n <= 40: one block */
+        return -1;
     out[0] = '1';
     out[1] = ':';
     return xm_base64(dig, sizeof dig, out + 2, len - 2) < 0 ? -1 : 0;

@@ -130,10 +130,73 @@ static void evew_quoted(struct evew *w, const char *s, size_t n)
     evew_ch(w, '"');
 }
 
+/* Length of the run of ASCII bytes at the start of s[0..n) that JSON
+ * writes as they are (0x20..0x7e, not '"' or '\\'): such bytes are valid
+ * UTF-8 and need no escape, so a string made only of them is copied whole
+ * (the common case: keys, addresses, times, names). */
+static size_t evew_ascii_run(const char *s, size_t n)
+{
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = UINT64_C(0x8080808080808080);
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    /* 8 bytes at a time: any byte below 0x20 or above 0x7e, or equal to
+     * '"' or '\\', sets a high bit (the tests have no false negatives; a
+     * false positive only ends the word-wise part early). */
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x, q, b;
+        memcpy(&x, p + i, sizeof x);
+        q = x ^ (ones * '"');
+        b = x ^ (ones * '\\');
+        if ((((x - ones * 0x20) & ~x) | (x + ones) | x | ((q - ones) & ~q) | ((b - ones) & ~b)) &
+            highs)
+            break;
+    }
+    while (i < n && p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\')
+        i++;
+    return i;
+}
+
+/* Room for n bytes: the write position, or NULL (outcome set). */
+static char *evew_reserve(struct evew *w, size_t n)
+{
+    return evew_room(w, n) ? w->p + w->len : NULL;
+}
+
+/* The separator of the current container and the pending key, when the
+ * key is plain ASCII, into one reservation of extra more bytes for the
+ * value that follows; returns where the value goes (the caller advances
+ * w->len), or NULL when the slow path must be taken (nothing written). */
+static char *evew_pre_fast(struct evew *w, size_t extra)
+{
+    uint64_t bit = UINT64_C(1) << w->depth;
+    bool comma = w->depth > 0 && (w->more & bit);
+    size_t kl = w->key ? w->klen : 0;
+    if (w->key && evew_ascii_run(w->key, kl) != kl)
+        return NULL;
+    char *o = evew_reserve(w, (size_t)comma + (w->key ? kl + 3 : 0) + extra);
+    if (!o)
+        return NULL;
+    w->more |= bit;
+    if (comma)
+        *o++ = ',';
+    if (w->key) {
+        *o++ = '"';
+        memcpy(o, w->key, kl);
+        o += kl;
+        *o++ = '"';
+        *o++ = ':';
+        w->key = NULL;
+    }
+    w->len = (size_t)(o - w->p);
+    return o;
+}
+
 /* Before any value: the separator of its container, then its pending
  * key.  A value at depth 0 is the record itself. */
 static void evew_pre(struct evew *w)
 {
+    if (w->err == EVEW_OK && evew_pre_fast(w, 0))
+        return;
     uint64_t bit = UINT64_C(1) << w->depth;
     if (w->depth > 0 && (w->more & bit))
         evew_ch(w, ',');
@@ -141,15 +204,25 @@ static void evew_pre(struct evew *w)
     if (w->key) {
         const char *k = w->key;
         w->key = NULL;
-        evew_quoted(w, k, strlen(k));
+        evew_quoted(w, k, w->klen);
         evew_ch(w, ':');
     }
 }
 
-void evew_key(struct evew *w, const char *key)
+/* Separator, key and n value bytes s in one reservation (s needs no
+ * quoting here: the caller adds quotes itself or writes a number). */
+static void evew_value(struct evew *w, const char *s, size_t n)
 {
-    w->key = key;
+    char *o = w->err == EVEW_OK ? evew_pre_fast(w, n) : NULL;
+    if (o) {
+        memcpy(o, s, n);
+        w->len += n;
+        return;
+    }
+    evew_pre(w);
+    evew_put(w, s, n);
 }
+
 
 static void evew_open(struct evew *w, char c)
 {
@@ -192,6 +265,15 @@ const char *evew_text(struct evew *w, size_t *n)
 
 void evew_strn(struct evew *w, const char *s, size_t n)
 {
+    char *o;
+    if (s && w->err == EVEW_OK && evew_ascii_run(s, n) == n &&
+        (o = evew_pre_fast(w, n + 2)) != NULL) {
+        o[0] = '"';
+        memcpy(o + 1, s, n);
+        o[n + 1] = '"';
+        w->len += n + 2;
+        return;
+    }
     if (!s || !eve_utf8_valid(s, n)) {
         w->key = NULL;                  /* left out, with its key */
         return;
@@ -200,22 +282,27 @@ void evew_strn(struct evew *w, const char *s, size_t n)
     evew_quoted(w, s, n);
 }
 
-void evew_str(struct evew *w, const char *s)
-{
-    if (!s)
-        w->key = NULL;
-    else
-        evew_strn(w, s, strlen(s));
-}
 
 /* Decimal digits of v, most significant first, into the end of buf;
  * returns where they start. */
 static char *evew_digits(uint64_t v, char *end)
 {
-    do {
-        *--end = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    static const char pairs[201] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+    while (v >= 100) {                  /* two digits per division */
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        end -= 2;
+        memcpy(end, pairs + 2 * r, 2);
+    }
+    if (v >= 10) {
+        end -= 2;
+        memcpy(end, pairs + 2 * v, 2);
+    } else {
+        *--end = (char)('0' + v);
+    }
     return end;
 }
 
@@ -226,8 +313,7 @@ void evew_int(struct evew *w, int64_t v)
     char *s = evew_digits(mag, end);
     if (v < 0)
         *--s = '-';
-    evew_pre(w);
-    evew_put(w, s, (size_t)(end - s));
+    evew_value(w, s, (size_t)(end - s));
 }
 
 void evew_u64(struct evew *w, uint64_t v)
@@ -237,8 +323,7 @@ void evew_u64(struct evew *w, uint64_t v)
 
 void evew_bool(struct evew *w, bool v)
 {
-    evew_pre(w);
-    evew_put(w, v ? "true" : "false", v ? 4 : 5);
+    evew_value(w, v ? "true" : "false", v ? 4 : 5);
 }
 
 /* jansson's text of a finite real into buf (>= 32 bytes): "%.17g" in the
@@ -314,34 +399,15 @@ void evew_members(struct evew *w, const json_t *o)
     }
 }
 
-void evew_kstr(struct evew *w, const char *key, const char *s)
-{
-    evew_key(w, key);
-    evew_str(w, s);
-}
 
-void evew_kint(struct evew *w, const char *key, int64_t v)
-{
-    evew_key(w, key);
-    evew_int(w, v);
-}
 
-void evew_ku64(struct evew *w, const char *key, uint64_t v)
-{
-    evew_key(w, key);
-    evew_u64(w, v);
-}
 
-void evew_kbool(struct evew *w, const char *key, bool v)
-{
-    evew_key(w, key);
-    evew_bool(w, v);
-}
 
 void evew_kaddr(struct evew *w, const char *key, const struct xm_addr *a)
 {
-    char buf[64];
-    evew_kstr(w, key, xm_addr_str(a, buf, sizeof buf));
+    char buf[XM_ADDR_TEXT_MAX];
+    evew_key(w, key);
+    evew_strn(w, buf, xm_addr_text(a, buf));
 }
 
 void evew_ktime(struct evew *w, const char *key, xm_time_t t)

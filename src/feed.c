@@ -14,7 +14,9 @@
 #define FEED_NEAR 4     /* entries ahead: slot and payload prefetch */
 #define FEED_RULE 2     /* entries ahead: the flow's rule keys (slot read) */
 
-/* Stage 0 for entry i: hash its flow key, prefetch the bucket. */
+/* Stage 0 for entry i: hash its flow key, prefetch the bucket.  The
+ * hash is handed on to the flow table (pipe_decoded_hashed), which then
+ * does not hash the key again. */
 static void feed_far(const struct xm_pipeline *pl, struct rdr_batch *b, uint32_t i)
 {
     struct rdr_pkt *d = &b->d[i];
@@ -64,6 +66,8 @@ uint32_t feed_batch(struct xm_pipeline *pl, struct rdr_batch *b, uint32_t from, 
         struct rdr_pkt *d = &b->d[i];
         if (d->msg)
             on_msg(ctx, d->msg);
+        else if (d->why == DR_NONE && d->pkt.frag != XM_FRAG_LATER)
+            pipe_decoded_hashed(pl, &d->pkt, DR_NONE, &d->fh);
         else
             pipe_decoded(pl, &d->pkt, (enum dec_reason)d->why);
     }

@@ -51,14 +51,11 @@ static void pipe_account_hosts(struct xm_pipeline *pl, struct xm_flow *f)
     }
     if (pl->inc)
         pipe_inc_flow(pl, f, db);
-    if (f->local & FLOW_LOCAL_CLIENT) {
-        host_account(pl->hosts, &f->cli, f->last, db[0], dp[0], HOST_DIR_OUT);
-        host_account(pl->hosts, &f->cli, f->last, db[1], dp[1], HOST_DIR_IN);
-    }
-    if (f->local & FLOW_LOCAL_SERVER) {
-        host_account(pl->hosts, &f->srv, f->last, db[1], dp[1], HOST_DIR_OUT);
-        host_account(pl->hosts, &f->srv, f->last, db[0], dp[0], HOST_DIR_IN);
-    }
+    const uint64_t to_srv[2] = {db[0], dp[0]}, to_cli[2] = {db[1], dp[1]};
+    if (f->local & FLOW_LOCAL_CLIENT)
+        host_account_both(pl->hosts, &f->cli, f->last, to_srv, to_cli);
+    if (f->local & FLOW_LOCAL_SERVER)
+        host_account_both(pl->hosts, &f->srv, f->last, to_cli, to_srv);
     if ((f->local & (FLOW_LOCAL_CLIENT | FLOW_LOCAL_SERVER)) == FLOW_LOCAL_CLIENT) {
         pl->st.egress_bytes_out += db[0];
         pl->st.egress_bytes_in += db[1];
@@ -226,8 +223,10 @@ static int pipe_open_incidents(struct xm_pipeline *pl, char *err, size_t errlen)
 static int pipe_open_rules(struct xm_pipeline *pl, char *err, size_t errlen)
 {
     struct rules_set *set = NULL;
-    if (pl->opts->no_rules)
+    if (pl->opts->no_rules) {
+        stage_set_no_rules(pl->stage);
         return 0;
+    }
     if (enrich_compile_rules(pl->enrich, pl->opts, &set, err, errlen) != 0)
         return -1;
     struct rules_limits lim = {.max_hosts = pl->opts->max_hosts,
@@ -498,11 +497,11 @@ static xm_time_t pipe_clock(struct xm_pipeline *pl, xm_time_t ts, uint32_t caple
 }
 
 /* Flow, analysis and rules for one decoded IP packet. */
-static void pipe_account(struct xm_pipeline *pl, const struct xm_pkt *pkt)
+static void pipe_account(struct xm_pipeline *pl, const struct xm_pkt *pkt, const uint32_t *fh)
 {
     pl->st.ip_bytes += pkt->ip_bytes;
     int dir = 0;
-    struct xm_flow *f = flow_update(pl->flows, pkt, pipe_is_local, pl, &dir);
+    struct xm_flow *f = flow_update_hashed(pl->flows, pkt, fh, pipe_is_local, pl, &dir);
     if (!f)
         return;                 /* fragment held until its first fragment */
     pl->cur_flow = f;
@@ -518,7 +517,7 @@ void pipe_packet(struct xm_pipeline *pl, int dlt, xm_time_t ts,
     struct xm_pkt pkt;
     ts = pipe_clock(pl, ts, caplen);
     if (dec_packet(dlt, ts, data, caplen, wirelen, &pkt, &pl->dec) == DEC_OK)
-        pipe_account(pl, &pkt);
+        pipe_account(pl, &pkt, NULL);
 }
 
 uint32_t pipe_flow_hash(const struct xm_pipeline *pl, const struct xm_pkt *pkt)
@@ -559,11 +558,17 @@ void pipe_prefetch_rules(const struct xm_pipeline *pl, const struct xm_pkt *pkt,
     rules_prefetch_stale(pl->rules, f);
 }
 
-void pipe_decoded(struct xm_pipeline *pl, struct xm_pkt *pkt, enum dec_reason why)
+void pipe_decoded_hashed(struct xm_pipeline *pl, struct xm_pkt *pkt, enum dec_reason why,
+                         const uint32_t *fh)
 {
     pkt->ts = pipe_clock(pl, pkt->ts, pkt->caplen);
     if (dec_count(&pl->dec, why) == DEC_OK)
-        pipe_account(pl, pkt);
+        pipe_account(pl, pkt, fh);
+}
+
+void pipe_decoded(struct xm_pipeline *pl, struct xm_pkt *pkt, enum dec_reason why)
+{
+    pipe_decoded_hashed(pl, pkt, why, NULL);
 }
 
 void pipe_finish(struct xm_pipeline *pl)

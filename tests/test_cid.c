@@ -53,6 +53,32 @@ static void test_sha1(void)
     CHECK_STR(sha1_hex("a", 1000000), "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
 }
 
+/* The one-block form equals init/update/final at every length it takes
+ * (0..55: the padding's length field moves into the last 8 bytes at 55)
+ * on random bytes, matches the FIPS "abc" digest, and refuses 56. */
+static void test_sha1_short(void)
+{
+    uint8_t msg[64], a[XM_SHA1_LEN], b[XM_SHA1_LEN];
+    uint32_t x = 0x9e3779b9u;
+    for (int round = 0; round < 50; round++)
+        for (size_t len = 0; len <= XM_SHA1_SHORT_MAX; len++) {
+            for (size_t i = 0; i < len; i++) {
+                x = x * 1664525u + 1013904223u;
+                msg[i] = (uint8_t)(x >> 24);
+            }
+            struct xm_sha1 c;
+            xm_sha1_init(&c);
+            xm_sha1_update(&c, msg, len);
+            xm_sha1_final(&c, a);
+            CHECK(xm_sha1_short(msg, len, b) == 0 && memcmp(a, b, sizeof a) == 0);
+        }
+    char out[48];
+    CHECK(xm_sha1_short("abc", 3, b) == 0);
+    hex(b, sizeof b, out);
+    CHECK_STR(out, "a9993e364706816aba3e25717850c26c9cd0d89d");
+    CHECK(xm_sha1_short(msg, XM_SHA1_SHORT_MAX + 1, b) == -1);
+}
+
 static void test_base64(void)
 {
     char out[16];
@@ -130,6 +156,7 @@ static void test_flow_wrapper(void)
 int main(void)
 {
     test_sha1();
+    test_sha1_short();
     test_base64();
     test_vectors();
     test_rules();

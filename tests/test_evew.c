@@ -166,6 +166,26 @@ static void test_stream_strings(void)
         CHECK(!bad);
         check_same(&w, o, "strings");
     }
+    /* every byte at every position of a 17-byte plain string (the
+     * word-at-a-time scan and its byte-wise tail), as a value, and as a
+     * key where jansson takes the key (ASCII, no NUL) */
+    for (unsigned pos = 0; pos < 17; pos++)
+        for (unsigned c = 0; c < 256; c++) {
+            char v[18];
+            memset(v, 'a' + (char)(pos % 26), sizeof v);
+            v[pos] = (char)c;
+            v[17] = '\0';
+            bool bad = false, key_ok = c > 0 && c < 0x80;
+            json_t *o = json_object();
+            evew_reset(&w);
+            evew_obj_begin(&w);
+            evew_key(&w, key_ok ? v : "k");
+            evew_strn(&w, v, 17);
+            evew_obj_end(&w);
+            eve_put_strn(o, key_ok ? v : "k", v, 17, &bad);
+            CHECK(!bad);
+            check_same(&w, o, "byte at position");
+        }
     /* every single byte, alone */
     for (unsigned c = 0; c < 256; c++) {
         char b = (char)c;
@@ -260,6 +280,86 @@ static void test_stream_nesting(void)
     evew_free(&w);
 }
 
+/* One random record for test_stream_fast: 7 members, even ones
+ * integers, odd ones strings. */
+struct fast_rec {
+    char key[7][48];
+    char v[7][40];
+    size_t n[7];
+    int64_t x[7];
+};
+
+static void fast_rec_make(struct fast_rec *r, int round)
+{
+    static const char *const keys[] = {"a", "src_ip", "k\"q", "t\tab", "\xc3\xa9", "",
+                                       "long_key_name_that_is_plain_ascii"};
+    for (int i = 0; i < 7; i++) {
+        const char *k = keys[(size_t)(round + i) % XM_ARRAY_LEN(keys)];
+        snprintf(r->key[i], sizeof r->key[i], "%s%d", k, i);   /* unique per object */
+        r->n[i] = rng() % sizeof r->v[i];
+        for (size_t j = 0; j < r->n[i]; j++)
+            r->v[i][j] = (char)(0x20 + rng() % 0x5f);
+        if (r->n[i] && rng() % 4 == 0)
+            r->v[i][r->n[i] - 1] = "\"\\\n\x7f\x01"[rng() % 5];
+        r->x[i] = (int64_t)(rng() >> (rng() % 64));
+        if (rng() % 2)
+            r->x[i] = -r->x[i];
+    }
+}
+
+static void fast_rec_write(struct evew *w, const struct fast_rec *r)
+{
+    evew_obj_begin(w);
+    for (int i = 0; i < 7; i++) {
+        evew_key(w, r->key[i]);
+        if (i % 2)
+            evew_strn(w, r->v[i], r->n[i]);
+        else
+            evew_int(w, r->x[i]);
+    }
+    evew_obj_end(w);
+}
+
+/* The fast paths (plain-ASCII keys and strings in one reservation,
+ * integers two digits at a time) against jansson: integers of every
+ * length and sign, keys that need escaping mixed with plain ones, values
+ * that are plain up to their last byte, from a 16-byte first buffer so
+ * the buffer grows in the middle of a value; and the bound at every
+ * size: a record is either whole and right or refused (EVEW_FULL). */
+static void test_stream_fast(void)
+{
+    struct evew w;
+    for (int round = 0; round < 3000; round++) {
+        struct fast_rec r;
+        fast_rec_make(&r, round);
+        json_t *o = json_object();
+        bool bad = false;
+        for (int i = 0; i < 7; i++) {
+            if (i % 2)
+                eve_put_strn(o, r.key[i], r.v[i], r.n[i], &bad);
+            else
+                eve_put_int(o, r.key[i], r.x[i], &bad);
+        }
+        CHECK(!bad);
+        evew_init(&w, 16, 1u << 20);
+        fast_rec_write(&w, &r);
+        size_t full = 0;
+        const char *t = evew_text(&w, &full);
+        char *copy = t ? strndup(t, full) : NULL;
+        check_same(&w, o, "fast");
+        evew_free(&w);
+        /* the same record under a bound: whole or refused, never cut */
+        size_t max = 16 + rng() % (full + 8), n2 = 0;
+        evew_init(&w, 16, max);
+        fast_rec_write(&w, &r);
+        const char *t2 = evew_text(&w, &n2);
+        CHECK(t2 ? (full < max && n2 == full && copy && memcmp(t2, copy, n2) == 0)
+                 : (evew_error(&w) == EVEW_FULL && full >= max));
+        free(copy);
+        evew_free(&w);
+    }
+}
+
 /* Outcomes: the bound, unbalanced containers, non-finite reals; all
  * sticky until evew_reset. */
 static void test_stream_outcomes(void)
@@ -303,6 +403,7 @@ int main(void)
     test_stream_strings();
     test_stream_numbers();
     test_stream_nesting();
+    test_stream_fast();
     test_stream_outcomes();
     return xm_test_result();
 }

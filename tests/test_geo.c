@@ -101,6 +101,30 @@ static void test_cache(void)
 }
 
 /* Writes len bytes of data to DIR/name. */
+/* No database: nothing is found and nothing is cached (no lookup can
+ * evict another); every lookup is counted as a miss not found. */
+static void test_no_db(void)
+{
+    struct geo *g = geo_new(16, 1);
+    struct geo_result r;
+    struct xm_addr a;
+    for (int i = 0; i < 100; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "198.51.100.%d", i);
+        CHECK(xm_addr_parse(ip, &a) == 0);
+        r.country[0] = 'x';
+        CHECK(!geo_lookup(g, &a, &r));
+        CHECK(r.country[0] == '\0' && r.asn == 0);
+    }
+    const struct geo_stats *st = geo_get_stats(g);
+    CHECK_EQ_U64(st->lookups, 100);
+    CHECK_EQ_U64(st->misses, 100);
+    CHECK_EQ_U64(st->not_found, 100);
+    CHECK_EQ_U64(st->hits, 0);
+    CHECK_EQ_U64(st->evicted, 0);        /* 100 addresses, 16 slots: none cached */
+    geo_free(g);
+}
+
 static void write_file(const char *name, const void *data, size_t len)
 {
     char p[600];
@@ -202,6 +226,7 @@ int main(int argc, char **argv)
     snprintf(dir, sizeof dir, "%s", argv[1]);
     test_lookups();
     test_cache();
+    test_no_db();
     test_errors();
     test_default_dirs();
     if (argc > 2)

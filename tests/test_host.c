@@ -107,10 +107,53 @@ static void test_lru_touch(void)
     host_table_free(ht);
 }
 
+/* host_account_both is host_account OUT then IN: two tables fed the same
+ * random deltas, one with each form, end with the same hosts, totals,
+ * times and LRU order (a small table, so eviction is exercised). */
+static void test_account_both(void)
+{
+    struct host_table *a = host_table_new(8, 7), *b = host_table_new(8, 7);
+    uint32_t x = 12345;
+    for (int i = 0; i < 5000; i++) {
+        char ip[32];
+        x = x * 1103515245u + 12345u;
+        snprintf(ip, sizeof ip, "10.0.%u.%u", (x >> 8) % 3, (x >> 16) % 7);
+        struct xm_addr h = A(ip);
+        uint64_t out[2] = {x % 1500, x % 3}, in[2] = {(x >> 4) % 900, (x >> 6) % 2};
+        xm_time_t now = XM_SEC(i / 10);
+        struct xm_host *p = host_account(a, &h, now, out[0], out[1], HOST_DIR_OUT);
+        struct xm_host *q = host_account(a, &h, now, in[0], in[1], HOST_DIR_IN);
+        CHECK(p == q);
+        CHECK(host_account_both(b, &h, now, out, in) != NULL);
+    }
+    struct sum sa, sb;
+    memset(&sa, 0, sizeof sa);
+    memset(&sb, 0, sizeof sb);
+    host_foreach_sorted(a, add_up, &sa);
+    host_foreach_sorted(b, add_up, &sb);
+    CHECK(sa.n == sb.n && sa.n > 0);
+    CHECK(sa.bytes_out == sb.bytes_out && sa.bytes_in == sb.bytes_in);
+    CHECK(sa.pkts_out == sb.pkts_out && sa.pkts_in == sb.pkts_in);
+    CHECK(memcmp(sa.order, sb.order, sizeof sa.order) == 0);
+    for (int i = 0; i < sa.n && i < 8; i++) {
+        struct xm_addr h = A(sa.order[i]);
+        const struct xm_host *p = host_get(a, &h, 0, false), *q = host_get(b, &h, 0, false);
+        CHECK(p && q && p->bytes_out == q->bytes_out && p->bytes_in == q->bytes_in &&
+              p->pkts_in == q->pkts_in && p->first == q->first && p->last == q->last);
+    }
+    struct xm_addr none;
+    memset(&none, 0, sizeof none);
+    uint64_t z[2] = {1, 1};
+    CHECK(host_account_both(b, &none, 1, z, z) == NULL);
+    host_table_free(a);
+    host_table_free(b);
+}
+
 int main(void)
 {
     test_basic();
     test_eviction_exact_totals();
     test_lru_touch();
+    test_account_both();
     return xm_test_result();
 }

@@ -30,7 +30,9 @@
  */
 #include "xm_flow.h"
 #include "xm_tab.h"
+#include "flow_key.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -133,53 +135,17 @@ static bool addr_eq(const struct xm_addr *a, const struct xm_addr *b)
     return memcmp(a, b, sizeof *a) == 0;
 }
 
-/* Orders (addr, port) pairs: address first, then port. */
-static int endpoint_cmp(const struct xm_addr *a, uint16_t ap,
-                        const struct xm_addr *b, uint16_t bp)
-{
-    int c = xm_addr_cmp(a, b);
-    if (c)
-        return c;
-    return ap < bp ? -1 : ap > bp;
-}
-
-/* Canonical key of the endpoints (s, sp) and (d, dp). */
-static void key_of_ends(const struct xm_addr *s, uint16_t sp, const struct xm_addr *d,
-                        uint16_t dp, uint16_t vlan, uint8_t proto, struct xm_flow_key *k)
-{
-    memset(k, 0, sizeof *k);
-    bool swap = endpoint_cmp(s, sp, d, dp) > 0;
-    k->a = swap ? *d : *s;
-    k->b = swap ? *s : *d;
-    k->a_port = swap ? dp : sp;
-    k->b_port = swap ? sp : dp;
-    k->vlan = vlan;
-    k->proto = proto;
-}
-
-/* Canonical key from explicit ports (0 when the packet has none). */
-static void key_make(const struct xm_pkt *p, uint16_t sp, uint16_t dp,
-                     struct xm_flow_key *k)
-{
-    key_of_ends(&p->src, sp, &p->dst, dp, p->vlan, p->proto, k);
-}
-
 void flow_key_of(const struct xm_flow *f, struct xm_flow_key *k)
 {
     key_of_ends(&f->cli, f->cli_port, &f->srv, f->srv_port, f->vlan, f->proto, k);
 }
 
-/* Whether f's key is k (canonical): f's ends are k's in one order or the
- * other; the same answer as comparing flow_key_of(f) with k bytewise. */
-static bool flow_has_key(const struct xm_flow *f, const struct xm_flow_key *k)
+static uint32_t key_hash(const struct flow_table *ft, const struct xm_pkt *p, uint16_t sp,
+                         uint16_t dp)
 {
-    if (f->proto != k->proto || f->vlan != k->vlan)
-        return false;
-    if (f->cli_port == k->a_port && f->srv_port == k->b_port && addr_eq(&f->cli, &k->a) &&
-        addr_eq(&f->srv, &k->b))
-        return true;
-    return f->cli_port == k->b_port && f->srv_port == k->a_port && addr_eq(&f->cli, &k->b) &&
-           addr_eq(&f->srv, &k->a);
+    struct key_view v;
+    key_view_of(p, sp, dp, &v);
+    return key_hash_view(ft->seed, &v);
 }
 
 void flow_key_from_pkt(const struct xm_pkt *p, struct xm_flow_key *k)
@@ -190,11 +156,9 @@ void flow_key_from_pkt(const struct xm_pkt *p, struct xm_flow_key *k)
 
 uint32_t flow_hash(const struct flow_table *ft, const struct xm_pkt *p)
 {
-    struct xm_flow_key k;
     if (p->frag == XM_FRAG_LATER)
         return 0;
-    flow_key_from_pkt(p, &k);
-    return (uint32_t)xm_hash(&k, sizeof k, ft->seed);
+    return key_hash(ft, p, p->has_ports ? p->sport : 0, p->has_ports ? p->dport : 0);
 }
 
 void flow_prefetch(const struct flow_table *ft, uint32_t h, int stage)
@@ -205,8 +169,15 @@ void flow_prefetch(const struct flow_table *ft, uint32_t h, int stage)
         return;
     }
     uint32_t i = *bucket;               /* 0 = empty bucket (slab[0] is nil) */
-    if (i)
-        __builtin_prefetch(&ft->slab[i]);
+    if (!i)
+        return;
+    /* A slot is not a whole number of cache lines, so its key and chain
+     * fields can straddle two lines; the packet counters are further on.
+     * All three are read by the lookup and the update. */
+    const char *slot = (const char *)&ft->slab[i];
+    __builtin_prefetch(slot);
+    __builtin_prefetch(slot + offsetof(struct xm_flow, hnext_));
+    __builtin_prefetch(slot + offsetof(struct xm_flow, bytes));
 }
 
 const struct xm_flow *flow_peek(const struct flow_table *ft, uint32_t h)
@@ -380,13 +351,13 @@ static void act_push_tail(struct flow_table *ft, struct xm_flow *f)
 
 /* ---- hash index ------------------------------------------------------- */
 
-static struct xm_flow *flow_find(struct flow_table *ft, const struct xm_flow_key *k,
-                                 uint32_t h)
+static struct xm_flow *flow_find_view(struct flow_table *ft, const struct key_view *v,
+                                      uint32_t h)
 {
     uint32_t i = ft->buckets[h & ft->mask];
     while (i) {
         struct xm_flow *f = &ft->slab[i];
-        if (f->hash_ == h && flow_has_key(f, k))
+        if (f->hash_ == h && key_is(f, v))
             return f;
         i = f->hnext_;
     }
@@ -579,19 +550,23 @@ static void lru_touch(struct flow_table *ft, struct xm_flow *f)
 
 /* The per-packet core: one hash probe, counters, state, LRU move. */
 static struct xm_flow *flow_account(struct flow_table *ft, const struct xm_pkt *p,
-                                    uint16_t sp, uint16_t dp, is_local_fn is_local,
-                                    void *lctx, int *dir)
+                                    uint16_t sp, uint16_t dp, const uint32_t *hash,
+                                    is_local_fn is_local, void *lctx, int *dir)
 {
-    struct xm_flow_key k;
-    key_make(p, sp, dp, &k);
-    uint32_t h = (uint32_t)xm_hash(&k, sizeof k, ft->seed);
-    struct xm_flow *f = flow_find(ft, &k, h);
+    struct key_view v;
+    key_view_of(p, sp, dp, &v);
+    uint32_t h = hash ? *hash : key_hash_view(ft->seed, &v);
+    struct xm_flow *f = flow_find_view(ft, &v, h);
     if (f && tcp_reused(f, p)) {
         flow_end(ft, f, FLOW_END_CLOSED);
         f = NULL;
     }
-    if (!f && !(f = flow_create(ft, &k, h, p, sp, dp, is_local, lctx)))
-        return NULL;
+    if (!f) {
+        struct xm_flow_key k;
+        key_make(p, sp, dp, &k);
+        if (!(f = flow_create(ft, &k, h, p, sp, dp, is_local, lctx)))
+            return NULL;
+    }
     int d = (addr_eq(&p->src, &f->cli) && sp == f->cli_port) ? 0 : 1;
     f->pkts[d]++;
     f->bytes[d] += p->ip_bytes;
@@ -670,7 +645,7 @@ static struct xm_flow *frag_later(struct flow_table *ft, const struct xm_pkt *p,
 {
     struct frag_ent *e = frag_get(ft, p, true);
     if (e->first_seen)
-        return flow_account(ft, p, e->sport, e->dport, is_local, lctx, dir);
+        return flow_account(ft, p, e->sport, e->dport, NULL, is_local, lctx, dir);
     e->pend_pkts++;
     e->pend_bytes += p->ip_bytes;
     ft->st.frag_pending++;
@@ -692,13 +667,21 @@ struct xm_flow *flow_update(struct flow_table *ft, const struct xm_pkt *p,
                             bool (*is_local)(void *, const struct xm_addr *),
                             void *local_ctx, int *dir)
 {
+    return flow_update_hashed(ft, p, NULL, is_local, local_ctx, dir);
+}
+
+struct xm_flow *flow_update_hashed(struct flow_table *ft, const struct xm_pkt *p,
+                                   const uint32_t *hash,
+                                   bool (*is_local)(void *, const struct xm_addr *),
+                                   void *local_ctx, int *dir)
+{
     int d = 0;
     struct xm_flow *f;
     if (p->frag == XM_FRAG_LATER) {
         f = frag_later(ft, p, is_local, local_ctx, &d);
     } else {
         uint16_t sp = p->has_ports ? p->sport : 0, dp = p->has_ports ? p->dport : 0;
-        f = flow_account(ft, p, sp, dp, is_local, local_ctx, &d);
+        f = flow_account(ft, p, sp, dp, hash, is_local, local_ctx, &d);
         if (f && p->frag == XM_FRAG_FIRST)
             frag_first(ft, p, f, d);
     }
@@ -739,32 +722,52 @@ void flow_expire(struct flow_table *ft, xm_time_t now)
 }
 
 /* Flush order: first packet time, then flow_id, then key bytes, so the
- * order never depends on the hash seed or slab layout. */
+ * order never depends on the hash seed or slab layout.  The sort keys
+ * are copied next to the flow pointer, so sorting reads no flow. */
+struct flush_ent {
+    xm_time_t first;
+    uint64_t flow_id;
+    struct xm_flow *f;
+};
+
 static int flush_cmp(const void *a, const void *b)
 {
-    const struct xm_flow *x = *(const struct xm_flow *const *)a;
-    const struct xm_flow *y = *(const struct xm_flow *const *)b;
+    const struct flush_ent *x = a, *y = b;
     if (x->first != y->first)
         return x->first < y->first ? -1 : 1;
     if (x->flow_id != y->flow_id)
         return x->flow_id < y->flow_id ? -1 : 1;
     struct xm_flow_key kx, ky;
-    flow_key_of(x, &kx);
-    flow_key_of(y, &ky);
+    flow_key_of(x->f, &kx);
+    flow_key_of(y->f, &ky);
     return memcmp(&kx, &ky, sizeof kx);
+}
+
+/* Ends the sorted flows in order; the flow FLUSH_AHEAD ahead and, from
+ * it, the hash bucket of the one FLUSH_AHEAD / 2 ahead are prefetched
+ * (each end reads its flow and unlinks it from its bucket: two misses). */
+#define FLUSH_AHEAD 8
+static void flush_sorted(struct flow_table *ft, const struct flush_ent *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i + FLUSH_AHEAD < n)
+            __builtin_prefetch(v[i + FLUSH_AHEAD].f);
+        if (i + FLUSH_AHEAD / 2 < n)
+            __builtin_prefetch(&ft->buckets[v[i + FLUSH_AHEAD / 2].f->hash_ & ft->mask]);
+        flow_end(ft, v[i].f, FLOW_END_SHUTDOWN);
+    }
 }
 
 void flow_flush(struct flow_table *ft)
 {
     size_t n = 0;
-    struct xm_flow **v = malloc(((size_t)ft->st.active + 1) * sizeof *v);
+    struct flush_ent *v = malloc(((size_t)ft->st.active + 1) * sizeof *v);
     for (uint32_t i = 1; v && i <= ft->hwm; i++)
         if (ft->slab[i].in_use_)
-            v[n++] = &ft->slab[i];
+            v[n++] = (struct flush_ent){ft->slab[i].first, ft->slab[i].flow_id, &ft->slab[i]};
     if (v) {
         qsort(v, n, sizeof *v, flush_cmp);
-        for (size_t i = 0; i < n; i++)
-            flow_end(ft, v[i], FLOW_END_SHUTDOWN);
+        flush_sorted(ft, v, n);
     }
     free(v);
     /* Allocation failure: fall back to class-list order (still

@@ -99,6 +99,17 @@ struct xm_host *host_account(struct host_table *ht, const struct xm_addr *addr,
     return h;
 }
 
+struct xm_host *host_account_both(struct host_table *ht, const struct xm_addr *addr,
+                                  xm_time_t now, const uint64_t out[2], const uint64_t in[2])
+{
+    struct xm_host *h = host_account(ht, addr, now, out[0], out[1], HOST_DIR_OUT);
+    if (h) {
+        h->bytes_in += in[0];
+        h->pkts_in += in[1];
+    }
+    return h;
+}
+
 struct xm_host *host_flow_started(struct host_table *ht, const struct xm_addr *addr,
                                   xm_time_t now)
 {

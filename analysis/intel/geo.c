@@ -299,6 +299,11 @@ bool geo_lookup(struct geo *g, const struct xm_addr *a, struct geo_result *out)
     memset(out, 0, sizeof *out);
     if (a->family != 4 && a->family != 6)
         return false;
+    if (g->ndb == 0) {                  /* nothing to find: no cache entry */
+        g->st.misses++;
+        g->st.not_found++;
+        return false;
+    }
     struct geo_ent *e = xm_tab_find(&g->cache, a);
     if (e) {
         g->st.hits++;

@@ -391,34 +391,41 @@ static int in_eve_geo(struct intel_ctx *c, const struct intel_dst *d, json_t *re
     return json_object_set_new(rec, "dest_geo", g);
 }
 
-/* "intel": ioc_list/ioc_label, http_ioc_list, lookalike, lookalike_vendor */
+/* o, created on first use (NULL with *bad set when out of memory). */
+static json_t *in_obj(json_t **o, bool *bad)
+{
+    if (!*o && !(*o = json_object()))
+        *bad = true;
+    return *o;
+}
+
+/* "intel": ioc_list/ioc_label, http_ioc_list, lookalike, lookalike_vendor.
+ * The object is made only when one of them is there (most flows have
+ * none). */
 static int in_eve_intel(struct intel_ctx *c, const struct xm_flow *f,
                         const struct intel_dst *d, json_t *rec)
 {
-    json_t *o = json_object();
+    json_t *o = NULL;
+    bool bad = false;
     const char *list = NULL;
     const struct lists_entry *e = intel_ioc_dst(c, d, &list);
-    if (!o)
-        return -1;
-    if (e) {
+    if (e && in_obj(&o, &bad)) {
         json_object_set_new(o, "ioc_list", json_string(list));
         if (e->label[0])
             json_object_set_new(o, "ioc_label", json_string(e->label));
     }
-    if (intel_ioc_http(c, d, &list))
+    if (intel_ioc_http(c, d, &list) && in_obj(&o, &bad))
         json_object_set_new(o, "http_ioc_list", json_string(list));
     struct lookalike_result r;
     if (c->lookalike && (d->domain || d->name) &&
         lookalike_check(c->lookalike, f->name_id, d->domain ? d->domain : d->name, &r) &&
-        r.vendor) {
+        r.vendor && in_obj(&o, &bad)) {
         json_object_set_new(o, "lookalike", json_string(lookalike_verdict_name(r.verdict)));
         json_object_set_new(o, "lookalike_vendor", json_string(r.vendor));
     }
-    if (!json_object_size(o)) {
-        json_decref(o);
-        return 0;
-    }
-    return json_object_set_new(rec, "intel", o);
+    if (bad)
+        return -1;
+    return o ? json_object_set_new(rec, "intel", o) : 0;
 }
 
 int intel_eve_add(struct intel_ctx *c, const struct xm_flow *f, xm_time_t now, json_t *rec)
