@@ -23,7 +23,7 @@ struct stage {
     struct intel_ctx intel;
     struct dstseen *ds;           /* intelrules: domain first-seen */
     struct beacon *bc;            /* intelrules: beaconing */
-    bool no_rules;                /* beacon history unused: not kept */
+    bool no_beacon;               /* no loaded rule reads beacon.*: not kept */
     struct services_ctx svc_ctx;
     struct procwatch *pw;         /* procrules: metadata contacts */
     struct procwatch_ctx pw_ctx;
@@ -179,9 +179,17 @@ void stage_set_site(struct stage *st, struct site *site)
     site_set_apply(site, SITE_K_AI, stage_apply_ai, st);
 }
 
+void stage_set_rule_use(struct stage *st, stage_uses_fn uses, const void *ctx)
+{
+    bool keep = uses && uses(ctx, &beacon_fields);
+    if (!keep && !st->no_beacon)
+        beacon_clear(st->bc);
+    st->no_beacon = !keep;
+}
+
 void stage_set_no_rules(struct stage *st)
 {
-    st->no_rules = true;
+    stage_set_rule_use(st, NULL, NULL);
 }
 
 size_t stage_field_sources(struct stage *st, struct stage_field_source *out, size_t cap)
@@ -254,7 +262,7 @@ void stage_on_flow_end(struct stage *st, struct xm_flow *f, enum flow_end_reason
     if (f->name_id != name_before || (app_flow_http(st->app, f) != NULL) != http_before)
         intel_observe_flow(&st->intel, f, f->last);
     dstseen_on_flow(st->ds, st->app, f);
-    if (!st->no_rules)                  /* beacon.* are rule fields only */
+    if (!st->no_beacon)                 /* beacon.* are rule fields only */
         beacon_on_flow_end(st->bc, st->app, f);
 }
 

@@ -573,6 +573,8 @@ fail:
     return -1;
 }
 
+const struct rules_set *rules_engine_set(const struct rules_engine *eng) { return eng->set; }
+
 /* ---- stats ------------------------------------------------------------------------- */
 
 const struct rules_engine_stats *rules_engine_stats(struct rules_engine *eng)

@@ -187,6 +187,17 @@ static int rfield_get(const struct rules_eval_ctx *ctx, const void *arg, union r
     return rc;
 }
 
+bool rfield_in_list(const struct rules_field *f, const struct xm_field_list *l)
+{
+    if (f->get != rfield_get || !f->arg)
+        return false;
+    const struct xm_field_desc *d = ((const struct rfield_adapter *)f->arg)->d;
+    for (size_t i = 0; i < l->n; i++)
+        if (d == &l->f[i])
+            return true;
+    return false;
+}
+
 static struct rfield_adapter *rfield_adapters(struct rules_registry *reg, size_t n)
 {
     struct rfield_adapter **nad = realloc(reg->ad, (reg->n_ad + 1) * sizeof *nad);

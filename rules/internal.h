@@ -134,6 +134,10 @@ struct rules_set {
     size_t *by_scope[RULES_SCOPE_MAX];     /* rule indices per scope */
     size_t n_files;
     size_t n_vslots;                       /* value slots (rnode.vslot) */
+    /* Distinct fields read by any condition (rules_set_uses_fields),
+     * collected once at compile time; owned. */
+    const struct rules_field **used;
+    size_t n_used;
 };
 
 /* Value slots per set; further distinct fields are read uncached. */
@@ -175,6 +179,8 @@ int reng_get(const struct rules_eval_ctx *ctx, const void *arg,
  * evaluation, without reading the windows (INFINITY: no bound known):
  * a comparison "field > t" with bound <= t is false. */
 double reng_upper(const struct rules_eval_ctx *ctx, const struct rules_fref *fr);
+/* Whether f answers through a descriptor of provider list l (fields.c). */
+bool rfield_in_list(const struct rules_field *f, const struct xm_field_list *l);
 const char *rtype_name(enum rules_type t);
 const char *rsev_name(int sev);
 /* Formats seconds as the shortest exact duration ("90s", "1h", "7d"). */
