@@ -241,8 +241,11 @@ void stage_on_packet(struct stage *st, const struct xm_pkt *p, struct xm_flow *f
     if (f->local && f->pkts[0] + f->pkts[1] == 1)
         procwatch_on_new_flow(st->pw, f);
     uint32_t name_before = f->name_id;
+    uint8_t src_before = f->name_src;
     bool http_before = app_flow_http(st->app, f) != NULL;
     app_on_packet(st->app, p, f, dir);
+    if (f->name_id != name_before || f->name_src != src_before)
+        flow_name_changed(f);           /* name-only rules: evaluate again */
     if (f->name_id != name_before)      /* the name became known: once */
         dstseen_on_flow(st->ds, st->app, f);
     stage_ai_on_packet(st, f, dir, name_before, http_before);
@@ -257,8 +260,11 @@ void stage_on_flow_end(struct stage *st, struct xm_flow *f, enum flow_end_reason
      * lookup, a request head completed from a pending reassembly) is new
      * AI-host evidence here; the rest was observed at its packet. */
     uint32_t name_before = f->name_id;
+    uint8_t src_before = f->name_src;
     bool http_before = app_flow_http(st->app, f) != NULL;
     app_on_flow_end(st->app, f);
+    if (f->name_id != name_before || f->name_src != src_before)
+        flow_name_changed(f);
     if (f->name_id != name_before || (app_flow_http(st->app, f) != NULL) != http_before)
         intel_observe_flow(&st->intel, f, f->last);
     dstseen_on_flow(st->ds, st->app, f);

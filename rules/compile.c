@@ -468,6 +468,8 @@ static int rset_index(struct rules_set *s)
     for (size_t i = 0; i < s->n; i++) {
         rvs_walk(u, s, s->rules[i].cond);
         rnode_pick_guards(&s->rules[i]);
+        s->rules[i].name_only =
+            s->rules[i].scope == RULES_SCOPE_FLOW && rnode_name_only(s->rules[i].cond);
     }
     s->n_vslots = u->n;
     int oom = u->oom;
