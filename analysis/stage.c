@@ -23,7 +23,7 @@ struct stage {
     struct intel_ctx intel;
     struct dstseen *ds;           /* intelrules: domain first-seen */
     struct beacon *bc;            /* intelrules: beaconing */
-    bool no_rules;                /* beacon history unused: not kept */
+    bool no_beacon;               /* no loaded rule reads beacon.*: not kept */
     struct services_ctx svc_ctx;
     struct procwatch *pw;         /* procrules: metadata contacts */
     struct procwatch_ctx pw_ctx;
@@ -179,9 +179,17 @@ void stage_set_site(struct stage *st, struct site *site)
     site_set_apply(site, SITE_K_AI, stage_apply_ai, st);
 }
 
+void stage_set_rule_use(struct stage *st, stage_uses_fn uses, const void *ctx)
+{
+    bool keep = uses && uses(ctx, &beacon_fields);
+    if (!keep && !st->no_beacon)
+        beacon_clear(st->bc);
+    st->no_beacon = !keep;
+}
+
 void stage_set_no_rules(struct stage *st)
 {
-    st->no_rules = true;
+    stage_set_rule_use(st, NULL, NULL);
 }
 
 size_t stage_field_sources(struct stage *st, struct stage_field_source *out, size_t cap)
@@ -233,8 +241,11 @@ void stage_on_packet(struct stage *st, const struct xm_pkt *p, struct xm_flow *f
     if (f->local && f->pkts[0] + f->pkts[1] == 1)
         procwatch_on_new_flow(st->pw, f);
     uint32_t name_before = f->name_id;
+    uint8_t src_before = f->name_src;
     bool http_before = app_flow_http(st->app, f) != NULL;
     app_on_packet(st->app, p, f, dir);
+    if (f->name_id != name_before || f->name_src != src_before)
+        flow_name_changed(f);           /* name-only rules: evaluate again */
     if (f->name_id != name_before)      /* the name became known: once */
         dstseen_on_flow(st->ds, st->app, f);
     stage_ai_on_packet(st, f, dir, name_before, http_before);
@@ -249,12 +260,15 @@ void stage_on_flow_end(struct stage *st, struct xm_flow *f, enum flow_end_reason
      * lookup, a request head completed from a pending reassembly) is new
      * AI-host evidence here; the rest was observed at its packet. */
     uint32_t name_before = f->name_id;
+    uint8_t src_before = f->name_src;
     bool http_before = app_flow_http(st->app, f) != NULL;
     app_on_flow_end(st->app, f);
+    if (f->name_id != name_before || f->name_src != src_before)
+        flow_name_changed(f);
     if (f->name_id != name_before || (app_flow_http(st->app, f) != NULL) != http_before)
         intel_observe_flow(&st->intel, f, f->last);
     dstseen_on_flow(st->ds, st->app, f);
-    if (!st->no_rules)                  /* beacon.* are rule fields only */
+    if (!st->no_beacon)                 /* beacon.* are rule fields only */
         beacon_on_flow_end(st->bc, st->app, f);
 }
 

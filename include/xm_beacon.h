@@ -73,6 +73,9 @@ void beacon_add(struct beacon *b, const struct xm_addr *local, const void *key, 
 bool beacon_stats_of(const struct beacon *b, const struct xm_addr *local, const void *key,
                      size_t len, const struct xm_flow *live, struct beacon_view *v);
 
+/* Forgets every pair (history starts again; counters other than used
+ * are kept).  For the stage when no loaded rule reads beacon.* fields. */
+void beacon_clear(struct beacon *b);
 /* Pipeline hook at flow end (interim records must not be passed). */
 void beacon_on_flow_end(struct beacon *b, const struct app_ctx *app, const struct xm_flow *f);
 

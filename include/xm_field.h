@@ -91,12 +91,25 @@ struct xm_field_desc {
     xm_field_get_fn get;
 };
 
+/* xm_field_list.flags[i] for descriptor i.  XM_FF_NAME_ONLY: a
+ * FLOW-scope bool whose value is a function of the flow's addresses,
+ * ports and remote name (name_id, name_src) and of data fixed for the
+ * run only, and which can only turn false when that name is forgotten
+ * (evicted from the name table).  The rule engine may then skip a rule
+ * made of such fields while the flow's name is unchanged since the rule
+ * was last false (rules/engine.c, "name-only rules"); the analysis stage
+ * reports name changes (flow_name_changed, xm_flow.h). */
+#define XM_FF_NAME_ONLY 0x1u
+
 struct xm_field_list {
     const struct xm_field_desc *f;
     size_t n;
+    const unsigned *flags;   /* n entries of XM_FF_*, or NULL: all 0 */
 };
 
-#define XM_FIELD_LIST(arr) {(arr), sizeof(arr) / sizeof((arr)[0])}
+#define XM_FIELD_LIST(arr) {(arr), sizeof(arr) / sizeof((arr)[0]), NULL}
+/* fl: an array of as many XM_FF_* words as arr has descriptors. */
+#define XM_FIELD_LIST_FLAGS(arr, fl) {(arr), sizeof(arr) / sizeof((arr)[0]), (fl)}
 
 /* Non-empty string -> value; returns 1 (not available) for NULL or "". */
 static inline int xm_field_str(const char *s, union xm_field_value *out)

@@ -91,7 +91,8 @@ struct xm_flow {
     uint8_t class_, in_use_;  /* table internals */
     uint32_t interim_count;   /* interim records emitted so far */
     /* rules engine: the engine epoch this flow's flow-scope rule state
-     * belongs to (0 = none; rules/engine.c "flow scope") */
+     * belongs to (0 = none; rules/engine.c "flow scope"), bits 0-30, and
+     * FLOW_RULES_NAME_FALSE (bit 31) */
     uint32_t rules_epoch;
 
     uint64_t flow_id;         /* deterministic, 51 bits (XM_FLOW_ID_MASK), stable */
@@ -119,6 +120,18 @@ struct xm_flow {
      * evaluation (valid while rules_epoch is the engine's; 0 = none). */
     xm_time_t rules_eval;
 };
+
+/* rules_epoch bit 31: every rule made of name-only fields (xm_field.h
+ * XM_FF_NAME_ONLY) was false at the flow's last flow-scope evaluation.
+ * Set by the rule engine only; cleared through flow_name_changed() by
+ * whoever changes the flow's name_id or name_src (the analysis stage). */
+#define FLOW_RULES_NAME_FALSE 0x80000000u
+#define FLOW_RULES_EPOCH_MASK 0x7fffffffu
+
+static inline void flow_name_changed(struct xm_flow *f)
+{
+    f->rules_epoch &= ~FLOW_RULES_NAME_FALSE;
+}
 
 struct flow_timeouts {        /* seconds */
     uint32_t tcp_new, tcp_established, tcp_closed;

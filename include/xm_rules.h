@@ -171,6 +171,16 @@ size_t rules_set_count(const struct rules_set *set);
 /* For `exfilmon --check`: one line per rule (id, severity, scope,
  * message), then counts of rules, lists and list entries. */
 void rules_set_describe(const struct rules_set *set, FILE *f);
+/* Which fields the loaded rules use: true when a condition of set reads a
+ * field of the provider list `list` (as given to rules_fields_add(): a
+ * descriptor of list whose name another provider registered first is
+ * not this list's field).  Answered from the set's used-field list,
+ * built at compile time; a reload compiles a new set, so ask again after
+ * rules_engine_swap().  NULL set: false.  Callers switch off analysis
+ * whose only consumer is such fields (analysis/stage.c, beacon history). */
+bool rules_set_uses_fields(const struct rules_set *set, const struct xm_field_list *list);
+/* Same for a field by its registered name ("beacon.count"). */
+bool rules_set_uses_field(const struct rules_set *set, const char *name);
 
 /* Finds the default pack: $XM_DATADIR/rules/default.rules, then, for a
  * binary run from its build tree only (xm_paths.h), SOURCE/rules/
@@ -320,6 +330,8 @@ void rules_engine_free(struct rules_engine *eng);
  * rules whose id vanished is dropped.  Returns 0, or -1 on allocation
  * failure, in which case the old set stays active and newset is freed. */
 int rules_engine_swap(struct rules_engine *eng, struct rules_set *newset);
+/* The engine's current set (borrowed; replaced by rules_engine_swap). */
+const struct rules_set *rules_engine_set(const struct rules_engine *eng);
 
 /* Per packet, after flow_update(): counts the packet (dir as returned by
  * flow_update) and evaluates the touched keys at most once per second of

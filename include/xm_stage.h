@@ -71,9 +71,19 @@ struct aihost *stage_aihost(struct stage *st);
  * local changes are noted, other sensors' deltas merged. */
 struct site;
 void stage_set_site(struct stage *st, struct site *site);
+/* Which providers' fields the loaded rules read: uses(ctx, list) says
+ * whether a loaded rule reads a field of the provider list `list` (the
+ * program answers it from the rule set: rules_set_uses_fields).  State
+ * that only such fields read is kept only while a loaded rule reads one
+ * of them: beacon history (beacon.*).  Call after loading the rules and
+ * after every reload: a reload that adds such a rule starts that history
+ * at the reload; one that drops the last such rule forgets it.  Nothing
+ * written (records, state files) depends on it.  Until the first call
+ * everything is kept. */
+typedef bool (*stage_uses_fn)(const void *ctx, const struct xm_field_list *list);
+void stage_set_rule_use(struct stage *st, stage_uses_fn uses, const void *ctx);
 /* No rule will ever be evaluated (--no-rules: no engine, none on reload):
- * state that only rule fields read (beacon history) is not kept, so flow
- * ends skip that work.  Nothing written depends on it. */
+ * stage_set_rule_use with no rule reading anything. */
 void stage_set_no_rules(struct stage *st);
 
 /* Learned state of the analysis stage in directory dir (include/xm_state.h):

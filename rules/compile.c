@@ -409,11 +409,28 @@ void rules_set_free(struct rules_set *set)
         free(set->by_scope[s]);
     free(set->lists);
     free(set->rules);
+    free(set->used);
     free(set);
 }
 
-/* Distinct fields of a set, for the value slots (rnode.vslot). */
-struct rvs { const struct rnode *rep[RSET_MAX_VSLOTS]; size_t n; };
+/* Distinct fields of a set, for the value slots (rnode.vslot), and
+ * the set's used-field list (rules_set_uses_fields). */
+struct rvs { const struct rnode *rep[RSET_MAX_VSLOTS]; size_t n; int oom; };
+
+/* Adds f to s->used unless it is there (compile time only). */
+static void rvs_use(struct rvs *u, struct rules_set *s, const struct rules_field *f)
+{
+    for (size_t i = 0; i < s->n_used; i++)
+        if (s->used[i] == f)
+            return;
+    const struct rules_field **nu = realloc(s->used, (s->n_used + 1) * sizeof *nu);
+    if (!nu) {
+        u->oom = 1;
+        return;
+    }
+    s->used = nu;
+    s->used[s->n_used++] = f;
+}
 
 static uint16_t rvs_slot(struct rvs *u, const struct rnode *n)
 {
@@ -433,12 +450,14 @@ static uint16_t rvs_slot(struct rvs *u, const struct rnode *n)
 
 /* Recursion depth is the tree depth, bounded by the parser's nesting
  * limit (internal.h, struct rnode). */
-static void rvs_walk(struct rvs *u, struct rnode *n)
+static void rvs_walk(struct rvs *u, struct rules_set *s, struct rnode *n)
 {
-    if (n->field)
+    if (n->field) {
         n->vslot = rvs_slot(u, n);
+        rvs_use(u, s, n->field);
+    }
     for (size_t i = 0; i < n->nkid; i++)
-        rvs_walk(u, n->kid[i]);
+        rvs_walk(u, s, n->kid[i]);
 }
 
 static int rset_index(struct rules_set *s)
@@ -447,11 +466,16 @@ static int rset_index(struct rules_set *s)
     if (!u)
         return -1;
     for (size_t i = 0; i < s->n; i++) {
-        rvs_walk(u, s->rules[i].cond);
+        rvs_walk(u, s, s->rules[i].cond);
         rnode_pick_guards(&s->rules[i]);
+        s->rules[i].name_only =
+            s->rules[i].scope == RULES_SCOPE_FLOW && rnode_name_only(s->rules[i].cond);
     }
     s->n_vslots = u->n;
+    int oom = u->oom;
     free(u);
+    if (oom)
+        return -1;
     for (int sc = 0; sc < RULES_SCOPE_MAX; sc++) {
         s->by_scope[sc] = calloc(s->n ? s->n : 1, sizeof(size_t));
         if (!s->by_scope[sc])
@@ -534,6 +558,22 @@ int rules_compile_string(const char *name, const char *text,
 size_t rules_set_count(const struct rules_set *set)
 {
     return set ? set->n : 0;
+}
+
+bool rules_set_uses_fields(const struct rules_set *set, const struct xm_field_list *list)
+{
+    for (size_t i = 0; set && i < set->n_used; i++)
+        if (rfield_in_list(set->used[i], list))
+            return true;
+    return false;
+}
+
+bool rules_set_uses_field(const struct rules_set *set, const char *name)
+{
+    for (size_t i = 0; set && i < set->n_used; i++)
+        if (strcmp(set->used[i]->name, name) == 0)
+            return true;
+    return false;
 }
 
 void rules_set_describe(const struct rules_set *set, FILE *f)

@@ -102,6 +102,7 @@ struct rules_engine *rules_engine_new(struct rules_set *set, const struct rules_
     eng->cb = cb;
     eng->cb_ctx = cb_ctx;
     eng->flow_epoch = 1;
+    eng->flow_valid_from = 1;
     eng->flow_st.cap = scope_cap(&eng->lim, RULES_SCOPE_FLOW);
     eng->memo = calloc(1, sizeof *eng->memo);
     if (!eng->memo)
@@ -215,10 +216,12 @@ static void rule_fire(struct rules_engine *eng, size_t ri, const struct rules_ev
 }
 
 /* Runs the rules of scope sc on one key (state: its struct rkstate, NULL
- * for the flow scope, whose state is the flow). */
-static void eval_rules(struct rules_engine *eng, enum rules_scope sc,
+ * for the flow scope, whose state is the flow).  skip_name: the flow's
+ * name-only rules are known false (flow_eval) and are not evaluated.
+ * Returns true when a name-only rule held (fired or was suppressed). */
+static bool eval_rules(struct rules_engine *eng, enum rules_scope sc,
                        const struct rules_key *key, const void *state,
-                       const struct xm_flow *f, xm_time_t now)
+                       const struct xm_flow *f, xm_time_t now, bool skip_name)
 {
     const struct rules_set *set = eng->set;
     struct rules_eval_ctx ctx = {eng, sc, key, f, state, now, eng->memo};
@@ -227,14 +230,20 @@ static void eval_rules(struct rules_engine *eng, enum rules_scope sc,
         eng->memo->epoch = 1;
     }
     eng->st.evals++;
+    bool name_held = false;
     for (size_t i = 0; i < set->n_scope[sc]; i++) {
         size_t ri = set->by_scope[sc][i];
+        const struct rrule *r = &set->rules[ri];
         struct rtrace tr;
         tr.n = 0;
-        if (rnode_guards_hold(&set->rules[ri], &ctx) &&
-            rnode_eval(set->rules[ri].cond, &ctx, &tr))
+        if (skip_name && r->name_only)
+            continue;
+        if (rnode_guards_hold(r, &ctx) && rnode_eval(r->cond, &ctx, &tr)) {
+            name_held |= r->name_only;
             rule_fire(eng, ri, &ctx, &tr);
+        }
     }
+    return name_held;
 }
 
 static void eval_key(struct rules_engine *eng, enum rules_scope sc, struct rkstate *k,
@@ -242,7 +251,7 @@ static void eval_key(struct rules_engine *eng, enum rules_scope sc, struct rksta
 {
     k->last_eval = now;
     k->dirty = 0;
-    eval_rules(eng, sc, &k->key, k, f, now);
+    (void)eval_rules(eng, sc, &k->key, k, f, now, false);
 }
 
 static void maybe_eval(struct rules_engine *eng, enum rules_scope sc, struct rkstate *k,
@@ -263,7 +272,8 @@ static void maybe_eval(struct rules_engine *eng, enum rules_scope sc, struct rks
  * flow rule (cooldowns, hits) is built on the stack from f->flow_id. */
 static bool flow_has_state(const struct rules_engine *eng, const struct xm_flow *f)
 {
-    return f->rules_epoch == eng->flow_epoch;
+    uint32_t e = f->rules_epoch & FLOW_RULES_EPOCH_MASK;
+    return e >= eng->flow_valid_from && e <= eng->flow_epoch;
 }
 
 /* Starts the flow's state on its first packet seen by the rules. */
@@ -284,12 +294,22 @@ static void flow_rkey_of(const struct xm_flow *f, struct rules_key *k)
     k->id = f->flow_id;
 }
 
+/* Name-only rules (struct rrule name_only: and/or of fields that depend
+ * on the flow's addresses and name only, XM_FF_NAME_ONLY) are skipped
+ * when, at the flow's last evaluation under this set (its epoch is the
+ * current one), all of them were false and the flow's name has not
+ * changed since (FLOW_RULES_NAME_FALSE, cleared by flow_name_changed):
+ * their inputs are the same, or the name was forgotten, which only
+ * removes matches, so they are false again.  Skipping a false rule
+ * changes no outcome and no counter. */
 static void flow_eval(struct rules_engine *eng, struct xm_flow *f, xm_time_t now)
 {
     struct rules_key key;
     flow_rkey_of(f, &key);
     f->rules_eval = now;
-    eval_rules(eng, RULES_SCOPE_FLOW, &key, NULL, f, now);
+    bool skip = f->rules_epoch == (eng->flow_epoch | FLOW_RULES_NAME_FALSE);
+    bool held = eval_rules(eng, RULES_SCOPE_FLOW, &key, NULL, f, now, skip);
+    f->rules_epoch = eng->flow_epoch | (held ? 0 : FLOW_RULES_NAME_FALSE);
 }
 
 /* The flow scope's part of a packet: evaluated when its last evaluation
@@ -520,14 +540,22 @@ static void supp_prune(struct rules_engine *eng)
 }
 
 /* Flow-scope state survives a swap when both sets have flow rules (as
- * the flow key table did: its layout never changes); otherwise every
- * flow's state is forgotten by moving the epoch (0 is never used). */
+ * the flow key table did: its layout never changes): the epoch moves and
+ * the valid range keeps the older epochs, so only name-only verdicts
+ * (flow_eval) are forgotten.  Otherwise every flow's state is forgotten
+ * by moving the start of the range too.  0 is never used; the 31-bit
+ * epoch wraps after 2^31 swaps, forgetting every flow's state then. */
 static void flow_swap(struct rules_engine *eng, const struct rules_set *ns)
 {
-    if (eng->set->n_scope[RULES_SCOPE_FLOW] && ns->n_scope[RULES_SCOPE_FLOW])
-        return;
-    if (!++eng->flow_epoch)
+    bool keep = eng->set->n_scope[RULES_SCOPE_FLOW] && ns->n_scope[RULES_SCOPE_FLOW];
+    eng->flow_epoch = (eng->flow_epoch + 1) & FLOW_RULES_EPOCH_MASK;
+    if (!eng->flow_epoch) {
         eng->flow_epoch = 1;
+        keep = false;
+    }
+    if (keep)
+        return;
+    eng->flow_valid_from = eng->flow_epoch;
     eng->flow_st = (struct xm_tab_stats){.cap = eng->flow_st.cap};
 }
 
@@ -572,6 +600,8 @@ fail:
     rules_set_free(ns);
     return -1;
 }
+
+const struct rules_set *rules_engine_set(const struct rules_engine *eng) { return eng->set; }
 
 /* ---- stats ------------------------------------------------------------------------- */
 

@@ -142,6 +142,13 @@ struct rules_engine {
      * its epoch equals flow_epoch (never 0).  flow_st counts flows with
      * state as a key table's stats would (used, inserted; never evicted). */
     uint32_t flow_epoch;
+    /* A flow's state is valid while its epoch (f->rules_epoch without
+     * FLOW_RULES_NAME_FALSE) lies in [flow_valid_from, flow_epoch]: a
+     * swap that keeps the flow scope moves flow_epoch only (so a flow's
+     * name-only verdict, stamped with the epoch of its evaluation, is
+     * honoured only under the set that made it), one that drops or
+     * starts it moves both. */
+    uint32_t flow_valid_from;
     struct xm_tab_stats flow_st;
     /* Per scope: a new key table starts its generations above every
      * generation an earlier table of that scope handed out, so a flow's

@@ -192,6 +192,19 @@ void rnode_pick_guards(struct rrule *r)
                 r->guard[r->n_guard++] = c->kid[i];
 }
 
+/* Recursion depth is the tree depth, bounded by the parser (internal.h). */
+bool rnode_name_only(const struct rnode *n)
+{
+    if (n->op == RN_BOOL)
+        return rfield_name_only(n->field);
+    if (n->op != RN_AND && n->op != RN_OR)
+        return false;
+    for (size_t i = 0; i < n->nkid; i++)
+        if (!rnode_name_only(n->kid[i]))
+            return false;
+    return true;
+}
+
 bool rnode_guards_hold(const struct rrule *r, const struct rules_eval_ctx *ctx)
 {
     for (uint8_t i = 0; i < r->n_guard; i++)

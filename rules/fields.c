@@ -13,6 +13,7 @@
 struct rfield_adapter {
     const struct xm_field_desc *d;
     const void *owner;
+    unsigned flags;               /* the list's XM_FF_* for d */
 };
 
 struct rules_registry {
@@ -187,6 +188,25 @@ static int rfield_get(const struct rules_eval_ctx *ctx, const void *arg, union r
     return rc;
 }
 
+bool rfield_in_list(const struct rules_field *f, const struct xm_field_list *l)
+{
+    if (f->get != rfield_get || !f->arg)
+        return false;
+    const struct xm_field_desc *d = ((const struct rfield_adapter *)f->arg)->d;
+    for (size_t i = 0; i < l->n; i++)
+        if (d == &l->f[i])
+            return true;
+    return false;
+}
+
+bool rfield_name_only(const struct rules_field *f)
+{
+    if (f->get != rfield_get || !f->arg || f->type != RULES_T_BOOL)
+        return false;
+    const struct rfield_adapter *a = f->arg;
+    return (a->flags & XM_FF_NAME_ONLY) && a->d->scopes == XM_FS_BIT(XM_FS_FLOW);
+}
+
 static struct rfield_adapter *rfield_adapters(struct rules_registry *reg, size_t n)
 {
     struct rfield_adapter **nad = realloc(reg->ad, (reg->n_ad + 1) * sizeof *nad);
@@ -208,7 +228,7 @@ int rules_fields_add(struct rules_registry *reg, const struct xm_field_list *lis
         return -1;
     for (size_t i = 0; i < list->n; i++) {
         const struct xm_field_desc *d = &list->f[i];
-        a[i] = (struct rfield_adapter){d, owner};
+        a[i] = (struct rfield_adapter){d, owner, list->flags ? list->flags[i] : 0};
         struct rules_field def = {
             .name = d->name, .type = (enum rules_type)d->type, .scopes = d->scopes,
             .windowed = false, .get = d->get ? rfield_get : NULL, .arg = &a[i], .metric = 0,

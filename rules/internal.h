@@ -117,6 +117,10 @@ struct rrule {
      * engine skips the full evaluation.  Borrowed from cond. */
     const struct rnode *guard[2];
     uint8_t n_guard;
+    /* Flow scope: the condition is and/or (no not) of name-only bool
+     * fields (rnode_name_only): false stays false while the flow's name
+     * is unchanged (rules/engine.c "name-only rules"). */
+    bool name_only;
 };
 
 struct rules_set {
@@ -134,6 +138,10 @@ struct rules_set {
     size_t *by_scope[RULES_SCOPE_MAX];     /* rule indices per scope */
     size_t n_files;
     size_t n_vslots;                       /* value slots (rnode.vslot) */
+    /* Distinct fields read by any condition (rules_set_uses_fields),
+     * collected once at compile time; owned. */
+    const struct rules_field **used;
+    size_t n_used;
 };
 
 /* Value slots per set; further distinct fields are read uncached. */
@@ -163,6 +171,9 @@ bool rnode_eval(const struct rnode *n, const struct rules_eval_ctx *ctx,
  * reads anyway, so testing them first changes no outcome. */
 void rnode_pick_guards(struct rrule *r);
 bool rnode_guards_hold(const struct rrule *r, const struct rules_eval_ctx *ctx);
+/* True when n is a name-only bool field (rfield_name_only) or an and/or
+ * of such nodes; no not, no comparison. */
+bool rnode_name_only(const struct rnode *n);
 bool rlist_contains(const struct rlist *l, enum rules_type t,
                     const union rules_value *v);
 void rnode_free(struct rnode *n);
@@ -175,6 +186,10 @@ int reng_get(const struct rules_eval_ctx *ctx, const void *arg,
  * evaluation, without reading the windows (INFINITY: no bound known):
  * a comparison "field > t" with bound <= t is false. */
 double reng_upper(const struct rules_eval_ctx *ctx, const struct rules_fref *fr);
+/* Whether f answers through a descriptor of provider list l (fields.c). */
+bool rfield_in_list(const struct rules_field *f, const struct xm_field_list *l);
+/* Whether f is a provider's bool field flagged XM_FF_NAME_ONLY. */
+bool rfield_name_only(const struct rules_field *f);
 const char *rtype_name(enum rules_type t);
 const char *rsev_name(int sev);
 /* Formats seconds as the shortest exact duration ("90s", "1h", "7d"). */

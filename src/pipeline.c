@@ -220,6 +220,13 @@ static int pipe_open_incidents(struct xm_pipeline *pl, char *err, size_t errlen)
     return 0;
 }
 
+/* stage_uses_fn over the engine's current set: which analyses the
+ * loaded rules need (beacon history only for beacon.* fields). */
+static bool pipe_rules_use(const void *eng, const struct xm_field_list *list)
+{
+    return rules_set_uses_fields(rules_engine_set(eng), list);
+}
+
 static int pipe_open_rules(struct xm_pipeline *pl, char *err, size_t errlen)
 {
     struct rules_set *set = NULL;
@@ -237,6 +244,7 @@ static int pipe_open_rules(struct xm_pipeline *pl, char *err, size_t errlen)
         snprintf(err, errlen, "cannot allocate the rule engine's tables");
         return -1;
     }
+    stage_set_rule_use(pl->stage, pipe_rules_use, pl->rules);
     return pipe_open_incidents(pl, err, errlen);
 }
 
@@ -662,6 +670,7 @@ int pipe_reload(struct xm_pipeline *pl, const struct xm_opts *opts,
             suppress_free(sup);
             return -1;
         }
+        stage_set_rule_use(pl->stage, pipe_rules_use, pl->rules);   /* new history from now */
     }
     suppress_free(pl->sup);               /* per-entry hits restart at 0 */
     pl->sup = sup;

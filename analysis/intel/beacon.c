@@ -68,6 +68,17 @@ void beacon_free(struct beacon *b)
 
 const struct beacon_stats *beacon_get_stats(const struct beacon *b) { return &b->st; }
 
+void beacon_clear(struct beacon *b)
+{
+    void *e = xm_tab_next(&b->t, NULL);
+    while (e) {
+        void *next = xm_tab_next(&b->t, e);
+        xm_tab_remove(&b->t, e);
+        e = next;
+    }
+    b->st.used = b->t.st.used;
+}
+
 static void bc_key_of(const struct beacon *b, const struct xm_addr *local, const void *key,
                       size_t len, struct bc_key *k)
 {

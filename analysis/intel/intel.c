@@ -360,7 +360,7 @@ static const struct xm_field_desc intel_field_defs[] = {
     {"dst.org", XM_FT_STRING, S_FLOW, 0, in_get_org},
     {"dst.lookalike", XM_FT_STRING, S_FLOW, 0, in_get_lookalike},
     {"dst.lookalike_vendor", XM_FT_STRING, S_FLOW, 0, in_get_lookalike_vendor},
-    {"dst.ioc", XM_FT_BOOL, S_FLOW, 0, in_get_ioc},
+    {"dst.ioc", XM_FT_BOOL, S_FLOW, 0, in_get_ioc},          /* IN_ROW_IOC */
     {"dst.ioc_list", XM_FT_STRING, S_FLOW, 0, in_get_ioc_list},
     {"dst.ioc_label", XM_FT_STRING, S_FLOW, 0, in_get_ioc_label},
     {"http.ioc", XM_FT_BOOL, S_FLOW, 0, in_get_http_ioc},
@@ -370,7 +370,15 @@ static const struct xm_field_desc intel_field_defs[] = {
     {"host.tags", XM_FT_STRING, S_FLOW | S_HOST | S_PAIR, 0, in_get_tags},
 };
 
-const struct xm_field_list intel_fields = XM_FIELD_LIST(intel_field_defs);
+/* dst.ioc (row 5) is name-only (xm_field.h): the remote address, port
+ * and name against the indicator lists, which are loaded once; a
+ * forgotten name only removes matches.  http.ioc reads the HTTP record,
+ * which a later request of the flow replaces: not name-only. */
+enum { IN_ROW_IOC = 5 };
+static const unsigned intel_flags[XM_ARRAY_LEN(intel_field_defs)] = {
+    [IN_ROW_IOC] = XM_FF_NAME_ONLY,
+};
+const struct xm_field_list intel_fields = XM_FIELD_LIST_FLAGS(intel_field_defs, intel_flags);
 
 /* ---- EVE ------------------------------------------------------------ */
 
