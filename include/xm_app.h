@@ -228,7 +228,7 @@ bool app_dns_stats(const struct app_ctx *a, const struct xm_addr *host, const ch
                    struct names_tunnel *out);
 
 /* Adds "dest_name", and "tls" / "quic" / "http" / "dns" when seen, to an
- * EVE record. */
+ * EVE record (alerts; flow records use app_eve_write). */
 void app_eve_add(const struct app_ctx *a, const struct xm_flow *f, json_t *record);
 /* The same members written into the streaming writer w (flow records;
  * include/xm_evew.h), in the same order and bytes as json_dumpb of
