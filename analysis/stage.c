@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "xm_beacon.h"
+#include "xm_evew.h"
 #include "xm_dstseen.h"
 #include "xm_site.h"
 #include "xm_lookalike.h"
@@ -280,6 +281,27 @@ void stage_record(struct stage *st, const struct xm_flow *f, xm_time_t now, json
         proc_eve_add(st->cfg.proc, f->proc_id, f->attribution, rec);
         proc_eve_add_socket(st->cfg.proc, f, rec);
     }
+}
+
+/* The process members (live attribution only, so rare in a record
+ * stream; a deep object): built with jansson and dumped in place. */
+static void stage_write_proc(struct stage *st, const struct xm_flow *f, struct evew *w)
+{
+    json_t *tmp = json_object();
+    if (!tmp)
+        return;
+    proc_eve_add(st->cfg.proc, f->proc_id, f->attribution, tmp);
+    proc_eve_add_socket(st->cfg.proc, f, tmp);
+    evew_members(w, tmp);
+    json_decref(tmp);
+}
+
+void stage_write(struct stage *st, const struct xm_flow *f, xm_time_t now, struct evew *w)
+{
+    app_eve_write(st->app, f, w);
+    intel_eve_write(&st->intel, f, now, w);
+    if (st->cfg.proc && f->local)
+        stage_write_proc(st, f, w);
 }
 
 /* procrules: a process-scope alert's key names the process by its pid

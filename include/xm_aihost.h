@@ -141,6 +141,12 @@ bool aihost_is_ai(struct aihost *ah, const struct xm_addr *host, xm_time_t now);
  * known, -1 on allocation failure.  For alerts only (formats times).
  */
 int aihost_eve_add(struct aihost *ah, const struct xm_addr *host, xm_time_t now, json_t *obj);
+/* The same "local_host" member written into the streaming writer w
+ * (flow records), byte for byte json_dumpb's text of aihost_eve_add's;
+ * -1 where aihost_eve_add fails on a string that is not valid UTF-8. */
+struct evew;
+int aihost_eve_write(struct aihost *ah, const struct xm_addr *host, xm_time_t now,
+                     struct evew *w);
 
 /* "llm_endpoint", "user_agent", "serves_port", "inventory", "process" */
 const char *aihost_kind_name(enum aihost_kind k);

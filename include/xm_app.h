@@ -228,8 +228,13 @@ bool app_dns_stats(const struct app_ctx *a, const struct xm_addr *host, const ch
                    struct names_tunnel *out);
 
 /* Adds "dest_name", and "tls" / "quic" / "http" / "dns" when seen, to an
- * EVE record. */
+ * EVE record (alerts; flow records use app_eve_write). */
 void app_eve_add(const struct app_ctx *a, const struct xm_flow *f, json_t *record);
+/* The same members written into the streaming writer w (flow records;
+ * include/xm_evew.h), in the same order and bytes as json_dumpb of
+ * app_eve_add's, with no object tree. */
+struct evew;
+void app_eve_write(const struct app_ctx *a, const struct xm_flow *f, struct evew *w);
 
 const struct app_stats *app_stats(const struct app_ctx *a);
 const struct reasm_stats *app_reasm_stats(const struct app_ctx *a);

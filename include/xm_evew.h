@@ -153,6 +153,7 @@ static inline void evew_str(struct evew *w, const char *s)
 void evew_int(struct evew *w, int64_t v);
 void evew_u64(struct evew *w, uint64_t v);       /* clamped to INT64_MAX */
 void evew_bool(struct evew *w, bool v);
+void evew_null(struct evew *w);
 /* A real as jansson dumps it: "%.17g", ".0" added when the text has
  * neither '.' nor 'e', the exponent without '+' or leading zeros. */
 void evew_real(struct evew *w, double v);
@@ -188,6 +189,17 @@ static inline void evew_kbool(struct evew *w, const char *key, bool v)
 {
     evew_key(w, key);
     evew_bool(w, v);
+}
+
+/* key: s, or key: null when s is NULL (a string that is not valid UTF-8
+ * is left out with its key, as json_string would fail). */
+static inline void evew_kstr_or_null(struct evew *w, const char *key, const char *s)
+{
+    evew_key(w, key);
+    if (s)
+        evew_str(w, s);
+    else
+        evew_null(w);
 }
 
 void evew_kaddr(struct evew *w, const char *key, const struct xm_addr *a);

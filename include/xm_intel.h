@@ -92,7 +92,13 @@ void intel_observe_flow(struct intel_ctx *c, const struct xm_flow *f, xm_time_t 
 /* Adds "dest_geo" {country, asn, org} and, when anything matched,
  * "intel" {ioc_list, ioc_label, lookalike, lookalike_vendor} to an EVE
  * record, and the AI-host object (aihost_eve_add) for the local host.
- * For records and alerts only (allocates JSON).  0, or -1 on OOM. */
+ * For alerts (allocates JSON; flow records use intel_eve_write).  0,
+ * or -1 on OOM. */
 int intel_eve_add(struct intel_ctx *c, const struct xm_flow *f, xm_time_t now, json_t *rec);
+/* The same members written into the streaming writer w (flow records):
+ * the bytes json_dumpb gives intel_eve_add's, with no object tree. */
+struct evew;
+void intel_eve_write(struct intel_ctx *c, const struct xm_flow *f, xm_time_t now,
+                     struct evew *w);
 
 #endif

@@ -110,6 +110,11 @@ void stage_on_packet(struct stage *st, const struct xm_pkt *p, struct xm_flow *f
 void stage_on_flow_end(struct stage *st, struct xm_flow *f, enum flow_end_reason r);
 /* Adds names, TLS/HTTP fields, geo, intel, host and process objects. */
 void stage_record(struct stage *st, const struct xm_flow *f, xm_time_t now, json_t *rec);
+/* The same members written into the streaming writer w (flow records),
+ * byte for byte as json_dumpb would give stage_record's, in its order;
+ * only the process object (live attribution) is still built as a tree. */
+struct evew;
+void stage_write(struct stage *st, const struct xm_flow *f, xm_time_t now, struct evew *w);
 /* Alerts raised without a flow in hand (process scope from the tick):
  * adds "process" for exfil.key.process_id when known. */
 void stage_alert_process(struct stage *st, json_t *alert);

@@ -321,6 +321,11 @@ void evew_u64(struct evew *w, uint64_t v)
     evew_int(w, v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v);
 }
 
+void evew_null(struct evew *w)
+{
+    evew_value(w, "null", 4);
+}
+
 void evew_bool(struct evew *w, bool v)
 {
     evew_value(w, v ? "true" : "false", v ? 4 : 5);

@@ -78,19 +78,17 @@ static size_t pipe_severity_slot(const json_t *alert)
 }
 
 /* The flow record, streamed (eve_flow_begin) into the reused buffer; the
- * stage's members (names, app, intel, process) are added to a reused
- * object and appended after "egress", in their order.  A record that
- * failed (out of memory, longer than PIPE_FLOW_MAX) is not written. */
+ * stage's members (names, app, intel, process) are streamed after
+ * "egress" (stage_write).  A record that failed (out of memory, longer
+ * than PIPE_FLOW_MAX) is not written. */
 static void pipe_flow_record(struct xm_pipeline *pl, const struct xm_flow *f,
                              enum flow_end_reason r)
 {
     size_t n;
     evew_reset(&pl->flow_txt);
     eve_flow_begin(&pl->flow_txt, f, r, f->rule_fired != 0);
-    json_object_clear(pl->flow_extra);
-    stage_record(pl->stage, f, r == FLOW_END_ACTIVE ? f->last_interim : f->last,
-                 pl->flow_extra);
-    evew_members(&pl->flow_txt, pl->flow_extra);
+    stage_write(pl->stage, f, r == FLOW_END_ACTIVE ? f->last_interim : f->last,
+                &pl->flow_txt);
     evew_obj_end(&pl->flow_txt);
     const char *s = evew_text(&pl->flow_txt, &n);
     if (!s)
@@ -430,11 +428,6 @@ struct xm_pipeline *pipe_new_ex(const struct xm_opts *opts, bool live, int *why,
     }
     pl->opts = opts;
     evew_init(&pl->flow_txt, 4096, PIPE_FLOW_MAX);
-    pl->flow_extra = json_object();
-    if (!pl->flow_extra) {
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
     uint64_t seed = xm_hash_random_seed();
     if (pipe_set_sensor(opts, err, errlen) != 0 || pipe_open_home(pl, err, errlen) != 0)
         goto fail;
@@ -712,6 +705,5 @@ void pipe_free(struct xm_pipeline *pl)
     out_close(pl->hook_out);
     site_free(pl->site);          /* after the tables that note to it */
     evew_free(&pl->flow_txt);
-    json_decref(pl->flow_extra);
     free(pl);
 }

@@ -37,7 +37,6 @@ struct xm_pipeline {
     struct out *hook_out;         /* --webhook: incidents (alerts in alerts mode) */
     struct out *kafka_out;        /* --kafka: flow and alert/incident records */
     struct evew flow_txt;         /* flow records as text, reused (no tree) */
-    json_t *flow_extra;           /* the stage's members of one flow record, cleared */
     struct enrich *enrich;
     struct stage *stage;          /* enrich_stage(enrich): analysis */
     struct rules_engine *rules;   /* NULL with --no-rules */

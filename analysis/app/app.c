@@ -318,3 +318,22 @@ json_t *app_eve_name(const struct app_ctx *a, const struct xm_flow *f)
         json_object_set_new(o, "ech_outer_name", json_string(n.ech_outer));
     return o;
 }
+
+void app_evew_name(const struct app_ctx *a, const struct xm_flow *f, struct evew *w)
+{
+    struct app_name n;
+    app_flow_name(a, f, &n);
+    evew_key(w, "dest_name");
+    evew_obj_begin(w);
+    evew_kstr_or_null(w, "name", n.name);
+    evew_kstr(w, "source", n.source);
+    if (n.name)
+        evew_kstr_or_null(w, "domain", n.domain);
+    else
+        evew_kstr(w, "reason", n.reason);
+    if (n.ech)
+        evew_kbool(w, "ech", true);
+    if (n.ech_outer)
+        evew_kstr(w, "ech_outer_name", n.ech_outer);
+    evew_obj_end(w);
+}

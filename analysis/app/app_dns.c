@@ -232,6 +232,24 @@ void app_dns_eve(const struct app_ctx *a, const struct xm_flow *f, json_t *rec)
         json_object_set_new(rec, "dns_query", o);
 }
 
+/* json_pack's "{s:s, s:s, s:s}" fails whole when a string is NULL or not
+ * valid UTF-8: then no "dns_query" at all, as in app_dns_eve. */
+void app_dns_evew(const struct app_ctx *a, const struct xm_flow *f, struct evew *w)
+{
+    struct app_flow_dns q;
+    char t[16];
+    if (!app_flow_dns_query(a, f, &q) || !q.qname || !q.domain ||
+        !eve_utf8_valid(q.qname, strlen(q.qname)) || !eve_utf8_valid(q.domain, strlen(q.domain)))
+        return;
+    app_qtype_name(q.qtype, t, sizeof t);
+    evew_key(w, "dns_query");
+    evew_obj_begin(w);
+    evew_kstr(w, "query", q.qname);
+    evew_kstr(w, "domain", q.domain);
+    evew_kstr(w, "qtype", t);
+    evew_obj_end(w);
+}
+
 bool app_dns_stats(const struct app_ctx *a, const struct xm_addr *host, const char *domain,
                    struct names_tunnel *out)
 {

@@ -102,6 +102,36 @@ static json_t *app_eve_http(const struct app_http *h)
     return o;
 }
 
+void app_http_evew(const struct app_ctx *a, const struct xm_flow *f, struct evew *w)
+{
+    const struct app_http *h = app_flow_http(a, f);
+    const struct app_rec *r = app_rec_get(a, f);
+    if (!h)
+        return;
+    evew_key(w, "http");
+    evew_obj_begin(w);
+    if (h->host[0])
+        evew_kstr(w, "hostname", h->host);
+    if (h->url[0])
+        evew_kstr(w, "url", h->url);
+    evew_kstr(w, "http_method", h->method);
+    if (h->user_agent[0])
+        evew_kstr(w, "http_user_agent", h->user_agent);
+    if (h->content_type[0])
+        evew_kstr(w, "http_content_type", h->content_type);
+    if (h->has_content_length)
+        evew_kint(w, "request_length", (int64_t)h->content_length);
+    if (h->has_x_filename)
+        evew_kstr(w, "x_filename", h->x_filename);
+    evew_kint(w, "url_length", h->url_len);
+    if (r && r->has_http_resp) {
+        evew_kint(w, "status", r->resp.status);
+        if (r->resp.has_content_length)
+            evew_kint(w, "length", (int64_t)r->resp.content_length);
+    }
+    evew_obj_end(w);
+}
+
 void app_http_eve(const struct app_ctx *a, const struct xm_flow *f, json_t *rec)
 {
     const struct app_http *h = app_flow_http(a, f);

@@ -31,6 +31,7 @@
 #define XM_APP_INT_H
 
 #include "xm_app.h"
+#include "xm_evew.h"
 #include "xm_dns.h"
 #include "xm_http.h"
 #include "xm_tls.h"
@@ -50,6 +51,9 @@ struct app_parser {
     void (*eve)(const struct app_ctx *a, const struct xm_flow *f, json_t *rec);
     void (*end)(struct app_ctx *a, struct xm_flow *f);
     void (*server)(struct app_ctx *a, struct xm_flow *f, const uint8_t *d, size_t n);
+    /* eve()'s member written into the streaming writer (flow records):
+     * the same key and bytes json_dumpb would give eve()'s object. */
+    void (*evew)(const struct app_ctx *a, const struct xm_flow *f, struct evew *w);
 };
 
 /* The table (parsers.c); rows of the built-in parsers: enum app_row. */
@@ -70,6 +74,10 @@ bool app_http_parse(struct app_ctx *a, struct xm_flow *f, const uint8_t *d, size
 void app_http_eve(const struct app_ctx *a, const struct xm_flow *f, json_t *rec);
 void app_dns_eve(const struct app_ctx *a, const struct xm_flow *f, json_t *rec);
 void app_tls_server(struct app_ctx *a, struct xm_flow *f, const uint8_t *d, size_t n);
+void app_dns_evew(const struct app_ctx *a, const struct xm_flow *f, struct evew *w);
+void app_quic_evew(const struct app_ctx *a, const struct xm_flow *f, struct evew *w);
+void app_tls_evew(const struct app_ctx *a, const struct xm_flow *f, struct evew *w);
+void app_http_evew(const struct app_ctx *a, const struct xm_flow *f, struct evew *w);
 void app_http_server(struct app_ctx *a, struct xm_flow *f, const uint8_t *d, size_t n);
 
 
@@ -140,6 +148,7 @@ void app_release_deferred(struct app_ctx *a);
 void app_lookup(struct app_ctx *a, struct xm_flow *f, xm_time_t now);
 /* The record's "dest_name" object (new reference). */
 json_t *app_eve_name(const struct app_ctx *a, const struct xm_flow *f);
+void app_evew_name(const struct app_ctx *a, const struct xm_flow *f, struct evew *w);
 /* Offers a name for the remote end; kept when it ranks at least as high
  * as the current one (SNI, then HTTP Host, then DNS). */
 void app_set_name(struct xm_flow *f, uint32_t id, enum name_src src);

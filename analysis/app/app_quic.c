@@ -125,6 +125,22 @@ bool app_flow_quic(const struct app_ctx *a, const struct xm_flow *f, struct app_
     return true;
 }
 
+void app_quic_evew(const struct app_ctx *a, const struct xm_flow *f, struct evew *w)
+{
+    struct app_quic q;
+    char vbuf[16];
+    if (!app_flow_quic(a, f, &q))
+        return;
+    evew_key(w, "quic");
+    evew_obj_begin(w);
+    evew_kstr(w, "version", quic_version_str(q.version, vbuf, sizeof vbuf));
+    evew_kstr(w, "sni", q.sni);          /* NULL: left out */
+    evew_kstr(w, "alpn", q.alpn);
+    if (f->app_flags & APP_F_ECH)
+        evew_kbool(w, "ech", true);
+    evew_obj_end(w);
+}
+
 /* Table row eve(): {"version", "sni", "alpn", "ech"} once a ClientHello
  * was decrypted. */
 void app_quic_eve(const struct app_ctx *a, const struct xm_flow *f, json_t *rec)

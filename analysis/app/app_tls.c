@@ -88,6 +88,37 @@ static json_t *app_eve_tls(const struct app_ctx *a, const struct xm_flow *f)
     return o;
 }
 
+void app_tls_evew(const struct app_ctx *a, const struct xm_flow *f, struct evew *w)
+{
+    const char *sni = app_flow_sni(a, f), *alpn = app_flow_alpn(a, f);
+    const struct app_rec *r = app_rec_get(a, f);
+    char vb[8];
+    evew_key(w, "tls");
+    evew_obj_begin(w);
+    evew_kstr(w, "sni", sni);            /* NULL: left out */
+    if (r && r->has_tls && r->tls_version)
+        evew_kstr(w, "version", tls_version_name(r->tls_version, vb, sizeof vb));
+    if (r && r->has_tls && r->tls_client_version) {
+        evew_key(w, "client_handshake");
+        evew_obj_begin(w);
+        evew_kstr(w, "version", tls_version_name(r->tls_client_version, vb, sizeof vb));
+        evew_obj_end(w);
+    }
+    if (alpn) {
+        evew_key(w, "client_alpns");
+        evew_arr_begin(w);
+        for (const char *s = alpn; *s;) {
+            size_t n = strcspn(s, ",");
+            evew_strn(w, s, n);
+            s += n + (s[n] == ',');
+        }
+        evew_arr_end(w);
+    }
+    if (f->app_flags & APP_F_ECH)
+        evew_kbool(w, "ech", true);
+    evew_obj_end(w);
+}
+
 void app_tls_eve(const struct app_ctx *a, const struct xm_flow *f, json_t *rec)
 {
     json_object_set_new(rec, "tls", app_eve_tls(a, f));

@@ -237,3 +237,12 @@ void app_eve_add(const struct app_ctx *a, const struct xm_flow *f, json_t *recor
         if (app_parsers[i].eve && app_seen(f, (unsigned)i))
             app_parsers[i].eve(a, f, record);
 }
+
+void app_eve_write(const struct app_ctx *a, const struct xm_flow *f, struct evew *w)
+{
+    evew_kstr(w, "app_proto", app_proto_name(f));   /* NULL: left out */
+    app_evew_name(a, f, w);
+    for (size_t i = 0; i < app_parsers_len; i++)
+        if (app_parsers[i].evew && app_seen(f, (unsigned)i))
+            app_parsers[i].evew(a, f, w);
+}

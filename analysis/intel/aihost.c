@@ -7,6 +7,7 @@
  * the head.  Eviction policy: when full, the LRU tail is dropped.
  */
 #include "xm_aihost.h"
+#include "xm_evew.h"
 #include "xm_netset.h"
 #include "xm_site.h"
 #include "xm_state.h"
@@ -456,6 +457,57 @@ int aihost_eve_add(struct aihost *ah, const struct xm_addr *host, xm_time_t now,
     json_t *h = ah_eve_host(&v);
     if (!h || json_object_set_new(obj, "local_host", h) != 0)
         return -1;
+    return 1;
+}
+
+/* ah_eve_host fails whole (no "local_host") when a detail or a tag is not
+ * valid UTF-8 (json_pack / json_string refuse it): checked first here. */
+static bool ah_view_utf8(const struct aihost_view *v)
+{
+    for (uint8_t i = 0; i < v->n_evidence; i++)
+        if (!eve_utf8_valid(v->ev[i].detail, strlen(v->ev[i].detail)))
+            return false;
+    for (uint8_t i = 0; i < v->n_tags; i++)
+        if (!eve_utf8_valid(v->tags[i], strlen(v->tags[i])))
+            return false;
+    return true;
+}
+
+static void ah_evew_evidence(struct evew *w, const struct aihost_evidence *e)
+{
+    char t[40];
+    evew_obj_begin(w);
+    evew_kstr(w, "kind", aihost_kind_name(e->kind));
+    evew_kstr(w, "detail", e->detail);
+    evew_kstr(w, "first_seen", xm_time_iso(e->first, t, sizeof t));
+    evew_kstr(w, "last_seen", xm_time_iso(e->last, t, sizeof t));
+    evew_kint(w, "count", (int64_t)e->count);
+    evew_obj_end(w);
+}
+
+int aihost_eve_write(struct aihost *ah, const struct xm_addr *host, xm_time_t now,
+                     struct evew *w)
+{
+    struct aihost_view v;
+    aihost_get(ah, host, now, &v);
+    if (!v.n_evidence && !v.n_tags)
+        return 0;
+    if (!ah_view_utf8(&v))
+        return -1;
+    evew_key(w, "local_host");
+    evew_obj_begin(w);
+    evew_kbool(w, "ai", v.ai);
+    evew_key(w, "evidence");
+    evew_arr_begin(w);
+    for (uint8_t i = 0; i < v.n_evidence; i++)
+        ah_evew_evidence(w, &v.ev[i]);
+    evew_arr_end(w);
+    evew_key(w, "tags");
+    evew_arr_begin(w);
+    for (uint8_t i = 0; i < v.n_tags; i++)
+        evew_str(w, v.tags[i]);
+    evew_arr_end(w);
+    evew_obj_end(w);
     return 1;
 }
 

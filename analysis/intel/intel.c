@@ -4,6 +4,7 @@
  * rule fields and EVE objects.  Contract in include/xm_intel.h.
  */
 #include "xm_intel.h"
+#include "xm_evew.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -434,6 +435,73 @@ static int in_eve_intel(struct intel_ctx *c, const struct xm_flow *f,
     if (bad)
         return -1;
     return o ? json_object_set_new(rec, "intel", o) : 0;
+}
+
+/* ---- the same members streamed (flow records, no object tree) -------- */
+
+static void in_evew_geo(struct intel_ctx *c, const struct intel_dst *d, struct evew *w)
+{
+    struct geo_result r;
+    if (!c->geo || !geo_lookup(c->geo, &d->remote, &r))
+        return;
+    evew_key(w, "dest_geo");
+    evew_obj_begin(w);
+    if (r.country[0])
+        evew_kstr(w, "country", r.country);
+    if (r.asn)
+        evew_kint(w, "asn", (int64_t)r.asn);
+    if (r.org[0])
+        evew_kstr(w, "org", r.org);
+    evew_obj_end(w);
+}
+
+/* Opens "intel" before its first member (*open tracks it). */
+static void in_evew_open(struct evew *w, bool *open)
+{
+    if (*open)
+        return;
+    *open = true;
+    evew_key(w, "intel");
+    evew_obj_begin(w);
+}
+
+static void in_evew_intel(struct intel_ctx *c, const struct xm_flow *f,
+                          const struct intel_dst *d, struct evew *w)
+{
+    bool open = false;
+    const char *list = NULL;
+    const struct lists_entry *e = intel_ioc_dst(c, d, &list);
+    if (e) {
+        in_evew_open(w, &open);
+        evew_kstr(w, "ioc_list", list);
+        if (e->label[0])
+            evew_kstr(w, "ioc_label", e->label);
+    }
+    if (intel_ioc_http(c, d, &list)) {
+        in_evew_open(w, &open);
+        evew_kstr(w, "http_ioc_list", list);
+    }
+    struct lookalike_result r;
+    if (c->lookalike && (d->domain || d->name) &&
+        lookalike_check(c->lookalike, f->name_id, d->domain ? d->domain : d->name, &r) &&
+        r.vendor) {
+        in_evew_open(w, &open);
+        evew_kstr(w, "lookalike", lookalike_verdict_name(r.verdict));
+        evew_kstr(w, "lookalike_vendor", r.vendor);
+    }
+    if (open)
+        evew_obj_end(w);
+}
+
+void intel_eve_write(struct intel_ctx *c, const struct xm_flow *f, xm_time_t now,
+                     struct evew *w)
+{
+    struct intel_dst d;
+    intel_dst_of(c, f, &d);
+    in_evew_geo(c, &d, w);
+    in_evew_intel(c, f, &d, w);
+    if (c->aihost && f->local != FLOW_LOCAL_NONE)
+        (void)aihost_eve_write(c->aihost, &d.local, now, w);
 }
 
 int intel_eve_add(struct intel_ctx *c, const struct xm_flow *f, xm_time_t now, json_t *rec)
