@@ -167,18 +167,18 @@ static double primary_value(const struct rtrace *tr)
     return 0;
 }
 
-/* f->rule_fired (flow.alerted): a flow-scope rule that fires for the
- * flow sets bit (rule index mod 63); a host, host+destination, site or
- * process rule that fires on an evaluation triggered by one of the
- * flow's packets sets bit 63.  Evaluations with no flow in hand (the
- * tick, rules_flush) mark nothing. */
+/* f->rule_fired (flow.alerted): set to 1 when a flow-scope rule fires
+ * for the flow (bit 0) or a host, host+destination, site or process
+ * rule fires on an evaluation triggered by one of the flow's packets
+ * (bit 1).  Evaluations with no flow in hand (the tick, rules_flush)
+ * mark nothing.  Only "non-zero" is read (the record, flow_forget). */
 static void mark_flow(struct rules_engine *eng, size_t ri, const struct rules_eval_ctx *ctx)
 {
     struct xm_flow *f = eng->cur_flow;
     if (!f || ctx->flow != f)
         return;
-    unsigned bit = ctx->scope == RULES_SCOPE_FLOW ? (unsigned)(ri % 63) : 63;
-    f->rule_fired |= UINT64_C(1) << bit;
+    (void)ri;
+    f->rule_fired |= ctx->scope == RULES_SCOPE_FLOW ? 1u : 2u;
 }
 
 static void rule_fire(struct rules_engine *eng, size_t ri, const struct rules_eval_ctx *ctx,
