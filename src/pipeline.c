@@ -691,6 +691,8 @@ const struct flow_stats *pipe_flow_stats(const struct xm_pipeline *pl)
     return flow_table_stats(pl->flows);
 }
 
+const struct host_table *pipe_host_table(const struct xm_pipeline *pl) { return pl->hosts; }
+
 struct enrich *pipe_enrich(struct xm_pipeline *pl) { return pl->enrich; }
 
 void pipe_free(struct xm_pipeline *pl)
