@@ -71,54 +71,60 @@ enum { FLOW_LOCAL_NONE = 0, FLOW_LOCAL_CLIENT = 1, FLOW_LOCAL_SERVER = 2, FLOW_L
 #define XM_FLOW_ID_MASK UINT64_C(0x7ffffffffffff)
 
 struct xm_flow {
-    /* Table internals first, so a lookup reads one cache line (indices
-     * into the slab; 0 = nil).  The canonical key is not stored: it is
-     * cli/srv in (address, port) order plus vlan and proto
-     * (flow_key_of()). */
+    /* 192 bytes, three cache lines (slots are 64-byte aligned): line 0
+     * is everything a lookup reads (hash chain and the key fields) plus
+     * the per-packet state bytes; line 1 the per-packet counters and
+     * list links; line 2 the id, times and enrichment / rules slots.
+     * Indices are into the slab; 0 = nil.  The canonical key is not
+     * stored: it is cli/srv in (address, port) order plus vlan and
+     * proto (flow_key_of()). */
     uint32_t hash_;           /* low 32 bits of the seeded key hash */
-    uint32_t hnext_, lprev_, lnext_;
-    uint32_t aprev_, anext_;  /* interim (active-timeout) list */
-
+    uint32_t hnext_;
     struct xm_addr cli, srv;  /* EVE src / dest */
     uint16_t cli_port, srv_port; /* 0 when the protocol has no ports */
+    uint16_t vlan;
     uint8_t proto;
     uint8_t state;            /* enum flow_state */
     uint8_t local;            /* FLOW_LOCAL_* */
-    uint8_t icmp_type, icmp_code; /* of the first ICMP packet, for Community ID */
     uint8_t tcp_flags[2];     /* OR of flags seen, per direction */
-    uint8_t app_seen;         /* app-layer protocols seen (bit = parser-table row) */
-    uint16_t vlan;
     uint8_t class_, in_use_;  /* table internals */
-    uint32_t interim_count;   /* interim records emitted so far */
+    uint8_t app_seen;         /* app-layer protocols seen (bit = parser-table row) */
+    uint8_t icmp_type, icmp_code; /* of the first ICMP packet, for Community ID */
+
+    uint32_t lprev_, lnext_;  /* idle (LRU) list of the flow's class */
+    xm_time_t last;           /* packet time of the last packet */
+    uint64_t pkts[2];         /* [0] to server, [1] to client */
+    uint64_t bytes[2];        /* IP-layer bytes, see xm_pkt.h */
+    xm_time_t first;          /* packet time of the first packet */
+    uint32_t aprev_, anext_;  /* interim (active-timeout) list */
+
+    uint64_t flow_id;         /* deterministic, 51 bits (XM_FLOW_ID_MASK), stable */
+    xm_time_t last_interim;   /* when the last interim record went out */
+    /* rules engine: packet time of the flow's last flow-scope rule
+     * evaluation (valid while rules_epoch is the engine's; 0 = none). */
+    xm_time_t rules_eval;
+    /* rules engine: the flow's host and host+destination keys, resolved
+     * on the flow's first packet and checked by generation on the next
+     * ones (rules/engine.c key_ref); zero = not resolved. */
+    struct xm_tab_ref rules_ref[2];
     /* rules engine: the engine epoch this flow's flow-scope rule state
      * belongs to (0 = none; rules/engine.c "flow scope"), bits 0-30, and
      * FLOW_RULES_NAME_FALSE (bit 31) */
     uint32_t rules_epoch;
 
-    uint64_t flow_id;         /* deterministic, 51 bits (XM_FLOW_ID_MASK), stable */
-    xm_time_t first, last;    /* packet time of first and last packet */
-    xm_time_t last_interim;   /* when the last interim record went out */
-    uint64_t pkts[2];         /* [0] to server, [1] to client */
-    uint64_t bytes[2];        /* IP-layer bytes, see xm_pkt.h */
-
     /* Enrichment slots, written by later pipeline stages (0 = none). */
     uint32_t name_id;         /* analysis/names: best name for the remote end */
-    uint8_t name_src;         /* where name_id came from (names module enum) */
-    uint8_t attribution;      /* process attribution confidence */
-    uint16_t app_flags;       /* app-layer bits (dns/tls/http seen...) */
     uint32_t proc_id;         /* process table id, 0 = unattributed */
     uint32_t app_slot;        /* app-layer state slot, 0 = none */
-    uint64_t rule_fired;      /* rules engine: non-zero once a rule fired for
-                                 this flow (bits in rules/engine.c mark_flow) */
-    uint64_t acct_bytes[2];   /* pipeline: bytes already added to host totals */
-    uint64_t acct_pkts[2];    /* pipeline: packets already added to host totals */
-    /* rules engine: the flow's host and host+destination keys, resolved
-     * on the flow's first packet and checked by generation on the next
-     * ones (rules/engine.c key_ref); zero = not resolved. */
-    struct xm_tab_ref rules_ref[2];
-    /* rules engine: packet time of the flow's last flow-scope rule
-     * evaluation (valid while rules_epoch is the engine's; 0 = none). */
-    xm_time_t rules_eval;
+    uint16_t app_flags;       /* app-layer bits (dns/tls/http seen...) */
+    uint8_t name_src;         /* where name_id came from (names module enum) */
+    uint8_t attribution;      /* process attribution confidence */
+    uint8_t rule_fired;       /* rules engine: non-zero once a rule fired for
+                                 this flow (rules/engine.c mark_flow) */
+    /* interim records emitted so far, saturating at 255 (non-zero: the
+     * pipeline holds the flow's host-total marks, src/pipe_acct.c) */
+    uint8_t interim_count;
+    /* 2 bytes free before the 192-byte boundary */
 };
 
 /* rules_epoch bit 31: every rule made of name-only fields (xm_field.h
@@ -201,6 +207,10 @@ const struct xm_flow *flow_peek(const struct flow_table *ft, uint32_t h);
 void flow_expire(struct flow_table *ft, xm_time_t now);
 /* Ends every flow (reason SHUTDOWN), oldest first. */
 void flow_flush(struct flow_table *ft);
+
+/* The slab slot of a live flow (1..capacity): unique among live flows,
+ * stable for the flow's life, reused after its end callback. */
+uint32_t flow_slot(const struct flow_table *ft, const struct xm_flow *f);
 
 const struct flow_stats *flow_table_stats(const struct flow_table *ft);
 uint32_t flow_table_capacity(const struct flow_table *ft);

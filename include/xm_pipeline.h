@@ -125,6 +125,9 @@ void pipe_set_alert_hook(struct xm_pipeline *pl, void (*fn)(void *, const json_t
 const struct pipe_stats *pipe_get_stats(const struct xm_pipeline *pl);
 const struct dec_stats *pipe_dec_stats(const struct xm_pipeline *pl);
 const struct flow_stats *pipe_flow_stats(const struct xm_pipeline *pl);
+struct host_table;
+/* The local hosts' totals (read-only; tests and reports). */
+const struct host_table *pipe_host_table(const struct xm_pipeline *pl);
 /* Writes the Prometheus text exposition of every counter to f. */
 void pipe_write_metrics(const struct xm_pipeline *pl, FILE *f);
 /* /healthz: 1 and a reason while --site-redis is unreachable, else 0. */

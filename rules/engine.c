@@ -167,18 +167,17 @@ static double primary_value(const struct rtrace *tr)
     return 0;
 }
 
-/* f->rule_fired (flow.alerted): a flow-scope rule that fires for the
- * flow sets bit (rule index mod 63); a host, host+destination, site or
- * process rule that fires on an evaluation triggered by one of the
- * flow's packets sets bit 63.  Evaluations with no flow in hand (the
- * tick, rules_flush) mark nothing. */
-static void mark_flow(struct rules_engine *eng, size_t ri, const struct rules_eval_ctx *ctx)
+/* f->rule_fired (flow.alerted): bit 0 set when a flow-scope rule fires
+ * for the flow, bit 1 when a host, host+destination, site or process
+ * rule fires on an evaluation triggered by one of the flow's packets.
+ * Evaluations with no flow in hand (the tick, rules_flush) mark
+ * nothing.  Only "non-zero" is read (the record, flow_forget). */
+static void mark_flow(struct rules_engine *eng, const struct rules_eval_ctx *ctx)
 {
     struct xm_flow *f = eng->cur_flow;
     if (!f || ctx->flow != f)
         return;
-    unsigned bit = ctx->scope == RULES_SCOPE_FLOW ? (unsigned)(ri % 63) : 63;
-    f->rule_fired |= UINT64_C(1) << bit;
+    f->rule_fired |= ctx->scope == RULES_SCOPE_FLOW ? 1u : 2u;
 }
 
 static void rule_fire(struct rules_engine *eng, size_t ri, const struct rules_eval_ctx *ctx,
@@ -209,7 +208,7 @@ static void rule_fire(struct rules_engine *eng, size_t ri, const struct rules_ev
     eng->st.alerts++;
     eng->st.escalations += esc;
     eng->rule_alerts[ri]++;
-    mark_flow(eng, ri, ctx);
+    mark_flow(eng, ctx);
     struct rules_hit hit = {eng, r, ctx, tr, esc, s ? s->fires : 1};
     if (eng->cb)
         eng->cb(eng->cb_ctx, &hit);

@@ -38,17 +38,13 @@ static void pipe_inc_flow(struct xm_pipeline *pl, const struct xm_flow *f, const
     inc_flow_add(pl->inc, h, db[cli ? 0 : 1], db[cli ? 1 : 0], c, f->last);
 }
 
-/* Adds the part of f's counters not yet accounted to its local host(s).
- * dir 0 bytes were sent by the client. */
-static void pipe_account_hosts(struct xm_pipeline *pl, struct xm_flow *f)
+/* Adds the part of f's counters not yet accounted to its local host(s)
+ * (pipe_acct.c).  dir 0 bytes were sent by the client. */
+static void pipe_account_hosts(struct xm_pipeline *pl, struct xm_flow *f,
+                               enum flow_end_reason r)
 {
     uint64_t db[2], dp[2];
-    for (int d = 0; d < 2; d++) {
-        db[d] = f->bytes[d] - f->acct_bytes[d];
-        dp[d] = f->pkts[d] - f->acct_pkts[d];
-        f->acct_bytes[d] = f->bytes[d];
-        f->acct_pkts[d] = f->pkts[d];
-    }
+    pipe_acct_delta(pl, f, r == FLOW_END_ACTIVE, db, dp);
     if (pl->inc)
         pipe_inc_flow(pl, f, db);
     const uint64_t to_srv[2] = {db[0], dp[0]}, to_cli[2] = {db[1], dp[1]};
@@ -107,7 +103,7 @@ static void pipe_on_flow_end(void *ctx, struct xm_flow *f, enum flow_end_reason 
     struct xm_pipeline *pl = ctx;
     struct xm_flow *prev = pl->cur_flow;
     pl->cur_flow = f;
-    pipe_account_hosts(pl, f);
+    pipe_account_hosts(pl, f, r);
     /* App state first: a ClientHello still being reassembled and the last
      * name lookup must reach the rules and the record; the flow's app
      * record stays readable until the next app call. */
@@ -434,6 +430,10 @@ struct xm_pipeline *pipe_new_ex(const struct xm_opts *opts, bool live, int *why,
     pl->flows = flow_table_new(opts->max_flows, &opts->timeouts, seed,
                                pipe_on_flow_end, pl);
     pl->hosts = host_table_new(opts->max_hosts, seed ^ UINT64_C(0x9e3779b97f4a7c15));
+    /* A failed acct table only delays host totals to flow end (pipe_acct.c). */
+    if (pipe_acct_init(pl, opts->max_flows, seed ^ UINT64_C(0x85ebca6b0f3c2a19)) != 0)
+        xm_warn("no table for long flows' host-total marks: host totals of long "
+                "flows are added at their end");
     if (!pl->flows || !pl->hosts) {
         snprintf(err, errlen, "cannot allocate tables for %u flows and %u hosts",
                  opts->max_flows, opts->max_hosts);
@@ -684,6 +684,8 @@ const struct flow_stats *pipe_flow_stats(const struct xm_pipeline *pl)
     return flow_table_stats(pl->flows);
 }
 
+const struct host_table *pipe_host_table(const struct xm_pipeline *pl) { return pl->hosts; }
+
 struct enrich *pipe_enrich(struct xm_pipeline *pl) { return pl->enrich; }
 
 void pipe_free(struct xm_pipeline *pl)
@@ -696,6 +698,7 @@ void pipe_free(struct xm_pipeline *pl)
     suppress_free(pl->sup);
     enrich_free(pl->enrich);
     host_table_free(pl->hosts);
+    pipe_acct_free(pl);
     netset_free(pl->home);
     out_close(pl->flow_out);
     for (size_t i = 0; i < pl->n_alert_out; i++)

@@ -29,6 +29,7 @@ struct xm_pipeline {
     struct pipe_stats st;
     struct flow_table *flows;
     struct host_table *hosts;
+    struct xm_tab acct;           /* host-total marks of flows with interims (pipe_acct.c) */
     struct xm_netset *home;
     struct out *flow_out;
     struct out *alert_out[3];     /* --alerts, --syslog, --socket */
@@ -51,5 +52,13 @@ struct xm_pipeline {
     xm_time_t next_tick;    /* next once-per-second housekeeping */
     bool finished;
 };
+
+/* pipe_acct.c: the part of a flow's counters not yet added to host
+ * totals (the flow's end callback, reason r: interim = r is
+ * FLOW_END_ACTIVE); the marks are updated (interim) or dropped (end). */
+int pipe_acct_init(struct xm_pipeline *pl, uint32_t max_flows, uint64_t seed);
+void pipe_acct_free(struct xm_pipeline *pl);
+void pipe_acct_delta(struct xm_pipeline *pl, const struct xm_flow *f, bool interim,
+                     uint64_t db[2], uint64_t dp[2]);
 
 #endif

@@ -171,13 +171,12 @@ void flow_prefetch(const struct flow_table *ft, uint32_t h, int stage)
     uint32_t i = *bucket;               /* 0 = empty bucket (slab[0] is nil) */
     if (!i)
         return;
-    /* A slot is not a whole number of cache lines, so its key and chain
-     * fields can straddle two lines; the packet counters are further on.
-     * All three are read by the lookup and the update. */
+    /* A slot is three aligned cache lines: the lookup reads the first
+     * (chain and key fields), the update writes the second (counters,
+     * last, LRU links). */
     const char *slot = (const char *)&ft->slab[i];
     __builtin_prefetch(slot);
-    __builtin_prefetch(slot + offsetof(struct xm_flow, hnext_));
-    __builtin_prefetch(slot + offsetof(struct xm_flow, bytes));
+    __builtin_prefetch(slot + offsetof(struct xm_flow, lprev_));
 }
 
 const struct xm_flow *flow_peek(const struct flow_table *ft, uint32_t h)
@@ -296,6 +295,16 @@ static uint32_t flow_idx(const struct flow_table *ft, const struct xm_flow *f)
 {
     return (uint32_t)(f - ft->slab);
 }
+
+uint32_t flow_slot(const struct flow_table *ft, const struct xm_flow *f)
+{
+    return flow_idx(ft, f);
+}
+
+/* Issue 12: <= 200 bytes a flow; a lookup's fields in the first line. */
+_Static_assert(sizeof(struct xm_flow) <= 200, "struct xm_flow grew past 200 bytes");
+_Static_assert(offsetof(struct xm_flow, lprev_) == 64,
+               "the lookup's fields (hash chain, key) fill the first cache line");
 
 static void lru_unlink(struct flow_table *ft, struct xm_flow *f)
 {
@@ -700,7 +709,8 @@ static void emit_interims(struct flow_table *ft, xm_time_t now)
         if (now - base < ft->active_us)
             break;
         f->last_interim = now;
-        f->interim_count++;
+        if (f->interim_count < UINT8_MAX)
+            f->interim_count++;
         ft->st.interim++;
         act_unlink(ft, f);
         act_push_tail(ft, f);
