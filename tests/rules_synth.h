@@ -127,6 +127,30 @@ static inline int synth_alert_sev(const struct synth *s, size_t i)
                                                    "severity"));
 }
 
+/* Compiles `text` as rule file `name` against reg; prints the located
+ * error and returns NULL when it does not compile. */
+static inline struct rules_set *synth_compile(struct rules_registry *reg, const char *name,
+                                              const char *text)
+{
+    struct rules_set *set = NULL;
+    struct rules_error err;
+    if (rules_compile_string(name, text, reg, &set, &err) != 0)
+        rules_error_print(&err, stderr);
+    return set;
+}
+
+/* Clears s and starts its engine on set (owned by the engine from here)
+ * with limits lim; false when set is NULL or the engine cannot start. */
+static inline bool synth_start(struct synth *s, struct rules_set *set,
+                               const struct rules_limits *lim)
+{
+    memset(s, 0, sizeof *s);
+    if (!set)
+        return false;
+    s->eng = rules_engine_new(set, lim, synth_cb, s);
+    return s->eng != NULL;
+}
+
 /* The volume rules of the default pack: rules/default.rules with its
  * `include` lines blanked (included packs, e.g. intel.rules, need the
  * fields of other modules and are tested by those modules).  Caller

@@ -20,20 +20,15 @@ static struct rules_registry *reg;
 
 static struct rules_set *compile(const char *text)
 {
-    struct rules_set *set = NULL;
-    struct rules_error err;
-    if (rules_compile_string("engine.rules", text, reg, &set, &err) != 0)
-        rules_error_print(&err, stderr);
+    struct rules_set *set = synth_compile(reg, "engine.rules", text);
     CHECK(set != NULL);
     return set;
 }
 
 static void start(struct synth *s, const char *text, const struct rules_limits *lim)
 {
-    memset(s, 0, sizeof *s);
     struct rules_limits def = {.seed = 7};
-    s->eng = rules_engine_new(compile(text), lim ? lim : &def, synth_cb, s);
-    CHECK(s->eng != NULL);
+    CHECK(synth_start(s, compile(text), lim ? lim : &def));
 }
 
 static char *dump(json_t *a)
