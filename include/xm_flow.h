@@ -215,6 +215,14 @@ uint32_t flow_slot(const struct flow_table *ft, const struct xm_flow *f);
 const struct flow_stats *flow_table_stats(const struct flow_table *ft);
 uint32_t flow_table_capacity(const struct flow_table *ft);
 
+/* Whether p, as the first packet of a flow, makes its sender the server:
+ * a TCP segment with SYN and ACK (flow_init; the pipeline's prefetch of a
+ * new flow's rule keys asks the same). */
+static inline bool flow_first_sender_is_server(const struct xm_pkt *p)
+{
+    return p->proto == 6 && (p->tcp_flags & 0x12) == 0x12;   /* TCP, SYN+ACK */
+}
+
 /* Canonical key of a packet (exposed for tests and Community ID). */
 void flow_key_from_pkt(const struct xm_pkt *p, struct xm_flow_key *k);
 /* The canonical key of a flow (the same bytes as flow_key_from_pkt() of

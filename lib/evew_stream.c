@@ -223,7 +223,6 @@ static void evew_value(struct evew *w, const char *s, size_t n)
     evew_put(w, s, n);
 }
 
-
 static void evew_open(struct evew *w, char c)
 {
     if (w->depth + 1 >= EVEW_MAX_DEPTH) {
@@ -281,7 +280,6 @@ void evew_strn(struct evew *w, const char *s, size_t n)
     evew_pre(w);
     evew_quoted(w, s, n);
 }
-
 
 /* Decimal digits of v, most significant first, into the end of buf;
  * returns where they start. */

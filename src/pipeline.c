@@ -537,7 +537,7 @@ void pipe_prefetch(const struct xm_pipeline *pl, uint32_t h, int stage)
  * local (reng_flow_sides). */
 static void pipe_prefetch_new(const struct xm_pipeline *pl, const struct xm_pkt *pkt)
 {
-    bool synack = pkt->proto == 6 && (pkt->tcp_flags & 0x12) == 0x12;
+    bool synack = flow_first_sender_is_server(pkt);
     const struct xm_addr *cli = synack ? &pkt->dst : &pkt->src;
     const struct xm_addr *srv = synack ? &pkt->src : &pkt->dst;
     bool lc = netset_contains(pl->home, cli), ls = netset_contains(pl->home, srv);

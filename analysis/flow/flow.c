@@ -130,11 +130,6 @@ const char *flow_reason_name(enum flow_end_reason r)
 
 /* ---- keys ------------------------------------------------------------ */
 
-static bool addr_eq(const struct xm_addr *a, const struct xm_addr *b)
-{
-    return memcmp(a, b, sizeof *a) == 0;
-}
-
 void flow_key_of(const struct xm_flow *f, struct xm_flow_key *k)
 {
     key_of_ends(&f->cli, f->cli_port, &f->srv, f->srv_port, f->vlan, f->proto, k);
@@ -481,8 +476,7 @@ static uint8_t local_of(const struct xm_flow *f, is_local_fn is_local, void *lct
 static void flow_init(struct xm_flow *f, const struct xm_flow_key *k, uint32_t h,
                       const struct xm_pkt *p, uint16_t sp, uint16_t dp)
 {
-    bool synack = p->proto == PROTO_TCP &&
-                  (p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK);
+    bool synack = flow_first_sender_is_server(p);
     memset(f, 0, sizeof *f);
     f->hash_ = h;
     f->cli = synack ? p->dst : p->src;
@@ -576,7 +570,7 @@ static struct xm_flow *flow_account(struct flow_table *ft, const struct xm_pkt *
         if (!(f = flow_create(ft, &k, h, p, sp, dp, is_local, lctx)))
             return NULL;
     }
-    int d = (addr_eq(&p->src, &f->cli) && sp == f->cli_port) ? 0 : 1;
+    int d = (key_addr_eq(&p->src, &f->cli) && sp == f->cli_port) ? 0 : 1;
     f->pkts[d]++;
     f->bytes[d] += p->ip_bytes;
     if (p->ts > f->last)
