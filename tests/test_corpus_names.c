@@ -12,7 +12,8 @@
  *   tshark -Y '!icmp && !icmpv6 && !quic' -T fields
  *          -e tls.handshake.extensions_server_name -e dns.qry.name -e http.host
  * (ICMP-quoted packets and QUIC are excluded: exfilmon does not decode
- * DNS inside ICMP errors, and QUIC SNI is not implemented.)  Names are
+ * DNS inside ICMP errors, and QUIC SNIs, which need the Initial keys,
+ * are compared by test_corpus_quic.sh.)  Names are
  * compared lower-cased; HTTP hosts without ":port".
  *
  * Every difference must be listed in known_diffs[] with its reason, or
