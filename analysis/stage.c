@@ -51,6 +51,10 @@ static int stage_app_new(struct stage *st, char *err, size_t errlen)
 {
     struct app_limits al;
     app_limits_default(&al);
+    if (st->cfg.max_app_flows)
+        al.max_records = st->cfg.max_app_flows;
+    if (st->cfg.max_names)
+        al.names.max_names = al.names.max_addrs = st->cfg.max_names;
     st->app = app_new(&al, st->cfg.seed);
     if (st->app) {
         app_set_resolvers(st->app, st->cfg.resolvers);
@@ -366,6 +370,24 @@ void stage_write_metrics(const struct stage *st, FILE *f)
         proc_write_metrics(st->cfg.proc, f);
     if (st->pw)
         procwatch_write_metrics(st->pw, f);
+}
+
+size_t stage_tables(const struct stage *st, struct xm_tab_row *out)
+{
+    size_t n = app_tables(st->app, out);
+    const struct dstseen_stats *ds = dstseen_get_stats(st->ds);
+    out[n++] = (struct xm_tab_row){"domain_first_seen_pairs", ds->pairs};
+    out[n++] = (struct xm_tab_row){"domain_first_seen_domains", ds->domains};
+    if (!st->no_beacon) {
+        const struct beacon_stats *b = beacon_get_stats(st->bc);
+        out[n++] = (struct xm_tab_row){"beacon_pairs", {.cap = b->cap, .used = b->used,
+                                                        .inserted = b->inserted,
+                                                        .evicted = b->evicted}};
+    }
+    const struct aihost_stats *a = aihost_get_stats(st->ai);
+    out[n++] = (struct xm_tab_row){"ai_hosts", {.cap = a->capacity, .used = a->hosts,
+                                                .evicted = a->evicted}};
+    return n;
 }
 
 void stage_describe(const struct stage *st, FILE *f)

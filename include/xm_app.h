@@ -91,8 +91,13 @@ static inline bool app_flow_saw(const struct xm_flow *f, unsigned row)
     return (f->app_seen >> row) & 1u;
 }
 
+/* Per-flow records: 16,384 by default (about 1.3 KB each, committed as
+ * used); at most APP_MAX_RECORDS (the array is reserved up front). */
+#define APP_DEFAULT_RECORDS 16384u
+#define APP_MAX_RECORDS (1u << 21)
+
 struct app_limits {
-    uint32_t max_records;      /* per-flow app records (default 32768) */
+    uint32_t max_records;      /* per-flow app records, <= APP_MAX_RECORDS */
     uint32_t reasm_slots;      /* reassembly slots (default 256) */
     uint32_t reasm_bytes;      /* octets per slot (default 16384) */
     uint32_t max_segments;     /* client data segments inspected, <= 15 (8) */
@@ -237,6 +242,12 @@ struct evew;
 void app_eve_write(const struct app_ctx *a, const struct xm_flow *f, struct evew *w);
 
 const struct app_stats *app_stats(const struct app_ctx *a);
+/* Occupancy and drops of the per-flow records ("app_flows": a flow that
+ * finds every record in use gets none, st.failed = records_full) and of
+ * the names tables (names_tables); returns the rows written, at most
+ * APP_TABLES. */
+#define APP_TABLES (1 + NAMES_TABLES)
+size_t app_tables(const struct app_ctx *a, struct xm_tab_row *out);
 const struct reasm_stats *app_reasm_stats(const struct app_ctx *a);
 struct quic_stats;
 const struct quic_stats *app_quic_stats(const struct app_ctx *a);

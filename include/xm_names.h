@@ -36,6 +36,7 @@
 #include "xm_common.h"
 #include "xm_dns.h"
 #include "xm_psl.h"
+#include "xm_tab.h"
 
 /* Where a flow's name came from (struct xm_flow.name_src). */
 enum name_src { NAME_NONE = 0, NAME_SNI, NAME_HTTP_HOST, NAME_DNS, NAME_QUIC_SNI, NAME_SRC_MAX };
@@ -43,9 +44,11 @@ enum name_src { NAME_NONE = 0, NAME_SNI, NAME_HTTP_HOST, NAME_DNS, NAME_QUIC_SNI
 const char *names_src_str(enum name_src s);
 
 /* ---- names ---- */
+#define NAMES_DEFAULT_CAP 65536u  /* max_names and max_addrs by default */
+#define NAMES_MAX_CAP 1048575u    /* ids keep 20 bits for the slot */
 struct names_limits {
-    uint32_t max_names;        /* intern table, <= 1048575 (default 65536) */
-    uint32_t max_addrs;        /* address cache (default 65536) */
+    uint32_t max_names;        /* intern table, <= NAMES_MAX_CAP */
+    uint32_t max_addrs;        /* address cache */
     uint32_t max_tunnel;       /* DNS-tunnel stat entries (default 16384) */
     uint32_t ttl_grace_s;      /* added to every TTL (default 0) */
     uint32_t tunnel_window_s;  /* statistics window (default 86400) */
@@ -120,5 +123,9 @@ bool names_tunnel_get(const struct names *n, const struct xm_addr *host,
                       const char *domain, struct names_tunnel *out);
 
 const struct names_stats *names_stats(const struct names *n);
+/* The three tables' occupancy and drops, as out[0..2] (dns_names,
+ * dns_addresses, dns_tunnel); returns NAMES_TABLES. */
+#define NAMES_TABLES 3
+size_t names_tables(const struct names *n, struct xm_tab_row *out);
 
 #endif

@@ -8,6 +8,7 @@
 #define XM_OPTS_H
 
 #include "xm_common.h"
+#include "xm_app.h"
 #include "xm_flow.h"
 
 struct config_store;
@@ -17,6 +18,10 @@ struct config_store;
 #define XM_MAX_RULE_FILES 16
 #define XM_MAX_WORKERS 16                 /* --workers */
 #define XM_SNAPLEN_MAX 262144             /* -s 0 means this */
+#define XM_MAX_NAMES_DEFAULT NAMES_DEFAULT_CAP      /* --max-names */
+#define XM_MAX_NAMES_MAX NAMES_MAX_CAP
+#define XM_MAX_APP_FLOWS_DEFAULT APP_DEFAULT_RECORDS /* --max-app-flows */
+#define XM_MAX_APP_FLOWS_MAX APP_MAX_RECORDS
 
 struct xm_opts {
     const char *inputs[XM_MAX_INPUTS]; /* -r FILE ... ("-" = stdin) */
@@ -61,6 +66,10 @@ struct xm_opts {
                                           commit memory only as keys arrive) */
     uint32_t max_pairs;                /* --max-pairs: rule host+destination
                                           keys, default 262144 */
+    uint32_t max_names;                /* --max-names: DNS names and answer
+                                          addresses, default 65536 (0 = that) */
+    uint32_t max_app_flows;            /* --max-app-flows: flows with app-layer
+                                          state at once, default 16384 (0 = that) */
     struct flow_timeouts timeouts;     /* --timeout CLASS=SECONDS */
     uint32_t stats_interval;           /* --stats-interval SECONDS (live) */
     uint64_t count;                    /* --count N: stop after N packets; 0 = all */

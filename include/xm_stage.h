@@ -50,6 +50,8 @@ struct stage_config {
     struct lists_list *services[STAGE_N_SERVICES];
     struct geo *geo;                        /* opened databases (maybe none) */
     struct proc *proc;                      /* NULL: no per-process attribution */
+    uint32_t max_names;                     /* names and answer addresses; 0 = default */
+    uint32_t max_app_flows;                 /* per-flow app records; 0 = default */
 };
 
 struct stage;
@@ -128,6 +130,12 @@ int stage_proc_fd(const struct stage *st);
 void stage_proc_readable(struct stage *st);
 /* Prometheus text of the stage's counters. */
 void stage_write_metrics(const struct stage *st, FILE *f);
+/* The stage's bounded tables that hold state (not the caches): app
+ * records and names (app_tables), domain first-seen pairs and domains,
+ * beacon pairs (while kept), AI hosts; at most STAGE_TABLES rows into
+ * out, returns how many. */
+#define STAGE_TABLES (APP_TABLES + 4)
+size_t stage_tables(const struct stage *st, struct xm_tab_row *out);
 /* --check: what was loaded (lists, GeoIP databases). */
 void stage_describe(const struct stage *st, FILE *f);
 

@@ -51,6 +51,15 @@ struct xm_tab_stats {
     uint64_t inserted, evicted, failed;
 };
 
+/* One bounded table as /metrics and the summary report it: name is the
+ * Prometheus label value (static storage); st.failed counts inserts
+ * refused at the cap (tables that refuse instead of evicting) or for
+ * want of memory. */
+struct xm_tab_row {
+    const char *name;
+    struct xm_tab_stats st;
+};
+
 struct xm_tab {
     uint8_t *slab;
     uint64_t *ix;                 /* probe index: tag << 32 | entry, 0 = empty */

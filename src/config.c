@@ -466,6 +466,8 @@ static const struct cfg_setting cfg_limits[] = {
     { "max_flows", set_u32, O(max_flows), 16, 1u << 26, NULL },
     { "max_hosts", set_u32, O(max_hosts), 16, 1u << 24, NULL },
     { "max_pairs", set_u32, O(max_pairs), 16, 1u << 24, NULL },
+    { "max_names", set_u32, O(max_names), 16, XM_MAX_NAMES_MAX, NULL },
+    { "max_app_flows", set_u32, O(max_app_flows), 16, XM_MAX_APP_FLOWS_MAX, NULL },
     { NULL, NULL, 0, 0, 0, NULL },
 };
 
@@ -732,8 +734,10 @@ static void dump_tags(FILE *f, const char *tags)
 static void dump_blocks(const struct xm_opts *o, FILE *f)
 {
     const struct flow_timeouts *t = &o->timeouts;
-    fprintf(f, "limits {\n    max_flows = %u\n    max_hosts = %u\n    max_pairs = %u\n}\n",
-            o->max_flows, o->max_hosts, o->max_pairs);
+    fprintf(f, "limits {\n    max_flows = %u\n    max_hosts = %u\n    max_pairs = %u\n"
+            "    max_names = %u\n    max_app_flows = %u\n}\n", o->max_flows, o->max_hosts,
+            o->max_pairs, o->max_names ? o->max_names : XM_MAX_NAMES_DEFAULT,
+            o->max_app_flows ? o->max_app_flows : XM_MAX_APP_FLOWS_DEFAULT);
     fprintf(f, "timeouts {\n    tcp_new = %us\n    tcp_established = %us\n"
             "    tcp_closed = %us\n    udp = %us\n    icmp = %us\n    other = %us\n"
             "    active = %us\n}\n", t->tcp_new, t->tcp_established, t->tcp_closed,

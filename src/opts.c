@@ -49,10 +49,17 @@ static const char usage_text[] =
 "      --max-hosts N       host table and rule host-key cap (default 262144)\n"
 "      --max-pairs N       rule host+destination key cap, also of first-seen\n"
 "                          pairs (destinations: N/2) (default 262144)\n"
+"      --max-names N       names learned (DNS, SNI, Host) and DNS answer\n"
+"                          addresses kept, each (default 65536, <= 1048575)\n"
+"      --max-app-flows N   flows parsed at once for DNS/TLS/QUIC/HTTP state\n"
+"                          (default 16384; a flow beyond it keeps only its name)\n"
 "      --timeout CLASS=SEC idle timeout; CLASS is tcp-new, tcp-established,\n"
 "                          tcp-closed, udp, icmp, other, or active (interim\n"
 "                          record period of long flows; 0 = never)\n"
-"\n"
+"\n";
+
+/* Split in two: ISO C caps a string literal at 4095 bytes. */
+static const char usage_text2[] =
 "Rules and enrichment:\n"
 "      --rules FILE        rule file (repeatable; default: the bundled pack)\n"
 "      --no-rules          run without rules (flow accounting only)\n"
@@ -85,10 +92,7 @@ static const char usage_text[] =
 "      --sensor NAME       sensor name, EVE \"host\" of every record\n"
 "                          (default: this machine's host name)\n"
 "  -q, --quiet             no progress display\n"
-"\n";
-
-/* Split in two: ISO C caps a string literal at 4095 bytes. */
-static const char usage_text2[] =
+"\n"
 "Operation:\n"
 "  -c, --config FILE       configuration file (flags override it)\n"
 "      --check             load config, rules and lists, check the user, output\n"
@@ -112,7 +116,7 @@ static const char usage_text2[] =
 enum {
     OPT_HOME_NET = 256, OPT_FLOWS, OPT_ALERTS, OPT_RULES, OPT_NO_RULES,
     OPT_GEOIP, OPT_CHECK, OPT_USER, OPT_HTTP, OPT_PROCESSES,
-    OPT_RECORD_PROCESSES, OPT_MAX_FLOWS, OPT_MAX_HOSTS, OPT_MAX_PAIRS, OPT_TIMEOUT,
+    OPT_RECORD_PROCESSES, OPT_MAX_FLOWS, OPT_MAX_HOSTS, OPT_MAX_PAIRS, OPT_MAX_NAMES, OPT_MAX_APP_FLOWS, OPT_TIMEOUT,
     OPT_STATS_INTERVAL, OPT_NO_PROCESS, OPT_SYSLOG, OPT_SOCKET, OPT_COUNT, OPT_ALERT_MODE,
     OPT_NO_EBPF, OPT_REDIS, OPT_KAFKA, OPT_SITE_REDIS, OPT_WEBHOOK, OPT_WEBHOOK_FORMAT,
     OPT_WEBHOOK_RATE,
@@ -148,6 +152,8 @@ static const struct option long_opts[] = {
     {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
     {"max-hosts", required_argument, NULL, OPT_MAX_HOSTS},
     {"max-pairs", required_argument, NULL, OPT_MAX_PAIRS},
+    {"max-names", required_argument, NULL, OPT_MAX_NAMES},
+    {"max-app-flows", required_argument, NULL, OPT_MAX_APP_FLOWS},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
     {"syslog", required_argument, NULL, OPT_SYSLOG},
@@ -179,6 +185,8 @@ void xm_opts_defaults(struct xm_opts *o)
     o->max_flows = 1u << 20;
     o->max_hosts = 1u << 18;
     o->max_pairs = 1u << 18;
+    o->max_names = XM_MAX_NAMES_DEFAULT;
+    o->max_app_flows = XM_MAX_APP_FLOWS_DEFAULT;
     o->state_interval = 300;
     o->threads = 1;
     o->workers = 1;
@@ -300,6 +308,10 @@ static int main_apply_opt(struct xm_opts *o, int c, const char *arg)
     case OPT_MAX_FLOWS: return main_parse_u32("--max-flows", arg, 16, 1u << 26, &o->max_flows);
     case OPT_MAX_HOSTS: return main_parse_u32("--max-hosts", arg, 16, 1u << 24, &o->max_hosts);
     case OPT_MAX_PAIRS: return main_parse_u32("--max-pairs", arg, 16, 1u << 24, &o->max_pairs);
+    case OPT_MAX_NAMES:
+        return main_parse_u32("--max-names", arg, 16, XM_MAX_NAMES_MAX, &o->max_names);
+    case OPT_MAX_APP_FLOWS:
+        return main_parse_u32("--max-app-flows", arg, 16, XM_MAX_APP_FLOWS_MAX, &o->max_app_flows);
     case OPT_TIMEOUT: return main_parse_timeout(arg, &o->timeouts);
     case OPT_SYSLOG: o->syslog_ident = arg; return 0;
     case OPT_SOCKET: o->socket_path = arg; return 0;

@@ -4,7 +4,6 @@
  * xm_pipeline.h).  Reads the pipeline's state (pipeline_int.h) and its
  * modules' counters; writes nothing else.
  */
-#include <stdlib.h>
 #include "pipeline_int.h"
 
 #include <inttypes.h>
@@ -75,9 +74,71 @@ static uint64_t pipe_rule_evictions(const struct xm_pipeline *pl)
     const struct rules_engine_stats *rs = rules_engine_stats(pl->rules);
     for (int s = 0; s < RULES_SCOPE_MAX; s++)
         n += rs->keys[s].evicted;
-    if (getenv("K12DBG")) { for (int s = 0; s < RULES_SCOPE_MAX; s++) fprintf(stderr, "scope %d used %u ins %lu ev %lu\n", s, rs->keys[s].used, (unsigned long)rs->keys[s].inserted, (unsigned long)rs->keys[s].evicted);
-      fprintf(stderr, "seen used %u ins %lu ev %lu; dsts used %u ins %lu ev %lu\n", rs->seen.used, (unsigned long)rs->seen.inserted, (unsigned long)rs->seen.evicted, rs->dsts.used, (unsigned long)rs->dsts.inserted, (unsigned long)rs->dsts.evicted); }
     return n;
+}
+
+/* The bounded tables beside the flow, host and rule-key tables: the
+ * stage's (names, app records, first-seen domains, beacons, AI hosts)
+ * and the rule engine's first-seen pairs, destinations and cooldowns.
+ * Returns the rows written into out (PIPE_TABLES at most). */
+#define PIPE_TABLES (STAGE_TABLES + 3)
+static size_t pipe_tables(const struct xm_pipeline *pl, struct xm_tab_row *out)
+{
+    size_t n = stage_tables(pl->stage, out);
+    if (!pl->rules)
+        return n;
+    const struct rules_engine_stats *rs = rules_engine_stats(pl->rules);
+    out[n++] = (struct xm_tab_row){"rule_first_seen_pairs", rs->seen};
+    out[n++] = (struct xm_tab_row){"rule_destinations", rs->dsts};
+    out[n++] = (struct xm_tab_row){"rule_cooldowns", rs->supp};
+    return n;
+}
+
+/* One family over the rows: field 0 entries, 1 capacity, 2 evicted,
+ * 3 refused. */
+static void pipe_table_family(FILE *f, const struct xm_tab_row *r, size_t n, int field)
+{
+    static const char *const name[] = {
+        "exfilmon_table_entries", "exfilmon_table_capacity",
+        "exfilmon_table_evicted_total", "exfilmon_table_refused_total"};
+    static const char *const type[] = {"gauge", "gauge", "counter", "counter"};
+    static const char *const help[] = {
+        "Entries held, by table.", "Entry cap, by table (flags or built-in).",
+        "Entries dropped for new ones at the cap (least recently used first), by table.",
+        "New entries refused at the cap or for want of memory, by table."};
+    xm_prom_head(f, name[field], type[field], help[field]);
+    for (size_t i = 0; i < n; i++) {
+        const struct xm_tab_stats *s = &r[i].st;
+        uint64_t v = field == 0 ? s->used : field == 1 ? s->cap
+                   : field == 2 ? s->evicted : s->failed;
+        xm_prom_u64(f, name[field], "table", r[i].name, v);
+    }
+}
+
+static void pipe_metrics_more_tables(const struct xm_pipeline *pl, FILE *f)
+{
+    struct xm_tab_row rows[PIPE_TABLES];
+    size_t n = pipe_tables(pl, rows);
+    for (int field = 0; field < 4; field++)
+        pipe_table_family(f, rows, n, field);
+}
+
+/* Summary: "; tables at their cap: NAME E evicted R refused, ..." for
+ * the tables of pipe_tables that dropped anything (nothing otherwise). */
+static void pipe_summary_tables(const struct xm_pipeline *pl, FILE *f)
+{
+    struct xm_tab_row rows[PIPE_TABLES];
+    size_t n = pipe_tables(pl, rows), shown = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct xm_tab_stats *s = &rows[i].st;
+        if (!s->evicted && !s->failed)
+            continue;
+        fprintf(f, "%s %s", shown++ ? "," : "; tables at their cap:", rows[i].name);
+        if (s->evicted)
+            fprintf(f, " %" PRIu64 " evicted", s->evicted);
+        if (s->failed)
+            fprintf(f, " %" PRIu64 " refused", s->failed);
+    }
 }
 
 /* Alerts by severity, egress totals and the rule count. */
@@ -126,6 +187,7 @@ void pipe_write_metrics(const struct xm_pipeline *pl, FILE *f)
     pipe_metrics_decode(pl, f);
     pipe_metrics_tables(pl, f);
     pipe_metrics_rules(pl, f);
+    pipe_metrics_more_tables(pl, f);
     stage_write_metrics(pl->stage, f);
 }
 
@@ -148,5 +210,6 @@ void pipe_write_summary(const struct xm_pipeline *pl, FILE *f)
         fprintf(f, "; %" PRIu64 " incident records", pl->st.incident_records);
     if (pl->rules)
         fprintf(f, "; %" PRIu64 " rule keys evicted", pipe_rule_evictions(pl));
+    pipe_summary_tables(pl, f);
     fputc('\n', f);
 }

@@ -36,7 +36,8 @@ static const char full[] =
     "rules = \"default.rules\", \"/etc/x/local.rules\";\n"
     "lists { llm_api = \"lists/llm.txt\"; bad_hosts = \"/abs/bad.txt\" }\n"
     "geoip = \"/geo/asn.mmdb\"\n"
-    "limits { max_flows = 4096; max_hosts = 1000 }\n"
+    "limits { max_flows = 4096; max_hosts = 1000; max_names = 300000;\n"
+    "         max_app_flows = 50000 }\n"
     "timeouts { tcp_new = 30s; tcp_established = 10m; udp = 2m; active = 0 }\n"
     "capture { interface = eth0; filter = \"not port 22\"; snaplen = 1500;\n"
     "          buffer = 128MiB; promisc = no }\n"
@@ -72,6 +73,8 @@ static void test_full(void)
     CHECK_STR(o.geoip[0], "/geo/asn.mmdb");
     CHECK_EQ_U64(o.max_flows, 4096);
     CHECK_EQ_U64(o.max_hosts, 1000);
+    CHECK_EQ_U64(o.max_names, 300000);
+    CHECK_EQ_U64(o.max_app_flows, 50000);
     CHECK_EQ_U64(o.timeouts.tcp_new, 30);
     CHECK_EQ_U64(o.timeouts.tcp_established, 600);
     CHECK_EQ_U64(o.timeouts.udp, 120);
@@ -164,6 +167,10 @@ static void test_errors(void)
     CHECK_STR(load_err("limits { max_flows = 5 }\n"),
               "t.conf:1:22: error: max_flows must be a whole number from 16 to 67108864\n"
               "    limits { max_flows = 5 }\n"
+              "                         ^");
+    CHECK_STR(load_err("limits { max_names = 1048576 }\n"),
+              "t.conf:1:22: error: max_names must be a whole number from 16 to 1048575\n"
+              "    limits { max_names = 1048576 }\n"
               "                         ^");
     CHECK_STR(load_err("timeouts {\n  udp = 5MB\n}\n"),
               "t.conf:2:9: error: udp must be a duration from 1s to 2592000s, like 90s or 10m\n"

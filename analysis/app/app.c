@@ -22,7 +22,7 @@
 void app_limits_default(struct app_limits *l)
 {
     memset(l, 0, sizeof *l);
-    l->max_records = 16384;
+    l->max_records = APP_DEFAULT_RECORDS;
     l->reasm_slots = 256;
     l->reasm_bytes = 16384;
     l->max_segments = 8;
@@ -33,7 +33,7 @@ void app_limits_default(struct app_limits *l)
 
 struct app_ctx *app_new(const struct app_limits *l, uint64_t seed)
 {
-    if (!l->max_records || l->max_segments > 15)
+    if (!l->max_records || l->max_records > APP_MAX_RECORDS || l->max_segments > 15)
         return NULL;
     struct app_ctx *a = calloc(1, sizeof *a);
     if (!a)
@@ -288,6 +288,14 @@ const struct app_http *app_flow_http(const struct app_ctx *a, const struct xm_fl
 }
 
 const struct app_stats *app_stats(const struct app_ctx *a) { return &a->st; }
+
+size_t app_tables(const struct app_ctx *a, struct xm_tab_row *out)
+{
+    out[0] = (struct xm_tab_row){"app_flows", {.cap = a->lim.max_records,
+                                               .used = (uint32_t)a->st.records_used,
+                                               .failed = a->st.records_full}};
+    return 1 + (a->names ? names_tables(a->names, out + 1) : 0);
+}
 const struct reasm_stats *app_reasm_stats(const struct app_ctx *a) { return reasm_stats(a->reasm); }
 const struct quic_stats *app_quic_stats(const struct app_ctx *a) { return quic_stats(a->quic); }
 const struct pdns_stats *app_private_dns_stats(const struct app_ctx *a) { return pdns_stats(a->pdns); }

@@ -90,8 +90,8 @@ const char *names_src_str(enum name_src s)
 
 void names_limits_default(struct names_limits *l)
 {
-    l->max_names = 65536;
-    l->max_addrs = 65536;
+    l->max_names = NAMES_DEFAULT_CAP;
+    l->max_addrs = NAMES_DEFAULT_CAP;
     l->max_tunnel = 16384;
     l->ttl_grace_s = 0;
     l->tunnel_window_s = 86400;
@@ -136,6 +136,14 @@ void names_free(struct names *n)
 const struct names_stats *names_stats(const struct names *n)
 {
     return &n->st;
+}
+
+size_t names_tables(const struct names *n, struct xm_tab_row *out)
+{
+    out[0] = (struct xm_tab_row){"dns_names", n->itab.st};
+    out[1] = (struct xm_tab_row){"dns_addresses", n->atab.st};
+    out[2] = (struct xm_tab_row){"dns_tunnel", n->ttab.st};
+    return NAMES_TABLES;
 }
 
 /* Lower-cases ASCII letters of src[0,len) into dst and NUL-terminates. */
