@@ -383,6 +383,9 @@ size_t stage_tables(const struct stage *st, struct xm_tab_row *out)
         out[n++] = (struct xm_tab_row){"beacon_pairs", {.cap = b->cap, .used = b->used,
                                                         .inserted = b->inserted,
                                                         .evicted = b->evicted}};
+        out[n++] = (struct xm_tab_row){"beacon_once", {.cap = b->once_cap,
+                                                       .used = b->once_used,
+                                                       .evicted = b->once_evicted}};
     }
     const struct aihost_stats *a = aihost_get_stats(st->ai);
     out[n++] = (struct xm_tab_row){"ai_hosts", {.cap = a->capacity, .used = a->hosts,

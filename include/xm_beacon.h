@@ -16,10 +16,18 @@
  * else its address; the key's digest is seeded at start (collisions
  * ~n^2/2^65, ignored).  Times are packet time (microseconds).
  *
- * Eviction: LRU on updates; when the table is full the least recently
- * updated pair is dropped (counter `evicted`) and restarts from zero if
- * it comes back.  Within a pair the ring keeps the BEACON_RING most
- * recently ENDED connections.
+ * Two tables, so that one-off pairs cannot push out the history of pairs
+ * that repeat (a gateway ends thousands of connections to never-again
+ * destinations between two polls of a beacon): a pair's first ended
+ * connection goes to the probation table (start, bytes, flow id; cap
+ * BEACON_ONCE_PER_PAIR x max_pairs, LRU, counter `once_evicted`); its
+ * second moves it, with both connections, into the ring table (cap
+ * max_pairs, `promoted`).  Statistics read either table the same way,
+ * so results equal one table's while nothing is evicted.
+ * Eviction: LRU on updates in each table; the least recently updated
+ * pair is dropped (counters `evicted`, `once_evicted`) and restarts from
+ * zero if it comes back.  Within a pair the ring keeps the BEACON_RING
+ * most recently ENDED connections.
  *
  * Statistics (beacon_stats_of): the connections of the ring plus the
  * evaluated flow itself when it is live (not yet in the ring), sorted by
@@ -44,10 +52,13 @@
 #include "xm_field.h"
 
 #define BEACON_RING 16
+#define BEACON_ONCE_PER_PAIR 8u  /* probation entries (72 B) per ring entry (424 B) */
 
 struct beacon_stats {
-    uint32_t cap, used;
+    uint32_t cap, used;                 /* ring table: pairs with >= 2 */
     uint64_t inserted, evicted, updates;
+    uint32_t once_cap, once_used;       /* probation: pairs with one */
+    uint64_t once_evicted, promoted;
 };
 
 struct beacon_view {
@@ -59,7 +70,8 @@ struct beacon_view {
 
 struct beacon;
 
-/* max_pairs 0 = 16384.  NULL on allocation failure. */
+/* max_pairs (ring table) 0 = 16384; probation BEACON_ONCE_PER_PAIR times
+ * that.  NULL on allocation failure. */
 struct beacon *beacon_new(uint32_t max_pairs, uint64_t seed);
 void beacon_free(struct beacon *b);
 

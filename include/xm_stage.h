@@ -132,9 +132,9 @@ void stage_proc_readable(struct stage *st);
 void stage_write_metrics(const struct stage *st, FILE *f);
 /* The stage's bounded tables that hold state (not the caches): app
  * records and names (app_tables), domain first-seen pairs and domains,
- * beacon pairs (while kept), AI hosts; at most STAGE_TABLES rows into
+ * beacon pairs and their probation (while kept), AI hosts; at most STAGE_TABLES rows into
  * out, returns how many. */
-#define STAGE_TABLES (APP_TABLES + 4)
+#define STAGE_TABLES (APP_TABLES + 5)
 size_t stage_tables(const struct stage *st, struct xm_tab_row *out);
 /* --check: what was loaded (lists, GeoIP databases). */
 void stage_describe(const struct stage *st, FILE *f);

@@ -116,13 +116,27 @@ static void test_ring_and_eviction(void)
     const struct beacon_stats *st = beacon_get_stats(b);
     CHECK_EQ_U64(st->updates, 20);
     CHECK_EQ_U64(st->inserted, 1);
+    /* Ring table (cap 2): C2, then b and c once each go to probation and
+     * come back: each promotion takes a ring entry, c's evicts C2, the
+     * least recently updated of the ring. */
     beacon_add(b, &h, "b.example", 9, XM_SEC(1), 1, 100);
-    beacon_add(b, &h, C2, strlen(C2), XM_SEC(2000000), 1, 101);   /* refresh */
-    beacon_add(b, &h, "c.example", 9, XM_SEC(2), 1, 102);         /* evicts b */
+    beacon_add(b, &h, "c.example", 9, XM_SEC(2), 1, 101);
+    CHECK_EQ_U64(st->once_used, 2);
+    CHECK_EQ_U64(st->used, 1);
+    CHECK(beacon_stats_of(b, &h, "b.example", 9, NULL, &v));   /* from probation */
+    CHECK_EQ_U64(v.count, 1);
+    CHECK(NEAR(v.bytes_mean, 1.0));
+    beacon_add(b, &h, "b.example", 9, XM_SEC(61), 1, 102);     /* promoted */
+    CHECK_EQ_U64(st->promoted, 2);                             /* C2 was the first */
+    CHECK_EQ_U64(st->once_used, 1);
+    CHECK_EQ_U64(st->evicted, 0);
+    beacon_add(b, &h, "c.example", 9, XM_SEC(62), 1, 103);     /* promoted, evicts C2 */
     CHECK_EQ_U64(st->evicted, 1);
     CHECK_EQ_U64(st->used, 2);
-    CHECK(!beacon_stats_of(b, &h, "b.example", 9, NULL, &v));
-    CHECK(beacon_stats_of(b, &h, C2, strlen(C2), NULL, &v));
+    CHECK(!beacon_stats_of(b, &h, C2, strlen(C2), NULL, &v));
+    CHECK(beacon_stats_of(b, &h, "b.example", 9, NULL, &v));
+    CHECK_EQ_U64(v.count, 2);
+    CHECK(NEAR(v.bytes_mean, 1.0));
     /* inbound flows (only the server local) are not recorded */
     struct xm_flow f;
     memset(&f, 0, sizeof f);
@@ -130,7 +144,7 @@ static void test_ring_and_eviction(void)
     f.srv = h;
     f.local = FLOW_LOCAL_SERVER;
     beacon_on_flow_end(b, NULL, &f);
-    CHECK_EQ_U64(st->updates, 23);
+    CHECK_EQ_U64(st->updates, 24);
     /* an unnamed outbound flow is keyed by its server address */
     f.cli = h;
     f.srv = addr("198.51.100.80");
@@ -138,14 +152,48 @@ static void test_ring_and_eviction(void)
     f.first = XM_SEC(5);
     f.flow_id = 200;
     beacon_on_flow_end(b, NULL, &f);
-    CHECK_EQ_U64(st->updates, 24);
+    CHECK_EQ_U64(st->updates, 25);
     CHECK(beacon_stats_of(b, &h, &f.srv, sizeof f.srv, NULL, &v));
     CHECK_EQ_U64(v.count, 1);
     beacon_free(b);
 }
 
+/* A gateway between two polls: 400 connections to never-again
+ * destinations end between each two of the beacon's, more than the ring
+ * table holds (64) and fewer than probation does (512).  The beacon keeps
+ * its whole history: one-off pairs evict each other in probation.  With
+ * one table of the ring's cap (the old policy) every poll would find its
+ * pair evicted (count 1). */
+static void test_one_offs_do_not_evict(void)
+{
+    struct beacon *b = beacon_new(64, 7);
+    struct xm_addr h = addr("10.0.0.23"), other = addr("10.0.9.9");
+    struct beacon_view v;
+    uint64_t id = 1;
+    for (int poll = 0; poll < 8; poll++) {
+        beacon_add(b, &h, C2, strlen(C2), XM_SEC(1000000 + poll * 300), 700, id++);
+        for (uint32_t i = 0; i < 400; i++) {
+            uint32_t dst = (uint32_t)poll * 400u + i;
+            beacon_add(b, &other, &dst, sizeof dst, XM_SEC(1000000 + poll * 300 + 1), 60, id++);
+        }
+    }
+    CHECK(beacon_stats_of(b, &h, C2, strlen(C2), NULL, &v));
+    CHECK_EQ_U64(v.count, 8);
+    CHECK(NEAR(v.interval_s, 300.0));
+    CHECK(NEAR(v.jitter, 0.0));
+    const struct beacon_stats *st = beacon_get_stats(b);
+    CHECK_EQ_U64(st->once_cap, 64 * BEACON_ONCE_PER_PAIR);
+    CHECK_EQ_U64(st->once_used, st->once_cap);
+    /* inserted: 3,200 one-offs and the beacon's first; one promoted */
+    CHECK_EQ_U64(st->once_evicted, 8u * 400u + 1 - st->once_cap - 1);
+    CHECK_EQ_U64(st->used, 1);
+    CHECK_EQ_U64(st->promoted, 1);
+    beacon_free(b);
+}
+
 int main(void)
 {
+    test_one_offs_do_not_evict();
     test_regular();
     test_irregular_and_order();
     test_live_flow();

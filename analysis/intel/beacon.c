@@ -35,8 +35,16 @@ struct bc_ent {
     uint32_t n, next;            /* valid slots, next slot to write */
 };
 
+/* A pair whose one connection ended (probation, include/xm_beacon.h). */
+struct bc_once {
+    struct xm_tab_hdr h;
+    struct bc_key key;
+    struct bc_conn c;
+};
+
 struct beacon {
-    struct xm_tab t;
+    struct xm_tab t;             /* pairs with two or more connections */
+    struct xm_tab once;          /* pairs with one: BEACON_ONCE_PER_PAIR x cap */
     uint64_t dseed;
     struct beacon_stats st;
     const struct app_ctx *app;   /* borrowed, for the getters */
@@ -48,10 +56,15 @@ struct beacon *beacon_new(uint32_t max_pairs, uint64_t seed)
     if (!b)
         return NULL;
     uint32_t cap = max_pairs ? max_pairs : BC_DEF_PAIRS;
+    uint32_t once = cap <= UINT32_MAX / BEACON_ONCE_PER_PAIR ? cap * BEACON_ONCE_PER_PAIR
+                                                            : UINT32_MAX;
     b->st.cap = cap;
+    b->st.once_cap = once;
     b->dseed = xm_hash(&seed, sizeof seed, XM_HASH_FIXED_SEED) ^ UINT64_C(0x2545f4914f6cdd1d);
     if (xm_tab_init_spread(&b->t, cap, sizeof(struct bc_ent), sizeof(struct bc_key), seed,
-                           2) != 0) {
+                           2) != 0 ||
+        xm_tab_init(&b->once, once, sizeof(struct bc_once), sizeof(struct bc_key),
+                    seed ^ UINT64_C(0x9e3779b97f4a7c15)) != 0) {
         beacon_free(b);
         return NULL;
     }
@@ -63,20 +76,28 @@ void beacon_free(struct beacon *b)
     if (!b)
         return;
     xm_tab_free(&b->t);
+    xm_tab_free(&b->once);
     free(b);
 }
 
 const struct beacon_stats *beacon_get_stats(const struct beacon *b) { return &b->st; }
 
-void beacon_clear(struct beacon *b)
+static void bc_tab_clear(struct xm_tab *t)
 {
-    void *e = xm_tab_next(&b->t, NULL);
+    void *e = xm_tab_next(t, NULL);
     while (e) {
-        void *next = xm_tab_next(&b->t, e);
-        xm_tab_remove(&b->t, e);
+        void *next = xm_tab_next(t, e);
+        xm_tab_remove(t, e);
         e = next;
     }
+}
+
+void beacon_clear(struct beacon *b)
+{
+    bc_tab_clear(&b->t);
+    bc_tab_clear(&b->once);
     b->st.used = b->t.st.used;
+    b->st.once_used = b->once.st.used;
 }
 
 static void bc_key_of(const struct beacon *b, const struct xm_addr *local, const void *key,
@@ -87,15 +108,49 @@ static void bc_key_of(const struct beacon *b, const struct xm_addr *local, const
     k->remote = xm_hash(key, len, b->dseed);
 }
 
-/* Finds or inserts k as the most recently updated pair, evicting the
- * least recently updated one when full. */
-static struct bc_ent *bc_upsert(struct beacon *b, const struct bc_key *k)
+static void bc_sync_stats(struct beacon *b)
 {
-    bool created;
-    struct bc_ent *x = xm_tab_upsert(&b->t, k, &created);
     b->st.used = b->t.st.used;
     b->st.inserted = b->t.st.inserted;
     b->st.evicted = b->t.st.evicted;
+    b->st.once_used = b->once.st.used;
+    b->st.once_evicted = b->once.st.evicted;
+}
+
+static void bc_push(struct bc_ent *x, const struct bc_conn *c)
+{
+    x->ring[x->next] = *c;
+    x->next = (x->next + 1) % BEACON_RING;
+    if (x->n < BEACON_RING)
+        x->n++;
+}
+
+/* The ring entry of k after connection c ended: the existing one, or a
+ * new one (the most recently updated; the least recently updated pair
+ * is evicted when full) holding the probation connection first.  A pair
+ * never seen before goes to probation instead (NULL returned). */
+static struct bc_ent *bc_place(struct beacon *b, const struct bc_key *k, const struct bc_conn *c)
+{
+    bool created;
+    struct bc_ent *x = xm_tab_find(&b->t, k);
+    struct bc_once *o = x ? NULL : xm_tab_find(&b->once, k);
+    if (!x && !o) {
+        struct bc_once *n = xm_tab_upsert(&b->once, k, &created);
+        if (n)
+            n->c = *c;
+        return NULL;
+    }
+    if (x) {
+        xm_tab_touch(&b->t, x);
+        return x;
+    }
+    struct bc_conn first = o->c;
+    xm_tab_remove(&b->once, o);
+    x = xm_tab_upsert(&b->t, k, &created);
+    if (x) {
+        bc_push(x, &first);
+        b->st.promoted++;
+    }
     return x;
 }
 
@@ -103,14 +158,12 @@ void beacon_add(struct beacon *b, const struct xm_addr *local, const void *key, 
                 xm_time_t start, uint64_t bytes, uint64_t flow_id)
 {
     struct bc_key k;
+    struct bc_conn c = {start, bytes, flow_id};
     bc_key_of(b, local, key, len, &k);
-    struct bc_ent *x = bc_upsert(b, &k);
-    if (!x)
-        return;
-    x->ring[x->next] = (struct bc_conn){start, bytes, flow_id};
-    x->next = (x->next + 1) % BEACON_RING;
-    if (x->n < BEACON_RING)
-        x->n++;
+    struct bc_ent *x = bc_place(b, &k, &c);
+    if (x)
+        bc_push(x, &c);
+    bc_sync_stats(b);
     b->st.updates++;
 }
 
@@ -165,6 +218,14 @@ bool beacon_stats_of(const struct beacon *b, const struct xm_addr *local, const 
     double t[BC_MAXV];
     bc_key_of(b, local, key, len, &k);
     const struct bc_ent *x = xm_tab_find(&b->t, &k);
+    const struct bc_once *o = x ? NULL : xm_tab_find(&b->once, &k);
+    struct bc_ent one;
+    if (o) {                     /* a ring of the one connection */
+        one.n = 1;
+        one.next = 1 % BEACON_RING;
+        one.ring[0] = o->c;
+        x = &one;
+    }
     memset(v, 0, sizeof *v);
     v->count = bc_gather(x, live, t, v);
     if (v->count >= 3) {
