@@ -101,7 +101,9 @@ static int stage_intelrules_new(struct stage *st, char *err, size_t errlen)
     st->svc_ctx.n = STAGE_N_SERVICES;
     st->svc_ctx.app = st->app;
     st->svc_ctx.ai_ports = st->cfg.ports;
-    st->ds = dstseen_new(NULL, st->cfg.seed);
+    struct dstseen_limits dl = {.max_pairs = st->cfg.max_pairs,
+                                .max_domains = st->cfg.max_names};
+    st->ds = dstseen_new(&dl, st->cfg.seed);
     st->bc = beacon_new(0, st->cfg.seed);
     if (!st->ds || !st->bc) {
         snprintf(err, errlen, "out of memory");

@@ -19,8 +19,9 @@
  * probability ~n^2 / 2^65).  Bucket hashing uses the seed passed in.
  * Nothing printed depends on either.
  *
- * Tables and eviction: pairs (local host, domain), default cap 262144;
- * domains, default cap 65536.  Both are LRU (an observation refreshes an
+ * Tables and eviction: pairs (local host, domain), default cap 262144
+ * (the program passes --max-pairs); domains, default cap 65536 (the
+ * program passes --max-names).  Both are LRU (an observation refreshes an
  * entry); when full the least recently observed entry is dropped and
  * counted in `evicted`.  An evicted pair or domain LOOKS NEW AGAIN when it
  * comes back, and a host whose pair was evicted is counted twice in the

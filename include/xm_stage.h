@@ -50,7 +50,9 @@ struct stage_config {
     struct lists_list *services[STAGE_N_SERVICES];
     struct geo *geo;                        /* opened databases (maybe none) */
     struct proc *proc;                      /* NULL: no per-process attribution */
-    uint32_t max_names;                     /* names and answer addresses; 0 = default */
+    uint32_t max_names;                     /* names, answer addresses and first-seen
+                                               domains; 0 = default */
+    uint32_t max_pairs;                     /* first-seen (host, domain) pairs; 0 = default */
     uint32_t max_app_flows;                 /* per-flow app records; 0 = default */
 };
 

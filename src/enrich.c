@@ -223,7 +223,7 @@ static int enrich_config(struct stage_config *c, const struct xm_opts *o, char *
 struct enrich *enrich_new(const struct xm_opts *o, char *err, size_t errlen)
 {
     struct stage_config cfg = {.seed = xm_hash_random_seed(), .max_names = o->max_names,
-                               .max_app_flows = o->max_app_flows};
+                               .max_pairs = o->max_pairs, .max_app_flows = o->max_app_flows};
     struct enrich *e = calloc(1, sizeof *e);
     if (!e) {
         snprintf(err, errlen, "out of memory");

@@ -146,6 +146,7 @@ static void test_caps(void)
     defaults(&o, fb);
     o.max_names = 16;
     o.max_app_flows = 16;
+    o.max_pairs = 1000;
     struct xm_pipeline *small = replay(&o);
     CHECK(big && small);
     if (!big || !small)
@@ -171,6 +172,13 @@ static void test_caps(void)
     CHECK(table_value(tb, "exfilmon_table_entries", "app_flows") <= 1);
     CHECK_EQ_U64(table_value(ta, "exfilmon_table_capacity", "app_flows"), 16384);
     CHECK_EQ_U64(table_value(ta, "exfilmon_table_capacity", "dns_names"), 65536);
+    /* first-seen domains follow --max-names, their (host, domain) pairs
+     * --max-pairs */
+    CHECK_EQ_U64(table_value(tb, "exfilmon_table_capacity", "domain_first_seen_domains"), 16);
+    CHECK_EQ_U64(table_value(ta, "exfilmon_table_capacity", "domain_first_seen_domains"),
+                 65536);
+    CHECK_EQ_U64(table_value(tb, "exfilmon_table_capacity", "domain_first_seen_pairs"),
+                 o.max_pairs);
     long long refused = table_value(tb, "exfilmon_table_refused_total", "app_flows");
     CHECK(refused > 0);
     char want[128];
