@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "pipe_replay.h"
 #include "prom_check.h"
 #include "xm_netset.h"
 #include "xm_pipeline.h"
@@ -61,26 +62,6 @@ static int expect_egress(const char *path, struct expect *e)
     return 0;
 }
 
-static struct xm_pipeline *replay(const char *path, struct xm_opts *o)
-{
-    char err[1024];
-    struct src *s = NULL;
-    struct src_pkt p;
-    if (src_open_files(&s, &path, 1, err, sizeof err) != 0)
-        return NULL;
-    struct xm_pipeline *pl = pipe_new(o, false, err, sizeof err);
-    if (!pl) {
-        fprintf(stderr, "%s\n", err);
-        src_close(s);
-        return NULL;
-    }
-    while (src_next(s, &p) == SRC_PKT)
-        pipe_packet(pl, p.dlt, p.ts, p.data, p.caplen, p.wirelen);
-    pipe_finish(pl);
-    src_close(s);
-    return pl;
-}
-
 static void test_egress(const char *path)
 {
     struct expect e;
@@ -89,7 +70,7 @@ static void test_egress(const char *path)
     o.no_rules = true;
     o.alerts_path = "/dev/null";
     CHECK(expect_egress(path, &e) == 0);
-    struct xm_pipeline *pl = replay(path, &o);
+    struct xm_pipeline *pl = pipe_replay(path, &o);
     CHECK(pl != NULL);
     if (!pl)
         return;
@@ -135,7 +116,7 @@ static void test_severity_and_text(const char *path)
     defaults(&o);
     o.alerts_path = file;
     o.alert_mode = "alerts";     /* the counters count rule hits: one alert each */
-    struct xm_pipeline *pl = replay(path, &o);
+    struct xm_pipeline *pl = pipe_replay(path, &o);
     CHECK(pl != NULL);
     if (!pl)
         return;
@@ -150,14 +131,7 @@ static void test_severity_and_text(const char *path)
     CHECK_EQ_U64(sum, st->alerts);
     CHECK(st->alerts > 0);
     CHECK(pipe_rules_count(pl) > 10);
-    char *text = NULL, why[256] = "";
-    size_t len = 0;
-    FILE *m = open_memstream(&text, &len);
-    pipe_write_metrics(pl, m);
-    fclose(m);
-    CHECK(prom_check(text, why, sizeof why) > 0);
-    if (why[0])
-        fprintf(stderr, "metrics: %s\n", why);
+    char *text = pipe_metrics_text(pl);
     char want[128];
     snprintf(want, sizeof want, "\nexfilmon_egress_bytes_total{direction=\"out\"} %llu\n",
              (unsigned long long)st->egress_bytes_out);

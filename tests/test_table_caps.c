@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "app_build.h"
+#include "pipe_replay.h"
 #include "prom_check.h"
 #include "xm_pipeline.h"
 #include "xm_source.h"
@@ -43,23 +44,9 @@ static void defaults(struct xm_opts *o, const char *flows)
 
 static struct xm_pipeline *replay(struct xm_opts *o)
 {
-    char err[1024];
-    const char *path = CAPTURE;
-    struct src *s = NULL;
-    struct src_pkt p;
-    if (src_open_files(&s, &path, 1, err, sizeof err) != 0)
-        return NULL;
-    struct xm_pipeline *pl = pipe_new(o, false, err, sizeof err);
-    if (!pl) {
-        fprintf(stderr, "%s\n", err);
-        src_close(s);
-        return NULL;
-    }
-    while (src_next(s, &p) == SRC_PKT)
-        pipe_packet(pl, p.dlt, p.ts, p.data, p.caplen, p.wirelen);
-    pipe_finish(pl);
-    pipe_flush_outputs(pl);
-    src_close(s);
+    struct xm_pipeline *pl = pipe_replay(CAPTURE, o);
+    if (pl)
+        pipe_flush_outputs(pl);
     return pl;
 }
 
@@ -90,19 +77,6 @@ static long long table_value(const char *text, const char *family, const char *n
     snprintf(pat, sizeof pat, "\n%s{table=\"%s\"} ", family, name);
     const char *p = strstr(text, pat);
     return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
-}
-
-static char *metrics_text(const struct xm_pipeline *pl)
-{
-    char *text = NULL, why[256] = "";
-    size_t len = 0;
-    FILE *m = open_memstream(&text, &len);
-    pipe_write_metrics(pl, m);
-    fclose(m);
-    CHECK(prom_check(text, why, sizeof why) > 0);
-    if (why[0])
-        fprintf(stderr, "metrics: %s\n", why);
-    return text;
 }
 
 static char *summary_text(const struct xm_pipeline *pl)
@@ -159,7 +133,7 @@ static void test_caps(void)
     CHECK_EQ_U64(all_a, all_b);
     CHECK(app_a > 16 && app_b < app_a);
 
-    char *ta = metrics_text(big), *tb = metrics_text(small);
+    char *ta = pipe_metrics_text(big), *tb = pipe_metrics_text(small);
     char *sa = summary_text(big), *sb = summary_text(small);
     check_rows(ta, true);
     check_rows(tb, false);
@@ -258,7 +232,7 @@ static void test_names_cap(void)
         pipe_packet(pl, DLT_EN10MB, ts, frame.b, (uint32_t)frame.n, (uint32_t)frame.n);
     }
     pipe_finish(pl);
-    char *t = metrics_text(pl), *sum = summary_text(pl);
+    char *t = pipe_metrics_text(pl), *sum = summary_text(pl);
     CHECK_EQ_U64(table_value(t, "exfilmon_table_entries", "dns_names"), 16);
     CHECK_EQ_U64(table_value(t, "exfilmon_table_evicted_total", "dns_names"), 24);
     CHECK_EQ_U64(table_value(t, "exfilmon_table_entries", "dns_addresses"), 16);
