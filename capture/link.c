@@ -4,12 +4,16 @@
  * link type is either fully supported or not at all.
  *
  * Row order is lookup order: the common types come first (the table is
- * scanned once per packet; 14 rows).
+ * scanned once per packet; 22 rows).
  */
 #include "decode_int.h"
 
 /* Link types not named in xm_pkt.h (pcap LINKTYPE_ registry). */
-enum { LINK_PPP = 9, LINK_PPP_SERIAL = 50, LINK_C_HDLC = 104 };
+enum {
+    LINK_PPP = 9, LINK_FDDI = 10, LINK_PPP_SERIAL = 50, LINK_C_HDLC = 104,
+    LINK_IEEE802_11 = 105, LINK_RADIOTAP = 127, LINK_PKTAP_MACOS = 149 /* USER2 */,
+    LINK_IPNET = 226, LINK_NFLOG = 239, LINK_IPOIB = 242, LINK_PKTAP = 258,
+};
 
 static const struct dec_link_type dec_link_types[] = {
     {XM_DLT_EN10MB, "EN10MB", dec_link_eth},
@@ -25,6 +29,14 @@ static const struct dec_link_type dec_link_types[] = {
     {LINK_PPP, "PPP", dec_link_ppp},
     {LINK_PPP_SERIAL, "PPP_SERIAL", dec_link_ppp},
     {LINK_C_HDLC, "C_HDLC", dec_link_chdlc},
+    {LINK_NFLOG, "NFLOG", dec_link_nflog},
+    {LINK_RADIOTAP, "IEEE802_11_RADIOTAP", dec_link_radiotap},
+    {LINK_IEEE802_11, "IEEE802_11", dec_link_wlan},
+    {LINK_PKTAP, "PKTAP", dec_link_pktap},
+    {LINK_PKTAP_MACOS, "PKTAP (macOS DLT 149)", dec_link_pktap},
+    {LINK_IPOIB, "IPOIB", dec_link_ipoib},
+    {LINK_FDDI, "FDDI", dec_link_fddi},
+    {LINK_IPNET, "IPNET", dec_link_ipnet},
 };
 
 const struct dec_link_type *dec_link_find(int dlt)
