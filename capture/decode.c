@@ -398,11 +398,17 @@ enum dec_reason dec_ppp_proto(struct dec_ctx *c, enum dec_reason trunc)
     }
 }
 
-/* PPPoE session header (RFC 2516): ver/type, code, session id, length. */
+/* PPPoE session header (RFC 2516): ver/type(1), code(1), session id(2),
+ * length(2, the PPP payload incl. the protocol field).  Bytes after that
+ * length are Ethernet padding: an IP header claiming more is invalid
+ * (ip4/ip6_bad_len), as tshark finds it.  A length past the wire length
+ * is ignored (tshark only warns and decodes what is there). */
 static enum dec_reason dec_pppoe(struct dec_ctx *c)
 {
-    if (!xm_rd_skip(&c->r, 6))
+    uint16_t len = 0;
+    if (!xm_rd_skip(&c->r, 4) || !xm_rd_be16(&c->r, &len))
         return DR_PPPOE_TRUNC;
+    dec_limit(c, c->r.off + len);
     return dec_ppp_proto(c, DR_PPPOE_TRUNC);
 }
 

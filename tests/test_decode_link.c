@@ -334,6 +334,15 @@ static void test_eth_encaps(void)
     CHECK_EQ_U64(decode_copy(1, &b, b.n, b.n, &p), DEC_OK);
     CHECK_EQ_U64(p.vlan, 11);
 
+    /* PPPoE length: later bytes are padding; an IP length past it lies */
+    b.n = 0; bzero_n(&b, 12); bytes(&b, "8864" "11000001"); b16(&b, 2 + IP_LEN);
+    bytes(&b, "0021"); link = b.n; ip4_udp(&b); bzero_n(&b, 8);
+    check_good("pppoe padded", 1, &b, link);
+    b.b[19] = 2 + IP_LEN - 6;
+    check_bad("pppoe shorter than ip", 1, &b, DEC_INVALID, DR_IP4_BAD_LEN);
+    b.b[18] = 0x10;                            /* past the wire: ignored */
+    CHECK_EQ_U64(decode_copy(1, &b, b.n, b.n, &p), DEC_OK);
+
     b.n = 0; bzero_n(&b, 12);
     for (int i = 0; i < 9; i++) {
         bytes(&b, "88e7" "00010203");
