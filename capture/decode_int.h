@@ -73,5 +73,6 @@ enum dec_reason dec_link_pktap(struct dec_ctx *c);
 enum dec_reason dec_link_ipoib(struct dec_ctx *c);
 enum dec_reason dec_link_fddi(struct dec_ctx *c);
 enum dec_reason dec_link_ipnet(struct dec_ctx *c);
+enum dec_reason dec_link_arcnet(struct dec_ctx *c);
 
 #endif

@@ -4,14 +4,14 @@
  * link type is either fully supported or not at all.
  *
  * Row order is lookup order: the common types come first (the table is
- * scanned once per packet; 22 rows).
+ * scanned once per packet; 23 rows).
  */
 #include "decode_int.h"
 
 /* Link types not named in xm_pkt.h (pcap LINKTYPE_ registry). */
 enum {
     LINK_PPP = 9, LINK_FDDI = 10, LINK_PPP_SERIAL = 50, LINK_C_HDLC = 104,
-    LINK_IEEE802_11 = 105, LINK_RADIOTAP = 127, LINK_PKTAP_MACOS = 149 /* USER2 */,
+    LINK_IEEE802_11 = 105, LINK_RADIOTAP = 127, LINK_ARCNET_LINUX = 129, LINK_PKTAP_MACOS = 149 /* USER2 */,
     LINK_IPNET = 226, LINK_NFLOG = 239, LINK_IPOIB = 242, LINK_PKTAP = 258,
 };
 
@@ -37,6 +37,7 @@ static const struct dec_link_type dec_link_types[] = {
     {LINK_IPOIB, "IPOIB", dec_link_ipoib},
     {LINK_FDDI, "FDDI", dec_link_fddi},
     {LINK_IPNET, "IPNET", dec_link_ipnet},
+    {LINK_ARCNET_LINUX, "ARCNET_LINUX", dec_link_arcnet},
 };
 
 const struct dec_link_type *dec_link_find(int dlt)

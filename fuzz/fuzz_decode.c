@@ -23,7 +23,7 @@ static const int dlts[] = {
     /* indexes above stay stable (seed byte 0 picks them) */
     239 /* NFLOG */, 127 /* IEEE802_11_RADIOTAP */, 105 /* IEEE802_11 */,
     258 /* PKTAP */, 149 /* PKTAP, macOS DLT */, 242 /* IPOIB */, 10 /* FDDI */,
-    226 /* IPNET */,
+    226 /* IPNET */, 129 /* ARCNET_LINUX */,
 };
 
 static void check_invariants(const struct xm_pkt *p, const uint8_t *buf, size_t len,

@@ -666,7 +666,7 @@ static void test_names_and_dlts(void)
         CHECK_EQ_U64(r != DEC_UNSUPPORTED_DLT, dec_dlt_supported(dlt));
         n += dec_dlt_supported(dlt);
     }
-    CHECK_EQ_U64(n, 21);   /* rows of dec_link_types[] (capture/link.c) */
+    CHECK_EQ_U64(n, 22);   /* rows of dec_link_types[] (capture/link.c) */
 }
 
 /* Every counted reason maps to the result it was counted with. */

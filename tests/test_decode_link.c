@@ -1,7 +1,7 @@
 /*
  * test_decode_link.c - unit tests for the link types and L2
  * encapsulations of capture/link_nflog.c, link_wlan.c, link_pktap.c,
- * link_misc.c and the LLC/SNAP, PBB and VN-Tag paths of decode.c
+ * link_misc.c (IPoIB, FDDI, ipnet, ARCNET) and the LLC/SNAP, PBB and VN-Tag paths of decode.c
  * (tests/test_decode.c holds the older ones; it is near the 800-line cap).
  *
  * Every good frame is a link header followed by the same IPv4/UDP packet
@@ -306,6 +306,20 @@ static void test_misc_links(void)
     check_bad("ipnet version 2", 226, &b, DEC_INVALID, DR_IPNET_BAD_VERSION);
     b.b[0] = 1; b.b[1] = 99;
     check_bad("ipnet family 99", 226, &b, DEC_NOT_IP, DR_NOT_IP);
+
+    b.n = 0; bytes(&b, "01020000" "d4000001");   /* ARCNET, RFC 1201 */
+    link = b.n; ip4_udp(&b);
+    check_good("arcnet 1201", 129, &b, link);
+    b.n = 0; bytes(&b, "01020000" "d4ffffff" "d4000001");   /* exception */
+    link = b.n; ip4_udp(&b);
+    check_good("arcnet 1201 exception", 129, &b, link);
+    b.n = 0; bytes(&b, "01020000" "f0");         /* RFC 1051 */
+    link = b.n; ip4_udp(&b);
+    check_good("arcnet 1051", 129, &b, link);
+    b.n = 0; bytes(&b, "01020000" "d4030001"); ip4_udp(&b);
+    check_bad("arcnet fragment", 129, &b, DEC_NOT_IP, DR_NOT_IP);
+    b.n = 0; bytes(&b, "01020000" "d5000001"); bzero_n(&b, 20);
+    check_bad("arcnet arp", 129, &b, DEC_NOT_IP, DR_NOT_IP);
 }
 
 /* ---- Ethernet: 802.3 + LLC/SNAP, PBB, VN-Tag ----------------------------- */
