@@ -41,6 +41,7 @@
 #define DEC_VLAN_MAX 8      /* stacked 802.1Q/802.1ad/0x9100 tags */
 #define DEC_MPLS_MAX 16     /* MPLS label stack entries */
 #define DEC_IP6_EXT_MAX 16  /* IPv6 extension headers */
+#define DEC_ENCAP_MAX 8     /* nested ethertype dispatches (LLC, PBB, VN-Tag) */
 
 /* Ethertypes (IEEE registry). */
 #define ET_IP4 0x0800
@@ -51,6 +52,9 @@
 #define ET_PPPOE_SESS 0x8864
 #define ET_MPLS_UC 0x8847
 #define ET_MPLS_MC 0x8848
+#define ET_PBB 0x88e7       /* IEEE 802.1ah I-TAG */
+#define ET_VNTAG 0x8926     /* Cisco VN-Tag (802.1Qbh) */
+#define ET_MIN 0x0600       /* smaller values are 802.3 lengths */
 
 /* IP protocol numbers (IANA). */
 enum {
@@ -394,12 +398,68 @@ enum dec_reason dec_ppp_proto(struct dec_ctx *c, enum dec_reason trunc)
     }
 }
 
-/* PPPoE session header (RFC 2516): ver/type, code, session id, length. */
+/* PPPoE session header (RFC 2516): ver/type(1), code(1), session id(2),
+ * length(2, the PPP payload incl. the protocol field).  Bytes after that
+ * length are Ethernet padding: an IP header claiming more is invalid
+ * (ip4/ip6_bad_len), as tshark finds it.  A length past the wire length
+ * is ignored (tshark only warns and decodes what is there). */
 static enum dec_reason dec_pppoe(struct dec_ctx *c)
 {
-    if (!xm_rd_skip(&c->r, 6))
+    uint16_t len = 0;
+    if (!xm_rd_skip(&c->r, 4) || !xm_rd_be16(&c->r, &len))
         return DR_PPPOE_TRUNC;
+    dec_limit(c, c->r.off + len);
     return dec_ppp_proto(c, DR_PPPOE_TRUNC);
+}
+
+/* IEEE 802.2 LLC: DSAP(1) SSAP(1) control(1, UI = 0x03).  SNAP (RFC 1042,
+ * DSAP = SSAP = 0xaa): OUI(3) + ethertype(2); OUI 00-00-00 (RFC 1042) and
+ * 00-00-f8 (802.1H bridge tunnel) carry ethertypes.  SAP 0x06 (RFC 948)
+ * carries IPv4 directly.  Other SAPs (STP, NetBIOS, IPX...) are not IP. */
+enum dec_reason dec_llc(struct dec_ctx *c)
+{
+    uint8_t dsap = 0, ssap = 0, ctl = 0, oui[3] = {0};
+    uint16_t et = 0;
+    if (!xm_rd_u8(&c->r, &dsap) || !xm_rd_u8(&c->r, &ssap) || !xm_rd_u8(&c->r, &ctl))
+        return DR_LLC_TRUNC;
+    if (dsap == 0x06 && ssap == 0x06 && ctl == 0x03)
+        return dec_ip4(c);
+    if (dsap != 0xaa || ssap != 0xaa || ctl != 0x03)
+        return DR_NOT_IP;
+    if (!xm_rd_copy(&c->r, oui, 3) || !xm_rd_be16(&c->r, &et))
+        return DR_LLC_TRUNC;
+    if (oui[0] || oui[1] || (oui[2] && oui[2] != 0xf8) || et < ET_MIN)
+        return DR_NOT_IP;
+    return dec_ethertype(c, et);
+}
+
+/* IEEE 802.1ah PBB: I-TAG PCP/DEI/UCA(1) + I-SID(3), then the customer's
+ * Ethernet header dst(6) src(6) ethertype(2). */
+static enum dec_reason dec_pbb(struct dec_ctx *c)
+{
+    uint16_t et = 0;
+    if (!xm_rd_skip(&c->r, 4 + 12) || !xm_rd_be16(&c->r, &et))
+        return DR_PBB_TRUNC;
+    return dec_ethertype(c, et);
+}
+
+/* VN-Tag: direction/pointer/dst VIF(2) looped/ver/src VIF(2), ethertype(2). */
+static enum dec_reason dec_vntag(struct dec_ctx *c)
+{
+    uint16_t et = 0;
+    if (!xm_rd_skip(&c->r, 4) || !xm_rd_be16(&c->r, &et))
+        return DR_VNTAG_TRUNC;
+    return dec_ethertype(c, et);
+}
+
+bool dec_limit(struct dec_ctx *c, size_t end)
+{
+    if (end > c->frame_len)
+        return false;
+    c->frame_len = (uint32_t)end;
+    if (end < c->r.len)
+        c->r.len = end;
+    return true;
 }
 
 static bool dec_is_vlan(uint16_t et)
@@ -408,9 +468,13 @@ static bool dec_is_vlan(uint16_t et)
 }
 
 /* Reader after an ethertype field holding `et`: VLAN tags (innermost id
- * wins), then the payload.  Ethertypes < 0x0600 are 802.3 lengths. */
+ * wins), then the payload.  Values < 0x0600 are 802.3 lengths: an LLC
+ * header follows (the length is not needed: IP lengths come from the IP
+ * header).  LLC/SNAP, PBB and VN-Tag recurse; DEC_ENCAP_MAX bounds that. */
 enum dec_reason dec_ethertype(struct dec_ctx *c, uint16_t et)
 {
+    if (++c->depth > DEC_ENCAP_MAX)
+        return DR_ENCAP_TOO_DEEP;
     for (unsigned depth = 0; dec_is_vlan(et); depth++) {
         uint16_t tci = 0;
         if (depth == DEC_VLAN_MAX)
@@ -419,11 +483,15 @@ enum dec_reason dec_ethertype(struct dec_ctx *c, uint16_t et)
             return DR_VLAN_TRUNC;
         c->pkt->vlan = tci & 0x0fff;          /* PCP(3) DEI(1) VID(12) */
     }
+    if (et < ET_MIN)
+        return dec_llc(c);
     switch (et) {
     case ET_IP4: return dec_ip4(c);
     case ET_IP6: return dec_ip6(c);
     case ET_PPPOE_SESS: return dec_pppoe(c);
     case ET_MPLS_UC: case ET_MPLS_MC: return dec_mpls(c);
+    case ET_PBB: return dec_pbb(c);
+    case ET_VNTAG: return dec_vntag(c);
     default: return DR_NOT_IP;
     }
 }

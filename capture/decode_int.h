@@ -21,6 +21,7 @@ struct dec_ctx {
     struct xm_rd r;      /* over data[0, caplen) */
     struct xm_pkt *pkt;
     uint32_t frame_len;  /* max(wirelen, caplen): for length-0 IP headers */
+    unsigned depth;      /* nested dec_ethertype() calls (L2 encapsulations) */
 };
 
 typedef enum dec_reason (*dec_link_fn)(struct dec_ctx *c);
@@ -44,6 +45,15 @@ enum dec_reason dec_ip6(struct dec_ctx *c);
 enum dec_reason dec_ip_any(struct dec_ctx *c, enum dec_reason trunc, enum dec_reason other);
 enum dec_reason dec_ethertype(struct dec_ctx *c, uint16_t et);
 enum dec_reason dec_ppp_proto(struct dec_ctx *c, enum dec_reason trunc);
+/* Reader at an IEEE 802.2 LLC header (DSAP, SSAP, control): SNAP with an
+ * ethertype goes on to dec_ethertype(), anything else is not IP. */
+enum dec_reason dec_llc(struct dec_ctx *c);
+
+/* The encapsulated packet ends at frame offset `end` (a length field of
+ * the encapsulation says so): later bytes (trailers, further TLVs) are
+ * neither read nor counted.  Returns false when `end` lies past the wire
+ * length (the length field is impossible); `end` must be >= c->r.off. */
+bool dec_limit(struct dec_ctx *c, size_t end);
 
 /* Link decoders (capture/link_*.c), referenced by the table. */
 enum dec_reason dec_link_eth(struct dec_ctx *c);
@@ -56,5 +66,13 @@ enum dec_reason dec_link_null(struct dec_ctx *c);
 enum dec_reason dec_link_loop(struct dec_ctx *c);
 enum dec_reason dec_link_ppp(struct dec_ctx *c);
 enum dec_reason dec_link_chdlc(struct dec_ctx *c);
+enum dec_reason dec_link_nflog(struct dec_ctx *c);
+enum dec_reason dec_link_wlan(struct dec_ctx *c);
+enum dec_reason dec_link_radiotap(struct dec_ctx *c);
+enum dec_reason dec_link_pktap(struct dec_ctx *c);
+enum dec_reason dec_link_ipoib(struct dec_ctx *c);
+enum dec_reason dec_link_fddi(struct dec_ctx *c);
+enum dec_reason dec_link_ipnet(struct dec_ctx *c);
+enum dec_reason dec_link_arcnet(struct dec_ctx *c);
 
 #endif

@@ -44,6 +44,17 @@ static const char *const dec_reason_names[DR_MAX] = {
     [DR_IP6_BAD_LEN] = "ip6_bad_len",
     [DR_SCTP_TRUNC] = "sctp_trunc",
     [DR_L4_BAD_LEN] = "l4_bad_len",
+    [DR_LLC_TRUNC] = "llc_trunc",
+    [DR_PBB_TRUNC] = "pbb_trunc",
+    [DR_VNTAG_TRUNC] = "vntag_trunc",
+    [DR_ENCAP_TOO_DEEP] = "encap_too_deep",
+    [DR_NFLOG_BAD_TLV] = "nflog_bad_tlv",
+    [DR_WLAN_BAD_VERSION] = "wlan_bad_version",
+    [DR_WLAN_PROTECTED] = "wlan_protected",
+    [DR_WLAN_AMSDU] = "wlan_amsdu",
+    [DR_RADIOTAP_BAD_LEN] = "radiotap_bad_len",
+    [DR_PKTAP_BAD_LEN] = "pktap_bad_len",
+    [DR_IPNET_BAD_VERSION] = "ipnet_bad_version",
 };
 
 /* Result of each reason.  Every reason MUST be listed: a missing entry
@@ -64,6 +75,13 @@ static const uint8_t dec_reason_res[DR_MAX] = {
     [DR_MPLS_TOO_DEEP] = DEC_INVALID, [DR_IP_BAD_VERSION] = DEC_INVALID,
     [DR_IP6_BAD_LEN] = DEC_INVALID, [DR_SCTP_TRUNC] = DEC_TRUNCATED,
     [DR_L4_BAD_LEN] = DEC_INVALID,
+    [DR_LLC_TRUNC] = DEC_TRUNCATED, [DR_PBB_TRUNC] = DEC_TRUNCATED,
+    [DR_VNTAG_TRUNC] = DEC_TRUNCATED, [DR_ENCAP_TOO_DEEP] = DEC_INVALID,
+    [DR_NFLOG_BAD_TLV] = DEC_INVALID, [DR_WLAN_BAD_VERSION] = DEC_INVALID,
+    /* readable frames whose IP we cannot see: not_ip, own reason */
+    [DR_WLAN_PROTECTED] = DEC_NOT_IP, [DR_WLAN_AMSDU] = DEC_NOT_IP,
+    [DR_RADIOTAP_BAD_LEN] = DEC_INVALID, [DR_PKTAP_BAD_LEN] = DEC_INVALID,
+    [DR_IPNET_BAD_VERSION] = DEC_INVALID,
 };
 
 const char *dec_result_name(enum dec_result r)
@@ -101,6 +119,7 @@ enum dec_reason dec_packet_reason(int dlt, xm_time_t ts, const uint8_t *data,
     xm_rd_init(&c.r, data, caplen);
     c.pkt = pkt;
     c.frame_len = wirelen > caplen ? wirelen : caplen;
+    c.depth = 0;
     const struct dec_link_type *lt = dec_link_find(dlt);
     return lt ? lt->decode(&c) : DR_UNSUPPORTED_DLT;
 }

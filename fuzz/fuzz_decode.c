@@ -2,9 +2,10 @@
  * fuzz_decode.c - libFuzzer target for dec_packet (capture/decode.c).
  *
  * Input: byte 0 selects a link type from dlts[] (all the supported ones
- * plus one unsupported), byte 1 adds byte1 * 64 to wirelen (so the
- * length-0 TSO/jumbogram paths see varied wire lengths); the rest is the
- * frame.  The frame is copied into an exact-size buffer so ASan sees any
+ * plus one unsupported; byte 0 modulo the table size: new rows are
+ * appended so old seeds keep their link type), byte 1 adds byte1 * 64 to
+ * wirelen (so the length-0 TSO/jumbogram paths see varied wire lengths);
+ * the rest is the frame.  The frame is copied into an exact-size buffer so ASan sees any
  * read past caplen.  Invariants of a DEC_OK packet are asserted
  * with abort().
  */
@@ -18,7 +19,11 @@ static const int dlts[] = {
     XM_DLT_EN10MB, XM_DLT_LINUX_SLL, XM_DLT_LINUX_SLL2, XM_DLT_RAW,
     XM_DLT_RAW_OLD, XM_DLT_RAW_OLD2, XM_DLT_IPV4, XM_DLT_IPV6, XM_DLT_NULL,
     XM_DLT_LOOP, 9 /* PPP */, 50 /* PPP_SERIAL */, 104 /* C_HDLC */,
-    105 /* IEEE 802.11: unsupported */,
+    147 /* USER0: unsupported */,
+    /* indexes above stay stable (seed byte 0 picks them) */
+    239 /* NFLOG */, 127 /* IEEE802_11_RADIOTAP */, 105 /* IEEE802_11 */,
+    258 /* PKTAP */, 149 /* PKTAP, macOS DLT */, 242 /* IPOIB */, 10 /* FDDI */,
+    226 /* IPNET */, 129 /* ARCNET_LINUX */,
 };
 
 static void check_invariants(const struct xm_pkt *p, const uint8_t *buf, size_t len,

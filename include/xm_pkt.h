@@ -57,6 +57,21 @@ enum dec_reason {
                             or payload length past the wire length */
     DR_SCTP_TRUNC,
     DR_L4_BAD_LEN,       /* IP length leaves no room for the L4 header */
+    /* link types and L2 encapsulations (capture/link_*.c) */
+    DR_LLC_TRUNC,        /* 802.2 LLC / SNAP header cut */
+    DR_PBB_TRUNC,        /* 802.1ah I-TAG or inner Ethernet header cut */
+    DR_VNTAG_TRUNC,      /* VN-Tag cut */
+    DR_ENCAP_TOO_DEEP,   /* more than DEC_ENCAP_MAX nested L2 encapsulations */
+    DR_NFLOG_BAD_TLV,    /* NFLOG TLV length < 4 or past the wire length */
+    DR_WLAN_BAD_VERSION, /* 802.11 frame control protocol version not 0 */
+    DR_WLAN_PROTECTED,   /* 802.11 data frame with the Protected bit: the
+                            body is encrypted (result not_ip) */
+    DR_WLAN_AMSDU,       /* 802.11 A-MSDU: several packets in one frame,
+                            not decoded (result not_ip) */
+    DR_RADIOTAP_BAD_LEN, /* radiotap version not 0, length < 8 or past the
+                            wire length */
+    DR_PKTAP_BAD_LEN,    /* PKTAP header length < 108 or past the wire length */
+    DR_IPNET_BAD_VERSION,/* Solaris ipnet header version not 1 */
     DR_MAX
 };
 
