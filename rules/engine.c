@@ -353,7 +353,7 @@ static struct xm_tab_ref *key_ref(struct rules_engine *eng, enum rules_scope s,
  * keys are hashed on its first packet only, and again only after their
  * key was evicted (the generation no longer matches). */
 static struct rkstate *key_get(struct rules_engine *eng, enum rules_scope s,
-                               struct xm_flow *f, const struct pkt_info *pi, xm_time_t now)
+                               struct xm_flow *f, const struct pkt_info *pi)
 {
     struct rtab *t = &eng->keys[s];
     struct xm_tab_ref *ref = key_ref(eng, s, f);
@@ -366,8 +366,6 @@ static struct rkstate *key_get(struct rules_engine *eng, enum rules_scope s,
     key_of(s, pi, &key);
     bool created;
     k = rtab_upsert(t, &key, &created);
-    if (k && created)
-        k->created = now;
     if (k && ref)
         *ref = (struct xm_tab_ref){xm_tab_index(t, k), xm_tab_gen(k)};
     return k;
@@ -398,7 +396,7 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p, struct xm
         /* Host, site and process scopes count egress only. */
         if (s != RULES_SCOPE_HOSTDST && f->local == FLOW_LOCAL_BOTH)
             continue;
-        struct rkstate *k = key_get(eng, (enum rules_scope)s, f, &pi, now);
+        struct rkstate *k = key_get(eng, (enum rules_scope)s, f, &pi);
         if (!k)
             continue;
         k->last_update = now;

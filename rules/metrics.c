@@ -72,6 +72,7 @@ static size_t lay_add(size_t *size, size_t n)
 void reng_lay_build(struct rlayout *l, const struct rules_set *set, enum rules_scope s)
 {
     memset(l, 0, sizeof *l);
+    l->version = RLAYOUT_VERSION;
     l->size = sizeof(struct rkstate);
     if (s == RULES_SCOPE_FLOW)
         return;
@@ -322,27 +323,47 @@ static void top_flow_add(struct rtop *t, const struct xm_flow *f,
                                    .bytes = out};
 }
 
-/* The same for a host+destination key (every flow's remote is the key's). */
+/* Entry i of a host+destination key's top flows (engine.h: the flow id
+ * in bits 0-55 of id_src, name_src in bits 56-63). */
+void rtop_pair_get(const struct rtop_pair *t, unsigned i, struct rtop_pflow *out)
+{
+    *out = (struct rtop_pflow){
+        .flow_id = t->id_src[i] & ((UINT64_C(1) << RTOP_ID_BITS) - 1),
+        .bytes = t->bytes[i], .name_id = t->name_id[i], .port = t->port[i],
+        .name_src = (uint8_t)(t->id_src[i] >> RTOP_ID_BITS)};
+}
+
+void rtop_pair_set(struct rtop_pair *t, unsigned i, const struct rtop_pflow *v)
+{
+    t->id_src[i] = (v->flow_id & ((UINT64_C(1) << RTOP_ID_BITS) - 1)) |
+                   (uint64_t)v->name_src << RTOP_ID_BITS;
+    t->bytes[i] = v->bytes;
+    t->name_id[i] = v->name_id;
+    t->port[i] = v->port;
+}
+
+/* The same for a host+destination key (every flow's remote is the key's).
+ * Flow ids are 51 bits (XM_FLOW_ID_MASK), so comparing the low 56 bits of
+ * id_src compares whole ids. */
 static void top_pflow_add(struct rtop_pair *t, const struct xm_flow *f,
                           const struct xm_addr *remote, uint16_t rport)
 {
     uint64_t out = xm_addr_cmp(&f->cli, remote) == 0 ? f->bytes[1] : f->bytes[0];
+    struct rtop_pflow e = {.flow_id = f->flow_id, .port = rport, .name_src = f->name_src,
+                           .name_id = f->name_id, .bytes = out};
+    uint64_t id = f->flow_id & ((UINT64_C(1) << RTOP_ID_BITS) - 1);
     unsigned min = 0;
     for (unsigned i = 0; i < RTOP_K; i++) {
-        if (t->f[i].bytes && t->f[i].flow_id == f->flow_id) {
-            t->f[i].bytes = out;
-            t->f[i].name_id = f->name_id;
-            t->f[i].name_src = f->name_src;
+        if (t->bytes[i] && (t->id_src[i] & ((UINT64_C(1) << RTOP_ID_BITS) - 1)) == id) {
+            e.port = t->port[i];            /* kept from the flow's entry */
+            rtop_pair_set(t, i, &e);
             return;
         }
-        if (t->f[i].bytes < t->f[min].bytes)
+        if (t->bytes[i] < t->bytes[min])
             min = i;
     }
-    if (out <= t->f[min].bytes)
-        return;
-    t->f[min] = (struct rtop_pflow){.flow_id = f->flow_id, .port = rport,
-                                    .name_src = f->name_src, .name_id = f->name_id,
-                                    .bytes = out};
+    if (out > t->bytes[min])
+        rtop_pair_set(t, min, &e);
 }
 
 static void dset_add(struct rdset *d, const struct xm_addr *a, int64_t now_s)
@@ -684,7 +705,6 @@ static void ring_copy(const struct rview *d, const struct rview *s)
 void reng_key_migrate(struct rkstate *dk, const struct rlayout *dl,
                         const struct rkstate *sk, const struct rlayout *sl)
 {
-    dk->created = sk->created;
     dk->last_update = sk->last_update;
     dk->last_eval = sk->last_eval;
     dk->remote_home = sk->remote_home;

@@ -44,13 +44,16 @@ static void st_forget_names(const struct rlayout *lay, void *top)
 {
     struct rtop *t = top;
     struct rtop_pair *p = top;
-    for (int i = 0; i < RTOP_K; i++) {
+    for (unsigned i = 0; i < RTOP_K; i++) {
         if (lay->top_dsts) {
             t->f[i].name_id = 0;
             t->f[i].name_src = 0;
         } else {
-            p->f[i].name_id = 0;
-            p->f[i].name_src = 0;
+            struct rtop_pflow e;
+            rtop_pair_get(p, i, &e);
+            e.name_id = 0;
+            e.name_src = 0;
+            rtop_pair_set(p, i, &e);
         }
     }
 }
