@@ -51,7 +51,7 @@ static uint32_t scope_cap(const struct rules_limits *l, enum rules_scope s)
 static int keys_tab_init(struct rules_engine *eng, enum rules_scope s, struct rtab *t,
                          size_t esize)
 {
-    int rc = rtab_init(t, scope_cap(&eng->lim, s), esize, sizeof(struct rules_key),
+    int rc = rtab_init(t, scope_cap(&eng->lim, s), esize, sizeof(struct rkey),
                        eng->lim.seed);
     uint32_t g = eng->keys[s].gen;
     t->gen = g > eng->gen_floor[s] ? g : eng->gen_floor[s];
@@ -248,9 +248,11 @@ static bool eval_rules(struct rules_engine *eng, enum rules_scope sc,
 static void eval_key(struct rules_engine *eng, enum rules_scope sc, struct rkstate *k,
                      const struct xm_flow *f, xm_time_t now)
 {
+    struct rules_key key;
+    rkey_full(&k->key, sc, &key);
     k->last_eval = now;
     k->dirty = 0;
-    (void)eval_rules(eng, sc, &k->key, k, f, now, false);
+    (void)eval_rules(eng, sc, &key, k, f, now, false);
 }
 
 static void maybe_eval(struct rules_engine *eng, enum rules_scope sc, struct rkstate *k,
@@ -321,17 +323,6 @@ static void flow_on_packet(struct rules_engine *eng, struct xm_flow *f, bool clo
         flow_eval(eng, f, now);
 }
 
-static void key_of(enum rules_scope s, const struct pkt_info *pi, struct rules_key *k)
-{
-    memset(k, 0, sizeof *k);
-    k->scope = (uint8_t)s;
-    if (s == RULES_SCOPE_HOST || s == RULES_SCOPE_HOSTDST || s == RULES_SCOPE_PROCESS)
-        k->local = pi->local;         /* process: the host it runs on */
-    if (s == RULES_SCOPE_HOSTDST)
-        k->remote = pi->remote;
-    if (s == RULES_SCOPE_PROCESS)
-        k->id = pi->f->proc_id;
-}
 
 /* Where the key of scope s for flow f is cached: in the flow for host
  * and host+destination keys, in the engine for the one site key;
@@ -362,8 +353,8 @@ static struct rkstate *key_get(struct rules_engine *eng, enum rules_scope s,
         rtab_touch(t, k);
         return k;
     }
-    struct rules_key key;
-    key_of(s, pi, &key);
+    struct rkey key;
+    rkey_make(&key, s, &pi->local, &pi->remote, pi->f->proc_id);
     bool created;
     k = rtab_upsert(t, &key, &created);
     if (k && ref)

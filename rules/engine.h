@@ -2,8 +2,8 @@
  * engine.h - private state of the rule engine (engine.c, metrics.c, hit.c).
  *
  * Per-key memory (all fixed, allocated with the table):
- *   header                      struct rkstate (96 bytes: table header 16,
- *                               key 56, times 16, flags and byte total 8)
+ *   header                      struct rkstate (80 bytes: table header 16,
+ *                               key 40, times 16, flags and byte total 8)
  *   per used resolution r       8 + B * ring_len[r] bytes (host+destination
  *                               keys: coarse rings, rwin_pick_scope), B = 16 (bytes
  *                               out/in), or 32 when a rule of the scope
@@ -102,9 +102,41 @@ struct rtop_pflow {
  * seen).  Counts within a window are exact up to 64 and saturate there. */
 struct rdset { uint32_t h[RDSET_N]; uint32_t t[RDSET_N]; };
 
+/* A key table's key (its klen bytes, hashed and compared as bytes, so
+ * padding is zero): the local end (host, host+destination and process
+ * keys) and the remote end (host+destination keys); a process key keeps
+ * its id (proc_id) in the first 8 bytes of remote (family 0).  The site
+ * key is all zero.  An evaluation sees the struct rules_key rkey_full()
+ * makes of it (with the scope; 16 bytes a key not stored). */
+struct rkey { struct xm_addr local, remote; };
+_Static_assert(sizeof(struct rkey) == 40, "key bytes");
+
+static inline void rkey_make(struct rkey *k, enum rules_scope s, const struct xm_addr *local,
+                             const struct xm_addr *remote, uint64_t id)
+{
+    memset(k, 0, sizeof *k);
+    if (s == RULES_SCOPE_HOST || s == RULES_SCOPE_HOSTDST || s == RULES_SCOPE_PROCESS)
+        k->local = *local;         /* process: the host it runs on */
+    if (s == RULES_SCOPE_HOSTDST)
+        k->remote = *remote;
+    if (s == RULES_SCOPE_PROCESS)
+        memcpy(k->remote.b, &id, sizeof id);
+}
+
+static inline void rkey_full(const struct rkey *k, enum rules_scope s, struct rules_key *out)
+{
+    memset(out, 0, sizeof *out);
+    out->scope = (uint8_t)s;
+    out->local = k->local;
+    if (s == RULES_SCOPE_PROCESS)
+        memcpy(&out->id, k->remote.b, sizeof out->id);
+    else
+        out->remote = k->remote;
+}
+
 struct rkstate {
     struct rtab_hdr h;
-    struct rules_key key;
+    struct rkey key;
     xm_time_t last_update, last_eval;   /* packet time, usec */
     uint8_t remote_home;      /* HOSTDST: the remote end is local too */
     uint8_t dirty;            /* counted since its last evaluation */
@@ -117,7 +149,7 @@ struct rkstate {
     uint32_t out_lo;
     /* payload at the offsets of struct rlayout */
 };
-_Static_assert(sizeof(struct rkstate) == 96, "key header: engine.h, docs/rules.md");
+_Static_assert(sizeof(struct rkstate) == 80, "key header: engine.h, docs/rules.md");
 
 /* A layout is saved with the keys (rules/state.c) and compared as bytes:
  * keys saved under another layout are not loaded.  version names the
