@@ -372,7 +372,8 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p, struct xm
     if (!eng->first)
         reng_set_first(eng, now);
     eng->cur_flow = f;
-    struct pkt_info pi = {.f = f, .bytes = p->ip_bytes, .now_s = reng_sec_of(now)};
+    struct pkt_info pi = {.f = f, .bytes = p->ip_bytes, .now = now,
+                          .now_s = reng_sec_of(now)};
     int od;
     reng_flow_sides(f, &pi.local, &pi.remote, &pi.lport, &pi.rport, &od);
     pi.out = dir == od;
@@ -390,7 +391,6 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p, struct xm
         struct rkstate *k = key_get(eng, (enum rules_scope)s, f, &pi);
         if (!k)
             continue;
-        k->last_update = now;
         k->dirty = 1;
         k->remote_home = f->local == FLOW_LOCAL_BOTH;
         reng_account(&eng->lay[s], k, &pi);

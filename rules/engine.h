@@ -4,7 +4,7 @@
  * Per-key memory (all fixed, allocated with the table):
  *   header                      struct rkstate (80 bytes: table header 16,
  *                               key 40, times 16, flags and byte total 8)
- *   per used resolution r       8 + B * ring_len[r] bytes (host+destination
+ *   per used resolution r       B * ring_len[r] bytes (host+destination
  *                               keys: coarse rings, rwin_pick_scope), B = 16 (bytes
  *                               out/in), or 32 when a rule of the scope
  *                               uses pkts_out, pkts_in or flows
@@ -32,13 +32,16 @@ struct rbucket {
 #define RBUCKET_WIDE 32u
 _Static_assert(sizeof(struct rbucket) == RBUCKET_WIDE, "wide bucket");
 
-/* 8 bytes of header: the buckets (64-bit counters) stay 8-byte aligned,
- * since every payload offset is (lay_add). */
-struct rring {
-    int64_t head;             /* bucket number held by slot head % len */
-    uint8_t b[];              /* len buckets of rlayout.bsize bytes */
-};
-_Static_assert(sizeof(struct rring) == 8, "ring header");
+/* A ring is len buckets of rlayout.bsize bytes at rlayout.off_ring[r]
+ * (8-byte aligned, as every payload offset: lay_add), bucket number n in
+ * slot n % len, and no header: its newest bucket number (head) is
+ * reng_sec_of(rkstate.last_update) / rwin_res_s[r], because every packet
+ * counted into a key advances all of the key's rings to that packet's
+ * second and then sets last_update to its time (reng_account), packet
+ * time never goes back (the engine's clock is the latest packet time),
+ * and nothing else moves a ring.  A ring a rule swap adds (its buckets
+ * zero) may take the key's head at once: zero buckets sum to zero
+ * whichever of them count as live. */
 
 /* Baselines: median/MAD of ln(1 + bytes_out per period). */
 #define RBL_N_1H 48           /* hourly history: 2 days */
@@ -244,7 +247,8 @@ struct pkt_info {
     uint16_t lport, rport;
     bool out, new_flow;
     uint64_t bytes;
-    int64_t now_s;
+    xm_time_t now;            /* packet time (engine clock), usec */
+    int64_t now_s;            /* reng_sec_of(now) */
 };
 
 /* ---- metrics.c: per-key state (used by engine.c and hit.c) ---------- */
@@ -253,7 +257,8 @@ void reng_lay_build(struct rlayout *l, const struct rules_set *set, enum rules_s
 bool reng_lay_equal(const struct rlayout *a, const struct rlayout *b);
 /* Packet time in whole seconds. */
 int64_t reng_sec_of(xm_time_t t);
-/* Counts the packet into k's rings, baselines, top-K and destinations. */
+/* Counts the packet into k's rings, baselines, top-K and destinations,
+ * and sets k->last_update to pi->now (which is >= k->last_update). */
 void reng_account(const struct rlayout *l, struct rkstate *k, const struct pkt_info *pi);
 #define RK_OUT_UNKNOWN ((UINT64_C(1) << 48) - 1)
 uint64_t reng_out_total(const struct rkstate *k);

@@ -80,8 +80,7 @@ void reng_lay_build(struct rlayout *l, const struct rules_set *set, enum rules_s
     for (int r = 0; r < RWIN_NRES; r++) {
         l->len[r] = set->ring_len[s][r];
         if (l->len[r])
-            l->off_ring[r] = lay_add(&l->size, sizeof(struct rring) +
-                                     (size_t)l->len[r] * l->bsize);
+            l->off_ring[r] = lay_add(&l->size, (size_t)l->len[r] * l->bsize);
     }
     static const size_t bl_n[2] = {RBL_N_1H, RBL_N_1D};
     for (int b = 0; b < 2; b++)
@@ -100,42 +99,45 @@ bool reng_lay_equal(const struct rlayout *a, const struct rlayout *b)
 
 /* ---- windows -------------------------------------------------------------- */
 
-/* A ring as the layout describes it: len buckets of bsize bytes. */
-struct rview { struct rring *r; uint32_t len, bsize; };
+/* A ring as the layout describes it: len buckets of bsize bytes, and
+ * its head, the newest bucket number (engine.h: derived from the key's
+ * last_update; ring_advance moves the view's copy only). */
+struct rview { uint8_t *b; int64_t head; uint32_t len, bsize; };
 
 static struct rview ring_view(const struct rlayout *l, const struct rkstate *k, int res)
 {
-    return (struct rview){rk_payload(k, l->off_ring[res]), l->len[res], l->bsize};
+    return (struct rview){rk_payload(k, l->off_ring[res]),
+                          reng_sec_of(k->last_update) / rwin_res_s[res], l->len[res],
+                          l->bsize};
 }
 
 /* The bucket holding bucket number bn (any bn >= 0; the caller keeps it
  * within the ring's span).  Narrow buckets: only bo and bi exist. */
 static struct rbucket *ring_at(const struct rview *v, int64_t bn)
 {
-    return (struct rbucket *)(v->r->b + (size_t)(bn % v->len) * v->bsize);
+    return (struct rbucket *)(v->b + (size_t)(bn % v->len) * v->bsize);
 }
 
-static void ring_advance(const struct rview *v, int64_t bn)
+static void ring_advance(struct rview *v, int64_t bn)
 {
-    struct rring *r = v->r;
-    if (bn <= r->head)
+    if (bn <= v->head)
         return;
-    int64_t gap = bn - r->head;
+    int64_t gap = bn - v->head;
     if (gap >= (int64_t)v->len) {
-        memset(r->b, 0, (size_t)v->len * v->bsize);
+        memset(v->b, 0, (size_t)v->len * v->bsize);
     } else {
         for (int64_t i = 1; i <= gap; i++)
-            memset(ring_at(v, r->head + i), 0, v->bsize);
+            memset(ring_at(v, v->head + i), 0, v->bsize);
     }
-    r->head = bn;
+    v->head = bn;
 }
 
 /* The bucket for bucket number bn; older than the ring: the oldest one. */
-static struct rbucket *ring_slot(const struct rview *v, int64_t bn)
+static struct rbucket *ring_slot(struct rview *v, int64_t bn)
 {
     ring_advance(v, bn);
-    if (bn <= v->r->head - (int64_t)v->len)
-        bn = v->r->head - (int64_t)v->len + 1;
+    if (bn <= v->head - (int64_t)v->len)
+        bn = v->head - (int64_t)v->len + 1;
     return ring_at(v, bn);
 }
 
@@ -156,13 +158,12 @@ static uint64_t bucket_metric(const struct rbucket *b, bool wide, int metric)
 static uint64_t ring_sum(const struct rview *v, uint32_t res, uint32_t w, int64_t now_s,
                          int metric)
 {
-    const struct rring *r = v->r;
     int64_t bn = now_s / res, lo = bn - w / res;
-    int64_t oldest = r->head - (int64_t)v->len + 1;
+    int64_t oldest = v->head - (int64_t)v->len + 1;
     if (lo < oldest)
         lo = oldest;
-    if (bn > r->head)
-        bn = r->head;
+    if (bn > v->head)
+        bn = v->head;
     uint64_t sum = 0;
     bool wide = v->bsize == RBUCKET_WIDE;
     for (int64_t j = lo; j <= bn; j++)
@@ -179,7 +180,7 @@ int64_t reng_sec_of(xm_time_t t)
  * current one: "sustained" means every bucket of the window was above. */
 static double ring_min_rate(const struct rview *rv, uint32_t res, uint32_t w, int64_t now_s)
 {
-    int64_t bn = now_s / res, head = rv->r->head;
+    int64_t bn = now_s / res, head = rv->head;
     double min = -1;
     for (int64_t j = bn - w / res; j < bn; j++) {
         bool live = j <= head && j > head - (int64_t)rv->len;
@@ -641,6 +642,7 @@ void reng_out_cover(const struct rlayout *l, struct rkstate *k)
 void reng_account(const struct rlayout *l, struct rkstate *k, const struct pkt_info *pi)
 {
     account_rings(l, k, pi);
+    k->last_update = pi->now;           /* the rings' heads (engine.h) */
     if (pi->out) {
         uint64_t t = reng_out_total(k);
         if (t != RK_OUT_UNKNOWN)
@@ -674,7 +676,6 @@ void reng_prefetch(const struct rlayout *l, const struct rkstate *k, int64_t now
         if (!l->len[r])
             continue;
         struct rview v = ring_view(l, k, r);
-        __builtin_prefetch(v.r, 1);
         __builtin_prefetch(ring_at(&v, now_s / rwin_res_s[r]), 1);
     }
     for (int b = 0; b < 2; b++)
@@ -693,9 +694,8 @@ static void ring_copy(const struct rview *d, const struct rview *s)
 {
     uint32_t n = d->len < s->len ? d->len : s->len;
     uint32_t bs = d->bsize < s->bsize ? d->bsize : s->bsize;
-    d->r->head = s->r->head;
-    for (uint32_t i = 0; i < n; i++) {
-        int64_t bn = s->r->head - i;
+    for (uint32_t i = 0; i < n; i++) {   /* d->head == s->head: same last_update */
+        int64_t bn = s->head - i;
         if (bn < 0)
             break;
         memcpy(ring_at(d, bn), ring_at(s, bn), bs);

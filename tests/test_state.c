@@ -312,6 +312,41 @@ static void test_rules_old_layout(void)
     synth_free(&s);
 }
 
+/* A key's ring heads follow its last_update (rules/engine.h), so a key
+ * saved as updated after the file's clock is refused (the rest of the
+ * file is skipped, as for any invalid key): packets after the load
+ * would move its heads backwards. */
+static void test_rules_key_after_clock(void)
+{
+    struct synth s;
+    start(&s, rules_text, 7);
+    synth_flow(&s, 0, "10.0.0.5", "203.0.113.9", 443, 0);
+    synth_send(&s, 0, T0, 0, 600000);
+    CHECK(rules_engine_save(s.eng, dir) == 0);
+    synth_free(&s);
+    start(&s, rules_text, 9);
+    CHECK(rules_engine_load(s.eng, dir) == 0);           /* as saved: loads */
+    synth_free(&s);
+    char *text = slurp("rules"), *clock = text ? strstr(text, "\nclock ") : NULL;
+    CHECK(clock != NULL);
+    if (clock) {
+        char *eol = strchr(clock + 1, '\n'), head[64];
+        snprintf(head, sizeof head, "\nclock %lld %lld", (long long)(T0 - 1),
+                 (long long)(T0 - 1));
+        size_t hl = strlen(head), tl = strlen(eol);
+        char *out = malloc((size_t)(clock - text) + hl + tl + 1);
+        memcpy(out, text, (size_t)(clock - text));
+        memcpy(out + (clock - text), head, hl);
+        memcpy(out + (clock - text) + hl, eol, tl + 1);
+        spit("rules", out);
+        free(out);
+    }
+    free(text);
+    start(&s, rules_text, 9);
+    CHECK(rules_engine_load(s.eng, dir) != 0);           /* key after the clock */
+    synth_free(&s);
+}
+
 /* ---- incidents ---------------------------------------------------------- */
 
 static json_t *recs[16];
@@ -414,6 +449,7 @@ int main(void)
     test_rules_seed();
     test_rules();
     test_rules_old_layout();
+    test_rules_key_after_clock();
     test_incidents();
     rules_registry_free(reg);
     if (!getenv("XM_TEST_KEEP"))      /* keep the files: fuzz/corpus/state seeds */
