@@ -159,7 +159,9 @@ _Static_assert(sizeof(struct rkstate) == 80, "key header: engine.h, docs/rules.m
  * encoding of the structures above, so a change of encoding that keeps
  * every size and offset still tells old files apart (0 in files of
  * exfilmon before version 1, whose key header was 104 bytes, rings had
- * a 16-byte header and pair top flows were 120 bytes). */
+ * a 16-byte header and pair top flows were 120 bytes; version 1: an
+ * 80-byte header with a 40-byte key, rings without a header, packed pair
+ * top flows). */
 #define RLAYOUT_VERSION 1u
 struct rlayout {
     uint32_t len[RWIN_NRES];  /* ring length, 0 = not kept */

@@ -11,8 +11,9 @@
  *   k SCOPE HEX                one key's bytes after the table header
  *   s HEX / d HEX / u HEX      first-seen pair / destination / cooldown
  * Entry bytes are this build's in-memory layout (same machine, same
- * build); a key scope whose layout differs (another rule set) is skipped
- * with one warning, so windows and baselines restart for it.  Keys of
+ * build); a key scope whose layout differs (another rule set, or another
+ * RLAYOUT_VERSION: files of an older exfilmon) is skipped with one
+ * warning, so windows and baselines restart for it.  Keys of
  * flow and process scope name run-local ids and are not saved.
  */
 #include "engine.h"
