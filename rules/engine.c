@@ -51,7 +51,7 @@ static uint32_t scope_cap(const struct rules_limits *l, enum rules_scope s)
 static int keys_tab_init(struct rules_engine *eng, enum rules_scope s, struct rtab *t,
                          size_t esize)
 {
-    int rc = rtab_init(t, scope_cap(&eng->lim, s), esize, sizeof(struct rules_key),
+    int rc = rtab_init(t, scope_cap(&eng->lim, s), esize, sizeof(struct rkey),
                        eng->lim.seed);
     uint32_t g = eng->keys[s].gen;
     t->gen = g > eng->gen_floor[s] ? g : eng->gen_floor[s];
@@ -248,9 +248,11 @@ static bool eval_rules(struct rules_engine *eng, enum rules_scope sc,
 static void eval_key(struct rules_engine *eng, enum rules_scope sc, struct rkstate *k,
                      const struct xm_flow *f, xm_time_t now)
 {
+    struct rules_key key;
+    rkey_full(&k->key, sc, &key);
     k->last_eval = now;
     k->dirty = 0;
-    (void)eval_rules(eng, sc, &k->key, k, f, now, false);
+    (void)eval_rules(eng, sc, &key, k, f, now, false);
 }
 
 static void maybe_eval(struct rules_engine *eng, enum rules_scope sc, struct rkstate *k,
@@ -321,17 +323,6 @@ static void flow_on_packet(struct rules_engine *eng, struct xm_flow *f, bool clo
         flow_eval(eng, f, now);
 }
 
-static void key_of(enum rules_scope s, const struct pkt_info *pi, struct rules_key *k)
-{
-    memset(k, 0, sizeof *k);
-    k->scope = (uint8_t)s;
-    if (s == RULES_SCOPE_HOST || s == RULES_SCOPE_HOSTDST || s == RULES_SCOPE_PROCESS)
-        k->local = pi->local;         /* process: the host it runs on */
-    if (s == RULES_SCOPE_HOSTDST)
-        k->remote = pi->remote;
-    if (s == RULES_SCOPE_PROCESS)
-        k->id = pi->f->proc_id;
-}
 
 /* Where the key of scope s for flow f is cached: in the flow for host
  * and host+destination keys, in the engine for the one site key;
@@ -353,7 +344,7 @@ static struct xm_tab_ref *key_ref(struct rules_engine *eng, enum rules_scope s,
  * keys are hashed on its first packet only, and again only after their
  * key was evicted (the generation no longer matches). */
 static struct rkstate *key_get(struct rules_engine *eng, enum rules_scope s,
-                               struct xm_flow *f, const struct pkt_info *pi, xm_time_t now)
+                               struct xm_flow *f, const struct pkt_info *pi)
 {
     struct rtab *t = &eng->keys[s];
     struct xm_tab_ref *ref = key_ref(eng, s, f);
@@ -362,12 +353,10 @@ static struct rkstate *key_get(struct rules_engine *eng, enum rules_scope s,
         rtab_touch(t, k);
         return k;
     }
-    struct rules_key key;
-    key_of(s, pi, &key);
+    struct rkey key;
+    rkey_make(&key, s, &pi->local, &pi->remote, pi->f->proc_id);
     bool created;
     k = rtab_upsert(t, &key, &created);
-    if (k && created)
-        k->created = now;
     if (k && ref)
         *ref = (struct xm_tab_ref){xm_tab_index(t, k), xm_tab_gen(k)};
     return k;
@@ -383,7 +372,8 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p, struct xm
     if (!eng->first)
         reng_set_first(eng, now);
     eng->cur_flow = f;
-    struct pkt_info pi = {.f = f, .bytes = p->ip_bytes, .now_s = reng_sec_of(now)};
+    struct pkt_info pi = {.f = f, .bytes = p->ip_bytes, .now = now,
+                          .now_s = reng_sec_of(now)};
     int od;
     reng_flow_sides(f, &pi.local, &pi.remote, &pi.lport, &pi.rport, &od);
     pi.out = dir == od;
@@ -398,10 +388,9 @@ void rules_on_packet(struct rules_engine *eng, const struct xm_pkt *p, struct xm
         /* Host, site and process scopes count egress only. */
         if (s != RULES_SCOPE_HOSTDST && f->local == FLOW_LOCAL_BOTH)
             continue;
-        struct rkstate *k = key_get(eng, (enum rules_scope)s, f, &pi, now);
+        struct rkstate *k = key_get(eng, (enum rules_scope)s, f, &pi);
         if (!k)
             continue;
-        k->last_update = now;
         k->dirty = 1;
         k->remote_home = f->local == FLOW_LOCAL_BOTH;
         reng_account(&eng->lay[s], k, &pi);

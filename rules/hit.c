@@ -159,12 +159,14 @@ static void top_of_pair(const struct rtop_pair *t, const struct xm_addr *remote,
                         struct rules_hit_top *out)
 {
     for (unsigned i = 0; i < RTOP_K; i++) {
-        out->f[i].flow_id = t->f[i].flow_id;
-        out->f[i].remote = t->f[i].bytes ? *remote : (struct xm_addr){0};
-        out->f[i].port = t->f[i].port;
-        out->f[i].bytes = t->f[i].bytes;
-        out->f[i].name_id = t->f[i].name_id;
-        out->f[i].name_src = t->f[i].name_src;
+        struct rtop_pflow e;
+        rtop_pair_get(t, i, &e);
+        out->f[i].flow_id = e.flow_id;
+        out->f[i].remote = e.bytes ? *remote : (struct xm_addr){0};
+        out->f[i].port = e.port;
+        out->f[i].bytes = e.bytes;
+        out->f[i].name_id = e.name_id;
+        out->f[i].name_src = e.name_src;
     }
 }
 

@@ -72,6 +72,7 @@ static size_t lay_add(size_t *size, size_t n)
 void reng_lay_build(struct rlayout *l, const struct rules_set *set, enum rules_scope s)
 {
     memset(l, 0, sizeof *l);
+    l->version = RLAYOUT_VERSION;
     l->size = sizeof(struct rkstate);
     if (s == RULES_SCOPE_FLOW)
         return;
@@ -79,8 +80,7 @@ void reng_lay_build(struct rlayout *l, const struct rules_set *set, enum rules_s
     for (int r = 0; r < RWIN_NRES; r++) {
         l->len[r] = set->ring_len[s][r];
         if (l->len[r])
-            l->off_ring[r] = lay_add(&l->size, sizeof(struct rring) +
-                                     (size_t)l->len[r] * l->bsize);
+            l->off_ring[r] = lay_add(&l->size, (size_t)l->len[r] * l->bsize);
     }
     static const size_t bl_n[2] = {RBL_N_1H, RBL_N_1D};
     for (int b = 0; b < 2; b++)
@@ -99,42 +99,45 @@ bool reng_lay_equal(const struct rlayout *a, const struct rlayout *b)
 
 /* ---- windows -------------------------------------------------------------- */
 
-/* A ring as the layout describes it: len buckets of bsize bytes. */
-struct rview { struct rring *r; uint32_t len, bsize; };
+/* A ring as the layout describes it: len buckets of bsize bytes, and
+ * its head, the newest bucket number (engine.h: derived from the key's
+ * last_update; ring_advance moves the view's copy only). */
+struct rview { uint8_t *b; int64_t head; uint32_t len, bsize; };
 
 static struct rview ring_view(const struct rlayout *l, const struct rkstate *k, int res)
 {
-    return (struct rview){rk_payload(k, l->off_ring[res]), l->len[res], l->bsize};
+    return (struct rview){rk_payload(k, l->off_ring[res]),
+                          reng_sec_of(k->last_update) / rwin_res_s[res], l->len[res],
+                          l->bsize};
 }
 
 /* The bucket holding bucket number bn (any bn >= 0; the caller keeps it
  * within the ring's span).  Narrow buckets: only bo and bi exist. */
 static struct rbucket *ring_at(const struct rview *v, int64_t bn)
 {
-    return (struct rbucket *)(v->r->b + (size_t)(bn % v->len) * v->bsize);
+    return (struct rbucket *)(v->b + (size_t)(bn % v->len) * v->bsize);
 }
 
-static void ring_advance(const struct rview *v, int64_t bn)
+static void ring_advance(struct rview *v, int64_t bn)
 {
-    struct rring *r = v->r;
-    if (bn <= r->head)
+    if (bn <= v->head)
         return;
-    int64_t gap = bn - r->head;
+    int64_t gap = bn - v->head;
     if (gap >= (int64_t)v->len) {
-        memset(r->b, 0, (size_t)v->len * v->bsize);
+        memset(v->b, 0, (size_t)v->len * v->bsize);
     } else {
         for (int64_t i = 1; i <= gap; i++)
-            memset(ring_at(v, r->head + i), 0, v->bsize);
+            memset(ring_at(v, v->head + i), 0, v->bsize);
     }
-    r->head = bn;
+    v->head = bn;
 }
 
 /* The bucket for bucket number bn; older than the ring: the oldest one. */
-static struct rbucket *ring_slot(const struct rview *v, int64_t bn)
+static struct rbucket *ring_slot(struct rview *v, int64_t bn)
 {
     ring_advance(v, bn);
-    if (bn <= v->r->head - (int64_t)v->len)
-        bn = v->r->head - (int64_t)v->len + 1;
+    if (bn <= v->head - (int64_t)v->len)
+        bn = v->head - (int64_t)v->len + 1;
     return ring_at(v, bn);
 }
 
@@ -155,13 +158,12 @@ static uint64_t bucket_metric(const struct rbucket *b, bool wide, int metric)
 static uint64_t ring_sum(const struct rview *v, uint32_t res, uint32_t w, int64_t now_s,
                          int metric)
 {
-    const struct rring *r = v->r;
     int64_t bn = now_s / res, lo = bn - w / res;
-    int64_t oldest = r->head - (int64_t)v->len + 1;
+    int64_t oldest = v->head - (int64_t)v->len + 1;
     if (lo < oldest)
         lo = oldest;
-    if (bn > r->head)
-        bn = r->head;
+    if (bn > v->head)
+        bn = v->head;
     uint64_t sum = 0;
     bool wide = v->bsize == RBUCKET_WIDE;
     for (int64_t j = lo; j <= bn; j++)
@@ -178,7 +180,7 @@ int64_t reng_sec_of(xm_time_t t)
  * current one: "sustained" means every bucket of the window was above. */
 static double ring_min_rate(const struct rview *rv, uint32_t res, uint32_t w, int64_t now_s)
 {
-    int64_t bn = now_s / res, head = rv->r->head;
+    int64_t bn = now_s / res, head = rv->head;
     double min = -1;
     for (int64_t j = bn - w / res; j < bn; j++) {
         bool live = j <= head && j > head - (int64_t)rv->len;
@@ -322,27 +324,47 @@ static void top_flow_add(struct rtop *t, const struct xm_flow *f,
                                    .bytes = out};
 }
 
-/* The same for a host+destination key (every flow's remote is the key's). */
+/* Entry i of a host+destination key's top flows (engine.h: the flow id
+ * in bits 0-55 of id_src, name_src in bits 56-63). */
+void rtop_pair_get(const struct rtop_pair *t, unsigned i, struct rtop_pflow *out)
+{
+    *out = (struct rtop_pflow){
+        .flow_id = t->id_src[i] & ((UINT64_C(1) << RTOP_ID_BITS) - 1),
+        .bytes = t->bytes[i], .name_id = t->name_id[i], .port = t->port[i],
+        .name_src = (uint8_t)(t->id_src[i] >> RTOP_ID_BITS)};
+}
+
+void rtop_pair_set(struct rtop_pair *t, unsigned i, const struct rtop_pflow *v)
+{
+    t->id_src[i] = (v->flow_id & ((UINT64_C(1) << RTOP_ID_BITS) - 1)) |
+                   (uint64_t)v->name_src << RTOP_ID_BITS;
+    t->bytes[i] = v->bytes;
+    t->name_id[i] = v->name_id;
+    t->port[i] = v->port;
+}
+
+/* The same for a host+destination key (every flow's remote is the key's).
+ * Flow ids are 51 bits (XM_FLOW_ID_MASK), so comparing the low 56 bits of
+ * id_src compares whole ids. */
 static void top_pflow_add(struct rtop_pair *t, const struct xm_flow *f,
                           const struct xm_addr *remote, uint16_t rport)
 {
     uint64_t out = xm_addr_cmp(&f->cli, remote) == 0 ? f->bytes[1] : f->bytes[0];
+    struct rtop_pflow e = {.flow_id = f->flow_id, .port = rport, .name_src = f->name_src,
+                           .name_id = f->name_id, .bytes = out};
+    uint64_t id = f->flow_id & ((UINT64_C(1) << RTOP_ID_BITS) - 1);
     unsigned min = 0;
     for (unsigned i = 0; i < RTOP_K; i++) {
-        if (t->f[i].bytes && t->f[i].flow_id == f->flow_id) {
-            t->f[i].bytes = out;
-            t->f[i].name_id = f->name_id;
-            t->f[i].name_src = f->name_src;
+        if (t->bytes[i] && (t->id_src[i] & ((UINT64_C(1) << RTOP_ID_BITS) - 1)) == id) {
+            e.port = t->port[i];            /* kept from the flow's entry */
+            rtop_pair_set(t, i, &e);
             return;
         }
-        if (t->f[i].bytes < t->f[min].bytes)
+        if (t->bytes[i] < t->bytes[min])
             min = i;
     }
-    if (out <= t->f[min].bytes)
-        return;
-    t->f[min] = (struct rtop_pflow){.flow_id = f->flow_id, .port = rport,
-                                    .name_src = f->name_src, .name_id = f->name_id,
-                                    .bytes = out};
+    if (out > t->bytes[min])
+        rtop_pair_set(t, min, &e);
 }
 
 static void dset_add(struct rdset *d, const struct xm_addr *a, int64_t now_s)
@@ -620,6 +642,7 @@ void reng_out_cover(const struct rlayout *l, struct rkstate *k)
 void reng_account(const struct rlayout *l, struct rkstate *k, const struct pkt_info *pi)
 {
     account_rings(l, k, pi);
+    k->last_update = pi->now;           /* the rings' heads (engine.h) */
     if (pi->out) {
         uint64_t t = reng_out_total(k);
         if (t != RK_OUT_UNKNOWN)
@@ -653,7 +676,6 @@ void reng_prefetch(const struct rlayout *l, const struct rkstate *k, int64_t now
         if (!l->len[r])
             continue;
         struct rview v = ring_view(l, k, r);
-        __builtin_prefetch(v.r, 1);
         __builtin_prefetch(ring_at(&v, now_s / rwin_res_s[r]), 1);
     }
     for (int b = 0; b < 2; b++)
@@ -672,9 +694,8 @@ static void ring_copy(const struct rview *d, const struct rview *s)
 {
     uint32_t n = d->len < s->len ? d->len : s->len;
     uint32_t bs = d->bsize < s->bsize ? d->bsize : s->bsize;
-    d->r->head = s->r->head;
-    for (uint32_t i = 0; i < n; i++) {
-        int64_t bn = s->r->head - i;
+    for (uint32_t i = 0; i < n; i++) {   /* d->head == s->head: same last_update */
+        int64_t bn = s->head - i;
         if (bn < 0)
             break;
         memcpy(ring_at(d, bn), ring_at(s, bn), bs);
@@ -684,7 +705,6 @@ static void ring_copy(const struct rview *d, const struct rview *s)
 void reng_key_migrate(struct rkstate *dk, const struct rlayout *dl,
                         const struct rkstate *sk, const struct rlayout *sl)
 {
-    dk->created = sk->created;
     dk->last_update = sk->last_update;
     dk->last_eval = sk->last_eval;
     dk->remote_home = sk->remote_home;

@@ -13,18 +13,6 @@
  */
 #include "engine.h"
 
-/* The key of scope s (HOST or HOSTDST) for local/remote, as engine.c's
- * key_of builds it. */
-static void pf_key(enum rules_scope s, const struct xm_addr *local,
-                   const struct xm_addr *remote, struct rules_key *k)
-{
-    memset(k, 0, sizeof *k);
-    k->scope = (uint8_t)s;
-    k->local = *local;
-    if (s == RULES_SCOPE_HOSTDST)
-        k->remote = *remote;
-}
-
 /* Feed distance of these hints (src/feed.c FEED_RULE): in a table that
  * evicts on every packet, the entry evicted for this packet is that many
  * places after the oldest one. */
@@ -37,8 +25,8 @@ static void pf_scope(const struct rules_engine *eng, enum rules_scope s,
     const struct xm_tab *t = &eng->keys[s];
     if (!eng->set->n_scope[s] || !t->slab)
         return;
-    struct rules_key k;
-    pf_key(s, local, remote, &k);
+    struct rkey k;                  /* as engine.c key_get builds it */
+    rkey_make(&k, s, local, remote, 0);
     xm_tab_prefetch_key(t, &k);
     xm_tab_prefetch_victim(t, ahead);
 }

@@ -11,8 +11,9 @@
  *   k SCOPE HEX                one key's bytes after the table header
  *   s HEX / d HEX / u HEX      first-seen pair / destination / cooldown
  * Entry bytes are this build's in-memory layout (same machine, same
- * build); a key scope whose layout differs (another rule set) is skipped
- * with one warning, so windows and baselines restart for it.  Keys of
+ * build); a key scope whose layout differs (another rule set, or another
+ * RLAYOUT_VERSION: files of an older exfilmon) is skipped with one
+ * warning, so windows and baselines restart for it.  Keys of
  * flow and process scope name run-local ids and are not saved.
  */
 #include "engine.h"
@@ -44,13 +45,16 @@ static void st_forget_names(const struct rlayout *lay, void *top)
 {
     struct rtop *t = top;
     struct rtop_pair *p = top;
-    for (int i = 0; i < RTOP_K; i++) {
+    for (unsigned i = 0; i < RTOP_K; i++) {
         if (lay->top_dsts) {
             t->f[i].name_id = 0;
             t->f[i].name_src = 0;
         } else {
-            p->f[i].name_id = 0;
-            p->f[i].name_src = 0;
+            struct rtop_pflow e;
+            rtop_pair_get(p, i, &e);
+            e.name_id = 0;
+            e.name_src = 0;
+            rtop_pair_set(p, i, &e);
         }
     }
 }
@@ -116,17 +120,19 @@ struct st_load {
     bool warned[RULES_SCOPE_MAX];
 };
 
-/* The invariants the engine relies on when it indexes a key's rings and
- * baselines (metrics.c): ring heads are bucket numbers >= 0, baseline
- * counts and positions within their history. */
-static bool st_key_ok(const struct rlayout *lay, const uint8_t *k)
+/* The invariants the engine relies on when it indexes a key's
+ * baselines (metrics.c): counts and positions within their history.
+ * Ring heads are derived from last_update through reng_sec_of(), never
+ * negative, so any value indexes a ring safely; last_update must not
+ * be later than the file's clock (now), so that packets after the load
+ * only move ring heads forward (engine.h, rings). */
+static bool st_key_ok(const struct rlayout *lay, const uint8_t *k, xm_time_t now)
 {
     static const uint16_t bl_n[2] = {RBL_N_1H, RBL_N_1D};
-    for (int r = 0; r < RWIN_NRES; r++) {
-        const struct rring *g = (const void *)(k + lay->off_ring[r]);
-        if (lay->len[r] && (g->head < 0 || g->head > INT64_MAX / 4))
-            return false;
-    }
+    xm_time_t last;
+    memcpy(&last, k + offsetof(struct rkstate, last_update), sizeof last);
+    if (last > now)
+        return false;
     for (int w = 0; w < 2; w++) {
         const struct rbl *b = (const void *)(k + lay->off_bl[w]);
         if (lay->off_bl[w] && (b->n > bl_n[w] || b->pos >= bl_n[w] || b->period < 0))
@@ -146,7 +152,7 @@ static int st_put(struct st_load *l, struct rtab *t, const char *hex,
     if (strlen(hex) != 2 * n || xm_state_unhex(hex, l->buf + ST_HDR, n) != 0)
         return -1;
     memset(l->buf, 0, ST_HDR);
-    if (lay && !st_key_ok(lay, l->buf))
+    if (lay && !st_key_ok(lay, l->buf, l->eng->now))
         return -1;
     uint8_t *e = rtab_upsert(t, l->buf + ST_HDR, &created);
     if (!e)

@@ -157,6 +157,66 @@ static void test_top_replace(void)
     top_replace("host, destination");
 }
 
+/* struct rtop_pair keeps each field of a top flow exactly, at the limits
+ * of every field, and its entries do not overlap. */
+static void test_pair_top_pack(void)
+{
+    struct rtop_pair t;
+    memset(&t, 0xa5, sizeof t);
+    struct rtop_pflow hi = {.flow_id = XM_FLOW_ID_MASK, .bytes = UINT64_MAX,
+                            .name_id = UINT32_MAX, .port = UINT16_MAX, .name_src = UINT8_MAX};
+    for (unsigned i = 0; i < RTOP_K; i++) {
+        struct rtop_pflow v = {.flow_id = i % 2 ? 0 : XM_FLOW_ID_MASK - i,
+                               .bytes = i % 2 ? 1 : UINT64_MAX - i, .name_id = i,
+                               .port = (uint16_t)(i % 2 ? 0 : 65535 - i),
+                               .name_src = (uint8_t)(i % 2 ? 0 : 255 - i)};
+        rtop_pair_set(&t, i, i == 2 ? &hi : &v);
+    }
+    for (unsigned i = 0; i < RTOP_K; i++) {
+        struct rtop_pflow g;
+        rtop_pair_get(&t, i, &g);
+        if (i == 2) {
+            CHECK(g.flow_id == XM_FLOW_ID_MASK && g.bytes == UINT64_MAX &&
+                  g.name_id == UINT32_MAX && g.port == UINT16_MAX && g.name_src == UINT8_MAX);
+            continue;
+        }
+        CHECK_EQ_U64(g.flow_id, i % 2 ? 0 : XM_FLOW_ID_MASK - i);
+        CHECK_EQ_U64(g.bytes, i % 2 ? 1 : UINT64_MAX - i);
+        CHECK_EQ_U64(g.name_id, i);
+        CHECK_EQ_U64(g.port, i % 2 ? 0 : 65535 - i);
+        CHECK_EQ_U64(g.name_src, i % 2 ? 0 : 255 - i);
+    }
+}
+
+/* A pair key's top flows carry the flow's id exactly (the largest 51-bit
+ * id, next to the largest name_src in the same word) and an update of
+ * the entry refreshes its bytes; the key costs its header, one ring and
+ * the packed top flows (the ring has no header). */
+static void test_pair_top_fields(void)
+{
+    struct synth s;
+    start(&s, "rule 9 \"p\" { scope host, destination when bytes_out[1h] > 5MB "
+              "severity low }", NULL);
+    synth_flow(&s, 0, "10.0.0.5", "203.0.113.9", 443, 0);
+    s.flows[0].flow_id = XM_FLOW_ID_MASK;
+    s.flows[0].name_src = UINT8_MAX;
+    synth_send(&s, 0, T0, 0, 1000000);
+    synth_send(&s, 0, T0 + XM_SEC(2), 0, 5000000);
+    CHECK_EQ_U64(s.n_alerts, 1);
+    const struct rules_engine_stats *st = rules_engine_stats(s.eng);
+    CHECK_EQ_U64(st->bytes_per_key[RULES_SCOPE_HOSTDST],
+                 sizeof(struct rkstate) + 13 * 16 + sizeof(struct rtop_pair));
+    if (s.n_alerts == 1) {
+        json_t *tf = json_object_get(json_object_get(s.alerts[0], "exfil"), "top_flows");
+        json_t *e = json_array_get(tf, 0);
+        CHECK_EQ_U64(json_array_size(tf), 1);
+        CHECK_EQ_U64(json_integer_value(json_object_get(e, "flow_id")), XM_FLOW_ID_MASK);
+        CHECK_EQ_U64(json_integer_value(json_object_get(e, "bytes_out")), 6000000);
+        CHECK_EQ_U64(json_integer_value(json_object_get(e, "dest_port")), 443);
+    }
+    synth_free(&s);
+}
+
 /* A 10 s window with 1 s buckets: the sum covers 10 to 11 s. */
 static void test_window_bounds(void)
 {
@@ -572,6 +632,8 @@ int main(void)
     test_pair_alert_json();
     test_host_top();
     test_top_replace();
+    test_pair_top_pack();
+    test_pair_top_fields();
     test_window_bounds();
     test_pair_coarse_ring();
     test_swap();
