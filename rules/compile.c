@@ -407,11 +407,14 @@ void rules_set_free(struct rules_set *set)
         rlist_free(set->lists[i]);
     for (int s = 0; s < RULES_SCOPE_MAX; s++)
         free(set->by_scope[s]);
+    rpre_free(set);
     free(set->lists);
     free(set->rules);
     free(set->used);
     free(set);
 }
+
+_Static_assert(RP_MAX_RULES <= RPRE_MAX_WORDS * 64u, "a scope's rules fit a prefilter mask");
 
 /* Distinct fields of a set, for the value slots (rnode.vslot), and
  * the set's used-field list (rules_set_uses_fields). */
@@ -485,7 +488,7 @@ static int rset_index(struct rules_set *s)
         enum rules_scope sc = s->rules[i].scope;
         s->by_scope[sc][s->n_scope[sc]++] = i;
     }
-    return 0;
+    return rpre_build(s);
 }
 
 typedef int (*rp_body_fn)(struct rparse *p, const void *arg);

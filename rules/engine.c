@@ -214,10 +214,31 @@ static void rule_fire(struct rules_engine *eng, size_t ri, const struct rules_ev
         eng->cb(eng->cb_ctx, &hit);
 }
 
+/* Evaluates rule i of scope sc (alive after the prefilter) and fires it
+ * when it holds; returns true when it held.  A rule whose guards are all
+ * exact prefilter conjuncts (pre->bare) has them known true already. */
+static bool eval_rule(struct rules_engine *eng, enum rules_scope sc, size_t i,
+                      const struct rules_eval_ctx *ctx)
+{
+    const struct rules_set *set = eng->set;
+    size_t ri = set->by_scope[sc][i];
+    const struct rrule *r = &set->rules[ri];
+    struct rtrace tr;
+    tr.n = 0;
+    if ((rpre_bit(set->pre[sc].bare, i) || rnode_guards_hold(r, ctx)) &&
+        rnode_eval(r->cond, ctx, &tr)) {
+        rule_fire(eng, ri, ctx, &tr);
+        return true;
+    }
+    return false;
+}
+
 /* Runs the rules of scope sc on one key (state: its struct rkstate, NULL
- * for the flow scope, whose state is the flow).  skip_name: the flow's
- * name-only rules are known false (flow_eval) and are not evaluated.
- * Returns true when a name-only rule held (fired or was suppressed). */
+ * for the flow scope, whose state is the flow), in rule order, visiting
+ * only the rules the scope's prefilter (prefilter.c) left alive: the
+ * others are false in this evaluation.  skip_name: the flow's name-only
+ * rules are known false (flow_eval) and are not evaluated.  Returns true
+ * when a name-only rule held (fired or was suppressed). */
 static bool eval_rules(struct rules_engine *eng, enum rules_scope sc,
                        const struct rules_key *key, const void *state,
                        const struct xm_flow *f, xm_time_t now, bool skip_name)
@@ -230,16 +251,19 @@ static bool eval_rules(struct rules_engine *eng, enum rules_scope sc,
     }
     eng->st.evals++;
     bool name_held = false;
-    for (size_t i = 0; i < set->n_scope[sc]; i++) {
-        size_t ri = set->by_scope[sc][i];
-        const struct rrule *r = &set->rules[ri];
-        struct rtrace tr;
-        tr.n = 0;
-        if (skip_name && r->name_only)
-            continue;
-        if (rnode_guards_hold(r, &ctx) && rnode_eval(r->cond, &ctx, &tr)) {
-            name_held |= r->name_only;
-            rule_fire(eng, ri, &ctx, &tr);
+    const struct rpre *pre = &set->pre[sc];
+    uint64_t dead[RPRE_MAX_WORDS];
+    rpre_run(pre, &ctx, dead);
+    size_t n = set->n_scope[sc];
+    for (size_t w = 0; w < pre->nw; w++) {
+        uint64_t live = ~dead[w];
+        if (n - w * 64 < 64)
+            live &= (UINT64_C(1) << (n - w * 64)) - 1;
+        for (; live; live &= live - 1) {
+            size_t i = w * 64 + (size_t)__builtin_ctzll(live);
+            bool name = set->rules[set->by_scope[sc][i]].name_only;
+            if (!(skip_name && name) && eval_rule(eng, sc, i, &ctx))
+                name_held |= name;
         }
     }
     return name_held;

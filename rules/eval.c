@@ -67,24 +67,6 @@ static void trace_add(struct rtrace *tr, const struct rnode *n, const union rule
     }
 }
 
-/* The field's value: from the evaluation's memo when this field was read
- * already in it, else from the getter (then remembered). */
-static int leaf_value(const struct rnode *n, const struct rules_eval_ctx *ctx,
-                      union rules_value *v)
-{
-    struct rules_memo *m = ctx->memo;
-    struct rules_memo_ent *e = m && n->vslot ? &m->e[n->vslot - 1] : NULL;
-    if (e && e->epoch == m->epoch) {
-        *v = e->v;
-        return e->rc;
-    }
-    memset(v, 0, sizeof *v);
-    int rc = n->field->get(ctx, &n->fref, v);
-    if (e)
-        *e = (struct rules_memo_ent){m->epoch, rc, *v};
-    return rc;
-}
-
 /* True when "field > t" / "field >= t" is false whatever the field's
  * value: the engine's upper bound of a built-in windowed volume is at or
  * below t (the key never sent that much).  Saves reading the windows;
@@ -94,8 +76,7 @@ static bool leaf_bounded_false(const struct rnode *n, const struct rules_eval_ct
     if (n->op != RN_CMP || n->field->get != reng_get ||
         (n->cmp != LEX_GT && n->cmp != LEX_GE))
         return false;
-    const struct rules_memo *m = ctx->memo;
-    if (m && n->vslot && m->e[n->vslot - 1].epoch == m->epoch)
+    if (rnode_memo_has(n, ctx))
         return false;               /* the value is at hand */
     double ub = reng_upper(ctx, &n->fref);
     return n->cmp == LEX_GT ? ub <= n->lit.num : ub < n->lit.num;
@@ -107,7 +88,7 @@ static bool eval_leaf(const struct rnode *n, const struct rules_eval_ctx *ctx,
     union rules_value v;
     if (leaf_bounded_false(n, ctx))
         return false;
-    if (leaf_value(n, ctx, &v) != 0)
+    if (rnode_leaf_value(n, ctx, &v) != 0)
         return false;
     bool r;
     switch (n->op) {
@@ -166,7 +147,7 @@ bool rnode_eval(const struct rnode *n, const struct rules_eval_ctx *ctx, struct 
  * ("flow.ratio > 1") less often; a positive boolean only as the first
  * conjunct (first = true), which the full evaluation reads first anyway:
  * a provider's getter is never called where it was not before. */
-static int guard_rank(const struct rnode *n, bool first)
+int rnode_guard_rank(const struct rnode *n, bool first)
 {
     if (n->op == RN_BOOL)
         return first ? 2 : 0;
@@ -188,7 +169,7 @@ void rnode_pick_guards(struct rrule *r)
         return;
     for (int want = 3; want >= 1 && r->n_guard < 2; want--)
         for (size_t i = 0; i < c->nkid && r->n_guard < 2; i++)
-            if (guard_rank(c->kid[i], i == 0) == want)
+            if (rnode_guard_rank(c->kid[i], i == 0) == want)
                 r->guard[r->n_guard++] = c->kid[i];
 }
 

@@ -123,6 +123,53 @@ struct rrule {
     bool name_only;
 };
 
+/* A scope's prefilter (prefilter.c), compiled once per set: conjuncts
+ * of the scope's rules (of a top-level `and`, or a condition that is one
+ * leaf, optionally under `not`) whose falseness one evaluation can
+ * establish cheaply, grouped by value slot, so an evaluation reads each
+ * such field once and marks every rule with a false conjunct dead before
+ * any rule is visited.  Kinds (run in this order):
+ *   RPRE_EXACT    a built-in read that is cheap and pure (the flow's
+ *                 counters, dst.home, site.age);
+ *   RPRE_BOUND    a windowed bytes_out/rate_out/rate_out_min judged on
+ *                 its upper bound only (reng_upper: no window is summed);
+ *   RPRE_PROVIDER a provider field that is its rule's first conjunct,
+ *                 read only while a rule it belongs to is alive after the
+ *                 kinds above, and only for rules whose guards other than
+ *                 it are all RPRE_EXACT (its getter is then called only
+ *                 where the evaluation without prefilter calls it too);
+ *   RPRE_MEMO     a provider conjunct anywhere, judged only when the
+ *                 evaluation's memo holds its value already (read by a
+ *                 RPRE_PROVIDER group): never a getter call. */
+enum rpre_kind { RPRE_EXACT = 0, RPRE_BOUND, RPRE_PROVIDER, RPRE_MEMO };
+struct rpre_item {
+    double t;                 /* threshold (numeric comparisons) */
+    uint16_t idx;             /* the rule's index within its scope */
+    uint8_t ge;               /* >= (else >); unused for bools */
+    uint8_t neg;              /* the conjunct is `not` of the leaf */
+};
+struct rpre_group {
+    const struct rnode *n;    /* a leaf of the slot (field, window) */
+    uint8_t kind;             /* enum rpre_kind */
+    uint8_t is_bool;          /* bool leaves (else numeric > or >=) */
+    uint32_t first, n_it;     /* items [first, first + n_it) of struct rpre */
+};
+/* Words of a per-scope rule bit mask (RP_MAX_RULES rules at most). */
+#define RPRE_MAX_WORDS 64u
+struct rpre {
+    struct rpre_group *g;     /* in the order of the kinds */
+    size_t ng;
+    struct rpre_item *it;
+    size_t nit;
+    /* 3 * nw words per group: the rules of its items, of those without
+     * `not`, of those under `not` (a bool group is judged with these
+     * two masks, without a loop over its items). */
+    uint64_t *gmask;
+    uint64_t *bare;           /* nw words: rules whose guards are all exact
+                               * items, so a live rule needs no guard test */
+    size_t nw;                /* (rules of the scope + 63) / 64 */
+};
+
 struct rules_set {
     struct rrule *rules;
     size_t n, cap;
@@ -138,6 +185,7 @@ struct rules_set {
     size_t *by_scope[RULES_SCOPE_MAX];     /* rule indices per scope */
     size_t n_files;
     size_t n_vslots;                       /* value slots (rnode.vslot) */
+    struct rpre pre[RULES_SCOPE_MAX];      /* per-scope prefilters */
     /* Distinct fields read by any condition (rules_set_uses_fields),
      * collected once at compile time; owned. */
     const struct rules_field **used;
@@ -174,6 +222,46 @@ bool rnode_guards_hold(const struct rrule *r, const struct rules_eval_ctx *ctx);
 /* True when n is a name-only bool field (rfield_name_only) or an and/or
  * of such nodes; no not, no comparison. */
 bool rnode_name_only(const struct rnode *n);
+/* How good a guard leaf n is (0 = not one; eval.c rnode_pick_guards):
+ * first says whether n is its rule's first conjunct. */
+int rnode_guard_rank(const struct rnode *n, bool first);
+/* Whether the leaf's value was read already in this evaluation. */
+static inline bool rnode_memo_has(const struct rnode *n, const struct rules_eval_ctx *ctx)
+{
+    const struct rules_memo *m = ctx->memo;
+    return m && n->vslot && m->e[n->vslot - 1].epoch == m->epoch;
+}
+
+/* The leaf's value: from the evaluation's memo when this field was read
+ * already in it, else from the getter (then remembered); returns 0 or
+ * the getter's "not available" 1. */
+static inline int rnode_leaf_value(const struct rnode *n, const struct rules_eval_ctx *ctx,
+                                   union rules_value *v)
+{
+    struct rules_memo *m = ctx->memo;
+    struct rules_memo_ent *e = m && n->vslot ? &m->e[n->vslot - 1] : NULL;
+    if (e && e->epoch == m->epoch) {
+        *v = e->v;
+        return e->rc;
+    }
+    memset(v, 0, sizeof *v);
+    int rc = n->field->get(ctx, &n->fref, v);
+    if (e)
+        *e = (struct rules_memo_ent){m->epoch, rc, *v};
+    return rc;
+}
+/* prefilter.c: builds every scope's prefilter of s (compile time, after
+ * guards and by_scope); frees them. */
+int rpre_build(struct rules_set *s);
+void rpre_free(struct rules_set *s);
+/* Sets in dead (p->nw words, cleared first) the rules of the scope that
+ * one of their prefilter conjuncts makes false in this evaluation
+ * (ctx: its memo already moved to this evaluation). */
+void rpre_run(const struct rpre *p, const struct rules_eval_ctx *ctx, uint64_t *dead);
+static inline bool rpre_bit(const uint64_t *m, size_t i)
+{
+    return (m[i >> 6] >> (i & 63)) & 1u;
+}
 bool rlist_contains(const struct rlist *l, enum rules_type t,
                     const union rules_value *v);
 void rnode_free(struct rnode *n);
