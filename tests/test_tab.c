@@ -304,6 +304,7 @@ static void test_prefetch_hints(void)
     for (unsigned a = 0; a < 12; a++) {
         xm_tab_prefetch_victim(&t, a);
         xm_tab_prefetch_key(&t, &a);
+        xm_tab_prefetch_ref(&t, a);            /* slots 0..11: nil, live, past fresh */
     }
     CHECK(memcmp(&before, &t.st, sizeof before) == 0);
     uint32_t n = 0;
@@ -314,6 +315,7 @@ static void test_prefetch_hints(void)
     memset(&z, 0, sizeof z);                   /* never initialised */
     xm_tab_prefetch_key(&z, &k9);
     xm_tab_prefetch_victim(&z, 1);
+    xm_tab_prefetch_ref(&z, 1);
     CHECK(!xm_tab_full(&z));
     xm_tab_free(&t);
 }
