@@ -11,7 +11,10 @@
  * of 10^7 that holds 1,000 keys costs 1,000 entries; plus a probe index
  * of 8 bytes per slot ((tag, entry index) pairs, linear probing, load
  * <= 1/2), allocated at 16 slots and doubled (rehashed from the stored
- * tags, no key is hashed again) as keys arrive, up to 2 * cap slots.
+ * tags, no key is hashed again) as keys arrive, up to 2 * cap slots;
+ * plus 4 bytes per slot (a second lazily committed mapping) holding each
+ * slot's generation, so a cached reference is checked without reading
+ * its entry (see Slot caching).
  * Index 0 is nil.  Each entry starts with struct xm_tab_hdr followed by
  * the key (klen bytes, hashed and compared as bytes, so callers zero
  * padding); the rest of the entry belongs to the caller and is zeroed on
@@ -24,6 +27,9 @@
  * (xm_tab_gen, a table-wide insertion counter, never 0 for a live
  * entry) let a caller keep a reference across calls and check it with
  * xm_tab_at_gen(): a slot that was evicted or reused fails the check.
+ * The check reads the dense generation array, not the entry: in a table
+ * that evicts on every insertion, a reference that went stale costs a
+ * 4-byte read, not a cache line of a large slab.
  *
  * Eviction policy: when all cap entries are in use, xm_tab_upsert()
  * reuses the least recently touched entry (st.evicted; xm_tab_victim()
@@ -63,6 +69,7 @@ struct xm_tab_row {
 struct xm_tab {
     uint8_t *slab;
     uint64_t *ix;                 /* probe index: tag << 32 | entry, 0 = empty */
+    uint32_t *gens;               /* generation of each slot (cap + 1), 0 = free */
     size_t esize, klen, slab_len;
     uint32_t cap, mask;           /* mask = index slots - 1 */
     uint32_t ix_max;              /* most index slots (power of two) */
@@ -107,6 +114,9 @@ const void *xm_tab_addr(const struct xm_tab *t, uint32_t i);
  * prefetches n insertions ahead passes n).  Reads the headers of the
  * oldest ahead + 1 entries. */
 void xm_tab_prefetch_key(const struct xm_tab *t, const void *key);
+/* xm_tab_prefetch_ref: what xm_tab_at_gen(t, i, ...) reads (slot i's
+ * generation; not the entry). */
+void xm_tab_prefetch_ref(const struct xm_tab *t, uint32_t i);
 void xm_tab_prefetch_victim(const struct xm_tab *t, unsigned ahead);
 /* True when the table holds cap entries (an insertion evicts). */
 bool xm_tab_full(const struct xm_tab *t);

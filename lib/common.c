@@ -174,22 +174,42 @@ uint64_t xm_hash_random_seed(void)
 }
 
 /* "YYYY-MM-DDTHH:MM:SS" of second sec into base (24 bytes); false when it
- * does not fit.  The last second is cached per thread: records and
- * alerts format many times within one second. */
+ * does not fit.  The date of the last day is cached per thread: records
+ * format a flow's start and end, often seconds or minutes apart (an
+ * evicted flow's start is long past), and a per-second cache missed on
+ * every such pair.  UTC days are 86,400 s (gmtime counts no leap
+ * seconds), so the time of day is arithmetic. */
 static bool time_iso_base(time_t sec, char *base)
 {
-    static _Thread_local time_t c_sec;
+    static _Thread_local time_t c_day;
     static _Thread_local bool c_ok;
-    static _Thread_local char c_base[24];
-    if (!c_ok || c_sec != sec) {
+    static _Thread_local char c_date[24];
+    static _Thread_local size_t c_len;
+    time_t tod = sec % 86400;
+    if (tod < 0)
+        tod += 86400;
+    time_t day = (sec - tod) / 86400;
+    if (!c_ok || c_day != day) {
         struct tm tm;
+        time_t start = sec - tod;
         c_ok = false;
-        if (!gmtime_r(&sec, &tm) || strftime(c_base, sizeof c_base, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+        if (!gmtime_r(&start, &tm))
             return false;
-        c_sec = sec;
+        c_len = strftime(c_date, sizeof c_date, "%Y-%m-%d", &tm);
+        if (c_len == 0 || c_len + 9 > sizeof c_date - 1)
+            return false;
+        c_day = day;
         c_ok = true;
     }
-    memcpy(base, c_base, sizeof c_base);
+    char *p = base + c_len;
+    int v[3] = {(int)(tod / 3600), (int)(tod / 60 % 60), (int)(tod % 60)};
+    memcpy(base, c_date, c_len);
+    for (int i = 0; i < 3; i++, p += 3) {
+        p[0] = i ? ':' : 'T';
+        p[1] = (char)('0' + v[i] / 10);
+        p[2] = (char)('0' + v[i] % 10);
+    }
+    *p = 0;
     return true;
 }
 

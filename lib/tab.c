@@ -60,8 +60,9 @@ int xm_tab_init_spread(struct xm_tab *t, uint32_t cap, size_t esize, size_t klen
     t->st.cap = cap;
     t->slab_len = ((size_t)cap + 1) * t->esize;
     t->slab = tab_map(t->slab_len);
+    t->gens = tab_map(((size_t)cap + 1) * sizeof *t->gens);
     t->ix = calloc(TAB_IX_MIN, sizeof *t->ix);
-    if (!t->slab || !t->ix) {
+    if (!t->slab || !t->ix || !t->gens) {
         xm_tab_free(t);
         return -1;
     }
@@ -79,6 +80,9 @@ void xm_tab_free(struct xm_tab *t)
 {
     if (t->slab)
         munmap(t->slab, t->slab_len);
+    if (t->gens)
+        munmap(t->gens, ((size_t)t->cap + 1) * sizeof *t->gens);
+    t->gens = NULL;
     free(t->ix);
     t->slab = NULL;
     t->ix = NULL;
@@ -193,6 +197,7 @@ void xm_tab_remove(struct xm_tab *t, void *e)
     ix_remove(t, h->hnext, i);
     lru_unlink(t, h);
     h->used = 0;
+    t->gens[i] = 0;
     h->hnext = t->free_head;
     t->free_head = i;
     t->st.used--;
@@ -249,6 +254,7 @@ static struct xm_tab_hdr *tab_insert(struct xm_tab *t, const void *key, uint32_t
     memcpy(XM_TAB_KEY(h), key, t->klen);
     h->hnext = tag;
     h->used = ++t->gen ? t->gen : ++t->gen;
+    t->gens[i] = h->used;
     t->ix[ix_probe(t, key, tag)] = ix_pack(tag, i);
     lru_push_new(t, h, i);
     t->st.used++;
@@ -305,7 +311,7 @@ uint32_t xm_tab_gen(const void *e)
 
 void *xm_tab_at_gen(const struct xm_tab *t, uint32_t i, uint32_t gen)
 {
-    if (!t->slab || i == 0 || i >= t->fresh || tab_at(t, i)->used != gen || !gen)
+    if (!t->slab || i == 0 || i >= t->fresh || t->gens[i] != gen || !gen)
         return NULL;
     return tab_at(t, i);
 }
@@ -331,6 +337,12 @@ void *xm_tab_prev(const struct xm_tab *t, const void *e)
         return NULL;
     uint32_t i = e ? ((const struct xm_tab_hdr *)e)->lprev : t->lru_new;
     return i ? tab_at(t, i) : NULL;
+}
+
+void xm_tab_prefetch_ref(const struct xm_tab *t, uint32_t i)
+{
+    if (t->slab && i && i < t->fresh)
+        __builtin_prefetch(&t->gens[i]);
 }
 
 void xm_tab_prefetch_key(const struct xm_tab *t, const void *key)

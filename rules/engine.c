@@ -438,6 +438,7 @@ void rules_prefetch(const struct rules_engine *eng, const struct xm_flow *f, xm_
         const struct rkstate *k = xm_tab_addr(&eng->keys[sc[i]], f->rules_ref[i].slot);
         if (sc[i] == RULES_SCOPE_HOSTDST && rules_pair_stale(eng, f))
             continue;                   /* rules_prefetch_stale's case */
+        xm_tab_prefetch_ref(&eng->keys[sc[i]], f->rules_ref[i].slot);
         if (k)
             reng_prefetch(&eng->lay[sc[i]], k, now_s);
     }

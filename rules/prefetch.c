@@ -38,7 +38,9 @@ void rules_prefetch_new(const struct rules_engine *eng, const struct xm_addr *lo
         return;
     if (!both)
         pf_scope(eng, RULES_SCOPE_HOST, local, remote, 0);
-    pf_scope(eng, RULES_SCOPE_HOSTDST, local, remote, 0);
+    /* A full pair table evicts for about every packet, not only for new
+     * flows: the victim of this one is as far on as a stale flow's. */
+    pf_scope(eng, RULES_SCOPE_HOSTDST, local, remote, PF_AHEAD);
     if (!out)
         return;
     struct rseen_key sk;
@@ -65,10 +67,8 @@ void rules_prefetch_stale(const struct rules_engine *eng, const struct xm_flow *
 {
     if (!eng->set->n_scope[RULES_SCOPE_HOSTDST] || !rules_pair_stale(eng, f))
         return;
-    /* key_get checks the cached slot's generation first: its header. */
-    const void *slot = xm_tab_addr(&eng->keys[RULES_SCOPE_HOSTDST], f->rules_ref[1].slot);
-    if (slot)
-        __builtin_prefetch(slot);
+    /* key_get checks the cached slot's generation first (not its entry). */
+    xm_tab_prefetch_ref(&eng->keys[RULES_SCOPE_HOSTDST], f->rules_ref[1].slot);
     struct xm_addr local, remote;
     uint16_t lport, rport;
     int od;

@@ -1,6 +1,7 @@
 /* test_tab.c - the bounded keyed table (lib/tab.c): insert, find, LRU
  * touch and eviction order, removal and slot reuse, counters, victim,
- * iteration, generations of cached slots, index growth against a
+ * iteration, generations of cached slots (also against a model of
+ * cached references), index growth against a
  * reference model, an unusable table, zeroed reuse of freed and evicted
  * entries, and prefetch hints that change nothing. */
 #include "xm_tab.h"
@@ -132,6 +133,50 @@ static void test_generations(void)
     xm_tab_free(&t);
 }
 
+/* Random upserts (evicting: 64 slots, 200 keys) and removals against
+ * the references callers cache: the latest (slot, generation) of a live
+ * key finds exactly that key, and every reference whose entry was
+ * removed, evicted or reinserted since finds nothing, also when its
+ * slot is in use by another key or free again. */
+static void test_gen_model(uint64_t seed)
+{
+    enum { NK = 200, NSTALE = 4096 };
+    struct xm_tab t;
+    CHECK(xm_tab_init(&t, 64, sizeof(struct ent), sizeof(uint32_t), seed) == 0);
+    static struct xm_tab_ref live[NK + 1], stale[NSTALE];
+    uint32_t nstale = 0, bad = 0;
+    memset(live, 0, sizeof live);
+    uint64_t x = seed | 1;
+    for (int step = 0; step < 20000; step++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint32_t k = 1 + (uint32_t)(x % NK);
+        struct ent *victim = xm_tab_victim(&t);
+        struct ent *e = xm_tab_find(&t, &k);
+        if (e && (x >> 40) % 4 == 0) {
+            stale[nstale++ % NSTALE] = live[k];
+            live[k] = (struct xm_tab_ref){0, 0};
+            xm_tab_remove(&t, e);
+        } else if (!e) {
+            if (victim) {
+                uint32_t vk = victim->key;
+                stale[nstale++ % NSTALE] = live[vk];
+                live[vk] = (struct xm_tab_ref){0, 0};
+            }
+            e = put(&t, k, k);
+            live[k] = (struct xm_tab_ref){xm_tab_index(&t, e), xm_tab_gen(e)};
+        }
+        for (uint32_t i = 1; i <= NK; i++) {
+            struct ent *g = xm_tab_at_gen(&t, live[i].slot, live[i].gen);
+            bad += live[i].gen ? !g || g->key != i : g != NULL;
+        }
+        for (uint32_t i = 0; i < NSTALE && i < nstale; i++)
+            bad += xm_tab_at_gen(&t, stale[i].slot, stale[i].gen) != NULL;
+    }
+    CHECK(nstale > NSTALE);
+    CHECK_EQ_U64(bad, 0);
+    xm_tab_free(&t);
+}
+
 /* Random inserts and removals (no eviction: the cap exceeds the key
  * range) against a reference; the probe index grows from 16 slots and
  * every key stays findable across growth and backward-shift deletion. */
@@ -259,6 +304,7 @@ static void test_prefetch_hints(void)
     for (unsigned a = 0; a < 12; a++) {
         xm_tab_prefetch_victim(&t, a);
         xm_tab_prefetch_key(&t, &a);
+        xm_tab_prefetch_ref(&t, a);            /* slots 0..11: nil, live, past fresh */
     }
     CHECK(memcmp(&before, &t.st, sizeof before) == 0);
     uint32_t n = 0;
@@ -269,6 +315,7 @@ static void test_prefetch_hints(void)
     memset(&z, 0, sizeof z);                   /* never initialised */
     xm_tab_prefetch_key(&z, &k9);
     xm_tab_prefetch_victim(&z, 1);
+    xm_tab_prefetch_ref(&z, 1);
     CHECK(!xm_tab_full(&z));
     xm_tab_free(&t);
 }
@@ -280,6 +327,8 @@ int main(void)
     test_many(1);
     test_many(0xdeadbeef);
     test_generations();
+    test_gen_model(3);
+    test_gen_model(0xfeedface);
     test_grow_model(1);
     test_grow_model(0x5eed5eed);
     test_unusable();
