@@ -133,16 +133,15 @@ static struct bc_ent *bc_place(struct beacon *b, const struct bc_key *k, const s
 {
     bool created;
     struct bc_ent *x = xm_tab_find(&b->t, k);
-    struct bc_once *o = x ? NULL : xm_tab_find(&b->once, k);
-    if (!x && !o) {
-        struct bc_once *n = xm_tab_upsert(&b->once, k, &created);
-        if (n)
-            n->c = *c;
-        return NULL;
-    }
     if (x) {
         xm_tab_touch(&b->t, x);
         return x;
+    }
+    struct bc_once *o = xm_tab_upsert(&b->once, k, &created);  /* one lookup */
+    if (!o || created) {
+        if (o)
+            o->c = *c;
+        return NULL;
     }
     struct bc_conn first = o->c;
     xm_tab_remove(&b->once, o);
